@@ -1,0 +1,224 @@
+# ipikernel - build, run and test.
+#
+#   make              kernel (build/kernel.elf) and bootable ISO (build/ipikernel.iso)
+#   make run          boot in QEMU, serial console on this terminal (CPUS=, ACCEL=kvm|tcg,
+#                     BOOT=iso|kernel, CMDLINE="...")
+#   make test         host unit tests + the QEMU matrix; last line "N passed, N failed"
+#   make debug        QEMU halted at the first instruction, gdb attached, stopped in kmain
+#   make deps         install the tools (Debian/Ubuntu), or print the command to do it
+#   make clean
+#
+# The C compiler is found in this order: x86_64-elf-gcc (a cross compiler),
+# the host gcc on x86-64 Linux, else clang with --target=x86_64-unknown-none-elf
+# and ld.lld. "make CC=clang" selects clang explicitly.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+# ---------------------------------------------------------------------------
+# Toolchain
+# ---------------------------------------------------------------------------
+HOST_SYSTEM := $(shell uname -sm)
+have = $(shell command -v $(1) 2>/dev/null)
+
+ifeq ($(origin CC),default)
+  ifneq ($(call have,x86_64-elf-gcc),)
+    CC := x86_64-elf-gcc
+    LD := x86_64-elf-ld
+    NM := x86_64-elf-nm
+  else ifeq ($(HOST_SYSTEM)$(if $(call have,gcc),yes),Linux x86_64yes)
+    CC := gcc
+  else
+    CC := clang
+  endif
+endif
+
+COMPILER_IS_CLANG := $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n1)),yes,)
+
+ifeq ($(COMPILER_IS_CLANG),yes)
+  TARGET_FLAGS := --target=x86_64-unknown-none-elf
+  LD := ld.lld
+  NM := $(if $(call have,llvm-nm),llvm-nm,nm)
+  HOSTCC ?= clang
+else
+  TARGET_FLAGS :=
+  ifeq ($(origin LD),default)
+    LD := ld
+  endif
+  NM ?= nm
+  HOSTCC ?= gcc
+endif
+NASM ?= nasm
+PYTHON ?= python3
+
+BUILD ?= build
+
+# Quiet by default; "make V=1" shows the commands.
+ifeq ($(V),1)
+  Q :=
+  say := @true
+else
+  Q := @
+  say := @echo
+endif
+
+# Kernel C: freestanding, no red zone (interrupts push onto the stack below
+# RSP), no SSE (its registers are not saved on interrupts), kernel code model
+# (the image lives in the top 2 GiB), frame pointers for backtraces.
+KERNEL_CFLAGS := $(TARGET_FLAGS) -std=c11 -O2 -g -ffreestanding -fno-stack-protector \
+    -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=kernel \
+    -fno-omit-frame-pointer -fno-common -Wall -Wextra -Werror -I. -MMD -MP
+ifneq ($(COMPILER_IS_CLANG),yes)
+  # Stop gcc from turning lib/string.c's loops back into calls to themselves.
+  KERNEL_CFLAGS += -fno-tree-loop-distribute-patterns
+endif
+NASMFLAGS := -f elf64 -g -F dwarf -I. -Werror
+LDFLAGS := -T linker.ld -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-warnings
+
+KERNEL_C_SRCS := $(wildcard kernel/*.c arch/x86_64/*.c lib/*.c tests/kernel/*.c)
+KERNEL_ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm)
+KERNEL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_C_SRCS)) \
+               $(patsubst %.asm,$(BUILD)/%.o,$(KERNEL_ASM_SRCS))
+
+KERNEL := $(BUILD)/kernel.elf
+ISO := $(BUILD)/ipikernel.iso
+CMDLINE ?=
+
+.PHONY: all kernel iso run debug test test-host deps clean
+all: $(KERNEL) $(ISO)
+kernel: $(KERNEL)
+iso: $(ISO)
+
+$(BUILD)/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	$(say) "  CC      $<"
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.asm boot/layout.inc Makefile
+	@mkdir -p $(dir $@)
+	$(say) "  NASM    $<"
+	$(Q)$(NASM) $(NASMFLAGS) $< -o $@
+
+# Two links: the first gives the addresses of all functions, the second
+# embeds them as the symbol table for backtraces (.ksyms comes after all
+# code, so no function moves). The check proves it.
+$(BUILD)/kernel.stage1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms_empty.o linker.ld
+	$(say) "  LD      $@"
+	$(Q)$(LD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms_empty.o
+
+$(BUILD)/ksyms_empty.c: tools/gen_ksyms.py
+	@mkdir -p $(dir $@)
+	$(Q)$(PYTHON) tools/gen_ksyms.py < /dev/null > $@
+
+$(BUILD)/ksyms.c: $(BUILD)/kernel.stage1.elf tools/gen_ksyms.py
+	$(say) "  KSYMS   $@"
+	$(Q)$(NM) -n -S --defined-only $< | $(PYTHON) tools/gen_ksyms.py > $@
+
+$(BUILD)/ksyms_empty.o $(BUILD)/ksyms.o: $(BUILD)/%.o: $(BUILD)/%.c
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(KERNEL): $(BUILD)/kernel.stage1.elf $(BUILD)/ksyms.o tools/check_layout.py
+	$(say) "  LD      $@"
+	$(Q)$(LD) $(LDFLAGS) -o $@.tmp $(KERNEL_OBJS) $(BUILD)/ksyms.o
+	@diff <($(NM) -n $(BUILD)/kernel.stage1.elf | grep -i ' t ') \
+	      <($(NM) -n $@.tmp | grep -i ' t ') > /dev/null || \
+	  { echo "error: functions moved between the two links (see linker.ld .ksyms)"; exit 1; }
+	$(Q)$(PYTHON) tools/check_layout.py $@.tmp
+	$(Q)mv $@.tmp $@
+
+# The ISO's grub.cfg carries CMDLINE: rebuild it when CMDLINE changes.
+$(BUILD)/cmdline.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CMDLINE)' | cmp -s - $@ || echo '$(CMDLINE)' > $@
+
+$(ISO): $(KERNEL) tools/mkiso.sh $(BUILD)/cmdline.stamp
+	$(say) "  ISO     $@"
+	$(Q)tools/mkiso.sh $(KERNEL) "$(CMDLINE)" $@
+
+.PHONY: FORCE
+FORCE:
+
+# ---------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------
+CPUS ?= 1
+ACCEL ?= tcg
+MACHINE ?= q35
+MEMORY ?= 256M
+ifeq ($(ACCEL),kvm)
+  BOOT ?= kernel
+  ACCEL_FLAGS := -accel kvm -cpu host,-arch-capabilities
+else
+  BOOT ?= iso
+  ACCEL_FLAGS := -accel tcg
+endif
+QEMU_COMMON := -M $(MACHINE) -m $(MEMORY) -smp $(CPUS) $(ACCEL_FLAGS) -no-reboot \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04
+ifeq ($(BOOT),kernel)
+  QEMU_BOOT = -kernel $(KERNEL) -append "$(CMDLINE)"
+else
+  QEMU_BOOT = -cdrom $(ISO)
+endif
+
+run: deps all
+	@echo "Booting $(BOOT) on $(MACHINE), $(CPUS) CPU(s), $(ACCEL). Quit with Ctrl-A X."
+	qemu-system-x86_64 $(QEMU_COMMON) $(QEMU_BOOT) -nographic; \
+	  status=$$?; [ $$status -eq 0 -o $$status -eq 33 ] || echo "(QEMU exited with status $$status)"
+
+debug: deps all
+	@echo "QEMU waits for gdb on :1234; gdb stops in kmain. Quit QEMU with Ctrl-A X."
+	qemu-system-x86_64 $(QEMU_COMMON) -kernel $(KERNEL) -append "$(CMDLINE)" \
+	    -display none -serial file:$(BUILD)/debug-serial.log -s -S & \
+	gdb -q -x tools/debug.gdb $(KERNEL); kill %1 2>/dev/null; true
+
+# ---------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------
+# Host unit tests: lib/ and the pure kernel parsers built for this machine with
+# AddressSanitizer and UndefinedBehaviorSanitizer. lib/string.c is built with
+# its functions renamed (lib_memcpy, ...) so they do not replace the C library's.
+HOST_CFLAGS := -std=c11 -g -O1 -I. -Wall -Wextra -Werror -fno-omit-frame-pointer \
+    -fsanitize=address,undefined -fno-sanitize-recover=all -D_DEFAULT_SOURCE
+LIB_RENAMES := $(foreach f,memcpy memmove memset memcmp strlen strnlen strcmp strncmp strchr strlcpy,-D$(f)=lib_$(f))
+HOST_BUILD := $(BUILD)/host
+
+$(HOST_BUILD)/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	$(say) "  HOSTCC  $<"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -fno-builtin $(LIB_RENAMES) -c $< -o $@
+
+$(HOST_BUILD)/tests/host/%.o: tests/host/%.c Makefile
+	@mkdir -p $(dir $@)
+	$(say) "  HOSTCC  $<"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
+
+HOST_LIB_OBJS := $(HOST_BUILD)/lib/format.o $(HOST_BUILD)/lib/string.o
+HOST_TESTS := $(HOST_BUILD)/test_format $(HOST_BUILD)/test_string \
+              $(HOST_BUILD)/test_multiboot $(HOST_BUILD)/test_cmdline
+
+$(HOST_BUILD)/test_format: $(HOST_BUILD)/tests/host/test_format.o $(HOST_LIB_OBJS)
+$(HOST_BUILD)/test_string: $(HOST_BUILD)/tests/host/test_string.o $(HOST_LIB_OBJS)
+$(HOST_BUILD)/test_multiboot: $(HOST_BUILD)/tests/host/test_multiboot.o \
+    $(HOST_BUILD)/kernel/multiboot2.o $(HOST_BUILD)/kernel/multiboot1.o \
+    $(HOST_BUILD)/kernel/bootinfo.o $(HOST_LIB_OBJS)
+$(HOST_BUILD)/test_cmdline: $(HOST_BUILD)/tests/host/test_cmdline.o \
+    $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
+$(HOST_TESTS):
+	$(say) "  HOSTLD  $@"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^
+
+host-tests: $(HOST_TESTS)
+
+test: deps all host-tests
+	$(PYTHON) tests/run.py --build $(BUILD) --cc "$(CC)"
+
+test-host: host-tests
+	$(PYTHON) tests/run.py --build $(BUILD) --cc "$(CC)" --only host
+
+deps:
+	@CC="$(CC)" tools/deps.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,123 @@
+/*
+ * arch.c - the x86-64 side of kernel/arch.h that needs no file of its own:
+ * start-up order, consoles, CPU identification, halting, and QEMU's exit port.
+ */
+#include "kernel/arch.h"
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/pic.h"
+#include "arch/x86_64/serial.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/vga_text.h"
+#include "kernel/bootinfo.h"
+#include "kernel/console.h"
+#include "lib/string.h"
+
+/* QEMU's isa-debug-exit device, as the test runner configures it
+ * (-device isa-debug-exit,iobase=0xf4,iosize=0x04). */
+#define QEMU_DEBUG_EXIT_PORT 0xF4
+
+#define VGA_TEXT_PHYS 0xB8000
+#define VGA_TEXT_COLUMNS 80
+#define VGA_TEXT_ROWS 25
+
+#define CPUID_LEAF_VENDOR 0u
+#define CPUID_LEAF_BRAND_FIRST 0x80000002u
+#define CPUID_LEAF_BRAND_LAST 0x80000004u
+#define CPUID_LEAF_EXT_MAX 0x80000000u
+
+static struct console serial_console = {"serial", serial_write, NULL};
+static struct console vga_console = {"vga", vga_text_write, NULL};
+
+void arch_console_init(const struct boot_info *bi)
+{
+    if (serial_init())
+        console_register(&serial_console);
+
+    /* Text mode is there when GRUB says so, or under multiboot 1 (QEMU's
+     * -kernel, always a BIOS boot). A graphical framebuffer has no text
+     * console yet. */
+    if (bi->fb.present && bi->fb.type == FB_EGA_TEXT) {
+        vga_text_init(bi->fb.addr, bi->fb.width, bi->fb.height);
+        console_register(&vga_console);
+    } else if (bi->protocol == BOOT_MULTIBOOT1 && !bi->fb.present) {
+        vga_text_init(VGA_TEXT_PHYS, VGA_TEXT_COLUMNS, VGA_TEXT_ROWS);
+        console_register(&vga_console);
+    }
+}
+
+void arch_init(void)
+{
+    paging_init(); /* W^X page tables, guard pages */
+    gdt_init();    /* GDT, TSS with IST stacks */
+    idt_init();    /* all 256 vectors */
+    pic_disable(); /* legacy PICs off the exception vectors, all masked */
+}
+
+const char *arch_cpu_vendor(void)
+{
+    static char text[13 + 48 + 2];
+    struct cpuid_regs r = cpuid(CPUID_LEAF_VENDOR, 0);
+    memcpy(text, &r.ebx, 4);
+    memcpy(text + 4, &r.edx, 4);
+    memcpy(text + 8, &r.ecx, 4);
+    text[12] = '\0';
+    if (cpuid(CPUID_LEAF_EXT_MAX, 0).eax >= CPUID_LEAF_BRAND_LAST) {
+        char *brand = text + 14;
+        text[12] = ',';
+        text[13] = ' ';
+        for (uint32_t leaf = CPUID_LEAF_BRAND_FIRST; leaf <= CPUID_LEAF_BRAND_LAST; leaf++) {
+            r = cpuid(leaf, 0);
+            memcpy(brand, &r, 16);
+            brand += 16;
+        }
+        *brand = '\0';
+    }
+    return text;
+}
+
+noreturn void arch_halt_forever(void)
+{
+    for (;;) {
+        irq_disable();
+        cpu_halt();
+    }
+}
+
+void arch_cpu_relax(void) { cpu_pause(); }
+void arch_idle(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
+uint64_t arch_cycles(void) { return rdtsc(); }
+
+bool arch_running_under_hypervisor(void)
+{
+    return (cpuid(CPUID_LEAF_FEATURES, 0).ecx & CPUID_1_ECX_HYPERVISOR) != 0;
+}
+
+void arch_vm_exit(uint32_t code)
+{
+    /* On a real PC this port may belong to anything: only write it in a VM. */
+    if (arch_running_under_hypervisor())
+        outl(QEMU_DEBUG_EXIT_PORT, code);
+}
+
+noreturn void arch_triple_fault(void)
+{
+    /* With an empty IDT every exception is a fault while delivering one:
+     * #BP -> #GP -> #DF -> shutdown (SDM vol. 3A §6.15, "interrupt 8"). */
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) empty = {0, 0};
+    __asm__ volatile("lidt %0; int3" : : "m"(empty));
+    arch_halt_forever();
+}
+
+const void *arch_phys_to_virt(uint64_t phys, size_t length)
+{
+    /* Page 0 is never mapped (NULL must fault); the rest of the low 4 GiB is. */
+    if (phys < PAGE_SIZE || phys >= IDENTITY_MAP_LIMIT || length > IDENTITY_MAP_LIMIT - phys)
+        return NULL;
+    return phys_to_virt(phys);
+}

@@ -1,0 +1,65 @@
+/*
+ * backtrace.c - walks the frame-pointer chain (the kernel is built with
+ * -fno-omit-frame-pointer): at each frame, [rbp] holds the caller's rbp and
+ * [rbp + 8] the return address (System V AMD64 ABI §3.2.2).
+ *
+ * The walk runs inside fault handlers, so it must not fault itself: every
+ * frame pointer is checked to be aligned, inside the kernel image (all
+ * kernel stacks are there) and mapped, and to move up the stack.
+ */
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/paging.h"
+#include "kernel/arch.h"
+#include "kernel/console.h"
+#include "kernel/ksyms.h"
+
+#define BACKTRACE_MAX_DEPTH 32
+
+static bool frame_is_readable(uintptr_t fp)
+{
+    if (fp % 8 != 0 || fp < (uintptr_t)__kernel_start || fp + 16 > (uintptr_t)__kernel_end)
+        return false;
+    return paging_leaf_entry(fp) != 0 && paging_leaf_entry(fp + 8) != 0;
+}
+
+static size_t walk(uintptr_t fp, uintptr_t *pcs, size_t max)
+{
+    size_t n = 0;
+    while (n < max && frame_is_readable(fp)) {
+        const uintptr_t *frame = (const uintptr_t *)fp;
+        uintptr_t ret = frame[1];
+        if (ret == 0)
+            break;
+        pcs[n++] = ret;
+        if (frame[0] <= fp) /* the stack grows down: callers are higher */
+            break;
+        fp = frame[0];
+    }
+    return n;
+}
+
+size_t arch_backtrace(uintptr_t *pcs, size_t max)
+{
+    return walk((uintptr_t)__builtin_frame_address(0), pcs, max);
+}
+
+static void print_frame(size_t index, uintptr_t pc, bool is_return_address)
+{
+    const char *name;
+    uintptr_t offset;
+    kprintf("    #%zu %016lx", index, (unsigned long)pc);
+    /* A return address points after the call: look up the call itself. */
+    if (ksym_lookup(is_return_address ? pc - 1 : pc, &name, &offset))
+        kprintf(" %s+%#lx", name, (unsigned long)(offset + (is_return_address ? 1 : 0)));
+    kprintf("\n");
+}
+
+void arch_print_backtrace_from(uintptr_t pc, uintptr_t fp)
+{
+    uintptr_t pcs[BACKTRACE_MAX_DEPTH];
+    size_t n = walk(fp, pcs, BACKTRACE_MAX_DEPTH);
+    kprintf("  backtrace:\n");
+    print_frame(0, pc, false);
+    for (size_t i = 0; i < n; i++)
+        print_frame(i + 1, pcs[i], true);
+}

@@ -1,0 +1,144 @@
+/*
+ * cpu.h - the one header with inline access to x86 instructions, ports,
+ * MSRs, control registers and MMIO (Intel SDM vol. 2 for each instruction).
+ *
+ * Only code under arch/x86_64/ includes this file; kernel/ goes through the
+ * arch_* functions of kernel/arch.h.
+ */
+#ifndef ARCH_X86_64_CPU_H
+#define ARCH_X86_64_CPU_H
+
+#include <stdint.h>
+
+static inline void outb(uint16_t port, uint8_t value)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(value), "Nd"(port) : "memory");
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t value;
+    __asm__ volatile("inb %1, %0" : "=a"(value) : "Nd"(port) : "memory");
+    return value;
+}
+
+static inline void outl(uint16_t port, uint32_t value)
+{
+    __asm__ volatile("outl %0, %1" : : "a"(value), "Nd"(port) : "memory");
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+    uint32_t value;
+    __asm__ volatile("inl %1, %0" : "=a"(value) : "Nd"(port) : "memory");
+    return value;
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t value)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
+                     : "memory");
+}
+
+struct cpuid_regs {
+    uint32_t eax, ebx, ecx, edx;
+};
+
+static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
+{
+    struct cpuid_regs r;
+    __asm__ volatile("cpuid"
+                     : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+                     : "a"(leaf), "c"(subleaf));
+    return r;
+}
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+#define DEFINE_CR_ACCESSORS(n)                                                                    \
+    static inline uint64_t read_cr##n(void)                                                       \
+    {                                                                                             \
+        uint64_t v;                                                                               \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                         \
+        return v;                                                                                 \
+    }                                                                                             \
+    static inline void write_cr##n(uint64_t v)                                                    \
+    {                                                                                             \
+        __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");                                \
+    }
+DEFINE_CR_ACCESSORS(0)
+DEFINE_CR_ACCESSORS(2)
+DEFINE_CR_ACCESSORS(3)
+DEFINE_CR_ACCESSORS(4)
+DEFINE_CR_ACCESSORS(8)
+#undef DEFINE_CR_ACCESSORS
+
+static inline uint64_t read_rflags(void)
+{
+    uint64_t v;
+    __asm__ volatile("pushfq; popq %0" : "=r"(v));
+    return v;
+}
+
+static inline uint64_t read_rbp(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%rbp, %0" : "=r"(v));
+    return v;
+}
+
+static inline uint64_t read_rsp(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(v));
+    return v;
+}
+
+static inline void cpu_pause(void) { __asm__ volatile("pause" ::: "memory"); }
+static inline void cpu_halt(void) { __asm__ volatile("hlt" ::: "memory"); }
+static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void invlpg(uintptr_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
+
+static inline uint32_t mmio_read32(volatile void *addr)
+{
+    return *(volatile uint32_t *)addr;
+}
+
+static inline void mmio_write32(volatile void *addr, uint32_t value)
+{
+    *(volatile uint32_t *)addr = value;
+}
+
+static inline uint16_t mmio_read16(volatile void *addr) { return *(volatile uint16_t *)addr; }
+static inline void mmio_write16(volatile void *addr, uint16_t value)
+{
+    *(volatile uint16_t *)addr = value;
+}
+
+/* Control register, RFLAGS and MSR bits used by C code (SDM vol. 3A §2.3, §2.5). */
+#define RFLAGS_IF (1ull << 9)
+#define CR0_WP (1ull << 16)
+#define CR4_PGE (1ull << 7)
+#define MSR_EFER 0xC0000080u
+#define EFER_NXE (1ull << 11)
+#define MSR_GS_BASE 0xC0000101u
+
+/* CPUID leaves and bits (SDM vol. 2A, CPUID). */
+#define CPUID_LEAF_FEATURES 1u
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_LEAF_HYPERVISOR 0x40000000u
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * gdt.c - GDT, TSS and interrupt stacks of the boot CPU.
+ */
+#include "arch/x86_64/gdt.h"
+
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/paging.h"
+#include "kernel/arch.h"
+#include "lib/string.h"
+
+/* Descriptor fields (SDM vol. 3A §3.4.5, §7.2.3). */
+#define DESC_PRESENT (1ull << 47)
+#define DESC_CODE_DATA (1ull << 44) /* S = 1: code or data, not system */
+#define DESC_EXECUTABLE (1ull << 43)
+#define DESC_WRITABLE (1ull << 41)  /* data: writable; code: readable */
+#define DESC_LONG_MODE (1ull << 53) /* L = 1: 64-bit code */
+#define DESC_DEFAULT_SIZE_32 (1ull << 54) /* D/B = 1 */
+#define DESC_GRANULARITY_4K (1ull << 55)
+#define DESC_LIMIT_MAX (0xFFFFull | (0xFull << 48))
+#define DESC_TYPE_TSS_AVAILABLE (0x9ull << 40)
+
+#define GDT_ENTRIES 5 /* null, code, data, TSS (two slots) */
+
+struct descriptor_pointer {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+/* Each IST stack has an unmapped guard page below it. */
+struct guarded_stack {
+    uint8_t guard[PAGE_SIZE];
+    uint8_t stack[IST_STACK_SIZE];
+} __attribute__((aligned(4096)));
+
+static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
+static struct tss tss __attribute__((aligned(16)));
+static struct guarded_stack ist_stacks[IST_COUNT];
+
+_Static_assert(SEL_TSS == 3 * 8, "the TSS descriptor follows null, code and data");
+
+static void load_gdt_and_tss(void)
+{
+    struct descriptor_pointer p = {sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt};
+    __asm__ volatile("lgdt %0\n\t"
+                     /* Reload CS with a far return, then the data segments. */
+                     "pushq %1\n\t"
+                     "leaq 1f(%%rip), %%rax\n\t"
+                     "pushq %%rax\n\t"
+                     "lretq\n"
+                     "1:\n\t"
+                     "movw %w2, %%ax\n\t"
+                     "movw %%ax, %%ds\n\t"
+                     "movw %%ax, %%es\n\t"
+                     "movw %%ax, %%ss\n\t"
+                     "ltr %w3"
+                     :
+                     : "m"(p), "i"(SEL_KERNEL_CODE), "i"(SEL_KERNEL_DATA), "r"((uint16_t)SEL_TSS)
+                     : "rax", "memory");
+}
+
+void gdt_init(void)
+{
+    gdt[0] = 0;
+    gdt[SEL_KERNEL_CODE / 8] = DESC_PRESENT | DESC_CODE_DATA | DESC_EXECUTABLE | DESC_WRITABLE |
+                               DESC_LONG_MODE | DESC_GRANULARITY_4K | DESC_LIMIT_MAX;
+    gdt[SEL_KERNEL_DATA / 8] = DESC_PRESENT | DESC_CODE_DATA | DESC_WRITABLE |
+                               DESC_GRANULARITY_4K | DESC_LIMIT_MAX | DESC_DEFAULT_SIZE_32;
+
+    memset(&tss, 0, sizeof(tss));
+    for (int i = 0; i < IST_COUNT; i++) {
+        paging_unmap_page((uintptr_t)ist_stacks[i].guard);
+        tss.ist[i] = (uint64_t)(uintptr_t)(ist_stacks[i].stack + IST_STACK_SIZE);
+    }
+    tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
+
+    /* A 64-bit TSS descriptor takes two GDT slots (SDM vol. 3A fig. 7-4). */
+    uint64_t base = (uint64_t)(uintptr_t)&tss;
+    uint64_t limit = sizeof(tss) - 1;
+    gdt[SEL_TSS / 8] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | DESC_TYPE_TSS_AVAILABLE |
+                       DESC_PRESENT | (((limit >> 16) & 0xF) << 48) | ((base >> 24 & 0xFF) << 56);
+    gdt[SEL_TSS / 8 + 1] = base >> 32;
+
+    load_gdt_and_tss();
+}
+
+void gdt_ist_stack(int ist, uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = (uintptr_t)ist_stacks[ist - 1].stack;
+    *hi = *lo + IST_STACK_SIZE;
+}
+
+void arch_double_fault_stack(uintptr_t *lo, uintptr_t *hi) { gdt_ist_stack(IST_DOUBLE_FAULT, lo, hi); }

@@ -1,0 +1,110 @@
+; isr.asm - entry stubs for all 256 interrupt vectors.
+;
+; The CPU pushes SS, RSP, RFLAGS, CS, RIP and, for some exceptions, an error
+; code (SDM vol. 3A §6.14.1, §6.13). Each stub makes the frame uniform by
+; pushing a zero where the CPU pushed no error code, then the vector number,
+; and jumps to isr_common, which saves the general registers in the order of
+; struct trap_frame (arch/x86_64/trap.h) and calls trap_dispatch(frame).
+
+section .text
+bits 64
+
+extern trap_dispatch
+
+; Vectors for which the CPU pushes an error code: #DF, #TS, #NP, #SS, #GP,
+; #PF, #AC, #CP, #VC, #SX.
+%define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
+
+%define ISR_STUB_SIZE 16                ; every stub padded to this, see isr_stub_table
+
+align 16
+global isr_stubs
+isr_stubs:
+%assign v 0
+%rep 256
+    align ISR_STUB_SIZE
+%if HAS_ERROR_CODE(v)
+    push qword v                        ; error code already on the stack
+%else
+    push qword 0                        ; no error code: keep the frame uniform
+    push qword v
+%endif
+    jmp isr_common
+%assign v v + 1
+%endrep
+
+isr_common:
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    cld                                 ; the C ABI expects DF = 0
+    mov rdi, rsp                        ; argument: struct trap_frame *
+    mov rbx, rsp                        ; callee-saved: the frame, to restore RSP
+    and rsp, -16                        ; the C ABI wants a 16-byte aligned stack
+    call trap_dispatch
+    mov rsp, rbx
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    add rsp, 16                         ; vector and error code
+    iretq
+
+; int arch_try_call(void (*fn)(void *), void *arg, struct arch_fault *fault)
+;
+; Saves the callee-saved registers and the stack pointer in try_context, then
+; calls fn(arg). If fn faults, trap_dispatch (trap.c) rewrites the trap frame
+; so the IRETQ lands on arch_try_resume with RSP = try_context.rsp and
+; RAX = the vector: the exception "returns" from arch_try_call.
+extern try_context
+global arch_try_call
+global arch_try_resume
+arch_try_call:
+    push rbp
+    mov rbp, rsp
+    push rbx
+    push r12
+    push r13
+    push r14
+    push r15
+    push rdx                            ; fault record, for trap.c
+    mov [rel try_context + 0], rsp      ; try_context.rsp
+    mov [rel try_context + 8], rdx      ; try_context.fault
+    mov qword [rel try_context + 16], 1 ; try_context.active
+    mov rax, rdi
+    mov rdi, rsi
+    call rax
+    mov qword [rel try_context + 16], 0
+    mov eax, -1                         ; fn returned: no fault
+arch_try_resume:
+    add rsp, 8
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    ret

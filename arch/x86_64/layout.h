@@ -1,0 +1,36 @@
+/*
+ * layout.h - the kernel's address-space layout, shared with boot/layout.inc
+ * and linker.ld (docs/memory-layout.md draws it).
+ */
+#ifndef ARCH_X86_64_LAYOUT_H
+#define ARCH_X86_64_LAYOUT_H
+
+#include <stdint.h>
+
+#define KERNEL_VMA 0xFFFFFFFF80000000ull /* virtual = physical + KERNEL_VMA in the image */
+#define IDENTITY_MAP_LIMIT (4ull << 30)  /* physical 0..4 GiB is also mapped 1:1 */
+#define PAGE_SIZE 4096ull
+#define LARGE_PAGE_SIZE (2ull << 20)
+
+/* The range holding the I/O APIC (0xFEC00000), HPET and local APIC
+ * (0xFEE00000) registers: mapped uncacheable (SDM vol. 3A §11.4.1). */
+#define APIC_MMIO_START 0xFEC00000ull
+#define APIC_MMIO_END 0xFF000000ull
+
+#define SEL_KERNEL_CODE 0x08
+#define SEL_KERNEL_DATA 0x10
+#define SEL_TSS 0x18
+
+/* Symbols from linker.ld and boot/entry.asm. */
+extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern char __data_start[], __kernel_start[], __kernel_end[];
+extern char boot_stack_guard[], boot_stack_bottom[], boot_stack_top[];
+
+static inline uint64_t kernel_virt_to_phys(const void *va)
+{
+    return (uint64_t)(uintptr_t)va - KERNEL_VMA;
+}
+
+static inline void *kernel_phys_to_virt(uint64_t pa) { return (void *)(uintptr_t)(pa + KERNEL_VMA); }
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * paging.c - builds the kernel's final page tables.
+ *
+ * The boot tables of entry.asm map everything writable and executable with
+ * 2 MiB pages. These replace them with a layout that catches mistakes:
+ *   - page 0 is not mapped, so a NULL dereference faults;
+ *   - kernel text is read-only, everything else is no-execute (when the CPU
+ *     has NX), and CR0.WP makes read-only binding for the kernel too;
+ *   - stack guard pages are unmapped, so an overflow faults at once;
+ *   - the APIC range is uncacheable (SDM vol. 3A §10.4.1 requires it).
+ * Page-table pages come from a fixed pool in .bss: there is no allocator yet.
+ */
+#include "arch/x86_64/paging.h"
+
+#include "arch/x86_64/cpu.h"
+#include "kernel/panic.h"
+
+#include <stddef.h>
+
+#define ENTRIES_PER_TABLE 512
+#define PT_POOL_PAGES 24
+
+static uint64_t pt_pool[PT_POOL_PAGES][ENTRIES_PER_TABLE] __attribute__((aligned(4096)));
+static unsigned pt_pool_used;
+static uint64_t *pml4;
+static uint64_t nx_bit;
+
+static uint64_t *table_alloc(void)
+{
+    if (pt_pool_used == PT_POOL_PAGES)
+        panic("paging: page-table pool (%d pages) exhausted", PT_POOL_PAGES);
+    return pt_pool[pt_pool_used++];
+}
+
+static unsigned index_at(uintptr_t va, int level)
+{
+    return (unsigned)(va >> (12 + 9 * (level - 1))) & (ENTRIES_PER_TABLE - 1);
+}
+
+/* The table that entry `index` of `table` points to, created if absent. */
+static uint64_t *next_table(uint64_t *table, unsigned index)
+{
+    if (!(table[index] & PTE_PRESENT))
+        table[index] = kernel_virt_to_phys(table_alloc()) | PTE_PRESENT | PTE_WRITE;
+    KASSERT(!(table[index] & PTE_LARGE));
+    return kernel_phys_to_virt(table[index] & PTE_ADDR_MASK);
+}
+
+static void map_page(uintptr_t va, uint64_t pa, uint64_t flags)
+{
+    uint64_t *pdpt = next_table(pml4, index_at(va, 4));
+    uint64_t *pd = next_table(pdpt, index_at(va, 3));
+    uint64_t *pt = next_table(pd, index_at(va, 2));
+    pt[index_at(va, 1)] = pa | flags;
+}
+
+static void map_large_page(uintptr_t va, uint64_t pa, uint64_t flags)
+{
+    uint64_t *pdpt = next_table(pml4, index_at(va, 4));
+    uint64_t *pd = next_table(pdpt, index_at(va, 3));
+    pd[index_at(va, 2)] = pa | flags | PTE_LARGE;
+}
+
+void paging_init(void)
+{
+    nx_bit = (rdmsr(MSR_EFER) & EFER_NXE) ? PTE_NX : 0;
+    pml4 = table_alloc();
+
+    /* Identity map: 4 KiB pages in the first 2 MiB (skipping page 0), then 2 MiB pages. */
+    for (uint64_t pa = PAGE_SIZE; pa < LARGE_PAGE_SIZE; pa += PAGE_SIZE)
+        map_page(pa, pa, PTE_PRESENT | PTE_WRITE | nx_bit);
+    for (uint64_t pa = LARGE_PAGE_SIZE; pa < IDENTITY_MAP_LIMIT; pa += LARGE_PAGE_SIZE) {
+        uint64_t flags = PTE_PRESENT | PTE_WRITE | nx_bit;
+        if (pa >= APIC_MMIO_START && pa < APIC_MMIO_END)
+            flags |= PTE_UNCACHEABLE;
+        map_large_page(pa, pa, flags);
+    }
+
+    /* The kernel image, section by section. */
+    for (uintptr_t va = (uintptr_t)__text_start; va < (uintptr_t)__kernel_end; va += PAGE_SIZE) {
+        uint64_t flags = PTE_PRESENT | PTE_GLOBAL;
+        if (va >= (uintptr_t)__text_end && va < (uintptr_t)__rodata_end)
+            flags |= nx_bit;
+        else if (va >= (uintptr_t)__rodata_end)
+            flags |= PTE_WRITE | nx_bit;
+        map_page(va, kernel_virt_to_phys((void *)va), flags);
+    }
+    paging_unmap_page((uintptr_t)boot_stack_guard);
+
+    write_cr4(read_cr4() | CR4_PGE);
+    write_cr3(kernel_virt_to_phys(pml4));
+}
+
+/* Walks to the entry that maps va; *level is 1 for a 4 KiB page, 2 for 2 MiB. */
+static uint64_t *leaf_entry_ptr(uintptr_t va, int *level)
+{
+    uint64_t *table = pml4;
+    for (int l = 4; l >= 1; l--) {
+        uint64_t *e = &table[index_at(va, l)];
+        if (l == 1 || !(*e & PTE_PRESENT) || (*e & PTE_LARGE)) {
+            *level = l;
+            return e;
+        }
+        table = kernel_phys_to_virt(*e & PTE_ADDR_MASK);
+        /* Identity-mapped tables are never created here, but the address
+         * arithmetic above assumes the pool: check it. */
+        KASSERT((uint64_t)(uintptr_t)table >= (uint64_t)(uintptr_t)pt_pool[0]);
+    }
+    return NULL;
+}
+
+void paging_unmap_page(uintptr_t va)
+{
+    int level;
+    uint64_t *e = leaf_entry_ptr(va, &level);
+    if (level != 1)
+        panic("paging: %p is not mapped with a 4 KiB page", (void *)va);
+    *e = 0;
+    invlpg(va);
+}
+
+uint64_t paging_leaf_entry(uintptr_t va)
+{
+    int level;
+    uint64_t *e = leaf_entry_ptr(va, &level);
+    return (e != NULL && (*e & PTE_PRESENT)) ? *e : 0;
+}
+
+bool arch_page_is_mapped(uintptr_t va) { return paging_leaf_entry(va) != 0; }
+bool arch_page_is_writable(uintptr_t va) { return (paging_leaf_entry(va) & PTE_WRITE) != 0; }
+bool arch_has_nx(void) { return nx_bit != 0; }
+
+bool arch_page_is_executable(uintptr_t va)
+{
+    uint64_t e = paging_leaf_entry(va);
+    return e != 0 && !(e & PTE_NX);
+}
+
+uintptr_t arch_boot_stack_guard(void) { return (uintptr_t)boot_stack_guard; }

@@ -1,0 +1,37 @@
+/*
+ * paging.h - the kernel's page tables (4-level paging, SDM vol. 3A §4.5).
+ */
+#ifndef ARCH_X86_64_PAGING_H
+#define ARCH_X86_64_PAGING_H
+
+#include "arch/x86_64/layout.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Page-table entry bits (SDM vol. 3A §4.5, tables 4-15 to 4-20). */
+#define PTE_PRESENT (1ull << 0)
+#define PTE_WRITE (1ull << 1)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4)
+#define PTE_LARGE (1ull << 7)
+#define PTE_GLOBAL (1ull << 8)
+#define PTE_NX (1ull << 63)
+#define PTE_ADDR_MASK 0x000FFFFFFFFFF000ull
+#define PTE_UNCACHEABLE (PTE_PCD | PTE_PWT) /* PAT entry 3: UC with the reset PAT */
+
+/* Physical memory below IDENTITY_MAP_LIMIT is mapped at the same address. */
+static inline void *phys_to_virt(uint64_t pa) { return (void *)(uintptr_t)pa; }
+
+/* Replaces the boot page tables: identity map (page 0 left out, the APIC
+ * range uncacheable, nothing executable) and the kernel image in 4 KiB pages
+ * with per-section permissions (W^X). */
+void paging_init(void);
+
+/* Removes the 4 KiB mapping of va (used for stack guard pages). */
+void paging_unmap_page(uintptr_t va);
+
+/* The leaf entry mapping va, or 0 when unmapped. */
+uint64_t paging_leaf_entry(uintptr_t va);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * trap.c - what happens on an exception or interrupt.
+ *
+ * Breakpoints (int3) are counted and resumed. A fault inside arch_try_call is
+ * turned into a return from it. Any other exception is fatal: the full
+ * register state and a symbolized backtrace are printed, then the kernel
+ * stops (panic_stop). Vectors 32-255 go to the handler registered for them.
+ */
+#include "arch/x86_64/trap.h"
+
+#include "arch/x86_64/cpu.h"
+#include "kernel/arch.h"
+#include "kernel/console.h"
+#include "kernel/ksyms.h"
+#include "kernel/panic.h"
+
+/* Shared with isr.asm's arch_try_call: keep the field order. */
+struct try_context {
+    uint64_t rsp;
+    struct arch_fault *fault;
+    uint64_t active;
+};
+struct try_context try_context;
+_Static_assert(offsetof(struct try_context, fault) == 8, "isr.asm uses offset 8");
+_Static_assert(offsetof(struct try_context, active) == 16, "isr.asm uses offset 16");
+extern char arch_try_resume[];
+
+static trap_handler *handlers[IDT_VECTORS];
+static volatile uint64_t breakpoints_taken;
+
+static const char *const exception_names[EXCEPTION_VECTORS] = {
+    [VEC_DIVIDE_ERROR] = "#DE divide error",
+    [VEC_DEBUG] = "#DB debug",
+    [VEC_NMI] = "NMI non-maskable interrupt",
+    [VEC_BREAKPOINT] = "#BP breakpoint",
+    [VEC_OVERFLOW] = "#OF overflow",
+    [VEC_BOUND_RANGE] = "#BR bound range exceeded",
+    [VEC_INVALID_OPCODE] = "#UD invalid opcode",
+    [VEC_DEVICE_NOT_AVAILABLE] = "#NM device not available",
+    [VEC_DOUBLE_FAULT] = "#DF double fault",
+    [VEC_COPROCESSOR_OVERRUN] = "coprocessor segment overrun",
+    [VEC_INVALID_TSS] = "#TS invalid TSS",
+    [VEC_SEGMENT_NOT_PRESENT] = "#NP segment not present",
+    [VEC_STACK_FAULT] = "#SS stack-segment fault",
+    [VEC_GENERAL_PROTECTION] = "#GP general protection",
+    [VEC_PAGE_FAULT] = "#PF page fault",
+    [VEC_X87_FPU] = "#MF x87 floating-point error",
+    [VEC_ALIGNMENT_CHECK] = "#AC alignment check",
+    [VEC_MACHINE_CHECK] = "#MC machine check",
+    [VEC_SIMD] = "#XM SIMD floating-point",
+    [VEC_VIRTUALIZATION] = "#VE virtualization exception",
+    [VEC_CONTROL_PROTECTION] = "#CP control protection",
+    [VEC_HYPERVISOR_INJECTION] = "#HV hypervisor injection",
+    [VEC_VMM_COMMUNICATION] = "#VC VMM communication",
+    [VEC_SECURITY] = "#SX security exception",
+};
+
+const char *trap_vector_name(unsigned vector)
+{
+    if (vector < EXCEPTION_VECTORS)
+        return exception_names[vector] != NULL ? exception_names[vector] : "reserved exception";
+    return "interrupt";
+}
+
+void trap_set_handler(unsigned vector, trap_handler *handler)
+{
+    KASSERT(vector >= EXCEPTION_VECTORS && vector < IDT_VECTORS);
+    handlers[vector] = handler;
+}
+
+static void print_symbol(uintptr_t addr)
+{
+    const char *name;
+    uintptr_t offset;
+    if (ksym_lookup(addr, &name, &offset))
+        kprintf(" <%s+%#lx>", name, (unsigned long)offset);
+}
+
+static void report_exception(const struct trap_frame *f)
+{
+    kprintf("\nEXCEPTION: %s (vector %lu)\n", trap_vector_name((unsigned)f->vector),
+            (unsigned long)f->vector);
+    kprintf("  error code %#lx", (unsigned long)f->error_code);
+    if (f->vector == VEC_PAGE_FAULT)
+        kprintf(" (%s, %s)", (f->error_code & PF_ERR_FETCH)   ? "instruction fetch"
+                             : (f->error_code & PF_ERR_WRITE) ? "write"
+                                                              : "read",
+                (f->error_code & PF_ERR_PRESENT) ? "protection violation" : "page not present");
+    kprintf("\n  RIP    %016lx", (unsigned long)f->rip);
+    print_symbol(f->rip);
+    kprintf("\n  RSP    %016lx  RFLAGS %016lx  CS %04lx SS %04lx\n", (unsigned long)f->rsp,
+            (unsigned long)f->rflags, (unsigned long)f->cs, (unsigned long)f->ss);
+    kprintf("  CR2    %016lx  CR3    %016lx\n", (unsigned long)read_cr2(),
+            (unsigned long)read_cr3());
+    kprintf("  RAX %016lx  RBX %016lx  RCX %016lx  RDX %016lx\n", (unsigned long)f->rax,
+            (unsigned long)f->rbx, (unsigned long)f->rcx, (unsigned long)f->rdx);
+    kprintf("  RSI %016lx  RDI %016lx  RBP %016lx  R8  %016lx\n", (unsigned long)f->rsi,
+            (unsigned long)f->rdi, (unsigned long)f->rbp, (unsigned long)f->r8);
+    kprintf("  R9  %016lx  R10 %016lx  R11 %016lx  R12 %016lx\n", (unsigned long)f->r9,
+            (unsigned long)f->r10, (unsigned long)f->r11, (unsigned long)f->r12);
+    kprintf("  R13 %016lx  R14 %016lx  R15 %016lx\n", (unsigned long)f->r13,
+            (unsigned long)f->r14, (unsigned long)f->r15);
+    arch_print_backtrace_from(f->rip, f->rbp);
+}
+
+/* Turns the fault into a return from arch_try_call (see isr.asm). */
+static void resume_try_call(struct trap_frame *f)
+{
+    struct arch_fault *fault = try_context.fault;
+    fault->vector = (uint32_t)f->vector;
+    fault->error_code = f->error_code;
+    fault->pc = f->rip;
+    fault->fault_addr = f->vector == VEC_PAGE_FAULT ? read_cr2() : 0;
+    fault->handler_sp = (uintptr_t)f;
+    try_context.active = 0;
+    f->rip = (uintptr_t)arch_try_resume;
+    f->rsp = try_context.rsp;
+    f->rax = f->vector;
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+    if (f->vector == VEC_BREAKPOINT) {
+        /* int3 is a trap: RIP already points past it, so returning resumes. */
+        breakpoints_taken++;
+        return;
+    }
+    if (f->vector < EXCEPTION_VECTORS) {
+        if (try_context.active) {
+            resume_try_call(f);
+            return;
+        }
+        report_exception(f);
+        panic_stop();
+    }
+    if (handlers[f->vector] != NULL) {
+        handlers[f->vector](f);
+        return;
+    }
+    kprintf("trap: unexpected interrupt on vector %lu at %016lx; ignored\n",
+            (unsigned long)f->vector, (unsigned long)f->rip);
+}
+
+uint64_t arch_breakpoint_count(void) { return breakpoints_taken; }
+void arch_breakpoint(void) { __asm__ volatile("int3" ::: "memory"); }

@@ -1,0 +1,13 @@
+/*
+ * vga_text.h - the 80x25 VGA text screen as a console (legacy BIOS boots).
+ */
+#ifndef ARCH_X86_64_VGA_TEXT_H
+#define ARCH_X86_64_VGA_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void vga_text_init(uint64_t phys, uint32_t columns, uint32_t rows);
+void vga_text_write(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * cmdline.c - command-line splitting and the table of known options.
+ */
+#include "kernel/cmdline.h"
+
+#include "lib/string.h"
+
+/* Keep in step with the "Command-line options" section of README.md. */
+const struct cmdline_option_def cmdline_known_options[] = {
+    {"test", "<filter>", "run the self-tests (those whose suite.name starts with filter), "
+                         "print KTAP, then exit QEMU with the result"},
+    {"bench", NULL, "run the benchmarks and print bench: lines"},
+    {"inject", "test-fail|panic|stack-overflow|triple-fault|hang",
+     "fail on purpose, to check that the test runner notices"},
+};
+const size_t cmdline_known_count = sizeof(cmdline_known_options) / sizeof(cmdline_known_options[0]);
+
+struct cmdline boot_cmdline;
+
+static bool is_known(const char *name)
+{
+    for (size_t i = 0; i < cmdline_known_count; i++) {
+        if (strcmp(cmdline_known_options[i].name, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool looks_like_path(const char *word)
+{
+    return strchr(word, '/') != NULL && strchr(word, '=') == NULL;
+}
+
+void cmdline_parse(struct cmdline *cl, const char *line)
+{
+    memset(cl, 0, sizeof(*cl));
+    strlcpy(cl->buffer, line != NULL ? line : "", sizeof(cl->buffer));
+
+    char *p = cl->buffer;
+    bool first = true;
+    while (*p != '\0') {
+        while (*p == ' ' || *p == '\t')
+            *p++ = '\0';
+        if (*p == '\0')
+            break;
+        char *word = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t')
+            p++;
+        if (*p != '\0')
+            *p++ = '\0';
+
+        if (first && looks_like_path(word)) {
+            first = false;
+            continue;
+        }
+        first = false;
+
+        if (cl->count == CMDLINE_MAX_OPTIONS) {
+            cl->dropped++;
+            continue;
+        }
+        char *eq = strchr(word, '=');
+        if (eq != NULL)
+            *eq = '\0';
+        struct cmdline_arg *a = &cl->args[cl->count++];
+        a->name = word;
+        a->value = eq != NULL ? eq + 1 : NULL;
+        a->known = is_known(word);
+        if (!a->known)
+            cl->unknown_count++;
+    }
+}
+
+const struct cmdline_arg *cmdline_find(const struct cmdline *cl, const char *name)
+{
+    for (size_t i = cl->count; i > 0; i--) {
+        if (strcmp(cl->args[i - 1].name, name) == 0)
+            return &cl->args[i - 1];
+    }
+    return NULL;
+}
+
+bool cmdline_has(const struct cmdline *cl, const char *name)
+{
+    return cmdline_find(cl, name) != NULL;
+}
+
+const char *cmdline_value(const struct cmdline *cl, const char *name, const char *fallback)
+{
+    const struct cmdline_arg *a = cmdline_find(cl, name);
+    return a != NULL && a->value != NULL ? a->value : fallback;
+}

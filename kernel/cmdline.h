@@ -1,0 +1,51 @@
+/*
+ * cmdline.h - the kernel command line: words "name" or "name=value",
+ * separated by spaces. Every option the kernel knows is listed in
+ * cmdline.c's table (and in README.md); anything else draws a warning.
+ */
+#ifndef KERNEL_CMDLINE_H
+#define KERNEL_CMDLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CMDLINE_MAX_OPTIONS 32
+#define CMDLINE_BUFFER 512
+
+struct cmdline_option_def {
+    const char *name;
+    const char *values; /* what may follow '=', or NULL for a plain flag */
+    const char *help;
+};
+
+struct cmdline_arg {
+    const char *name;
+    const char *value; /* NULL when written without '=' */
+    bool known;
+};
+
+struct cmdline {
+    char buffer[CMDLINE_BUFFER]; /* words are cut out of this copy */
+    struct cmdline_arg args[CMDLINE_MAX_OPTIONS];
+    size_t count;
+    size_t unknown_count;
+    size_t dropped; /* words beyond CMDLINE_MAX_OPTIONS */
+};
+
+extern const struct cmdline_option_def cmdline_known_options[];
+extern const size_t cmdline_known_count;
+
+/* Splits line into arguments. A first word that looks like a file path (QEMU
+ * and GRUB's multiboot 1 pass the kernel's own path first) is skipped. */
+void cmdline_parse(struct cmdline *cl, const char *line);
+
+/* The last occurrence of an option wins. */
+const struct cmdline_arg *cmdline_find(const struct cmdline *cl, const char *name);
+bool cmdline_has(const struct cmdline *cl, const char *name);
+/* The value of name=value, or fallback when absent or given without a value. */
+const char *cmdline_value(const struct cmdline *cl, const char *name, const char *fallback);
+
+/* The command line the kernel booted with (set once by kmain). */
+extern struct cmdline boot_cmdline;
+
+#endif

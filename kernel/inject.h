@@ -1,0 +1,17 @@
+/*
+ * inject.h - deliberate failures (command-line option inject=...), so that
+ * the test runner's handling of failing, crashing and hanging kernels is
+ * itself tested.
+ */
+#ifndef KERNEL_INJECT_H
+#define KERNEL_INJECT_H
+
+/* Performs the named failure; returns only for "test-fail" (a self-test
+ * fails instead) or an unknown name (after a warning). */
+void inject_fault(const char *what);
+
+/* Recurses, 256 bytes of stack a level, until depth reaches limit: with a
+ * huge limit it runs into the stack's guard page. */
+unsigned inject_recurse(unsigned depth, unsigned limit);
+
+#endif

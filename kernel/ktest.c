@@ -1,0 +1,85 @@
+/*
+ * ktest.c - runs the registered self-tests and reports them as KTAP.
+ */
+#include "kernel/ktest.h"
+
+#include "kernel/arch.h"
+#include "kernel/console.h"
+#include "lib/format.h"
+#include "lib/string.h"
+
+#include <stdarg.h>
+
+extern const struct ktest __ktest_start[], __ktest_end[];
+
+static bool test_mode;
+
+bool ktest_mode_active(void) { return test_mode; }
+void ktest_mode_enter(void) { test_mode = true; }
+
+void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...)
+{
+    char msg[sizeof(t->reason)];
+    va_list ap;
+    va_start(ap, fmt);
+    fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+
+    kprintf("# %s:%d: %s\n", file, line, msg);
+    if (t->failures++ == 0)
+        strlcpy(t->reason, msg, sizeof(t->reason));
+}
+
+void ktest_skip(struct ktest_ctx *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fmt_vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
+    va_end(ap);
+    t->skipped = true;
+}
+
+static bool matches(const struct ktest *k, const char *filter)
+{
+    char full[96];
+    fmt_snprintf(full, sizeof(full), "%s.%s", k->suite, k->name);
+    return strncmp(full, filter, strlen(filter)) == 0;
+}
+
+void ktest_run_all(const char *filter)
+{
+    size_t total = 0, passed = 0, failed = 0, skipped = 0;
+
+    for (const struct ktest *k = __ktest_start; k < __ktest_end; k++) {
+        if (matches(k, filter))
+            total++;
+    }
+
+    kprintf("KTAP version 1\n1..%zu\n", total);
+    size_t n = 0;
+    for (const struct ktest *k = __ktest_start; k < __ktest_end; k++) {
+        if (!matches(k, filter))
+            continue;
+        struct ktest_ctx t;
+        memset(&t, 0, sizeof(t));
+        n++;
+        k->fn(&t);
+        if (t.failures > 0) {
+            failed++;
+            kprintf("not ok %zu %s.%s # %s\n", n, k->suite, k->name, t.reason);
+        } else if (t.skipped) {
+            skipped++;
+            kprintf("ok %zu %s.%s # SKIP %s\n", n, k->suite, k->name, t.reason);
+        } else {
+            passed++;
+            kprintf("ok %zu %s.%s\n", n, k->suite, k->name);
+        }
+    }
+    kprintf("# ktest: %zu passed, %zu failed, %zu skipped\n", passed, failed, skipped);
+    if (total == 0)
+        kprintf("# ktest: no test matches \"%s\"\n", filter);
+
+    arch_vm_exit(failed == 0 && total > 0 ? KTEST_EXIT_PASS : KTEST_EXIT_FAIL);
+    kprintf("self-tests finished; halting.\n");
+    arch_halt_forever();
+}

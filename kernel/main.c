@@ -1,0 +1,115 @@
+/*
+ * main.c - kmain(), the boot order of the kernel, one step a line.
+ *
+ * boot/entry.asm calls kmain(magic, info) in 64-bit mode on the boot stack,
+ * with the low 4 GiB identity-mapped and interrupts off.
+ */
+#include "kernel/arch.h"
+#include "kernel/bench.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/inject.h"
+#include "kernel/ktest.h"
+#include "kernel/multiboot2.h"
+#include "kernel/panic.h"
+#include "lib/string.h"
+
+#define KERNEL_NAME "ipikernel"
+#define KERNEL_VERSION "0.1"
+#define MIB (1024ull * 1024ull)
+#ifdef __clang__
+#define COMPILER "clang " __clang_version__
+#else
+#define COMPILER "gcc " __VERSION__
+#endif
+
+static struct boot_info boot_info;
+
+void kmain(uint32_t magic, uint32_t info_phys);
+
+static void read_boot_info(uint32_t magic, uint32_t info_phys)
+{
+    const void *info = arch_phys_to_virt(info_phys, sizeof(uint64_t));
+    if (magic == MB2_BOOTLOADER_MAGIC) {
+        /* The total size is not known yet: bound it by what is mapped. */
+        size_t available = MB2_INFO_MAX_SIZE;
+        while (available > 0 && arch_phys_to_virt(info_phys, available) == NULL)
+            available /= 2;
+        mb2_parse(info, available, &boot_info);
+    } else {
+        mb1_parse(info, arch_phys_to_virt, &boot_info);
+    }
+}
+
+static void print_banner(void)
+{
+    const struct boot_info *bi = &boot_info;
+    kprintf("\n%s %s (x86_64), built with %s\n", KERNEL_NAME, KERNEL_VERSION, COMPILER);
+    kprintf("boot: loader \"%s\" via multiboot%s, firmware %s\n",
+            bi->loader_name[0] != '\0' ? bi->loader_name : "(not named)",
+            bi->protocol == BOOT_MULTIBOOT2 ? "2" : " 1", bi->uefi ? "UEFI" : "BIOS");
+    kprintf("cmdline: \"%s\"%s\n", bi->cmdline, bi->cmdline_truncated ? " (truncated)" : "");
+    kprintf("memory: %zu regions, %llu MiB available\n", bi->mmap_count,
+            (unsigned long long)(bootinfo_available_bytes(bi) / MIB));
+    for (size_t i = 0; i < bi->mmap_count; i++) {
+        const struct mem_region *r = &bi->mmap[i];
+        kprintf("  %016llx-%016llx %s\n", (unsigned long long)r->base,
+                (unsigned long long)(r->base + r->length - 1), bootinfo_mem_type_name(r->type));
+    }
+    if (bi->rsdp_length != 0)
+        kprintf("acpi: RSDP passed by the loader (%s tag)\n", bi->rsdp_is_new ? "new" : "old");
+    if (bi->fb.present)
+        kprintf("framebuffer: %ux%u, %u bpp, type %u, at %#llx\n", bi->fb.width, bi->fb.height,
+                bi->fb.bpp, bi->fb.type, (unsigned long long)bi->fb.addr);
+    kprintf("cpu: %s\n", arch_cpu_vendor());
+    for (size_t i = 0; i < bi->warning_count && i < BOOTINFO_WARN_MAX; i++)
+        kprintf("warning: %s\n", bi->warnings[i]);
+}
+
+static void warn_unknown_options(const struct cmdline *cl)
+{
+    for (size_t i = 0; i < cl->count; i++) {
+        if (cl->args[i].known)
+            continue;
+        kprintf("warning: unknown command-line option \"%s\"; known options:\n", cl->args[i].name);
+        for (size_t k = 0; k < cmdline_known_count; k++) {
+            const struct cmdline_option_def *d = &cmdline_known_options[k];
+            kprintf("  %s%s%s  %s\n", d->name, d->values != NULL ? "=" : "",
+                    d->values != NULL ? d->values : "", d->help);
+        }
+    }
+    if (cl->dropped != 0)
+        kprintf("warning: %zu command-line words beyond the first %d were ignored\n", cl->dropped,
+                CMDLINE_MAX_OPTIONS);
+}
+
+void kmain(uint32_t magic, uint32_t info_phys)
+{
+    read_boot_info(magic, info_phys);         /* copy it before low memory is reused */
+    cmdline_parse(&boot_cmdline, boot_info.cmdline);
+    if (cmdline_has(&boot_cmdline, "test"))
+        ktest_mode_enter();                   /* from here a crash ends the VM at once */
+    arch_console_init(&boot_info);            /* serial port, VGA text screen */
+    print_banner();
+    warn_unknown_options(&boot_cmdline);
+    arch_init();                              /* page tables, GDT/TSS, IDT */
+
+    const char *inject = cmdline_value(&boot_cmdline, "inject", NULL);
+    if (inject != NULL)
+        inject_fault(inject);
+
+    if (ktest_mode_active())
+        ktest_run_all(cmdline_value(&boot_cmdline, "test", ""));
+    if (cmdline_has(&boot_cmdline, "bench")) {
+        bench_run_all();
+        arch_vm_exit(KTEST_EXIT_PASS);
+    }
+
+    kprintf("boot complete; idle. (In QEMU, Ctrl-A X quits.)\n");
+    for (;;)
+        arch_idle();
+}
+
+/* Gives the self-tests access to what the kernel booted with. */
+const struct boot_info *kernel_boot_info(void) { return &boot_info; }

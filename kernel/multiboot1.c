@@ -1,0 +1,116 @@
+/*
+ * multiboot1.c - reads the Multiboot (version 0.6.96) information that QEMU's
+ * -kernel loader passes (multiboot spec §3.3 "Boot information format").
+ *
+ * Unlike multiboot2, the structure holds physical addresses of the strings
+ * and the memory map; the caller's map() makes them readable.
+ */
+#include "kernel/multiboot2.h"
+
+#include "lib/string.h"
+
+/* Flag bits saying which fields are valid. */
+#define MB1_INFO_MEMORY (1u << 0)
+#define MB1_INFO_CMDLINE (1u << 2)
+#define MB1_INFO_MMAP (1u << 6)
+#define MB1_INFO_LOADER_NAME (1u << 9)
+
+struct mb1_info {
+    uint32_t flags;
+    uint32_t mem_lower, mem_upper;
+    uint32_t boot_device;
+    uint32_t cmdline;
+    uint32_t mods_count, mods_addr;
+    uint32_t syms[4];
+    uint32_t mmap_length, mmap_addr;
+    uint32_t drives_length, drives_addr;
+    uint32_t config_table;
+    uint32_t boot_loader_name;
+};
+
+/* Each map entry is preceded by its own size, which excludes the size field. */
+struct mb1_mmap_entry {
+    uint32_t size;
+    uint64_t base_addr;
+    uint64_t length;
+    uint32_t type;
+} __attribute__((packed));
+
+#define MB1_STRING_MAX 4096
+
+static void copy_phys_string(struct boot_info *bi, mb_map_fn *map, uint32_t phys, char *dst,
+                             size_t dst_size, const char *what, bool *truncated)
+{
+    const char *s = map(phys, 1);
+    if (s == NULL) {
+        bootinfo_warn(bi, "multiboot: %s at %#x is not readable", what, phys);
+        return;
+    }
+    /* The length is unknown until the NUL is found: map it a byte at a time. */
+    size_t n = 0;
+    while (n < MB1_STRING_MAX) {
+        const char *c = map(phys + n, 1);
+        if (c == NULL || *c == '\0')
+            break;
+        if (n + 1 < dst_size)
+            dst[n] = *c;
+        else if (truncated != NULL)
+            *truncated = true;
+        n++;
+    }
+    dst[n < dst_size ? n : dst_size - 1] = '\0';
+}
+
+int mb1_parse(const void *info_ptr, mb_map_fn *map, struct boot_info *bi)
+{
+    struct mb1_info info;
+
+    bi->protocol = BOOT_MULTIBOOT1;
+    if (info_ptr == NULL) {
+        bootinfo_warn(bi, "multiboot: no boot information");
+        return -1;
+    }
+    memcpy(&info, info_ptr, sizeof(info));
+
+    if (info.flags & MB1_INFO_MEMORY) {
+        bi->mem_lower_kib = info.mem_lower;
+        bi->mem_upper_kib = info.mem_upper;
+    }
+    if (info.flags & MB1_INFO_CMDLINE)
+        copy_phys_string(bi, map, info.cmdline, bi->cmdline, sizeof(bi->cmdline),
+                         "command line", &bi->cmdline_truncated);
+    if (info.flags & MB1_INFO_LOADER_NAME)
+        copy_phys_string(bi, map, info.boot_loader_name, bi->loader_name,
+                         sizeof(bi->loader_name), "boot loader name", NULL);
+
+    if (info.flags & MB1_INFO_MMAP) {
+        const uint8_t *mmap = map(info.mmap_addr, info.mmap_length);
+        if (mmap == NULL) {
+            bootinfo_warn(bi, "multiboot: memory map at %#x is not readable", info.mmap_addr);
+        } else {
+            uint32_t off = 0;
+            while (off + sizeof(struct mb1_mmap_entry) <= info.mmap_length) {
+                struct mb1_mmap_entry e;
+                memcpy(&e, mmap + off, sizeof(e));
+                if (e.size < sizeof(e) - sizeof(e.size)) {
+                    bootinfo_warn(bi, "multiboot: memory map entry size %u is invalid", e.size);
+                    break;
+                }
+                if (bi->mmap_count == BOOTINFO_MMAP_MAX) {
+                    bi->mmap_truncated = true;
+                    bootinfo_warn(bi, "multiboot: memory map has more than %d entries",
+                                  BOOTINFO_MMAP_MAX);
+                    break;
+                }
+                bi->mmap[bi->mmap_count++] = (struct mem_region){e.base_addr, e.length, e.type};
+                off += e.size + (uint32_t)sizeof(e.size);
+            }
+        }
+    } else if (info.flags & MB1_INFO_MEMORY) {
+        /* No map: describe what the basic fields say (spec §3.3). */
+        bi->mmap[0] = (struct mem_region){0, (uint64_t)info.mem_lower * 1024, MEM_AVAILABLE};
+        bi->mmap[1] = (struct mem_region){0x100000, (uint64_t)info.mem_upper * 1024, MEM_AVAILABLE};
+        bi->mmap_count = 2;
+    }
+    return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * panic.c - the kernel's single way to stop on an error.
+ */
+#include "kernel/panic.h"
+
+#include "kernel/arch.h"
+#include "kernel/console.h"
+#include "kernel/ktest.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+
+noreturn void panic_at(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    kprintf("\nPANIC: ");
+    va_start(ap, fmt);
+    kvprintf(fmt, ap);
+    va_end(ap);
+    kprintf("\n  at %s:%d\n", file, line);
+    /* Start at our caller: its return address, and its frame (saved at [rbp]). */
+    arch_print_backtrace_from((uintptr_t)__builtin_return_address(0),
+                              *(uintptr_t *)__builtin_frame_address(0));
+    panic_stop();
+}
+
+noreturn void panic_stop(void)
+{
+    kprintf("kernel stopped.\n");
+    if (ktest_mode_active())
+        arch_vm_exit(KTEST_EXIT_CRASH);
+    arch_halt_forever();
+}

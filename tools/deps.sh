@@ -1,0 +1,66 @@
+#!/bin/sh
+# deps.sh - makes sure the build, run and test tools are installed.
+#
+# On Debian/Ubuntu it installs what is missing with apt-get (as root, or
+# through sudo); elsewhere, or without the rights, it prints the command to
+# run and fails. CC (from make) says whether clang's tools are needed too.
+set -u
+
+missing=""
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
+need_file() { ls $1 >/dev/null 2>&1 || missing="$missing $2"; }
+
+need_cmd nasm nasm
+need_cmd qemu-system-x86_64 qemu-system-x86
+need_cmd grub-mkrescue grub-common
+need_cmd xorriso xorriso
+need_cmd mformat mtools
+need_cmd python3 python3
+need_file /usr/lib/grub/i386-pc/moddep.lst grub-pc-bin
+need_file '/usr/share/OVMF/OVMF_CODE*.fd' ovmf
+efi_missing=""
+ls /usr/lib/grub/x86_64-efi/moddep.lst >/dev/null 2>&1 || efi_missing=grub-efi-amd64-bin
+
+case "${CC:-}" in
+*clang*)
+    need_cmd clang clang
+    need_cmd ld.lld lld
+    need_file '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a' libclang-rt-dev
+    ;;
+esac
+case " $missing " in
+*" libclang-rt-dev "*)
+    # Debian names the package after the LLVM version.
+    v=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n1)
+    missing=$(echo "$missing" | sed "s/libclang-rt-dev/libclang-rt-${v:-14}-dev/")
+    ;;
+esac
+
+[ -z "$missing$efi_missing" ] && exit 0
+
+# grub-efi-amd64-bin without its recommends: they would pull in a package
+# that takes over the host's boot loader configuration.
+cmd="apt-get install -y$missing"
+efi_cmd="apt-get install -y --no-install-recommends $efi_missing"
+echo "deps: missing:$missing $efi_missing"
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "deps: this is not a Debian/Ubuntu system; install the equivalents of:$missing $efi_missing" >&2
+    exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo="sudo"
+else
+    echo "deps: run as root:" >&2
+    echo "  apt-get update" >&2
+    [ -n "$missing" ] && echo "  $cmd" >&2
+    [ -n "$efi_missing" ] && echo "  $efi_cmd" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null || { echo "deps: apt-get update failed" >&2; exit 1; }
+if [ -n "$missing" ]; then $sudo $cmd -q || exit 1; fi
+if [ -n "$efi_missing" ]; then $sudo $efi_cmd -q || exit 1; fi
+echo "deps: installed."

@@ -25,7 +25,8 @@ void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt
     fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
 
-    kprintf("# %s:%d: %s\n", file, line, msg);
+    if (!t->quiet)
+        kprintf("# %s:%d: %s\n", file, line, msg);
     if (t->failures++ == 0)
         strlcpy(t->reason, msg, sizeof(t->reason));
 }

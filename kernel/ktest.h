@@ -29,6 +29,7 @@
 struct ktest_ctx {
     int failures;
     bool skipped;
+    bool quiet; /* do not print failures (for testing the framework itself) */
     char reason[128]; /* the first failure, or why it was skipped */
 };
 

@@ -60,6 +60,17 @@ void arch_print_backtrace_from(uintptr_t pc, uintptr_t fp)
     size_t n = walk(fp, pcs, BACKTRACE_MAX_DEPTH);
     kprintf("  backtrace:\n");
     print_frame(0, pc, false);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        /* Deep recursion: show a run of identical frames once. */
+        size_t run = 1;
+        while (i + run < n && pcs[i + run] == pcs[i])
+            run++;
         print_frame(i + 1, pcs[i], true);
+        if (run > 2) {
+            kprintf("    ... the same frame %zu more times\n", run - 1);
+            i += run - 1;
+        }
+    }
+    if (n == BACKTRACE_MAX_DEPTH)
+        kprintf("    ... (stopped after %d frames)\n", BACKTRACE_MAX_DEPTH);
 }

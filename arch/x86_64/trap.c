@@ -100,6 +100,8 @@ static void report_exception(const struct trap_frame *f)
             (unsigned long)f->r10, (unsigned long)f->r11, (unsigned long)f->r12);
     kprintf("  R13 %016lx  R14 %016lx  R15 %016lx\n", (unsigned long)f->r13,
             (unsigned long)f->r14, (unsigned long)f->r15);
+    if (f->vector == VEC_DOUBLE_FAULT && !arch_page_is_mapped(f->rsp - 8))
+        kprintf("  the stack pointer is at an unmapped page: kernel stack overflow\n");
     arch_print_backtrace_from(f->rip, f->rbp);
 }
 

@@ -1,0 +1,10 @@
+build-clang/kernel/panic.o: kernel/panic.c kernel/panic.h kernel/arch.h \
+  kernel/console.h kernel/ktest.h
+
+kernel/panic.h:
+
+kernel/arch.h:
+
+kernel/console.h:
+
+kernel/ktest.h:

@@ -1,0 +1,3 @@
+build-clang/ksyms.o: build-clang/ksyms.c kernel/ksyms.h
+
+kernel/ksyms.h:

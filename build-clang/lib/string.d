@@ -1,0 +1,3 @@
+build-clang/lib/string.o: lib/string.c lib/string.h
+
+lib/string.h:

@@ -1,0 +1,64 @@
+/*
+ * test_boot.c - what the kernel learnt from its boot loader and command line.
+ */
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/ktest.h"
+#include "lib/string.h"
+
+extern char __text_start[], __kernel_end[];
+#define KERNEL_VMA_OFFSET 0xFFFFFFFF80000000ull
+
+KTEST(boot, memory_map_covers_the_kernel)
+{
+    const struct boot_info *bi = kernel_boot_info();
+    ASSERT_TRUE(t, bi->mmap_count > 0);
+    EXPECT_TRUE(t, bootinfo_available_bytes(bi) >= 16ull * 1024 * 1024);
+    uint64_t start = (uintptr_t)__text_start - KERNEL_VMA_OFFSET;
+    uint64_t end = (uintptr_t)__kernel_end - KERNEL_VMA_OFFSET;
+    bool covered = false;
+    for (size_t i = 0; i < bi->mmap_count; i++) {
+        const struct mem_region *r = &bi->mmap[i];
+        if (r->type == MEM_AVAILABLE && r->base <= start && end <= r->base + r->length)
+            covered = true;
+    }
+    EXPECT_TRUE(t, covered);
+}
+
+KTEST(boot, loader_is_named)
+{
+    EXPECT_TRUE(t, kernel_boot_info()->loader_name[0] != '\0');
+}
+
+KTEST(boot, acpi_rsdp_passed_by_multiboot2)
+{
+    const struct boot_info *bi = kernel_boot_info();
+    if (bi->protocol != BOOT_MULTIBOOT2)
+        KTEST_SKIP(t, "multiboot 1 has no ACPI tag; the RSDP is found by scanning");
+    ASSERT_TRUE(t, bi->rsdp_length >= 20);
+    EXPECT_EQ(t, 0, memcmp(bi->rsdp, "RSD PTR ", 8));
+}
+
+KTEST(boot, no_boot_info_warnings)
+{
+    const struct boot_info *bi = kernel_boot_info();
+    EXPECT_EQ(t, 0, bi->warning_count);
+}
+
+KTEST(boot, command_line_reached_the_kernel)
+{
+    EXPECT_TRUE(t, cmdline_has(&boot_cmdline, "test"));
+    EXPECT_EQ(t, 0, boot_cmdline.unknown_count);
+}
+
+KTEST(boot, command_line_parsing)
+{
+    static struct cmdline cl;
+    cmdline_parse(&cl, "/boot/kernel.elf  test=lib. bench\tfoo=bar test");
+    EXPECT_EQ(t, 4, cl.count);
+    EXPECT_EQ(t, 1, cl.unknown_count);
+    EXPECT_TRUE(t, cmdline_has(&cl, "bench"));
+    EXPECT_STREQ(t, "bar", cmdline_value(&cl, "foo", NULL));
+    /* The last "test" has no value: the fallback is used. */
+    EXPECT_STREQ(t, "all", cmdline_value(&cl, "test", "all"));
+}

@@ -1,0 +1,30 @@
+/*
+ * test_ktest.c - the self-test framework checks itself.
+ */
+#include "kernel/cmdline.h"
+#include "kernel/ktest.h"
+#include "lib/string.h"
+
+/* Fails only when asked (inject=test-fail): the runner must then report the
+ * run as failed. Otherwise there is nothing to test, so it is skipped. */
+KTEST(ktest, injected_failure)
+{
+    const char *inject = cmdline_value(&boot_cmdline, "inject", "");
+    if (strcmp(inject, "test-fail") != 0)
+        KTEST_SKIP(t, "only fails with inject=test-fail");
+    EXPECT_EQ(t, 1, 2);
+}
+
+KTEST(ktest, expectations_record_failures)
+{
+    struct ktest_ctx inner;
+    memset(&inner, 0, sizeof(inner));
+    inner.quiet = true;
+    EXPECT_EQ(&inner, 1, 1);
+    EXPECT_EQ(t, 0, inner.failures);
+    EXPECT_EQ(&inner, 1, 2);
+    EXPECT_TRUE(&inner, 1 == 0);
+    EXPECT_STREQ(&inner, "a", "b");
+    EXPECT_EQ(t, 3, inner.failures);
+    EXPECT_TRUE(t, strstr(inner.reason, "expected 0x1, got 0x2") != NULL);
+}

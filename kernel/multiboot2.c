@@ -66,7 +66,7 @@ static void parse_framebuffer(struct boot_info *bi, const uint8_t *tag, uint32_t
     }
     memset(&fb, 0, sizeof(fb));
     memcpy(&fb, tag, size < sizeof(fb) ? size : sizeof(fb));
-    if (fb.type == FB_RGB && size < sizeof(fb)) {
+    if (fb.type == FB_RGB && size < MB2_FRAMEBUFFER_RGB_SIZE) {
         bootinfo_warn(bi, "multiboot2: RGB framebuffer tag lacks its colour fields");
         return;
     }

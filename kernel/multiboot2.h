@@ -82,6 +82,7 @@ struct mb2_tag_framebuffer {
 };
 
 #define MB2_FRAMEBUFFER_COMMON_SIZE 32 /* the tag up to and including reserved */
+#define MB2_FRAMEBUFFER_RGB_SIZE 38    /* plus the six colour-field bytes */
 #define MB2_INFO_ALIGN 8
 #define MB2_INFO_MAX_SIZE (1u << 20) /* larger is taken as corrupt */
 

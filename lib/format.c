@@ -68,6 +68,7 @@ static void format_integer(struct out *o, struct spec sp, uint64_t value, bool n
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char buf[24];
     int n = 0;
+    bool is_zero = value == 0;
 
     /* C99: precision 0 with value 0 prints no digits at all. */
     if (!(value == 0 && sp.precision == 0)) {
@@ -86,7 +87,7 @@ static void format_integer(struct out *o, struct spec sp, uint64_t value, bool n
         prefix[prefix_len++] = '+';
     else if (sp.space && base == 10 && !is_pointer)
         prefix[prefix_len++] = ' ';
-    if (base == 16 && (is_pointer || (sp.alt && n > 0))) {
+    if (base == 16 && (is_pointer || (sp.alt && !is_zero))) {
         prefix[prefix_len++] = '0';
         prefix[prefix_len++] = upper ? 'X' : 'x';
     }

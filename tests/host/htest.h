@@ -1,0 +1,74 @@
+/*
+ * htest.h - a minimal KTAP producer for the host unit tests.
+ *
+ * Each check is reported as one test case; the plan is printed at the end,
+ * once the number of cases is known (results are kept until then).
+ *
+ *   HCHECK("strlen counts", strlen("abc") == 3, "got %zu", strlen("abc"));
+ *   return htest_finish();
+ */
+#ifndef TESTS_HOST_HTEST_H
+#define TESTS_HOST_HTEST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTEST_MAX_CASES 4096
+
+struct htest_result {
+    char name[160];
+    bool ok;
+    char reason[200];
+};
+
+static struct htest_result htest_results[HTEST_MAX_CASES];
+static int htest_count;
+
+__attribute__((format(printf, 3, 4))) static void htest_report(const char *name, bool ok,
+                                                               const char *fmt, ...)
+{
+    if (htest_count == HTEST_MAX_CASES) {
+        fprintf(stderr, "htest: more than %d cases\n", HTEST_MAX_CASES);
+        exit(2);
+    }
+    struct htest_result *r = &htest_results[htest_count++];
+    snprintf(r->name, sizeof(r->name), "%s", name);
+    r->ok = ok;
+    r->reason[0] = '\0';
+    if (!ok && fmt != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+        va_end(ap);
+    }
+}
+
+#define HCHECK(name, cond, fmt, ...)                                                              \
+    htest_report(name, (cond), "%s:%d: " fmt, __FILE__, __LINE__, ##__VA_ARGS__)
+
+/* Prints the KTAP report; returns the process exit status. */
+static int htest_finish(void)
+{
+    int failed = 0;
+    printf("KTAP version 1\n1..%d\n", htest_count);
+    for (int i = 0; i < htest_count; i++) {
+        struct htest_result *r = &htest_results[i];
+        /* KTAP names must not contain '#': it starts a directive. */
+        for (char *c = r->name; *c != '\0'; c++) {
+            if (*c == '#' || *c == '\n')
+                *c = '_';
+        }
+        if (r->ok) {
+            printf("ok %d %s\n", i + 1, r->name);
+        } else {
+            failed++;
+            printf("not ok %d %s # %s\n", i + 1, r->name, r->reason);
+        }
+    }
+    return failed == 0 ? 0 : 1;
+}
+
+#endif

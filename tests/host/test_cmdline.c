@@ -1,0 +1,74 @@
+/*
+ * test_cmdline.c - kernel/cmdline.c on the host.
+ */
+#include "kernel/cmdline.h"
+
+#include "tests/host/htest.h"
+
+static struct cmdline cl;
+
+int main(void)
+{
+    cmdline_parse(&cl, "");
+    HCHECK("empty_line", cl.count == 0 && cl.unknown_count == 0, "count %zu", cl.count);
+
+    cmdline_parse(&cl, NULL);
+    HCHECK("null_line", cl.count == 0, "count %zu", cl.count);
+
+    cmdline_parse(&cl, "/boot/kernel.elf test");
+    HCHECK("kernel_path_skipped", cl.count == 1 && cmdline_has(&cl, "test"), "count %zu",
+           cl.count);
+
+    cmdline_parse(&cl, "build/kernel.elf test=lib. bench");
+    HCHECK("relative_path_skipped_and_value_kept",
+           cl.count == 2 && strcmp(cmdline_value(&cl, "test", ""), "lib.") == 0,
+           "count %zu", cl.count);
+
+    cmdline_parse(&cl, "test path=/a/b");
+    HCHECK("path_in_value_is_an_option", cl.count == 2 &&
+           strcmp(cmdline_value(&cl, "path", ""), "/a/b") == 0, "count %zu", cl.count);
+
+    cmdline_parse(&cl, "  test \t  bench   ");
+    HCHECK("extra_white_space", cl.count == 2 && cl.unknown_count == 0, "count %zu", cl.count);
+
+    cmdline_parse(&cl, "tset foo=1 test");
+    HCHECK("unknown_options_counted",
+           cl.unknown_count == 2 && !cl.args[0].known && !cl.args[1].known && cl.args[2].known,
+           "unknown %zu", cl.unknown_count);
+
+    cmdline_parse(&cl, "inject=a inject=b");
+    HCHECK("last_occurrence_wins", strcmp(cmdline_value(&cl, "inject", ""), "b") == 0, "got %s",
+           cmdline_value(&cl, "inject", ""));
+
+    cmdline_parse(&cl, "test=");
+    HCHECK("empty_value", cmdline_value(&cl, "test", NULL) != NULL &&
+           cmdline_value(&cl, "test", NULL)[0] == '\0', "value missing");
+
+    cmdline_parse(&cl, "test");
+    HCHECK("flag_without_value_uses_fallback",
+           strcmp(cmdline_value(&cl, "test", "dflt"), "dflt") == 0, "wrong value");
+
+    char many[CMDLINE_BUFFER];
+    many[0] = '\0';
+    for (int i = 0; i < CMDLINE_MAX_OPTIONS + 5; i++)
+        strcat(many, "x ");
+    cmdline_parse(&cl, many);
+    HCHECK("too_many_words_dropped", cl.count == CMDLINE_MAX_OPTIONS && cl.dropped == 5,
+           "count %zu dropped %zu", cl.count, cl.dropped);
+
+    char longline[CMDLINE_BUFFER * 2];
+    memset(longline, 'a', sizeof(longline) - 1);
+    longline[sizeof(longline) - 1] = '\0';
+    cmdline_parse(&cl, longline);
+    HCHECK("overlong_line_truncated_safely",
+           cl.count == 1 && strlen(cl.args[0].name) == CMDLINE_BUFFER - 1, "count %zu",
+           cl.count);
+
+    bool documented = true;
+    for (size_t i = 0; i < cmdline_known_count; i++)
+        documented = documented && cmdline_known_options[i].help != NULL &&
+                     cmdline_known_options[i].help[0] != '\0';
+    HCHECK("every_known_option_has_help", documented, "an option lacks help text");
+
+    return htest_finish();
+}

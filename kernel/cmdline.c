@@ -9,6 +9,8 @@
 const struct cmdline_option_def cmdline_known_options[] = {
     {"test", "<filter>", "run the self-tests (those whose suite.name starts with filter), "
                          "print KTAP, then exit QEMU with the result"},
+    {"test_skip", "<suite.name>[,...]", "report these self-tests as skipped instead of running "
+                                        "them"},
     {"bench", NULL, "run the benchmarks and print bench: lines"},
     {"inject", "test-fail|panic|stack-overflow|triple-fault|hang",
      "fail on purpose, to check that the test runner notices"},

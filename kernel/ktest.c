@@ -47,7 +47,22 @@ static bool matches(const struct ktest *k, const char *filter)
     return strncmp(full, filter, strlen(filter)) == 0;
 }
 
-void ktest_run_all(const char *filter)
+/* True when "suite.name" is one of the comma-separated names in list. */
+static bool listed(const struct ktest *k, const char *list)
+{
+    char full[96];
+    size_t len = (size_t)fmt_snprintf(full, sizeof(full), "%s.%s", k->suite, k->name);
+    for (const char *p = list; *p != '\0';) {
+        const char *end = strchr(p, ',');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncmp(p, full, n) == 0)
+            return true;
+        p += n + (end != NULL ? 1 : 0);
+    }
+    return false;
+}
+
+void ktest_run_all(const char *filter, const char *skip_list)
 {
     size_t total = 0, passed = 0, failed = 0, skipped = 0;
 
@@ -64,7 +79,10 @@ void ktest_run_all(const char *filter)
         struct ktest_ctx t;
         memset(&t, 0, sizeof(t));
         n++;
-        k->fn(&t);
+        if (listed(k, skip_list))
+            ktest_skip(&t, "excluded by test_skip= on the command line");
+        else
+            k->fn(&t);
         if (t.failures > 0) {
             failed++;
             kprintf("not ok %zu %s.%s # %s\n", n, k->suite, k->name, t.reason);

@@ -102,9 +102,10 @@ void ktest_skip(struct ktest_ctx *t, const char *fmt, ...) __attribute__((format
 #define KTEST_EXIT_FAIL 0x11  /* status 35 */
 #define KTEST_EXIT_CRASH 0x12 /* status 37: panic or unexpected exception */
 
-/* Runs every test whose "suite.name" starts with filter ("" for all), prints
+/* Runs every test whose "suite.name" starts with filter ("" for all), except
+ * those named in skip_list (comma-separated, reported as skipped); prints
  * KTAP, ends the VM with the result (or halts on a real PC). */
-void ktest_run_all(const char *filter);
+void ktest_run_all(const char *filter, const char *skip_list);
 
 /* True from the moment test mode starts: a panic then ends the VM. */
 bool ktest_mode_active(void);

@@ -100,7 +100,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
         inject_fault(inject);
 
     if (ktest_mode_active())
-        ktest_run_all(cmdline_value(&boot_cmdline, "test", ""));
+        ktest_run_all(cmdline_value(&boot_cmdline, "test", ""),
+                      cmdline_value(&boot_cmdline, "test_skip", ""));
     if (cmdline_has(&boot_cmdline, "bench")) {
         bench_run_all();
         arch_vm_exit(KTEST_EXIT_PASS);

@@ -52,9 +52,11 @@ class Config:
     smp: int = 1
     cmdline: str = "test"
     # What a correct kernel does: "pass" (KTAP, all ok), or, for the
-    # deliberately broken ones: "fail", "crash", "reset", "hang".
+    # deliberately broken ones: "fail", "crash", "reset", "hang"; "bench" for
+    # a benchmark run (clean exit, no KTAP).
     expect: str = "pass"
     must_contain: tuple = ()
+    must_match: tuple = ()        # regular expressions, each matched per line
     timeout: int = BOOT_TIMEOUT
 
 
@@ -69,6 +71,13 @@ MATRIX = [
     # that one case is reported as skipped there, by name.
     Config("q35-kernel-kvm", accel="kvm",
            cmdline="test test_skip=exceptions.int3_is_resumable"),
+]
+
+# The benchmarks must run to the end and print their lines in the agreed form
+# (the numbers themselves are not judged: timing is not a test).
+BENCH = [
+    Config("bench-kernel-tcg", cmdline="bench", expect="bench", must_contain=("bench: done",),
+           must_match=(r"^bench: \w+ cycles min=\d+ median=\d+ max=\d+ samples=\d+$",)),
 ]
 
 # The runner's own checks: each kernel fails on purpose; the check passes
@@ -263,7 +272,7 @@ def boot(cfg, kernel, iso, workdir):
     serial = ""
     if os.path.exists(serial_log):
         with open(serial_log, "rb") as f:
-            serial = f.read().decode("utf-8", "replace")
+            serial = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
     if qemu_output.strip():
         serial += "\n[qemu] " + qemu_output.strip()
     return status, seconds, serial, " ".join(cmd)
@@ -277,7 +286,7 @@ def describe_status(status):
                 status, f"QEMU exited with status {status}")
 
 
-EXPECTED_STATUS = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "crash": EXIT_CRASH,
+EXPECTED_STATUS = {"pass": EXIT_PASS, "bench": EXIT_PASS, "fail": EXIT_FAIL, "crash": EXIT_CRASH,
                    "reset": 0, "hang": "timeout"}
 
 
@@ -320,6 +329,9 @@ def check_config(cfg, kernel, iso, workdir, verbose):
         for text in cfg.must_contain:
             if text not in serial:
                 problems.append(f'the serial output lacks "{text}"')
+        for pattern in cfg.must_match:
+            if not re.search(pattern, serial, re.M):
+                problems.append(f"no serial line matches /{pattern}/")
 
     if problems:
         out.failed += 1
@@ -349,7 +361,7 @@ def main():
     ap.add_argument("--list", action="store_true", help="list the configurations and exit")
     args = ap.parse_args()
 
-    configs = MATRIX + NEGATIVE
+    configs = MATRIX + BENCH + NEGATIVE
     if args.list:
         for c in configs:
             print(f"{c.name:24} machine={c.machine} boot={c.boot} firmware={c.firmware} "

@@ -78,6 +78,59 @@ bool arch_has_nx(void);
 /* Address of the boot stack's guard page (unmapped). */
 uintptr_t arch_boot_stack_guard(void);
 
+/* ---- Memory ---- */
+
+/* Physical bounds of the kernel image, .bss included. */
+void arch_kernel_phys_range(uint64_t *lo, uint64_t *hi);
+
+/* Where a legacy BIOS keeps its extended data area (from the BIOS data area,
+ * read before page 0 is unmapped), or 0. */
+uint64_t arch_legacy_ebda_base(void);
+
+/* ---- Time ---- */
+
+/* Calibrates the cycle counter (pm_timer_port: the ACPI PM timer, a
+ * fallback; 0 if none) and the local APIC timer. */
+void arch_timing_init(uint16_t pm_timer_port, bool pm_timer_32bit);
+uint64_t arch_cycles_per_second(void);
+void arch_udelay(uint64_t microseconds);   /* busy-waits, with pause */
+uint64_t arch_apic_timer_ticks_per_ms(void);
+
+/* ---- Processors ---- */
+struct cpu;
+
+/* Chooses and enables the boot CPU's local APIC mode (requested: "auto",
+ * "xapic", "x2apic"); lapic_address comes from the MADT (0: unknown).
+ * Returns false, after saying why, when there is no usable APIC. */
+bool arch_apic_init(const char *requested, uint64_t lapic_address);
+const char *arch_apic_mode_name(void);     /* "xapic" or "x2apic" */
+uint32_t arch_apic_max_id(void);           /* highest APIC ID an IPI can reach */
+uint32_t arch_cpu_apic_id(void);           /* the running CPU's ID, from CPUID */
+
+/* Points GS at cpu on the boot CPU and records its boot stack. */
+void arch_cpu_setup_boot(struct cpu *cpu);
+
+/* Gives an AP its kernel stack (with a guard page) and per-CPU tables.
+ * Returns false when memory runs out. */
+bool arch_cpu_prepare(struct cpu *cpu);
+
+/* Copies the AP start-up code to a free page below 1 MiB from the memory
+ * map. Returns false, after saying why, when there is no such page. */
+bool arch_ap_trampoline_install(const struct boot_info *bi);
+
+/* Points the trampoline at cpu: the next AP to start will become it. */
+void arch_ap_trampoline_target(struct cpu *cpu);
+
+/* The start-up IPIs (SDM vol. 3A §9.4.4). False: the APIC refused them. */
+bool arch_send_init(uint32_t apic_id);
+bool arch_send_startup(uint32_t apic_id);
+
+/* Sends the self-test probe interrupt to one CPU (itself included). */
+bool arch_send_probe(uint32_t apic_id);
+
+void arch_interrupts_enable(void);
+void arch_interrupts_disable(void);
+
 /* Deliberate failures, for checking that the test runner notices them. */
 noreturn void arch_triple_fault(void);
 

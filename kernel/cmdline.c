@@ -12,8 +12,13 @@ const struct cmdline_option_def cmdline_known_options[] = {
     {"test_skip", "<suite.name>[,...]", "report these self-tests as skipped instead of running "
                                         "them"},
     {"bench", NULL, "run the benchmarks and print bench: lines"},
-    {"inject", "test-fail|panic|stack-overflow|triple-fault|hang",
+    {"inject", "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu",
      "fail on purpose, to check that the test runner notices"},
+    {"apic", "auto|xapic|x2apic", "local APIC mode (auto: x2APIC when the CPU has it)"},
+    {"ap_start", "sdm|fast", "AP start-up delays: the SDM's 10 ms after INIT and 200 us after "
+                             "each SIPI, or short ones"},
+    {"ap_timeout_ms", "<n>", "how long to wait for each AP to check in (default 3000)"},
+    {"acpi_dump", NULL, "print the MADT in hex (tools/capture_madt.py reads it)"},
 };
 const size_t cmdline_known_count = sizeof(cmdline_known_options) / sizeof(cmdline_known_options[0]);
 

@@ -4,6 +4,7 @@
 #include "kernel/inject.h"
 
 #include "kernel/arch.h"
+#include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/panic.h"
 #include "lib/string.h"
@@ -20,10 +21,19 @@ unsigned inject_recurse(unsigned depth, unsigned limit)
     return inject_recurse(depth + 1, limit) + pad[0];
 }
 
+bool inject_requested(const char *what)
+{
+    const char *value = cmdline_value(&boot_cmdline, "inject", "");
+    return strcmp(value, what) == 0;
+}
+
 void inject_fault(const char *what)
 {
-    if (strcmp(what, "test-fail") == 0)
-        return; /* the self-test ktest.injected_failure fails instead */
+    /* These act later: a self-test fails; the MADT is corrupted after it is
+     * read; the MADT gains a CPU that does not exist. */
+    if (strcmp(what, "test-fail") == 0 || strcmp(what, "bad-madt") == 0 ||
+        strcmp(what, "phantom-cpu") == 0)
+        return;
     kprintf("inject: %s\n", what);
     if (strcmp(what, "panic") == 0)
         panic("injected panic (inject=panic)");
@@ -36,5 +46,5 @@ void inject_fault(const char *what)
         arch_halt_forever();
     }
     kprintf("warning: unknown inject=%s; known: test-fail panic stack-overflow triple-fault "
-            "hang\n", what);
+            "hang bad-madt phantom-cpu\n", what);
 }

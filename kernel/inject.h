@@ -6,9 +6,15 @@
 #ifndef KERNEL_INJECT_H
 #define KERNEL_INJECT_H
 
+#include <stdbool.h>
+
 /* Performs the named failure; returns only for "test-fail" (a self-test
  * fails instead) or an unknown name (after a warning). */
 void inject_fault(const char *what);
+
+/* True when inject=<what> is on the command line. The failures that act
+ * later in the boot (bad-madt, phantom-cpu) are asked for this way. */
+bool inject_requested(const char *what);
 
 /* Recurses, 256 bytes of stack a level, until depth reaches limit: with a
  * huge limit it runs into the stack's guard page. */

@@ -4,6 +4,7 @@
  * boot/entry.asm calls kmain(magic, info) in 64-bit mode on the boot stack,
  * with the low 4 GiB identity-mapped and interrupts off.
  */
+#include "kernel/acpi.h"
 #include "kernel/arch.h"
 #include "kernel/bench.h"
 #include "kernel/bootinfo.h"
@@ -12,7 +13,9 @@
 #include "kernel/inject.h"
 #include "kernel/ktest.h"
 #include "kernel/multiboot2.h"
+#include "kernel/page_alloc.h"
 #include "kernel/panic.h"
+#include "kernel/smp.h"
 #include "lib/string.h"
 
 #define KERNEL_NAME "ipikernel"
@@ -25,6 +28,7 @@
 #endif
 
 static struct boot_info boot_info;
+static struct madt_info madt;
 
 void kmain(uint32_t magic, uint32_t info_phys);
 
@@ -93,7 +97,16 @@ void kmain(uint32_t magic, uint32_t info_phys)
     arch_console_init(&boot_info);            /* serial port, VGA text screen */
     print_banner();
     warn_unknown_options(&boot_cmdline);
+    page_alloc_init(&boot_info);              /* free memory from the memory map */
     arch_init();                              /* page tables, GDT/TSS, IDT */
+
+    bool madt_ok = acpi_init(&boot_info, &madt);   /* RSDP, XSDT/RSDT, MADT */
+    if (cmdline_has(&boot_cmdline, "acpi_dump"))
+        acpi_dump_madt();
+    bool apic_ok = arch_apic_init(cmdline_value(&boot_cmdline, "apic", "auto"),
+                                  madt_ok ? madt.lapic_address : 0);
+    arch_timing_init(acpi_state()->pm_timer_port, acpi_state()->pm_timer_32bit);
+    smp_init(&madt, madt_ok && apic_ok);      /* start every AP */
 
     const char *inject = cmdline_value(&boot_cmdline, "inject", NULL);
     if (inject != NULL)
@@ -114,3 +127,6 @@ void kmain(uint32_t magic, uint32_t info_phys)
 
 /* Gives the self-tests access to what the kernel booted with. */
 const struct boot_info *kernel_boot_info(void) { return &boot_info; }
+
+/* The MADT as parsed at boot (self-tests compare the CPUs with it). */
+const struct madt_info *kernel_madt(void) { return &madt; }

@@ -26,7 +26,7 @@
 #define CPUID_LEAF_VENDOR 0u
 #define CPUID_LEAF_BRAND_FIRST 0x80000002u
 #define CPUID_LEAF_BRAND_LAST 0x80000004u
-#define CPUID_LEAF_EXT_MAX 0x80000000u
+
 
 static struct console serial_console = {"serial", serial_write, NULL};
 static struct console vga_console = {"vga", vga_text_write, NULL};
@@ -48,8 +48,11 @@ void arch_console_init(const struct boot_info *bi)
     }
 }
 
+void arch_read_bios_data(void); /* apic_glue.c */
+
 void arch_init(void)
 {
+    arch_read_bios_data(); /* while page 0 is still mapped */
     paging_init(); /* W^X page tables, guard pages */
     gdt_init();    /* GDT, TSS with IST stacks */
     idt_init();    /* all 256 vectors */

@@ -106,6 +106,10 @@ static inline uint64_t read_rsp(void)
     return v;
 }
 
+/* Orders earlier loads and stores before a later WRMSR to an x2APIC
+ * register, which is not serialising (SDM vol. 3A §11.12.3). */
+static inline void memory_fence(void) { __asm__ volatile("mfence; lfence" ::: "memory"); }
+
 static inline void cpu_pause(void) { __asm__ volatile("pause" ::: "memory"); }
 static inline void cpu_halt(void) { __asm__ volatile("hlt" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
@@ -135,10 +139,26 @@ static inline void mmio_write16(volatile void *addr, uint16_t value)
 #define MSR_EFER 0xC0000080u
 #define EFER_NXE (1ull << 11)
 #define MSR_GS_BASE 0xC0000101u
+#define MSR_IA32_APIC_BASE 0x1Bu
+#define APIC_BASE_BSP (1ull << 8)
+#define APIC_BASE_X2APIC_ENABLE (1ull << 10) /* EXTD */
+#define APIC_BASE_ENABLE (1ull << 11)        /* EN */
+#define APIC_BASE_ADDR_MASK 0x000FFFFFFFFFF000ull
+#define MSR_X2APIC_BASE 0x800u               /* x2APIC register = 0x800 + (MMIO offset >> 4) */
 
 /* CPUID leaves and bits (SDM vol. 2A, CPUID). */
 #define CPUID_LEAF_FEATURES 1u
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_1_ECX_X2APIC (1u << 21)
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID_1_EDX_APIC (1u << 9)
+#define CPUID_1_EBX_APIC_ID_SHIFT 24
+#define CPUID_LEAF_TOPOLOGY 0x0Bu             /* EDX: the full 32-bit x2APIC ID */
+#define CPUID_LEAF_TSC 0x15u                  /* EAX/EBX: TSC/crystal ratio, ECX: crystal Hz */
+#define CPUID_LEAF_FREQUENCY 0x16u            /* EAX: base frequency in MHz */
+#define CPUID_LEAF_EXT_MAX 0x80000000u
+#define CPUID_LEAF_POWER 0x80000007u
+#define CPUID_80000007_EDX_INVARIANT_TSC (1u << 8)
 #define CPUID_LEAF_HYPERVISOR 0x40000000u
 
 #endif

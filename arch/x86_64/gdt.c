@@ -1,11 +1,16 @@
 /*
- * gdt.c - GDT, TSS and interrupt stacks of the boot CPU.
+ * gdt.c - GDT, TSS and interrupt stacks, one set per CPU.
+ *
+ * Each CPU needs its own TSS (its IST stacks must be its own: two CPUs
+ * taking an NMI at once would otherwise share a stack), and a TSS
+ * descriptor is marked busy by LTR, so each CPU needs its own GDT too.
  */
 #include "arch/x86_64/gdt.h"
 
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "kernel/arch.h"
+#include "kernel/page_alloc.h"
 #include "lib/string.h"
 
 /* Descriptor fields (SDM vol. 3A §3.4.5, §7.2.3). */
@@ -32,15 +37,22 @@ struct guarded_stack {
     uint8_t stack[IST_STACK_SIZE];
 } __attribute__((aligned(4096)));
 
-static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
-static struct tss tss __attribute__((aligned(16)));
-static struct guarded_stack ist_stacks[IST_COUNT];
+struct gdt_cpu {
+    uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
+    struct tss tss __attribute__((aligned(16)));
+    uintptr_t ist_bottom[IST_COUNT];
+};
+
+_Static_assert(sizeof(struct gdt_cpu) <= PAGE_SIZE, "one page per CPU");
+
+static struct gdt_cpu boot_cpu_tables;
+static struct guarded_stack boot_ist_stacks[IST_COUNT];
 
 _Static_assert(SEL_TSS == 3 * 8, "the TSS descriptor follows null, code and data");
 
-static void load_gdt_and_tss(void)
+static void load_gdt_and_tss(const uint64_t *gdt)
 {
-    struct descriptor_pointer p = {sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt};
+    struct descriptor_pointer p = {GDT_ENTRIES * sizeof(uint64_t) - 1, (uint64_t)(uintptr_t)gdt};
     __asm__ volatile("lgdt %0\n\t"
                      /* Reload CS with a far return, then the data segments. */
                      "pushq %1\n\t"
@@ -58,34 +70,55 @@ static void load_gdt_and_tss(void)
                      : "rax", "memory");
 }
 
-void gdt_init(void)
+static void build_and_load(struct gdt_cpu *g)
 {
+    uint64_t *gdt = g->gdt;
+    struct tss *tss = &g->tss;
     gdt[0] = 0;
     gdt[SEL_KERNEL_CODE / 8] = DESC_PRESENT | DESC_CODE_DATA | DESC_EXECUTABLE | DESC_WRITABLE |
                                DESC_LONG_MODE | DESC_GRANULARITY_4K | DESC_LIMIT_MAX;
     gdt[SEL_KERNEL_DATA / 8] = DESC_PRESENT | DESC_CODE_DATA | DESC_WRITABLE |
                                DESC_GRANULARITY_4K | DESC_LIMIT_MAX | DESC_DEFAULT_SIZE_32;
 
-    memset(&tss, 0, sizeof(tss));
-    for (int i = 0; i < IST_COUNT; i++) {
-        paging_unmap_page((uintptr_t)ist_stacks[i].guard);
-        tss.ist[i] = (uint64_t)(uintptr_t)(ist_stacks[i].stack + IST_STACK_SIZE);
-    }
-    tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
+    memset(tss, 0, sizeof(*tss));
+    for (int i = 0; i < IST_COUNT; i++)
+        tss->ist[i] = g->ist_bottom[i] + IST_STACK_SIZE;
+    tss->iomap_base = sizeof(*tss); /* no I/O permission bitmap */
 
     /* A 64-bit TSS descriptor takes two GDT slots (SDM vol. 3A fig. 7-4). */
-    uint64_t base = (uint64_t)(uintptr_t)&tss;
-    uint64_t limit = sizeof(tss) - 1;
+    uint64_t base = (uint64_t)(uintptr_t)tss;
+    uint64_t limit = sizeof(*tss) - 1;
     gdt[SEL_TSS / 8] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | DESC_TYPE_TSS_AVAILABLE |
                        DESC_PRESENT | (((limit >> 16) & 0xF) << 48) | ((base >> 24 & 0xFF) << 56);
     gdt[SEL_TSS / 8 + 1] = base >> 32;
 
-    load_gdt_and_tss();
+    load_gdt_and_tss(gdt);
 }
+
+void gdt_init(void)
+{
+    for (int i = 0; i < IST_COUNT; i++) {
+        paging_unmap_page((uintptr_t)boot_ist_stacks[i].guard);
+        boot_cpu_tables.ist_bottom[i] = (uintptr_t)boot_ist_stacks[i].stack;
+    }
+    build_and_load(&boot_cpu_tables);
+}
+
+struct gdt_cpu *gdt_alloc_cpu(void)
+{
+    struct gdt_cpu *g = page_alloc_ptr(1);
+    if (g == NULL)
+        return NULL;
+    for (int i = 0; i < IST_COUNT; i++)
+        g->ist_bottom[i] = paging_map_stack(IST_STACK_SIZE); /* guard page included */
+    return g;
+}
+
+void gdt_init_cpu(struct gdt_cpu *g) { build_and_load(g); }
 
 void gdt_ist_stack(int ist, uintptr_t *lo, uintptr_t *hi)
 {
-    *lo = (uintptr_t)ist_stacks[ist - 1].stack;
+    *lo = boot_cpu_tables.ist_bottom[ist - 1];
     *hi = *lo + IST_STACK_SIZE;
 }
 

@@ -34,6 +34,14 @@ _Static_assert(sizeof(struct tss) == 104, "the 64-bit TSS is 104 bytes (SDM vol.
 /* Installs the boot CPU's GDT and TSS and reloads the segment registers. */
 void gdt_init(void);
 
+/* An AP's tables and IST stacks (each stack with a guard page), allocated
+ * by the boot CPU; NULL when memory is exhausted. */
+struct gdt_cpu;
+struct gdt_cpu *gdt_alloc_cpu(void);
+
+/* Loads g's GDT and TSS on the calling CPU. */
+void gdt_init_cpu(struct gdt_cpu *g);
+
 /* Bounds of an IST stack of the boot CPU. */
 void gdt_ist_stack(int ist, uintptr_t *lo, uintptr_t *hi);
 

@@ -44,7 +44,11 @@ void idt_init(void)
     set_gate(VEC_DOUBLE_FAULT, IST_DOUBLE_FAULT);
     set_gate(VEC_NMI, IST_NMI);
     set_gate(VEC_MACHINE_CHECK, IST_MACHINE_CHECK);
+    idt_load();
+}
 
+void idt_load(void)
+{
     struct {
         uint16_t limit;
         uint64_t base;

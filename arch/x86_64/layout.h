@@ -17,6 +17,11 @@
 #define APIC_MMIO_START 0xFEC00000ull
 #define APIC_MMIO_END 0xFF000000ull
 
+/* Per-CPU stacks (each with an unmapped guard page below) are mapped in the
+ * last GiB of the address space, above the kernel image's window. */
+#define STACK_REGION_START 0xFFFFFFFFC0000000ull
+#define STACK_REGION_END 0xFFFFFFFFFFE00000ull
+
 #define SEL_KERNEL_CODE 0x08
 #define SEL_KERNEL_DATA 0x10
 #define SEL_TSS 0x18

@@ -8,11 +8,14 @@
  *     has NX), and CR0.WP makes read-only binding for the kernel too;
  *   - stack guard pages are unmapped, so an overflow faults at once;
  *   - the APIC range is uncacheable (SDM vol. 3A §10.4.1 requires it).
- * Page-table pages come from a fixed pool in .bss: there is no allocator yet.
+ * Page-table pages come from a fixed pool in .bss until the page allocator
+ * runs, then from it. All tables lie below 4 GiB and are reached through the
+ * identity map.
  */
 #include "arch/x86_64/paging.h"
 
 #include "arch/x86_64/cpu.h"
+#include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 
 #include <stddef.h>
@@ -25,11 +28,17 @@ static unsigned pt_pool_used;
 static uint64_t *pml4;
 static uint64_t nx_bit;
 
-static uint64_t *table_alloc(void)
+static uint64_t stack_region_next = STACK_REGION_START;
+
+/* Physical address of a new, zeroed page table. */
+static uint64_t table_alloc(void)
 {
-    if (pt_pool_used == PT_POOL_PAGES)
-        panic("paging: page-table pool (%d pages) exhausted", PT_POOL_PAGES);
-    return pt_pool[pt_pool_used++];
+    if (pt_pool_used < PT_POOL_PAGES)
+        return kernel_virt_to_phys(pt_pool[pt_pool_used++]);
+    uint64_t pa = page_alloc(1);
+    if (pa == 0)
+        panic("paging: out of memory for page tables");
+    return pa;
 }
 
 static unsigned index_at(uintptr_t va, int level)
@@ -41,9 +50,9 @@ static unsigned index_at(uintptr_t va, int level)
 static uint64_t *next_table(uint64_t *table, unsigned index)
 {
     if (!(table[index] & PTE_PRESENT))
-        table[index] = kernel_virt_to_phys(table_alloc()) | PTE_PRESENT | PTE_WRITE;
+        table[index] = table_alloc() | PTE_PRESENT | PTE_WRITE;
     KASSERT(!(table[index] & PTE_LARGE));
-    return kernel_phys_to_virt(table[index] & PTE_ADDR_MASK);
+    return phys_to_virt(table[index] & PTE_ADDR_MASK);
 }
 
 static void map_page(uintptr_t va, uint64_t pa, uint64_t flags)
@@ -64,7 +73,7 @@ static void map_large_page(uintptr_t va, uint64_t pa, uint64_t flags)
 void paging_init(void)
 {
     nx_bit = (rdmsr(MSR_EFER) & EFER_NXE) ? PTE_NX : 0;
-    pml4 = table_alloc();
+    pml4 = phys_to_virt(table_alloc());
 
     /* Identity map: 4 KiB pages in the first 2 MiB (skipping page 0), then 2 MiB pages. */
     for (uint64_t pa = PAGE_SIZE; pa < LARGE_PAGE_SIZE; pa += PAGE_SIZE)
@@ -88,7 +97,26 @@ void paging_init(void)
     paging_unmap_page((uintptr_t)boot_stack_guard);
 
     write_cr4(read_cr4() | CR4_PGE);
-    write_cr3(kernel_virt_to_phys(pml4));
+    write_cr3((uint64_t)(uintptr_t)pml4); /* identity-mapped: virtual = physical */
+}
+
+uint64_t paging_kernel_cr3(void) { return read_cr3(); }
+
+uintptr_t paging_map_stack(size_t bytes)
+{
+    size_t pages = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+    uintptr_t guard = stack_region_next;
+    if (guard + (pages + 1) * PAGE_SIZE > STACK_REGION_END)
+        panic("paging: the stack region is full");
+    uint64_t pa = page_alloc(pages);
+    if (pa == 0)
+        panic("paging: out of memory for a %zu-byte stack", bytes);
+    /* The guard page below is simply never mapped. */
+    for (size_t i = 0; i < pages; i++)
+        map_page(guard + (i + 1) * PAGE_SIZE, pa + i * PAGE_SIZE,
+                 PTE_PRESENT | PTE_WRITE | PTE_GLOBAL | nx_bit);
+    stack_region_next = guard + (pages + 1) * PAGE_SIZE;
+    return guard + PAGE_SIZE;
 }
 
 /* Walks to the entry that maps va; *level is 1 for a 4 KiB page, 2 for 2 MiB. */
@@ -101,10 +129,7 @@ static uint64_t *leaf_entry_ptr(uintptr_t va, int *level)
             *level = l;
             return e;
         }
-        table = kernel_phys_to_virt(*e & PTE_ADDR_MASK);
-        /* Identity-mapped tables are never created here, but the address
-         * arithmetic above assumes the pool: check it. */
-        KASSERT((uint64_t)(uintptr_t)table >= (uint64_t)(uintptr_t)pt_pool[0]);
+        table = phys_to_virt(*e & PTE_ADDR_MASK);
     }
     return NULL;
 }

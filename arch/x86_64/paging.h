@@ -7,6 +7,7 @@
 #include "arch/x86_64/layout.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Page-table entry bits (SDM vol. 3A §4.5, tables 4-15 to 4-20). */
@@ -30,6 +31,13 @@ void paging_init(void);
 
 /* Removes the 4 KiB mapping of va (used for stack guard pages). */
 void paging_unmap_page(uintptr_t va);
+
+/* Maps a new stack of `bytes` (rounded up to pages) in the stack region,
+ * with an unmapped guard page below it; returns its lowest address. */
+uintptr_t paging_map_stack(size_t bytes);
+
+/* CR3 of the kernel's page tables (the APs load it too). */
+uint64_t paging_kernel_cr3(void);
 
 /* The leaf entry mapping va, or 0 when unmapped. */
 uint64_t paging_leaf_entry(uintptr_t va);

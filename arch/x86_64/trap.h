@@ -62,6 +62,9 @@ typedef void trap_handler(struct trap_frame *frame);
 /* Builds the IDT (all 256 vectors point at isr.asm's stubs) and loads it. */
 void idt_init(void);
 
+/* Loads the (shared) IDT on the calling CPU; APs call it. */
+void idt_load(void);
+
 /* Routes a vector (32..255) to a handler; exceptions are handled in trap.c. */
 void trap_set_handler(unsigned vector, trap_handler *handler);
 

@@ -1,6 +1,12 @@
-build-clang/kernel/main.o: kernel/main.c kernel/arch.h kernel/bench.h \
-  kernel/bootinfo.h kernel/cmdline.h kernel/console.h kernel/inject.h \
-  kernel/ktest.h kernel/multiboot2.h kernel/panic.h lib/string.h
+build-clang/kernel/main.o: kernel/main.c kernel/acpi.h kernel/madt.h \
+  kernel/arch.h kernel/bench.h kernel/bootinfo.h kernel/cmdline.h \
+  kernel/console.h kernel/inject.h kernel/ktest.h kernel/multiboot2.h \
+  kernel/page_alloc.h kernel/panic.h kernel/smp.h kernel/cpu.h \
+  lib/string.h
+
+kernel/acpi.h:
+
+kernel/madt.h:
 
 kernel/arch.h:
 
@@ -18,6 +24,12 @@ kernel/ktest.h:
 
 kernel/multiboot2.h:
 
+kernel/page_alloc.h:
+
 kernel/panic.h:
+
+kernel/smp.h:
+
+kernel/cpu.h:
 
 lib/string.h:

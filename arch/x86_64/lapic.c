@@ -1,0 +1,206 @@
+/*
+ * lapic.c - the local APIC driver, with an operations table per mode.
+ *
+ * xAPIC: 32-bit registers in a 4 KiB MMIO page, which paging.c maps
+ * uncacheable (SDM vol. 3A §11.4.1). Sending an IPI takes two writes (the
+ * destination in ICR_HIGH, then ICR_LOW, which sends) and the delivery
+ * status bit says when the APIC has taken it.
+ * x2APIC: the same registers as MSRs 0x800 + offset / 16 (SDM vol. 3A
+ * §11.12.1), 32-bit APIC IDs, and one 64-bit ICR write with no delivery
+ * status. WRMSR to these MSRs is not serialising, so a fence comes first:
+ * the target must see the stores the IPI announces (SDM vol. 3A §11.12.3).
+ */
+#include "arch/x86_64/lapic.h"
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/timing.h"
+#include "arch/x86_64/vectors.h"
+#include "kernel/console.h"
+#include "lib/string.h"
+
+#define ICR_IDLE_SPINS 1000000     /* bound on waiting for delivery status */
+#define CALIBRATE_US 10000         /* 10 ms of LAPIC timer counting */
+#define LAPIC_MMIO_SIZE 0x1000ull
+
+struct lapic_ops {
+    const char *name;
+    uint32_t (*read)(uint32_t reg);
+    void (*write)(uint32_t reg, uint32_t value);
+    bool (*send_ipi)(uint32_t dest, uint32_t icr_low);
+    uint32_t (*id)(void);
+    uint32_t max_id;
+};
+
+static const struct lapic_ops *ops;
+static volatile uint8_t *xapic_mmio;
+static uint64_t timer_ticks_per_ms;
+
+/* ---- xAPIC ---- */
+static uint32_t xapic_read(uint32_t reg) { return mmio_read32(xapic_mmio + reg); }
+static void xapic_write(uint32_t reg, uint32_t value) { mmio_write32(xapic_mmio + reg, value); }
+
+static bool xapic_wait_idle(void)
+{
+    for (unsigned i = 0; i < ICR_IDLE_SPINS; i++) {
+        if (!(xapic_read(LAPIC_REG_ICR_LOW) & ICR_DELIVERY_STATUS_PENDING))
+            return true;
+        cpu_pause();
+    }
+    return false;
+}
+
+static bool xapic_send_ipi(uint32_t dest, uint32_t icr_low)
+{
+    /* The two writes must not be split by an interrupt handler that sends
+     * an IPI of its own. */
+    uint64_t flags = read_rflags();
+    irq_disable();
+    bool ok = xapic_wait_idle();
+    if (ok) {
+        xapic_write(LAPIC_REG_ICR_HIGH, dest << ICR_XAPIC_DEST_SHIFT);
+        xapic_write(LAPIC_REG_ICR_LOW, icr_low);
+        ok = xapic_wait_idle();
+    }
+    if (flags & RFLAGS_IF)
+        irq_enable();
+    return ok;
+}
+
+static uint32_t xapic_id(void) { return xapic_read(LAPIC_REG_ID) >> 24; }
+
+static const struct lapic_ops xapic_ops = {
+    "xapic", xapic_read, xapic_write, xapic_send_ipi, xapic_id, XAPIC_MAX_ID,
+};
+
+/* ---- x2APIC ---- */
+static uint32_t x2apic_msr(uint32_t reg) { return MSR_X2APIC_BASE + (reg >> 4); }
+static uint32_t x2apic_read(uint32_t reg) { return (uint32_t)rdmsr(x2apic_msr(reg)); }
+static void x2apic_write(uint32_t reg, uint32_t value) { wrmsr(x2apic_msr(reg), value); }
+
+static bool x2apic_send_ipi(uint32_t dest, uint32_t icr_low)
+{
+    memory_fence();
+    wrmsr(x2apic_msr(LAPIC_REG_ICR_LOW), (uint64_t)dest << 32 | icr_low);
+    return true;
+}
+
+static uint32_t x2apic_id(void) { return x2apic_read(LAPIC_REG_ID); }
+
+static const struct lapic_ops x2apic_ops = {
+    "x2apic", x2apic_read, x2apic_write, x2apic_send_ipi, x2apic_id, 0xFFFFFFFEu,
+};
+
+/* ---- common ---- */
+uint32_t lapic_read(uint32_t reg) { return ops->read(reg); }
+void lapic_write(uint32_t reg, uint32_t value) { ops->write(reg, value); }
+bool lapic_send_ipi(uint32_t dest, uint32_t icr_low) { return ops->send_ipi(dest, icr_low); }
+uint32_t lapic_id(void) { return ops->id(); }
+uint32_t lapic_max_addressable_id(void) { return ops != NULL ? ops->max_id : 0; }
+bool lapic_active(void) { return ops != NULL; }
+enum lapic_mode lapic_mode(void) { return ops == &x2apic_ops ? LAPIC_X2APIC : LAPIC_XAPIC; }
+const char *lapic_mode_name(void) { return ops != NULL ? ops->name : "none"; }
+
+void lapic_eoi(void) { ops->write(LAPIC_REG_EOI, 0); }
+
+/* Turns the APIC on in the chosen mode. Going from x2APIC back to xAPIC
+ * needs a full disable, and going from disabled straight to x2APIC is
+ * invalid: EN first, then EXTD (SDM vol. 3A §11.12.5, fig. 11-27). */
+static void enable_mode(void)
+{
+    uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+    if (!(base & APIC_BASE_ENABLE)) {
+        base |= APIC_BASE_ENABLE;
+        wrmsr(MSR_IA32_APIC_BASE, base);
+    }
+    if (ops == &x2apic_ops && !(base & APIC_BASE_X2APIC_ENABLE))
+        wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_X2APIC_ENABLE);
+}
+
+/* Software-enables the APIC with the spurious vector, masks every local
+ * interrupt source the kernel does not use, clears errors, accepts all
+ * priorities (SDM vol. 3A §11.4.7, §11.5). */
+static void setup_registers(void)
+{
+    uint32_t max_lvt = LAPIC_VERSION_MAX_LVT(lapic_read(LAPIC_REG_VERSION));
+    lapic_write(LAPIC_REG_SVR, LAPIC_SVR_ENABLE | VECTOR_SPURIOUS);
+    lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_MASKED | VECTOR_TIMER);
+    lapic_write(LAPIC_REG_LVT_LINT0, LAPIC_LVT_MASKED);
+    lapic_write(LAPIC_REG_LVT_LINT1, LAPIC_LVT_MASKED);
+    lapic_write(LAPIC_REG_LVT_ERROR, LAPIC_LVT_MASKED | VECTOR_APIC_ERROR);
+    if (max_lvt >= 4)
+        lapic_write(LAPIC_REG_LVT_PERF, LAPIC_LVT_MASKED);
+    if (max_lvt >= 5)
+        lapic_write(LAPIC_REG_LVT_THERMAL, LAPIC_LVT_MASKED);
+    /* The ESR is written before it is read (SDM vol. 3A §11.5.3). */
+    lapic_write(LAPIC_REG_ESR, 0);
+    lapic_write(LAPIC_REG_ESR, 0);
+    lapic_write(LAPIC_REG_TPR, 0);
+    write_cr8(0);
+    lapic_eoi(); /* in case the firmware left one in service */
+}
+
+bool lapic_init_bsp(const char *requested, uint64_t mmio_base)
+{
+    struct cpuid_regs r = cpuid(CPUID_LEAF_FEATURES, 0);
+    if (!(r.edx & CPUID_1_EDX_APIC)) {
+        kprintf("apic: this CPU has no local APIC\n");
+        return false;
+    }
+    bool have_x2apic = (r.ecx & CPUID_1_ECX_X2APIC) != 0;
+    bool firmware_x2apic = (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_X2APIC_ENABLE) != 0;
+
+    if (strcmp(requested, "x2apic") == 0 && !have_x2apic) {
+        kprintf("apic: apic=x2apic, but this CPU has no x2APIC (CPUID.1:ECX bit 21); "
+                "using xAPIC\n");
+        ops = &xapic_ops;
+    } else if (strcmp(requested, "xapic") == 0) {
+        if (firmware_x2apic)
+            kprintf("apic: apic=xapic, but the firmware already enabled x2APIC mode, which "
+                    "cannot be left without disabling the APIC; staying in x2APIC\n");
+        ops = firmware_x2apic ? &x2apic_ops : &xapic_ops;
+    } else {
+        if (strcmp(requested, "auto") != 0 && strcmp(requested, "x2apic") != 0)
+            kprintf("warning: unknown apic=%s (known: auto xapic x2apic); using auto\n",
+                    requested);
+        ops = have_x2apic ? &x2apic_ops : &xapic_ops;
+    }
+
+    if (ops == &xapic_ops) {
+        uint64_t base = mmio_base != 0 ? mmio_base
+                                       : (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_ADDR_MASK);
+        if (base < APIC_MMIO_START || base + LAPIC_MMIO_SIZE > APIC_MMIO_END) {
+            kprintf("apic: the local APIC registers at %#llx are outside the uncacheable "
+                    "window %#llx-%#llx; not using the APIC\n", (unsigned long long)base,
+                    APIC_MMIO_START, APIC_MMIO_END - 1);
+            ops = NULL;
+            return false;
+        }
+        xapic_mmio = phys_to_virt(base);
+    }
+    enable_mode();
+    setup_registers();
+    kprintf("apic: %s mode%s, boot CPU APIC ID %u\n", ops->name,
+            firmware_x2apic ? " (already enabled by the firmware)" : "", lapic_id());
+    return true;
+}
+
+void lapic_init_ap(void)
+{
+    enable_mode();
+    setup_registers();
+}
+
+void lapic_timer_calibrate(void)
+{
+    lapic_write(LAPIC_REG_TIMER_DIVIDE, LAPIC_TIMER_DIVIDE_BY_16);
+    lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_MASKED | VECTOR_TIMER);
+    lapic_write(LAPIC_REG_TIMER_INITIAL, 0xFFFFFFFFu);
+    tsc_udelay(CALIBRATE_US);
+    uint32_t elapsed = 0xFFFFFFFFu - lapic_read(LAPIC_REG_TIMER_CURRENT);
+    lapic_write(LAPIC_REG_TIMER_INITIAL, 0);
+    timer_ticks_per_ms = elapsed / (CALIBRATE_US / 1000);
+}
+
+uint64_t lapic_timer_ticks_per_ms(void) { return timer_ticks_per_ms; }

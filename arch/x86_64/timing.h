@@ -1,0 +1,22 @@
+/*
+ * timing.h - the TSC as the kernel's clock, and what calibrated it.
+ */
+#ifndef ARCH_X86_64_TIMING_H
+#define ARCH_X86_64_TIMING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Finds the TSC frequency: CPUID leaf 0x15 (or 0x16), else a measurement
+ * against the PIT's channel 2, else against the ACPI PM timer at
+ * pm_timer_port (0: none). Prints the result. */
+void tsc_init(uint16_t pm_timer_port, bool pm_timer_32bit);
+
+uint64_t tsc_hz(void);
+bool tsc_invariant(void);
+const char *tsc_source(void);
+
+/* Spins (with pause) for at least us microseconds. */
+void tsc_udelay(uint64_t us);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * acpi.c - RSDP discovery and the root table walk.
+ */
+#include "kernel/acpi.h"
+
+#include "kernel/arch.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/inject.h"
+#include "lib/string.h"
+
+#define RSDP_SIGNATURE "RSD PTR "
+#define RSDP_V1_LENGTH 20          /* ACPI 1.0 RSDP: checksum covers these */
+#define RSDP_V2_LENGTH 36          /* ACPI 2.0+: extended checksum covers all */
+#define RSDP_ALIGN 16              /* the RSDP sits on a 16-byte boundary */
+#define SDT_HEADER_SIZE 36
+#define SDT_MAX_LENGTH (1u << 20)  /* sanity bound for any table we read */
+#define MADT_COPY_MAX 32768        /* 1024 x2APIC entries fit */
+#define EBDA_SCAN_LENGTH 1024      /* the first KiB of the EBDA (ACPI §5.2.5.1) */
+#define BIOS_AREA_START 0xE0000u
+#define BIOS_AREA_END 0x100000u
+#define FADT_PM_TMR_BLK 76         /* ACPI 6.5 table 5.9 */
+#define FADT_FLAGS 112
+#define FADT_FLAG_TMR_VAL_EXT (1u << 8)
+#define DUMP_BYTES_PER_LINE 32
+
+static struct acpi_state state;
+static uint8_t madt_copy[MADT_COPY_MAX];
+static size_t madt_copy_length;
+
+const struct acpi_state *acpi_state(void) { return &state; }
+
+const uint8_t *acpi_madt_copy(size_t *length)
+{
+    *length = madt_copy_length;
+    return madt_copy_length != 0 ? madt_copy : NULL;
+}
+
+static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+/* A valid RSDP: signature, checksum, and for revision 2+ the extended one. */
+static bool rsdp_valid(const uint8_t *r, size_t available)
+{
+    if (available < RSDP_V1_LENGTH || memcmp(r, RSDP_SIGNATURE, 8) != 0)
+        return false;
+    if (acpi_checksum(r, RSDP_V1_LENGTH) != 0)
+        return false;
+    if (r[15] >= 2) {
+        uint32_t length = get32(r + 20);
+        if (available < RSDP_V2_LENGTH || length < RSDP_V2_LENGTH || length > available ||
+            acpi_checksum(r, length) != 0)
+            return false;
+    }
+    return true;
+}
+
+static const uint8_t *scan_for_rsdp(uint64_t start, uint64_t end, uint64_t *found)
+{
+    const uint8_t *area = arch_phys_to_virt(start, end - start);
+    if (area == NULL)
+        return NULL;
+    for (uint64_t off = 0; off + RSDP_V1_LENGTH <= end - start; off += RSDP_ALIGN) {
+        if (rsdp_valid(area + off, end - start - off)) {
+            *found = start + off;
+            return area + off;
+        }
+    }
+    return NULL;
+}
+
+static const uint8_t *find_rsdp(const struct boot_info *bi)
+{
+    if (bi->rsdp_length != 0) {
+        if (rsdp_valid(bi->rsdp, bi->rsdp_length)) {
+            state.rsdp_source = bi->rsdp_is_new ? RSDP_TAG_NEW : RSDP_TAG_OLD;
+            return bi->rsdp;
+        }
+        kprintf("acpi: the RSDP passed by the loader fails its checksum; ignoring it\n");
+    }
+    if (bi->uefi)
+        return NULL; /* no legacy BIOS areas to scan under UEFI */
+    const uint8_t *r;
+    uint64_t ebda = arch_legacy_ebda_base();
+    if (ebda != 0 && (r = scan_for_rsdp(ebda, ebda + EBDA_SCAN_LENGTH, &state.rsdp_phys))) {
+        state.rsdp_source = RSDP_EBDA;
+        return r;
+    }
+    if ((r = scan_for_rsdp(BIOS_AREA_START, BIOS_AREA_END, &state.rsdp_phys))) {
+        state.rsdp_source = RSDP_BIOS_AREA;
+        return r;
+    }
+    return NULL;
+}
+
+/* Maps and checks a system description table header; returns it or NULL. */
+static const uint8_t *table_at(uint64_t phys, const char *expect_signature, size_t *length)
+{
+    const uint8_t *h = arch_phys_to_virt(phys, SDT_HEADER_SIZE);
+    if (h == NULL)
+        return NULL;
+    if (expect_signature != NULL && memcmp(h, expect_signature, 4) != 0) {
+        kprintf("acpi: table at %#llx should be \"%.4s\" but is \"%.4s\"\n",
+                (unsigned long long)phys, expect_signature, (const char *)h);
+        return NULL;
+    }
+    uint32_t len = get32(h + 4);
+    if (len < SDT_HEADER_SIZE || len > SDT_MAX_LENGTH) {
+        kprintf("acpi: table \"%.4s\" at %#llx has impossible length %u\n", (const char *)h,
+                (unsigned long long)phys, len);
+        return NULL;
+    }
+    const uint8_t *t = arch_phys_to_virt(phys, len);
+    if (t == NULL) {
+        kprintf("acpi: table \"%.4s\" at %#llx is outside mapped memory\n", (const char *)h,
+                (unsigned long long)phys);
+        return NULL;
+    }
+    if (acpi_checksum(t, len) != 0) {
+        kprintf("acpi: table \"%.4s\" at %#llx fails its checksum\n", (const char *)h,
+                (unsigned long long)phys);
+        return NULL;
+    }
+    *length = len;
+    return t;
+}
+
+uint64_t acpi_find_table(const char signature[4], size_t *length)
+{
+    size_t root_length;
+    if (state.root_phys == 0)
+        return 0;
+    const uint8_t *root = table_at(state.root_phys, state.use_xsdt ? "XSDT" : "RSDT", &root_length);
+    if (root == NULL)
+        return 0;
+    size_t entry_size = state.use_xsdt ? 8 : 4;
+    size_t count = (root_length - SDT_HEADER_SIZE) / entry_size;
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t *e = root + SDT_HEADER_SIZE + i * entry_size;
+        uint64_t phys = state.use_xsdt ? get64(e) : get32(e);
+        const uint8_t *h = arch_phys_to_virt(phys, SDT_HEADER_SIZE);
+        if (h == NULL || memcmp(h, signature, 4) != 0)
+            continue;
+        if (table_at(phys, signature, length) != NULL)
+            return phys;
+    }
+    return 0;
+}
+
+static const char *source_name(enum acpi_rsdp_source s)
+{
+    switch (s) {
+    case RSDP_TAG_NEW: return "multiboot2 ACPI new tag";
+    case RSDP_TAG_OLD: return "multiboot2 ACPI old tag";
+    case RSDP_EBDA: return "EBDA scan";
+    case RSDP_BIOS_AREA: return "BIOS area scan";
+    default: return "none";
+    }
+}
+
+bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
+{
+    memset(madt, 0, sizeof(*madt));
+    const uint8_t *rsdp = find_rsdp(bi);
+    if (rsdp == NULL) {
+        kprintf("acpi: no valid RSDP found; running on the boot CPU alone\n");
+        return false;
+    }
+    state.revision = rsdp[15];
+    memcpy(state.oem_id, rsdp + 9, 6);
+    uint64_t xsdt = state.revision >= 2 ? get64(rsdp + 24) : 0;
+    size_t length;
+    if (xsdt != 0 && table_at(xsdt, "XSDT", &length) != NULL) {
+        state.use_xsdt = true;
+        state.root_phys = xsdt;
+    } else {
+        if (xsdt != 0)
+            kprintf("acpi: the XSDT is unusable; trying the RSDT\n");
+        if (table_at(get32(rsdp + 16), "RSDT", &length) != NULL)
+            state.root_phys = get32(rsdp + 16);
+    }
+    kprintf("acpi: RSDP revision %u, OEM \"%s\", from the %s; root table %s at %#llx\n",
+            state.revision, state.oem_id, source_name(state.rsdp_source),
+            state.root_phys == 0 ? "(none usable)" : state.use_xsdt ? "XSDT" : "RSDT",
+            (unsigned long long)state.root_phys);
+    if (state.root_phys == 0) {
+        kprintf("acpi: no usable root table; running on the boot CPU alone\n");
+        return false;
+    }
+    state.fadt_phys = acpi_find_table("FACP", &length);
+    if (state.fadt_phys != 0 && length >= FADT_FLAGS + 4) {
+        const uint8_t *fadt = arch_phys_to_virt(state.fadt_phys, length);
+        uint32_t port = get32(fadt + FADT_PM_TMR_BLK);
+        state.pm_timer_port = port <= 0xFFFF ? (uint16_t)port : 0;
+        state.pm_timer_32bit = (get32(fadt + FADT_FLAGS) & FADT_FLAG_TMR_VAL_EXT) != 0;
+    }
+    state.madt_phys = acpi_find_table("APIC", &state.madt_length);
+    if (state.madt_phys == 0 || state.madt_length > MADT_COPY_MAX) {
+        kprintf("acpi: no usable MADT (\"APIC\" table); running on the boot CPU alone\n");
+        return false;
+    }
+    memcpy(madt_copy, arch_phys_to_virt(state.madt_phys, state.madt_length), state.madt_length);
+    madt_copy_length = state.madt_length;
+    if (inject_requested("bad-madt"))
+        madt_copy[SDT_HEADER_SIZE + 4] ^= 0x5A; /* corrupt the flags: the checksum fails */
+
+    bool ok = madt_parse(madt_copy, madt_copy_length, madt);
+    for (size_t i = 0; i < madt->warning_count && i < MADT_WARN_MAX; i++)
+        kprintf("warning: %s\n", madt->warnings[i]);
+    if (!ok) {
+        kprintf("acpi: the MADT is unusable; running on the boot CPU alone\n");
+        return false;
+    }
+    kprintf("acpi: MADT revision %u: %zu CPUs enabled, %zu hot-pluggable, %zu I/O APICs, "
+            "local APIC at %#llx%s\n",
+            madt->revision, madt->enabled_count, madt->hotpluggable_count, madt->ioapic_count,
+            (unsigned long long)madt->lapic_address, madt->pcat_compat ? ", 8259 PICs present" : "");
+    return true;
+}
+
+void acpi_dump_madt(void)
+{
+    for (size_t off = 0; off < madt_copy_length; off += DUMP_BYTES_PER_LINE) {
+        kprintf("acpi: madt %04zx ", off);
+        for (size_t i = off; i < off + DUMP_BYTES_PER_LINE && i < madt_copy_length; i++)
+            kprintf("%02x", madt_copy[i]);
+        kprintf("\n");
+    }
+}

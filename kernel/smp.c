@@ -1,0 +1,297 @@
+/*
+ * smp.c - the MP start-up protocol, run by the boot CPU.
+ *
+ * APs are started one at a time: the trampoline has one arguments block,
+ * and a CPU that checks in before the next is started cannot be confused
+ * with it. The delays are the Intel SDM's (vol. 3A §9.4.4.1): INIT, 10 ms,
+ * SIPI, 200 us, and a second SIPI only if the AP has not checked in yet.
+ * "ap_start=fast" drops them, as Linux does on modern CPUs; both ways
+ * report the total time.
+ */
+#include "kernel/smp.h"
+
+#include "kernel/arch.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/inject.h"
+#include "kernel/panic.h"
+#include "lib/format.h"
+#include "lib/string.h"
+
+#define SDM_INIT_DELAY_US 10000
+#define SDM_SIPI_DELAY_US 200
+#define FAST_INIT_DELAY_US 0
+#define FAST_SIPI_DELAY_US 10
+#define DEFAULT_AP_TIMEOUT_MS 3000
+#define PROBE_TIMEOUT_US 1000000
+#define US_PER_MS 1000u
+#define US_PER_S 1000000u
+
+static struct cpu cpus[MAX_CPUS];
+static size_t cpu_count;          /* slots used */
+static size_t online_count;
+static size_t possible_count;
+static uint64_t bringup_us;
+static const char *start_delays = "none";
+
+size_t smp_cpu_count(void) { return cpu_count; }
+size_t smp_online_count(void) { return online_count; }
+size_t smp_possible_count(void) { return possible_count; }
+struct cpu *smp_cpu(size_t index) { return index < cpu_count ? &cpus[index] : NULL; }
+uint64_t smp_bringup_us(void) { return bringup_us; }
+const char *smp_start_delays(void) { return start_delays; }
+
+static uint64_t cycles_to_us(uint64_t cycles)
+{
+    uint64_t hz = arch_cycles_per_second();
+    return hz != 0 ? cycles / (hz / US_PER_S) : 0;
+}
+
+/* Spins until cpu checks in or `us` microseconds pass. */
+static bool wait_for_checkin(struct cpu *cpu, uint64_t us)
+{
+    uint64_t start = arch_cycles();
+    uint64_t limit = us * (arch_cycles_per_second() / US_PER_S);
+    while (__atomic_load_n(&cpu->state, __ATOMIC_ACQUIRE) != CPU_ONLINE) {
+        if (arch_cycles() - start >= limit)
+            return false;
+        arch_cpu_relax();
+    }
+    return true;
+}
+
+static void add_cpu(uint32_t apic_id, uint32_t acpi_uid)
+{
+    struct cpu *c = &cpus[cpu_count];
+    c->self = c;
+    c->index = (uint32_t)cpu_count;
+    c->apic_id = apic_id;
+    c->acpi_uid = acpi_uid;
+    c->state = CPU_ABSENT;
+    cpu_count++;
+}
+
+/* The boot CPU becomes index 0, then the MADT's enabled CPUs in table order. */
+static void collect_cpus(const struct madt_info *madt, bool madt_ok)
+{
+    uint32_t bsp_id = arch_cpu_apic_id();
+    add_cpu(bsp_id, 0);
+    possible_count = 1;
+    if (!madt_ok)
+        return;
+    bool bsp_listed = false;
+    for (size_t i = 0; i < madt->cpu_count; i++) {
+        const struct madt_cpu *m = &madt->cpus[i];
+        if (m->apic_id == bsp_id) {
+            bsp_listed = true;
+            cpus[0].acpi_uid = m->acpi_uid;
+            continue;
+        }
+        if (!m->enabled)
+            continue;
+        if (cpu_count == MAX_CPUS) {
+            kprintf("warning: smp: more than %d CPUs; APIC ID %u and later are not started\n",
+                    MAX_CPUS, m->apic_id);
+            break;
+        }
+        add_cpu(m->apic_id, m->acpi_uid);
+    }
+    possible_count = madt->enabled_count + madt->hotpluggable_count;
+    if (!bsp_listed) {
+        kprintf("warning: smp: the boot CPU (APIC ID %u) is not in the MADT\n", bsp_id);
+        possible_count++;
+    }
+    if (inject_requested("phantom-cpu") && cpu_count < MAX_CPUS) {
+        /* A CPU the firmware lists but that never answers. */
+        uint32_t max_id = 0;
+        for (size_t i = 0; i < cpu_count; i++)
+            max_id = cpus[i].apic_id > max_id ? cpus[i].apic_id : max_id;
+        kprintf("inject: adding a CPU with APIC ID %u that does not exist\n", max_id + 1);
+        add_cpu(max_id + 1, 0xFFFF);
+        possible_count++;
+    }
+}
+
+static void start_ap(struct cpu *cpu, uint64_t init_us, uint64_t sipi_us, uint64_t timeout_ms)
+{
+    if (cpu->apic_id > arch_apic_max_id()) {
+        kprintf("warning: smp: APIC ID %u cannot be addressed in %s mode; CPU %u left out\n",
+                cpu->apic_id, arch_apic_mode_name(), cpu->index);
+        cpu->state = CPU_UNADDRESSABLE;
+        return;
+    }
+    if (!arch_cpu_prepare(cpu)) {
+        kprintf("warning: smp: no memory for CPU %u's stacks; left out\n", cpu->index);
+        cpu->state = CPU_NO_MEMORY;
+        return;
+    }
+    cpu->state = CPU_STARTING;
+    arch_ap_trampoline_target(cpu);
+    uint64_t start = arch_cycles();
+
+    bool sent = arch_send_init(cpu->apic_id);
+    arch_udelay(init_us);
+    sent = sent && arch_send_startup(cpu->apic_id);
+    if (sent && !wait_for_checkin(cpu, sipi_us)) {
+        sent = arch_send_startup(cpu->apic_id);
+        if (sent && !wait_for_checkin(cpu, sipi_us))
+            (void)wait_for_checkin(cpu, timeout_ms * US_PER_MS);
+    }
+    if (__atomic_load_n(&cpu->state, __ATOMIC_ACQUIRE) == CPU_ONLINE) {
+        cpu->start_cycles = arch_cycles() - start;
+        online_count++;
+        return;
+    }
+    /* Give up on it. INIT puts it back into wait-for-SIPI, so a CPU that
+     * was only slow cannot wake later on the next CPU's stack. */
+    cpu->state = CPU_NO_RESPONSE;
+    arch_send_init(cpu->apic_id);
+    kprintf("warning: smp: CPU %u (APIC ID %u) %s; left out\n", cpu->index, cpu->apic_id,
+            sent ? "did not check in" : "was not sent its start-up IPIs (APIC busy)");
+    if (!sent)
+        return;
+    kprintf("  (waited %llu ms after the second SIPI; ap_timeout_ms= changes this)\n",
+            (unsigned long long)timeout_ms);
+}
+
+static const char *state_name(uint32_t s)
+{
+    switch (s) {
+    case CPU_ONLINE: return "online";
+    case CPU_STARTING: return "starting";
+    case CPU_NO_RESPONSE: return "no response";
+    case CPU_UNADDRESSABLE: return "unaddressable";
+    case CPU_NO_MEMORY: return "no memory";
+    default: return "absent";
+    }
+}
+
+static int compare_ids(uint32_t a, uint32_t b) { return a < b ? -1 : a > b; }
+
+/* Prints the smp: line (its form is a contract with tests/run.py) and the table. */
+static void print_summary(void)
+{
+    static uint32_t ids[MAX_CPUS];
+    size_t n = 0;
+    for (size_t i = 0; i < cpu_count; i++)
+        if (cpus[i].state == CPU_ONLINE)
+            ids[n++] = cpus[i].apic_id;
+    for (size_t i = 1; i < n; i++) { /* insertion sort, ascending */
+        uint32_t x = ids[i];
+        size_t j = i;
+        for (; j > 0 && compare_ids(ids[j - 1], x) > 0; j--)
+            ids[j] = ids[j - 1];
+        ids[j] = x;
+    }
+    kprintf("smp: online=%zu possible=%zu apic=%s ids=", online_count, possible_count,
+            arch_apic_mode_name());
+    for (size_t i = 0; i < n; i++)
+        kprintf("%s%u", i == 0 ? "" : ",", ids[i]);
+    kprintf("\n");
+    kprintf("  cpu  apic id  state          start-up\n");
+    for (size_t i = 0; i < cpu_count; i++) {
+        const struct cpu *c = &cpus[i];
+        char took[24] = "boot CPU";
+        if (i != 0)
+            fmt_snprintf(took, sizeof(took), c->state == CPU_ONLINE ? "%llu us" : "-",
+                         (unsigned long long)cycles_to_us(c->start_cycles));
+        kprintf("  %3zu  %7u  %-13s  %s\n", i, c->apic_id, state_name(c->state), took);
+    }
+}
+
+static uint64_t parse_ms(const char *text, uint64_t fallback)
+{
+    uint64_t v = 0;
+    if (text == NULL || *text == '\0')
+        return fallback;
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9' || v > 10000000) {
+            kprintf("warning: ap_timeout_ms=%s is not a number of milliseconds; using %llu\n",
+                    text, (unsigned long long)fallback);
+            return fallback;
+        }
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    return v;
+}
+
+void smp_init(const struct madt_info *madt, bool madt_ok)
+{
+    collect_cpus(madt, madt_ok);
+    arch_cpu_setup_boot(&cpus[0]);
+    cpus[0].state = CPU_ONLINE;
+    online_count = 1;
+
+    const char *mode = cmdline_value(&boot_cmdline, "ap_start", "sdm");
+    uint64_t init_us = SDM_INIT_DELAY_US, sipi_us = SDM_SIPI_DELAY_US;
+    start_delays = "sdm";
+    if (strcmp(mode, "fast") == 0) {
+        init_us = FAST_INIT_DELAY_US;
+        sipi_us = FAST_SIPI_DELAY_US;
+        start_delays = "fast";
+    } else if (strcmp(mode, "sdm") != 0) {
+        kprintf("warning: unknown ap_start=%s (known: sdm fast); using sdm\n", mode);
+    }
+    uint64_t timeout_ms =
+        parse_ms(cmdline_value(&boot_cmdline, "ap_timeout_ms", NULL), DEFAULT_AP_TIMEOUT_MS);
+
+    if (cpu_count > 1 && arch_ap_trampoline_install(kernel_boot_info())) {
+        uint64_t start = arch_cycles();
+        for (size_t i = 1; i < cpu_count; i++)
+            start_ap(&cpus[i], init_us, sipi_us, timeout_ms);
+        bringup_us = cycles_to_us(arch_cycles() - start);
+        kprintf("smp: started %zu of %zu APs in %llu us (ap_start=%s: %llu us after INIT, "
+                "%llu us after each SIPI)\n", online_count - 1, cpu_count - 1,
+                (unsigned long long)bringup_us, start_delays, (unsigned long long)init_us,
+                (unsigned long long)sipi_us);
+    }
+    print_summary();
+}
+
+void smp_ap_entry(struct cpu *cpu)
+{
+    /* Checked in: from here the boot CPU may reuse the trampoline. */
+    __atomic_store_n(&cpu->state, CPU_ONLINE, __ATOMIC_RELEASE);
+    arch_interrupts_enable();
+    for (;;)
+        arch_idle();
+}
+
+void smp_probe_interrupt(void)
+{
+    struct cpu *cpu = arch_this_cpu();
+    uintptr_t marker = (uintptr_t)&marker; /* an address on this CPU's stack */
+    cpu->probe.apic_id = arch_cpu_apic_id();
+    cpu->probe.gs_block = cpu;
+    cpu->probe.stack_pointer = marker;
+    __atomic_fetch_add(&cpu->probe.interrupts, 1, __ATOMIC_RELEASE);
+}
+
+size_t smp_probe_all(void)
+{
+    size_t missing = 0;
+    uint64_t limit = PROBE_TIMEOUT_US * (arch_cycles_per_second() / US_PER_S);
+    for (size_t i = 0; i < cpu_count; i++) {
+        struct cpu *c = &cpus[i];
+        if (c->state != CPU_ONLINE)
+            continue;
+        uint64_t before = __atomic_load_n(&c->probe.interrupts, __ATOMIC_ACQUIRE);
+        bool answered = false;
+        if (arch_send_probe(c->apic_id)) {
+            arch_interrupts_enable(); /* the boot CPU probes itself too */
+            uint64_t start = arch_cycles();
+            while (!(answered = __atomic_load_n(&c->probe.interrupts, __ATOMIC_ACQUIRE) !=
+                                before) &&
+                   arch_cycles() - start < limit)
+                arch_cpu_relax();
+            arch_interrupts_disable();
+        }
+        if (!answered) {
+            kprintf("smp: CPU %zu (APIC ID %u) did not take the probe interrupt\n", i,
+                    c->apic_id);
+            missing++;
+        }
+    }
+    return missing;
+}

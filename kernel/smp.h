@@ -1,0 +1,47 @@
+/*
+ * smp.h - finding and starting the processors.
+ *
+ * smp_init() reads the MADT, gives each enabled CPU a struct cpu and a
+ * stack, and starts the APs one at a time with the INIT-SIPI-SIPI sequence
+ * of the Intel SDM (vol. 3A §9.4.4). An AP that does not check in within
+ * the bound is reported and left out; the boot goes on without it.
+ * It then prints, once, the machine-readable line
+ *   smp: online=<n> possible=<p> apic=<xapic|x2apic> ids=<a,b,...>
+ * followed by a table of every CPU.
+ */
+#ifndef KERNEL_SMP_H
+#define KERNEL_SMP_H
+
+#include "kernel/cpu.h"
+#include "kernel/madt.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void smp_init(const struct madt_info *madt, bool madt_ok);
+
+/* The MADT as kmain parsed it (self-tests compare the CPUs with it). */
+const struct madt_info *kernel_madt(void);
+
+/* CPUs known (every slot, online or not) and online. */
+size_t smp_cpu_count(void);
+size_t smp_online_count(void);
+size_t smp_possible_count(void);
+struct cpu *smp_cpu(size_t index);
+
+/* Called by arch code on an AP once it runs C with its own stack and GS. */
+void smp_ap_entry(struct cpu *cpu);
+
+/* Self-test support: has each online CPU take a probe interrupt and record
+ * what it sees; returns the number of CPUs that did not answer in time. */
+size_t smp_probe_all(void);
+
+/* Called by the probe interrupt handler on the CPU that takes it. */
+void smp_probe_interrupt(void);
+
+/* Time the APs' start-up took, in microseconds, and with which delays. */
+uint64_t smp_bringup_us(void);
+const char *smp_start_delays(void);
+
+#endif

@@ -1,0 +1,304 @@
+/*
+ * test_madt.c - kernel/madt.c on hand-built tables and on MADTs captured from
+ * QEMU boots (tests/host/data/madt/, made by tools/capture_madt.py).
+ */
+#include "kernel/madt.h"
+
+#include "tests/host/htest.h"
+
+#include <dirent.h>
+#include <stdint.h>
+
+#ifndef MADT_DATA_DIR
+#error "MADT_DATA_DIR must name tests/host/data/madt"
+#endif
+
+/* ---- a tiny MADT builder ---- */
+struct blob {
+    uint8_t b[65536];
+    size_t len;
+};
+
+static void put8(struct blob *t, uint8_t v) { t->b[t->len++] = v; }
+static void put16(struct blob *t, uint16_t v) { put8(t, v & 0xFF); put8(t, v >> 8); }
+static void put32(struct blob *t, uint32_t v) { put16(t, v & 0xFFFF); put16(t, v >> 16); }
+static void put64(struct blob *t, uint64_t v) { put32(t, (uint32_t)v); put32(t, v >> 32); }
+
+static void begin(struct blob *t, uint8_t revision, uint32_t lapic, uint32_t flags)
+{
+    memset(t, 0, sizeof(*t));
+    memcpy(t->b, "APIC", 4);
+    t->b[8] = revision;
+    memcpy(t->b + 10, "IPIKRN", 6);
+    t->len = 36;
+    put32(t, lapic);
+    put32(t, flags);
+}
+
+static void lapic(struct blob *t, uint8_t uid, uint8_t id, uint32_t flags)
+{
+    put8(t, 0); put8(t, 8); put8(t, uid); put8(t, id); put32(t, flags);
+}
+
+static void x2apic(struct blob *t, uint32_t id, uint32_t flags, uint32_t uid)
+{
+    put8(t, 9); put8(t, 16); put16(t, 0); put32(t, id); put32(t, flags); put32(t, uid);
+}
+
+/* Writes the length and checksum. */
+static void finish(struct blob *t)
+{
+    t->b[4] = t->len & 0xFF; t->b[5] = (t->len >> 8) & 0xFF; t->b[6] = 0; t->b[7] = 0;
+    t->b[9] = 0;
+    t->b[9] = (uint8_t)(0x100 - acpi_checksum(t->b, t->len));
+}
+
+static struct blob t;
+static struct madt_info info;
+
+static bool has_warning(const char *text)
+{
+    for (size_t i = 0; i < info.warning_count && i < MADT_WARN_MAX; i++)
+        if (strstr(info.warnings[i], text) != NULL)
+            return true;
+    return false;
+}
+
+static void hand_built(void)
+{
+    /* Every entry type the kernel reads. */
+    begin(&t, 4, 0xFEE00000, 1);
+    lapic(&t, 0, 0, 1);
+    lapic(&t, 1, 2, 1);
+    put8(&t, 1); put8(&t, 12); put8(&t, 7); put8(&t, 0); put32(&t, 0xFEC00000); put32(&t, 0);
+    put8(&t, 2); put8(&t, 10); put8(&t, 0); put8(&t, 0); put32(&t, 2); put16(&t, 0);
+    put8(&t, 2); put8(&t, 10); put8(&t, 0); put8(&t, 9); put32(&t, 9); put16(&t, 0xD);
+    put8(&t, 4); put8(&t, 6); put8(&t, 0xFF); put16(&t, 5); put8(&t, 1);
+    put8(&t, 0xA); put8(&t, 12); put16(&t, 5); put32(&t, 3); put8(&t, 1); put8(&t, 0);
+    put16(&t, 0);
+    put8(&t, 5); put8(&t, 12); put16(&t, 0); put64(&t, 0xFED00000ull);
+    x2apic(&t, 300, 1, 3);
+    put8(&t, 0x7F); put8(&t, 4); put16(&t, 0); /* an unknown type is skipped */
+    finish(&t);
+    bool ok = madt_parse(t.b, t.len, &info);
+    HCHECK("all_types.valid", ok && info.warning_count == 0, "ok %d, %zu warnings: %s", ok,
+           info.warning_count, info.warnings[0]);
+    HCHECK("all_types.entries", info.entry_count == 10, "got %zu", info.entry_count);
+    HCHECK("all_types.cpus", info.cpu_count == 3 && info.enabled_count == 3 &&
+           info.cpus[0].apic_id == 0 && info.cpus[1].apic_id == 2 && info.cpus[2].apic_id == 300 &&
+           info.cpus[2].from_x2apic && !info.cpus[1].from_x2apic && info.cpus[2].acpi_uid == 3,
+           "count %zu", info.cpu_count);
+    HCHECK("all_types.ioapic", info.ioapic_count == 1 && info.ioapics[0].id == 7 &&
+           info.ioapics[0].address == 0xFEC00000, "count %zu", info.ioapic_count);
+    HCHECK("all_types.overrides", info.override_count == 2 && info.overrides[1].source == 9 &&
+           info.overrides[1].gsi == 9 && info.overrides[1].flags == 0xD, "count %zu",
+           info.override_count);
+    HCHECK("all_types.nmis", info.nmi_count == 2 && info.nmis[0].acpi_uid == MADT_UID_ALL_X2APIC &&
+           info.nmis[0].lint == 1 && info.nmis[1].acpi_uid == 3 && info.nmis[1].flags == 5,
+           "count %zu", info.nmi_count);
+    HCHECK("all_types.address_override", info.lapic_address == 0xFED00000ull, "got %llx",
+           (unsigned long long)info.lapic_address);
+    HCHECK("all_types.pcat_compat", info.pcat_compat && info.revision == 4, "rev %u",
+           info.revision);
+
+    /* Flags: disabled CPUs are hot-pluggable before revision 5, and from
+     * revision 5 only when online capable. */
+    begin(&t, 4, 0xFEE00000, 0);
+    lapic(&t, 0, 0, 1);
+    lapic(&t, 1, 1, 0);
+    finish(&t);
+    madt_parse(t.b, t.len, &info);
+    HCHECK("flags.rev4_disabled_is_hotpluggable",
+           info.enabled_count == 1 && info.hotpluggable_count == 1 && !info.cpus[1].enabled,
+           "enabled %zu hot %zu", info.enabled_count, info.hotpluggable_count);
+    begin(&t, 5, 0xFEE00000, 0);
+    lapic(&t, 0, 0, 1);
+    lapic(&t, 1, 1, 0);
+    lapic(&t, 2, 2, 2);
+    x2apic(&t, 3, 3, 3); /* enabled and online capable: enabled wins */
+    finish(&t);
+    madt_parse(t.b, t.len, &info);
+    HCHECK("flags.rev5_online_capable",
+           info.enabled_count == 2 && info.hotpluggable_count == 1 && info.cpu_count == 3 &&
+           info.cpus[1].apic_id == 2 && !info.pcat_compat,
+           "enabled %zu hot %zu", info.enabled_count, info.hotpluggable_count);
+
+    /* Duplicates. */
+    begin(&t, 4, 0xFEE00000, 0);
+    lapic(&t, 0, 0, 1);
+    lapic(&t, 1, 5, 1);
+    x2apic(&t, 5, 1, 2);
+    finish(&t);
+    madt_parse(t.b, t.len, &info);
+    HCHECK("duplicate_apic_id_skipped", info.valid && info.enabled_count == 2 &&
+           has_warning("APIC ID 5 is listed twice"), "enabled %zu", info.enabled_count);
+
+    /* Zero CPUs: valid but warned. */
+    begin(&t, 4, 0xFEE00000, 0);
+    finish(&t);
+    madt_parse(t.b, t.len, &info);
+    HCHECK("zero_cpus", info.valid && info.cpu_count == 0 &&
+           has_warning("no enabled processor"), "valid %d", info.valid);
+
+    /* Bad checksum. */
+    begin(&t, 4, 0xFEE00000, 0);
+    lapic(&t, 0, 0, 1);
+    finish(&t);
+    t.b[40] ^= 1;
+    HCHECK("bad_checksum", !madt_parse(t.b, t.len, &info) && has_warning("checksum"), "%s",
+           info.warnings[0]);
+
+    /* Wrong signature. */
+    begin(&t, 4, 0xFEE00000, 0);
+    finish(&t);
+    t.b[0] = 'X';
+    HCHECK("bad_signature", !madt_parse(t.b, t.len, &info) && has_warning("signature"), "%s",
+           info.warnings[0]);
+
+    /* Length field longer than the bytes we have, and shorter than the fixed part. */
+    begin(&t, 4, 0xFEE00000, 0);
+    lapic(&t, 0, 0, 1);
+    finish(&t);
+    HCHECK("truncated_buffer", !madt_parse(t.b, t.len - 1, &info) && has_warning("length field"),
+           "%s", info.warnings[0]);
+    HCHECK("tiny_buffer", !madt_parse(t.b, 10, &info), "parsed 10 bytes");
+    HCHECK("null_table", !madt_parse(NULL, 100, &info), "parsed NULL");
+    t.b[4] = 20;
+    HCHECK("length_below_fixed_part", !madt_parse(t.b, t.len, &info), "accepted");
+
+    /* An entry whose length runs past the end, or is too short for its type. */
+    begin(&t, 4, 0xFEE00000, 0);
+    lapic(&t, 0, 0, 1);
+    lapic(&t, 1, 1, 1);
+    t.b[t.len - 7] = 40;
+    finish(&t);
+    madt_parse(t.b, t.len, &info);
+    HCHECK("entry_past_end", info.valid && info.enabled_count == 1 && has_warning("bad length"),
+           "enabled %zu", info.enabled_count);
+    begin(&t, 4, 0xFEE00000, 0);
+    lapic(&t, 0, 0, 1);
+    put8(&t, 9); put8(&t, 8); put16(&t, 0); put32(&t, 7);
+    finish(&t);
+    madt_parse(t.b, t.len, &info);
+    HCHECK("entry_too_short_for_type", info.enabled_count == 1 && has_warning("bad length"),
+           "enabled %zu", info.enabled_count);
+    begin(&t, 4, 0xFEE00000, 0);
+    put8(&t, 0x80); put8(&t, 0);
+    finish(&t);
+    madt_parse(t.b, t.len, &info);
+    HCHECK("zero_length_entry_stops", info.valid && has_warning("bad length"), "no warning");
+    begin(&t, 4, 0xFEE00000, 0);
+    lapic(&t, 0, 0, 1);
+    put8(&t, 0);
+    finish(&t);
+    madt_parse(t.b, t.len, &info);
+    HCHECK("stray_byte", info.enabled_count == 1 && has_warning("stray byte"), "no warning");
+
+    /* The full xAPIC range plus x2APIC IDs above it. */
+    begin(&t, 4, 0xFEE00000, 0);
+    for (unsigned i = 0; i < 255; i++)
+        lapic(&t, (uint8_t)i, (uint8_t)i, 1);
+    for (unsigned i = 255; i < 288; i++)
+        x2apic(&t, i, 1, i);
+    finish(&t);
+    madt_parse(t.b, t.len, &info);
+    HCHECK("cpus_288", info.valid && info.enabled_count == 288 && info.cpus[287].apic_id == 287 &&
+           info.warning_count == 0, "enabled %zu", info.enabled_count);
+
+    /* Overflow of the CPU array is reported, not written past. */
+    begin(&t, 4, 0xFEE00000, 0);
+    for (unsigned i = 0; i < MADT_MAX_CPUS + 3; i++)
+        x2apic(&t, i, 1, i);
+    finish(&t);
+    madt_parse(t.b, t.len, &info);
+    HCHECK("cpu_array_full", info.cpu_count == MADT_MAX_CPUS && has_warning("more than"),
+           "count %zu", info.cpu_count);
+
+    /* Random corruption never crashes the parser (ASan watches the reads). */
+    unsigned seed = 12345;
+    bool sane = true;
+    for (int round = 0; round < 3000; round++) {
+        begin(&t, 4, 0xFEE00000, 1);
+        for (unsigned i = 0; i < 8; i++)
+            lapic(&t, (uint8_t)i, (uint8_t)i, 1);
+        x2apic(&t, 500, 1, 9);
+        finish(&t);
+        for (int k = 0; k < 4; k++) {
+            seed = seed * 1103515245 + 12345;
+            t.b[36 + (seed >> 8) % (t.len - 36)] = (uint8_t)(seed >> 20);
+        }
+        finish(&t);
+        size_t avail = t.len - (round % 3 == 0 ? (seed >> 4) % 8 : 0);
+        uint8_t *copy = malloc(avail);
+        memcpy(copy, t.b, avail);
+        madt_parse(copy, avail, &info);
+        if (info.cpu_count > MADT_MAX_CPUS || info.enabled_count + info.hotpluggable_count !=
+                                                  info.cpu_count)
+            sane = false;
+        free(copy);
+    }
+    HCHECK("random_corruption", sane, "inconsistent counts");
+}
+
+/* ---- captured tables: <name>.bin with <name>.expect beside it ---- */
+static void captured(void)
+{
+    DIR *d = opendir(MADT_DATA_DIR);
+    HCHECK("captured.directory_exists", d != NULL, "cannot open %s", MADT_DATA_DIR);
+    if (d == NULL)
+        return;
+    int found = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n < 5 || strcmp(de->d_name + n - 4, ".bin") != 0)
+            continue;
+        found++;
+        char path[512], name[256];
+        snprintf(name, sizeof(name), "%.*s", (int)(n - 4), de->d_name);
+        snprintf(path, sizeof(path), "%s/%s.bin", MADT_DATA_DIR, name);
+        FILE *f = fopen(path, "rb");
+        static uint8_t buf[65536];
+        size_t len = f ? fread(buf, 1, sizeof(buf), f) : 0;
+        if (f)
+            fclose(f);
+        /* The expectation is what QEMU reported over QMP when the table was
+         * captured: "online=<n> possible=<p> ids=<a,b,...>". */
+        snprintf(path, sizeof(path), "%s/%s.expect", MADT_DATA_DIR, name);
+        char expect[8192] = "";
+        f = fopen(path, "r");
+        if (f) {
+            if (fgets(expect, sizeof(expect), f) == NULL)
+                expect[0] = '\0';
+            fclose(f);
+        }
+        expect[strcspn(expect, "\n")] = '\0';
+
+        char got[8192];
+        int pos = 0;
+        madt_parse(buf, len, &info);
+        pos += snprintf(got + pos, sizeof(got) - pos, "online=%zu possible=%zu ids=",
+                        info.enabled_count, info.enabled_count + info.hotpluggable_count);
+        bool first = true;
+        for (size_t i = 0; i < info.cpu_count && pos < (int)sizeof(got) - 16; i++) {
+            if (!info.cpus[i].enabled)
+                continue;
+            pos += snprintf(got + pos, sizeof(got) - pos, "%s%u", first ? "" : ",",
+                            info.cpus[i].apic_id);
+            first = false;
+        }
+        char label[300];
+        snprintf(label, sizeof(label), "captured.%s", name);
+        HCHECK(label, info.valid && info.warning_count == 0 && strcmp(got, expect) == 0,
+               "expected \"%.60s\", got \"%.60s\"", expect, got);
+    }
+    closedir(d);
+    HCHECK("captured.tables_present", found > 0, "no .bin files in %s", MADT_DATA_DIR);
+}
+
+int main(void)
+{
+    hand_built();
+    captured();
+    return htest_finish();
+}

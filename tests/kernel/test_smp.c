@@ -1,0 +1,165 @@
+/*
+ * test_smp.c - every CPU the MADT lists is online and really is itself:
+ * each takes a probe interrupt and records, on its own stack, its APIC ID
+ * (from CPUID) and the per-CPU block GS points to.
+ */
+#include "kernel/acpi.h"
+#include "kernel/arch.h"
+#include "kernel/cmdline.h"
+#include "kernel/ktest.h"
+#include "kernel/smp.h"
+#include "lib/string.h"
+
+#define PAGE 4096u
+
+static bool probed;
+
+/* The probe runs once; the tests below read what it recorded. */
+static void probe_once(struct ktest_ctx *t)
+{
+    if (!probed) {
+        probed = true;
+        EXPECT_EQ(t, 0, smp_probe_all());
+    }
+}
+
+KTEST(smp, boot_cpu_is_index_0)
+{
+    struct cpu *self = arch_this_cpu();
+    ASSERT_TRUE(t, self != 0);
+    EXPECT_EQ(t, 0, self->index);
+    EXPECT_TRUE(t, self == smp_cpu(0));
+    EXPECT_EQ(t, arch_cpu_apic_id(), self->apic_id);
+}
+
+KTEST(smp, every_enabled_madt_cpu_is_online)
+{
+    const struct madt_info *madt = kernel_madt();
+    if (!madt->valid)
+        KTEST_SKIP(t, "no usable MADT");
+    EXPECT_EQ(t, madt->enabled_count, smp_online_count());
+    EXPECT_EQ(t, madt->enabled_count + madt->hotpluggable_count, smp_possible_count());
+    for (size_t i = 0; i < smp_cpu_count(); i++)
+        EXPECT_EQ(t, CPU_ONLINE, smp_cpu(i)->state);
+}
+
+KTEST(smp, cpu_slots_match_madt_ids)
+{
+    const struct madt_info *madt = kernel_madt();
+    if (!madt->valid)
+        KTEST_SKIP(t, "no usable MADT");
+    for (size_t i = 0; i < smp_cpu_count(); i++) {
+        bool found = false;
+        for (size_t m = 0; m < madt->cpu_count; m++)
+            found |= madt->cpus[m].enabled && madt->cpus[m].apic_id == smp_cpu(i)->apic_id;
+        EXPECT_TRUE(t, found);
+    }
+}
+
+KTEST(smp, every_cpu_takes_a_probe_interrupt)
+{
+    probe_once(t);
+    for (size_t i = 0; i < smp_cpu_count(); i++)
+        EXPECT_TRUE(t, smp_cpu(i)->probe.interrupts >= 1);
+}
+
+KTEST(smp, every_cpu_reads_its_own_apic_id)
+{
+    probe_once(t);
+    for (size_t i = 0; i < smp_cpu_count(); i++)
+        EXPECT_EQ(t, smp_cpu(i)->apic_id, smp_cpu(i)->probe.apic_id);
+}
+
+KTEST(smp, every_cpu_has_its_own_gs_block)
+{
+    probe_once(t);
+    for (size_t i = 0; i < smp_cpu_count(); i++) {
+        struct cpu *c = smp_cpu(i);
+        EXPECT_TRUE(t, c->probe.gs_block == c);
+        EXPECT_TRUE(t, c->self == c);
+    }
+}
+
+KTEST(smp, every_cpu_runs_on_its_own_stack)
+{
+    probe_once(t);
+    for (size_t i = 0; i < smp_cpu_count(); i++) {
+        struct cpu *c = smp_cpu(i);
+        uintptr_t sp = c->probe.stack_pointer;
+        EXPECT_TRUE(t, sp >= c->stack_lo && sp < c->stack_hi);
+        for (size_t j = 0; j < i; j++) /* no two stacks overlap */
+            EXPECT_TRUE(t, c->stack_hi <= smp_cpu(j)->stack_lo ||
+                           c->stack_lo >= smp_cpu(j)->stack_hi);
+    }
+}
+
+KTEST(smp, ap_stacks_have_guard_pages)
+{
+    if (smp_cpu_count() < 2)
+        KTEST_SKIP(t, "one CPU");
+    for (size_t i = 1; i < smp_cpu_count(); i++) {
+        struct cpu *c = smp_cpu(i);
+        EXPECT_TRUE(t, !arch_page_is_mapped(c->stack_lo - PAGE));
+        EXPECT_TRUE(t, arch_page_is_mapped(c->stack_lo));
+        EXPECT_TRUE(t, arch_page_is_mapped(c->stack_hi - PAGE));
+    }
+}
+
+KTEST(apic, mode_follows_the_command_line)
+{
+    const char *want = cmdline_value(&boot_cmdline, "apic", "auto");
+    const char *mode = arch_apic_mode_name();
+    EXPECT_TRUE(t, strcmp(mode, "xapic") == 0 || strcmp(mode, "x2apic") == 0);
+    if (strcmp(want, "xapic") == 0 || strcmp(want, "x2apic") == 0)
+        EXPECT_STREQ(t, want, mode);
+}
+
+KTEST(apic, addressable_range_fits_the_mode)
+{
+    uint32_t max = arch_apic_max_id();
+    if (strcmp(arch_apic_mode_name(), "xapic") == 0)
+        EXPECT_EQ(t, 0xFE, max);
+    else
+        EXPECT_TRUE(t, max > 0xFF);
+}
+
+KTEST(timing, tsc_frequency_is_plausible)
+{
+    uint64_t hz = arch_cycles_per_second();
+    EXPECT_TRUE(t, hz >= 100000000ull && hz <= 20000000000ull);
+}
+
+KTEST(timing, udelay_waits_at_least_as_long_as_asked)
+{
+    uint64_t start = arch_cycles();
+    arch_udelay(2000);
+    uint64_t elapsed = arch_cycles() - start;
+    EXPECT_TRUE(t, elapsed >= 2 * (arch_cycles_per_second() / 1000));
+}
+
+KTEST(timing, apic_timer_is_calibrated)
+{
+    EXPECT_TRUE(t, arch_apic_timer_ticks_per_ms() > 0);
+}
+
+KTEST(acpi, rsdp_and_root_table_found)
+{
+    const struct acpi_state *s = acpi_state();
+    EXPECT_TRUE(t, s->rsdp_source != RSDP_NONE);
+    EXPECT_TRUE(t, s->root_phys != 0);
+    EXPECT_TRUE(t, s->madt_phys != 0);
+    /* ACPI 2.0+ firmware has an XSDT, and the kernel must prefer it. */
+    if (s->revision >= 2)
+        EXPECT_TRUE(t, s->use_xsdt);
+}
+
+KTEST(acpi, madt_copy_parses_again_identically)
+{
+    size_t length;
+    const uint8_t *copy = acpi_madt_copy(&length);
+    ASSERT_TRUE(t, copy != 0);
+    static struct madt_info again;
+    EXPECT_TRUE(t, madt_parse(copy, length, &again));
+    EXPECT_EQ(t, kernel_madt()->enabled_count, again.enabled_count);
+    EXPECT_EQ(t, 0, acpi_checksum(copy, length));
+}

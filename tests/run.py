@@ -27,6 +27,9 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import qmp  # noqa: E402  (tools/qmp.py)
+
 QEMU = "qemu-system-x86_64"
 
 # QEMU's status for a value v written to isa-debug-exit is (v << 1) | 1;
@@ -49,28 +52,58 @@ class Config:
     boot: str = "kernel"          # "kernel" (QEMU -kernel, multiboot 1) or "iso" (GRUB)
     firmware: str = "bios"        # "bios" (SeaBIOS) or "uefi" (OVMF)
     accel: str = "tcg"
-    smp: int = 1
+    smp: str = "1"                # QEMU's -smp argument
+    memory: str = "256M"
+    apic: str = "xapic"           # the mode the kernel must report (TCG has no x2APIC)
     cmdline: str = "test"
     # What a correct kernel does: "pass" (KTAP, all ok), or, for the
     # deliberately broken ones: "fail", "crash", "reset", "hang"; "bench" for
-    # a benchmark run (clean exit, no KTAP).
+    # a benchmark run (clean exit, no KTAP); "survive" for a kernel given bad
+    # hardware, which must report it and still finish its self-tests (some
+    # of which may then fail).
     expect: str = "pass"
     must_contain: tuple = ()
     must_match: tuple = ()        # regular expressions, each matched per line
     timeout: int = BOOT_TIMEOUT
 
 
+KVM_CMDLINE = "test test_skip=exceptions.int3_is_resumable"
+
 MATRIX = [
-    Config("q35-kernel-tcg"),
-    Config("pc-kernel-tcg", machine="pc"),
-    Config("q35-iso-bios-tcg", boot="iso"),
-    Config("pc-iso-bios-tcg", machine="pc", boot="iso"),
-    Config("q35-iso-uefi-tcg", boot="iso", firmware="uefi"),
-    # The paravirtual KVM of some CI hosts (no hardware virtualisation) cannot
-    # emulate int3 in a guest ("KVM internal error ... emulation failure"):
-    # that one case is reported as skipped there, by name.
-    Config("q35-kernel-kvm", accel="kvm",
-           cmdline="test test_skip=exceptions.int3_is_resumable"),
+    Config("q35-kernel-tcg-smp1"),
+    Config("q35-kernel-tcg-smp2", smp="2"),
+    Config("q35-kernel-tcg-smp4", smp="4"),
+    Config("q35-kernel-tcg-smp8", smp="8"),
+    Config("pc-kernel-tcg-smp1", machine="pc"),
+    Config("pc-kernel-tcg-smp2", machine="pc", smp="2"),
+    Config("pc-kernel-tcg-smp4", machine="pc", smp="4"),
+    Config("pc-kernel-tcg-smp8", machine="pc", smp="8"),
+    # Non-contiguous APIC IDs (0-2, 4-6), and CPUs that could be hot-added.
+    Config("q35-kernel-tcg-2sockets", smp="6,sockets=2,cores=3"),
+    Config("q35-kernel-tcg-maxcpus", smp="2,maxcpus=4"),
+    Config("pc-kernel-tcg-maxcpus", machine="pc", smp="3,maxcpus=8"),
+    Config("q35-kernel-tcg-fast-start", smp="4", cmdline="test ap_start=fast"),
+    Config("q35-kernel-tcg-smp64", smp="64", cmdline="test ap_start=fast"),
+    Config("q35-kernel-tcg-smp255", smp="255", memory="512M", cmdline="test ap_start=fast"),
+    Config("q35-iso-bios-tcg-smp2", boot="iso", smp="2"),
+    Config("pc-iso-bios-tcg-smp4", machine="pc", boot="iso", smp="4"),
+    Config("q35-iso-uefi-tcg-smp1", boot="iso", firmware="uefi"),
+    Config("q35-iso-uefi-tcg-smp4", boot="iso", firmware="uefi", smp="4"),
+    # x2APIC needs KVM (QEMU 7.2's TCG has none). The paravirtual KVM of some
+    # CI hosts (no hardware virtualisation) cannot emulate int3 in a guest
+    # ("KVM internal error ... emulation failure"): that one case is
+    # reported as skipped there, by name.
+    Config("q35-kernel-kvm-x2apic-smp1", accel="kvm", apic="x2apic", cmdline=KVM_CMDLINE),
+    Config("q35-kernel-kvm-x2apic-smp4", accel="kvm", apic="x2apic", smp="4",
+           cmdline=KVM_CMDLINE),
+    Config("q35-kernel-kvm-xapic-smp4", accel="kvm", apic="xapic", smp="4",
+           cmdline=KVM_CMDLINE + " apic=xapic"),
+]
+
+# make test-large: hundreds of CPUs, slow to boot, not in the default run.
+LARGE = [
+    Config("q35-kernel-kvm-x2apic-smp288", accel="kvm", apic="x2apic", smp="288",
+           memory="1G", cmdline=KVM_CMDLINE + " ap_start=fast", timeout=900),
 ]
 
 # The benchmarks must run to the end and print their lines in the agreed form
@@ -92,6 +125,15 @@ NEGATIVE = [
                          "inject_recurse+")),
     Config("inject-triple-fault", cmdline="test inject=triple-fault", expect="reset"),
     Config("inject-hang", cmdline="test inject=hang", expect="hang", timeout=10),
+    # A broken MADT: a clear message, and the kernel goes on with one CPU.
+    Config("inject-bad-madt", smp="2", cmdline="test inject=bad-madt", expect="survive",
+           must_contain=("madt: checksum is wrong", "running on the boot CPU alone",
+                         "smp: online=1 possible=1")),
+    # An AP that never answers: reported by APIC ID, the others still start.
+    Config("inject-phantom-cpu", smp="2", cmdline="test inject=phantom-cpu ap_timeout_ms=200",
+           expect="survive",
+           must_contain=("CPU 2 (APIC ID 2) did not check in; left out",
+                         "smp: online=2 possible=3 apic=xapic ids=0,1")),
 ]
 
 
@@ -234,10 +276,12 @@ def skip_reason(cfg):
     return None
 
 
-def qemu_command(cfg, kernel, iso, serial_log):
-    cmd = [QEMU, "-M", cfg.machine, "-m", "256M", "-smp", str(cfg.smp),
+def qemu_command(cfg, kernel, iso, serial_log, qmp_socket):
+    cmd = [QEMU, "-M", cfg.machine, "-m", cfg.memory, "-smp", cfg.smp,
            "-display", "none", "-no-reboot", "-monitor", "none",
            "-serial", f"file:{serial_log}",
+           # Stopped until the runner has asked QEMU over QMP which CPUs it made.
+           "-S", "-qmp", f"unix:{qmp_socket},server=on,wait=off",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if cfg.accel == "kvm":
         # -cpu host alone fails on some hosts: "failed to set MSR 0x10a".
@@ -254,13 +298,26 @@ def qemu_command(cfg, kernel, iso, serial_log):
 
 
 def boot(cfg, kernel, iso, workdir):
-    """Boots cfg; returns (status, seconds, serial text). status is the QEMU exit
-    status, or "timeout"."""
+    """Boots cfg; returns (status, seconds, serial text, command, topology).
+    status is the QEMU exit status, or "timeout"; topology is QEMU's answer
+    (APIC IDs, possible CPUs) or an error message."""
     serial_log = os.path.join(workdir, f"{cfg.name}.serial.log")
-    cmd = qemu_command(cfg, kernel, iso, serial_log)
+    sock = qmp.socket_path(workdir, cfg.name)
+    if os.path.exists(sock):
+        os.unlink(sock)
+    cmd = qemu_command(cfg, kernel, iso, serial_log, sock)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
+    try:
+        q = qmp.QMP(sock, timeout=60)
+        topology = qmp.cpu_topology(q)
+        q.command("cont")
+        q.close()
+    except (qmp.QMPError, OSError, ValueError) as e:
+        topology = f"QMP failed: {e}"
+        if proc.poll() is None:
+            proc.kill()
     try:
         qemu_output, _ = proc.communicate(timeout=cfg.timeout)
         status = proc.returncode
@@ -275,7 +332,9 @@ def boot(cfg, kernel, iso, workdir):
             serial = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
     if qemu_output.strip():
         serial += "\n[qemu] " + qemu_output.strip()
-    return status, seconds, serial, " ".join(cmd)
+    if os.path.exists(sock):
+        os.unlink(sock)
+    return status, seconds, serial, " ".join(cmd), topology
 
 
 def describe_status(status):
@@ -286,8 +345,32 @@ def describe_status(status):
                 status, f"QEMU exited with status {status}")
 
 
-EXPECTED_STATUS = {"pass": EXIT_PASS, "bench": EXIT_PASS, "fail": EXIT_FAIL, "crash": EXIT_CRASH,
-                   "reset": 0, "hang": "timeout"}
+SMP_LINE = re.compile(r"^smp: online=(\d+) possible=(\d+) apic=(\w+) ids=([0-9,]*)$", re.M)
+
+
+def check_smp_line(cfg, serial, topology):
+    """The kernel's smp: line must match what QEMU says it created."""
+    if isinstance(topology, str):
+        return [topology]
+    qemu_ids, qemu_possible = topology
+    lines = SMP_LINE.findall(serial)
+    if len(lines) != 1:
+        return [f"expected one smp: line, found {len(lines)}"]
+    online, possible, mode, ids = lines[0]
+    kernel_ids = [int(x) for x in ids.split(",") if x]
+    problems = []
+    if kernel_ids != qemu_ids or int(online) != len(qemu_ids):
+        problems.append(f"smp: online={online} ids={ids}, but QEMU created APIC IDs "
+                        f"{','.join(map(str, qemu_ids))}")
+    if int(possible) != qemu_possible:
+        problems.append(f"smp: possible={possible}, but QEMU allows {qemu_possible} CPUs")
+    if mode != cfg.apic:
+        problems.append(f"smp: apic={mode}, expected {cfg.apic}")
+    return problems
+
+
+EXPECTED_STATUS = {"pass": EXIT_PASS, "bench": EXIT_PASS, "fail": EXIT_FAIL,
+                   "crash": EXIT_CRASH, "reset": 0, "hang": "timeout"}
 
 
 def check_config(cfg, kernel, iso, workdir, verbose):
@@ -298,7 +381,7 @@ def check_config(cfg, kernel, iso, workdir, verbose):
         out.lines.append(f"SKIP {cfg.name}: {reason}")
         return out
 
-    status, seconds, serial, cmd = boot(cfg, kernel, iso, workdir)
+    status, seconds, serial, cmd, topology = boot(cfg, kernel, iso, workdir)
     header = f"{cfg.name}: {describe_status(status)} ({seconds:.1f} s)"
     problems = []
 
@@ -322,6 +405,16 @@ def check_config(cfg, kernel, iso, workdir, verbose):
             problems.append("no memory map summary in the banner")
         if re.search(r"^warning:", serial, re.M):
             problems.append("the kernel printed warnings")
+        problems += check_smp_line(cfg, serial, topology)
+    elif cfg.expect == "survive":
+        if status not in (EXIT_PASS, EXIT_FAIL):
+            problems.append(f"expected the self-tests to finish; got: {describe_status(status)}")
+        plan, results = parse_ktap(serial)
+        if plan is None or plan != len(results):
+            problems.append("the KTAP report is incomplete")
+        for text in cfg.must_contain:
+            if text not in serial:
+                problems.append(f'the serial output lacks "{text}"')
     else:
         want = EXPECTED_STATUS[cfg.expect]
         if status != want:
@@ -359,9 +452,11 @@ def main():
                     help="QEMU boots at a time")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every case")
     ap.add_argument("--list", action="store_true", help="list the configurations and exit")
+    ap.add_argument("--large", action="store_true",
+                    help="run only the large configurations (hundreds of CPUs)")
     args = ap.parse_args()
 
-    configs = MATRIX + BENCH + NEGATIVE
+    configs = LARGE if args.large else MATRIX + BENCH + NEGATIVE
     if args.list:
         for c in configs:
             print(f"{c.name:24} machine={c.machine} boot={c.boot} firmware={c.firmware} "

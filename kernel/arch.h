@@ -130,6 +130,8 @@ bool arch_send_probe(uint32_t apic_id);
 
 void arch_interrupts_enable(void);
 void arch_interrupts_disable(void);
+bool arch_interrupts_save_disable(void);   /* returns whether they were enabled */
+void arch_interrupts_restore(bool enabled);
 
 /* Deliberate failures, for checking that the test runner notices them. */
 noreturn void arch_triple_fault(void);

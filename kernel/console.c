@@ -1,12 +1,22 @@
 /*
  * console.c - fan-out of kernel output to the registered devices.
+ *
+ * One lock keeps each kprintf call's text in one piece when several CPUs
+ * print. Its wait is bounded: if the holder is stuck (it crashed while
+ * printing, or this CPU re-entered from an exception), the output goes out
+ * anyway, since a garbled report beats a silent one.
  */
 #include "kernel/console.h"
 
+#include "kernel/arch.h"
+#include "kernel/spinlock.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
+#define CONSOLE_LOCK_SPINS 20000000u
+
 static struct console *consoles;
+static struct spinlock console_lock = SPINLOCK_INIT;
 
 void console_register(struct console *c)
 {
@@ -23,7 +33,15 @@ static void console_sink(void *ctx, const char *s, size_t n)
 
 int kvprintf(const char *fmt, va_list ap)
 {
-    return format_v(console_sink, NULL, fmt, ap);
+    /* Interrupts off while holding it: a handler that prints on this CPU
+     * would otherwise wait for itself. */
+    bool was_enabled = arch_interrupts_save_disable();
+    bool locked = spin_lock_bounded(&console_lock, CONSOLE_LOCK_SPINS);
+    int n = format_v(console_sink, NULL, fmt, ap);
+    if (locked)
+        spin_unlock(&console_lock);
+    arch_interrupts_restore(was_enabled);
+    return n;
 }
 
 int kprintf(const char *fmt, ...)
@@ -35,7 +53,4 @@ int kprintf(const char *fmt, ...)
     return n;
 }
 
-void kputs(const char *s)
-{
-    console_sink(NULL, s, strlen(s));
-}
+void kputs(const char *s) { kprintf("%s", s); }

@@ -96,3 +96,16 @@ uint64_t arch_apic_timer_ticks_per_ms(void) { return lapic_timer_ticks_per_ms();
 
 void arch_interrupts_enable(void) { irq_enable(); }
 void arch_interrupts_disable(void) { irq_disable(); }
+
+bool arch_interrupts_save_disable(void)
+{
+    bool enabled = (read_rflags() & RFLAGS_IF) != 0;
+    irq_disable();
+    return enabled;
+}
+
+void arch_interrupts_restore(bool enabled)
+{
+    if (enabled)
+        irq_enable();
+}

@@ -3,8 +3,8 @@
 
 #define KSYMS __attribute__((section(".ksyms"), aligned(8)))
 
-KSYMS const uint32_t ksym_count = 256;
-KSYMS const struct ksym ksym_table[256] = {
+KSYMS const uint32_t ksym_count = 258;
+KSYMS const struct ksym ksym_table[258] = {
     {0x100000ull, 0u, 0u}, /* __load_phys_start */
     {0x100018ull, 0u, 18u}, /* mb1_header */
     {0x100040ull, 0u, 29u}, /* _start */
@@ -35,234 +35,236 @@ KSYMS const struct ksym ksym_table[256] = {
     {0xffffffff801019e0ull, 135u, 383u}, /* bootinfo_warn */
     {0xffffffff80101a70ull, 114u, 397u}, /* bootinfo_available_bytes */
     {0xffffffff80101af0ull, 32u, 422u}, /* bootinfo_mem_type_name */
-    {0xffffffff80101b10ull, 559u, 445u}, /* cmdline_parse */
-    {0xffffffff80101d40ull, 89u, 459u}, /* cmdline_find */
-    {0xffffffff80101da0ull, 92u, 472u}, /* cmdline_has */
-    {0xffffffff80101e00ull, 94u, 484u}, /* cmdline_value */
-    {0xffffffff80101e60ull, 24u, 498u}, /* console_register */
-    {0xffffffff80101e80ull, 104u, 515u}, /* kvprintf */
-    {0xffffffff80101ef0ull, 61u, 524u}, /* console_sink */
-    {0xffffffff80101f30ull, 156u, 537u}, /* kprintf */
-    {0xffffffff80101fd0ull, 22u, 545u}, /* kputs */
-    {0xffffffff80101ff0ull, 44u, 551u}, /* inject_recurse */
-    {0xffffffff80102020ull, 58u, 566u}, /* inject_requested */
-    {0xffffffff80102060ull, 260u, 583u}, /* inject_fault */
-    {0xffffffff80102170ull, 147u, 596u}, /* ksym_lookup */
-    {0xffffffff80102210ull, 108u, 608u}, /* ksym_address */
-    {0xffffffff80102280ull, 12u, 621u}, /* ktest_mode_active */
-    {0xffffffff80102290ull, 13u, 639u}, /* ktest_mode_enter */
-    {0xffffffff801022a0ull, 172u, 656u}, /* ktest_fail */
-    {0xffffffff80102350ull, 93u, 667u}, /* ktest_skip */
-    {0xffffffff801023b0ull, 773u, 678u}, /* ktest_run_all */
-    {0xffffffff801026c0ull, 126u, 692u}, /* acpi_checksum */
-    {0xffffffff80102740ull, 1068u, 706u}, /* madt_parse */
-    {0xffffffff80102b70ull, 135u, 717u}, /* warn */
-    {0xffffffff80102c00ull, 184u, 722u}, /* add_cpu */
-    {0xffffffff80102cc0ull, 1735u, 730u}, /* kmain */
-    {0xffffffff80103390ull, 13u, 736u}, /* kernel_boot_info */
-    {0xffffffff801033a0ull, 13u, 753u}, /* kernel_madt */
-    {0xffffffff801033b0ull, 805u, 765u}, /* mb1_parse */
-    {0xffffffff801036e0ull, 1413u, 775u}, /* mb2_parse */
-    {0xffffffff80103c70ull, 355u, 785u}, /* page_alloc_init */
-    {0xffffffff80103de0ull, 123u, 801u}, /* page_alloc */
-    {0xffffffff80103e60ull, 140u, 812u}, /* page_alloc_ptr */
-    {0xffffffff80103ef0ull, 13u, 827u}, /* page_alloc_used */
-    {0xffffffff80103f00ull, 121u, 843u}, /* page_alloc_free */
-    {0xffffffff80103f80ull, 128u, 859u}, /* panic_at */
-    {0xffffffff80104000ull, 42u, 868u}, /* panic_stop */
-    {0xffffffff80104030ull, 13u, 879u}, /* smp_cpu_count */
-    {0xffffffff80104040ull, 13u, 893u}, /* smp_online_count */
-    {0xffffffff80104050ull, 13u, 910u}, /* smp_possible_count */
-    {0xffffffff80104060ull, 33u, 929u}, /* smp_cpu */
-    {0xffffffff80104090ull, 13u, 937u}, /* smp_bringup_us */
-    {0xffffffff801040a0ull, 13u, 952u}, /* smp_start_delays */
-    {0xffffffff801040b0ull, 2678u, 969u}, /* smp_init */
-    {0xffffffff80104b30ull, 23u, 978u}, /* smp_ap_entry */
-    {0xffffffff80104b50ull, 55u, 991u}, /* smp_probe_interrupt */
-    {0xffffffff80104b90ull, 258u, 1011u}, /* smp_probe_all */
-    {0xffffffff80104ca0ull, 59u, 1025u}, /* spin_lock_bounded */
-    {0xffffffff80104ce0ull, 12u, 1043u}, /* spin_unlock */
-    {0xffffffff80104cf0ull, 39u, 1055u}, /* arch_read_bios_data */
-    {0xffffffff80104d20ull, 13u, 1075u}, /* arch_legacy_ebda_base */
-    {0xffffffff80104d30ull, 20u, 1097u}, /* arch_kernel_phys_range */
-    {0xffffffff80104d50ull, 79u, 1120u}, /* arch_apic_init */
-    {0xffffffff80104da0ull, 6u, 1135u}, /* spurious_interrupt */
-    {0xffffffff80104db0ull, 15u, 1154u}, /* probe_interrupt */
-    {0xffffffff80104dc0ull, 64u, 1170u}, /* apic_error_interrupt */
-    {0xffffffff80104e00ull, 10u, 1191u}, /* arch_apic_mode_name */
-    {0xffffffff80104e10ull, 10u, 1211u}, /* arch_apic_max_id */
-    {0xffffffff80104e20ull, 50u, 1228u}, /* arch_cpu_apic_id */
-    {0xffffffff80104e60ull, 48u, 1245u}, /* arch_timing_init */
-    {0xffffffff80104e90ull, 10u, 1262u}, /* arch_cycles_per_second */
-    {0xffffffff80104ea0ull, 10u, 1285u}, /* arch_udelay */
-    {0xffffffff80104eb0ull, 10u, 1297u}, /* arch_apic_timer_ticks_per_ms */
-    {0xffffffff80104ec0ull, 7u, 1326u}, /* arch_interrupts_enable */
-    {0xffffffff80104ed0ull, 7u, 1349u}, /* arch_interrupts_disable */
-    {0xffffffff80104ee0ull, 15u, 1373u}, /* arch_interrupts_save_disable */
-    {0xffffffff80104ef0ull, 11u, 1402u}, /* arch_interrupts_restore */
-    {0xffffffff80104f00ull, 119u, 1426u}, /* arch_console_init */
-    {0xffffffff80104f80ull, 30u, 1444u}, /* arch_init */
-    {0xffffffff80104fa0ull, 337u, 1454u}, /* arch_cpu_vendor */
-    {0xffffffff80105100ull, 20u, 1470u}, /* arch_halt_forever */
-    {0xffffffff80105120ull, 8u, 1488u}, /* arch_cpu_relax */
-    {0xffffffff80105130ull, 9u, 1503u}, /* arch_idle */
-    {0xffffffff80105140ull, 17u, 1513u}, /* arch_cycles */
-    {0xffffffff80105160ull, 22u, 1525u}, /* arch_running_under_hypervisor */
-    {0xffffffff80105180ull, 25u, 1555u}, /* arch_vm_exit */
-    {0xffffffff801051a0ull, 36u, 1568u}, /* arch_triple_fault */
-    {0xffffffff801051d0ull, 56u, 1586u}, /* arch_phys_to_virt */
-    {0xffffffff80105210ull, 162u, 1604u}, /* arch_backtrace */
-    {0xffffffff801052c0ull, 504u, 1619u}, /* arch_print_backtrace_from */
-    {0xffffffff801054c0ull, 332u, 1645u}, /* gdt_init */
-    {0xffffffff80105610ull, 89u, 1654u}, /* gdt_alloc_cpu */
-    {0xffffffff80105670ull, 226u, 1668u}, /* gdt_init_cpu */
-    {0xffffffff80105760ull, 29u, 1681u}, /* gdt_ist_stack */
-    {0xffffffff80105780ull, 25u, 1695u}, /* arch_double_fault_stack */
-    {0xffffffff801057a0ull, 321u, 1719u}, /* idt_init */
-    {0xffffffff801058f0ull, 40u, 1728u}, /* idt_load */
-    {0xffffffff80105920ull, 15u, 1737u}, /* lapic_read */
-    {0xffffffff80105930ull, 18u, 1748u}, /* lapic_write */
-    {0xffffffff80105950ull, 18u, 1760u}, /* lapic_send_ipi */
-    {0xffffffff80105970ull, 15u, 1775u}, /* lapic_id */
-    {0xffffffff80105980ull, 25u, 1784u}, /* lapic_max_addressable_id */
-    {0xffffffff801059a0ull, 17u, 1809u}, /* lapic_active */
-    {0xffffffff801059c0ull, 25u, 1822u}, /* lapic_mode */
-    {0xffffffff801059e0ull, 30u, 1833u}, /* lapic_mode_name */
-    {0xffffffff80105a00ull, 25u, 1849u}, /* lapic_eoi */
-    {0xffffffff80105a20ull, 576u, 1859u}, /* lapic_init_bsp */
-    {0xffffffff80105c60ull, 260u, 1874u}, /* setup_registers */
-    {0xffffffff80105d70ull, 100u, 1890u}, /* lapic_init_ap */
-    {0xffffffff80105de0ull, 139u, 1904u}, /* lapic_timer_calibrate */
-    {0xffffffff80105e70ull, 13u, 1926u}, /* lapic_timer_ticks_per_ms */
-    {0xffffffff80105e80ull, 17u, 1951u}, /* x2apic_read */
-    {0xffffffff80105ea0ull, 21u, 1963u}, /* x2apic_write */
-    {0xffffffff80105ec0ull, 25u, 1976u}, /* x2apic_send_ipi */
-    {0xffffffff80105ee0ull, 13u, 1992u}, /* x2apic_id */
-    {0xffffffff80105ef0ull, 18u, 2002u}, /* xapic_read */
-    {0xffffffff80105f10ull, 18u, 2013u}, /* xapic_write */
-    {0xffffffff80105f30ull, 194u, 2025u}, /* xapic_send_ipi */
-    {0xffffffff80106000ull, 19u, 2040u}, /* xapic_id */
-    {0xffffffff80106020ull, 1009u, 2049u}, /* paging_init */
-    {0xffffffff80106420ull, 494u, 2061u}, /* map_page */
-    {0xffffffff80106610ull, 173u, 2070u}, /* paging_unmap_page */
-    {0xffffffff801066c0ull, 9u, 2088u}, /* paging_kernel_cr3 */
-    {0xffffffff801066d0ull, 272u, 2106u}, /* paging_map_stack */
-    {0xffffffff801067e0ull, 152u, 2123u}, /* paging_leaf_entry */
-    {0xffffffff80106880ull, 144u, 2141u}, /* arch_page_is_mapped */
-    {0xffffffff80106910ull, 149u, 2161u}, /* arch_page_is_writable */
-    {0xffffffff801069b0ull, 17u, 2183u}, /* arch_has_nx */
-    {0xffffffff801069d0ull, 149u, 2195u}, /* arch_page_is_executable */
-    {0xffffffff80106a70ull, 13u, 2219u}, /* arch_boot_stack_guard */
-    {0xffffffff80106a80ull, 78u, 2241u}, /* pic_disable */
-    {0xffffffff80106ad0ull, 133u, 2253u}, /* serial_init */
-    {0xffffffff80106b60ull, 12u, 2265u}, /* serial_present */
-    {0xffffffff80106b70ull, 186u, 2280u}, /* serial_write */
-    {0xffffffff80106c30ull, 15u, 2293u}, /* arch_this_cpu */
-    {0xffffffff80106c40ull, 39u, 2307u}, /* arch_cpu_setup_boot */
-    {0xffffffff80106c70ull, 62u, 2327u}, /* arch_cpu_prepare */
-    {0xffffffff80106cb0ull, 536u, 2344u}, /* arch_ap_trampoline_install */
-    {0xffffffff80106ed0ull, 31u, 2371u}, /* arch_ap_trampoline_target */
-    {0xffffffff80106ef0ull, 15u, 2397u}, /* arch_send_init */
-    {0xffffffff80106f00ull, 27u, 2412u}, /* arch_send_startup */
-    {0xffffffff80106f20ull, 44u, 2430u}, /* arch_send_probe */
-    {0xffffffff80106f50ull, 57u, 2446u}, /* arch_ap_main */
-    {0xffffffff80106f90ull, 13u, 2459u}, /* tsc_hz */
-    {0xffffffff80106fa0ull, 12u, 2466u}, /* tsc_invariant */
-    {0xffffffff80106fb0ull, 13u, 2480u}, /* tsc_source */
-    {0xffffffff80106fc0ull, 1188u, 2491u}, /* tsc_init */
-    {0xffffffff80107470ull, 103u, 2500u}, /* tsc_udelay */
-    {0xffffffff801074e0ull, 46u, 2511u}, /* trap_vector_name */
-    {0xffffffff80107510ull, 59u, 2528u}, /* trap_set_handler */
-    {0xffffffff80107550ull, 190u, 2545u}, /* trap_dispatch */
-    {0xffffffff80107610ull, 483u, 2559u}, /* report_exception */
-    {0xffffffff80107800ull, 13u, 2576u}, /* arch_breakpoint_count */
-    {0xffffffff80107810ull, 7u, 2598u}, /* arch_breakpoint */
-    {0xffffffff80107820ull, 191u, 2614u}, /* vga_text_init */
-    {0xffffffff801078e0ull, 845u, 2628u}, /* vga_text_write */
-    {0xffffffff80107c30ull, 1773u, 2643u}, /* format_v */
-    {0xffffffff80108320ull, 366u, 2652u}, /* format_integer */
-    {0xffffffff80108490ull, 416u, 2667u}, /* emit_field */
-    {0xffffffff80108630ull, 72u, 2678u}, /* fmt_vsnprintf */
-    {0xffffffff80108680ull, 67u, 2692u}, /* buffer_write */
-    {0xffffffff801086d0ull, 118u, 2705u}, /* fmt_snprintf */
-    {0xffffffff80108750ull, 169u, 2718u}, /* memcpy */
-    {0xffffffff80108800ull, 335u, 2725u}, /* memmove */
-    {0xffffffff80108950ull, 130u, 2733u}, /* memset */
-    {0xffffffff801089e0ull, 51u, 2740u}, /* memcmp */
-    {0xffffffff80108a20ull, 29u, 2747u}, /* strlen */
-    {0xffffffff80108a40ull, 36u, 2754u}, /* strnlen */
-    {0xffffffff80108a70ull, 47u, 2762u}, /* strcmp */
-    {0xffffffff80108aa0ull, 55u, 2769u}, /* strncmp */
-    {0xffffffff80108ae0ull, 54u, 2777u}, /* strchr */
-    {0xffffffff80108b20ull, 136u, 2784u}, /* strstr */
-    {0xffffffff80108bb0ull, 262u, 2791u}, /* strlcpy */
-    {0xffffffff80108cc0ull, 31u, 2799u}, /* kbench_fn_cycle_counter_read */
-    {0xffffffff80108ce0ull, 31u, 2828u}, /* kbench_fn_trap_round_trip */
-    {0xffffffff80108d00ull, 10u, 2854u}, /* read_cycles */
-    {0xffffffff80108d10ull, 10u, 2866u}, /* breakpoint_round_trip */
-    {0xffffffff80108d20ull, 366u, 2888u}, /* ktest_fn_backtrace_symbol_lookup_finds_function_and_offset */
-    {0xffffffff80108e90ull, 162u, 2947u}, /* ktest_fn_backtrace_table_is_sorted_and_nonempty */
-    {0xffffffff80108f40ull, 609u, 2995u}, /* ktest_fn_backtrace_walks_the_call_chain */
-    {0xffffffff801091b0ull, 11u, 3035u}, /* chain_level1 */
-    {0xffffffff801091c0ull, 11u, 3048u}, /* chain_level2 */
-    {0xffffffff801091d0ull, 16u, 3061u}, /* chain_level3 */
-    {0xffffffff801091e0ull, 265u, 3074u}, /* ktest_fn_boot_memory_map_covers_the_kernel */
-    {0xffffffff801092f0ull, 69u, 3117u}, /* ktest_fn_boot_loader_is_named */
-    {0xffffffff80109340ull, 176u, 3147u}, /* ktest_fn_boot_acpi_rsdp_passed_by_multiboot2 */
-    {0xffffffff801093f0ull, 76u, 3192u}, /* ktest_fn_boot_no_boot_info_warnings */
-    {0xffffffff80109440ull, 130u, 3228u}, /* ktest_fn_boot_command_line_reached_the_kernel */
-    {0xffffffff801094d0ull, 432u, 3274u}, /* ktest_fn_boot_command_line_parsing */
-    {0xffffffff80109680ull, 134u, 3309u}, /* ktest_fn_ktest_injected_failure */
-    {0xffffffff80109710ull, 400u, 3341u}, /* ktest_fn_ktest_expectations_record_failures */
-    {0xffffffff801098a0ull, 303u, 3385u}, /* ktest_fn_lib_format_basics */
-    {0xffffffff801099d0ull, 169u, 3412u}, /* ktest_fn_lib_format_truncates */
-    {0xffffffff80109a80ull, 470u, 3442u}, /* ktest_fn_lib_string_functions */
-    {0xffffffff80109c60ull, 69u, 3472u}, /* ktest_fn_paging_null_page_is_unmapped */
-    {0xffffffff80109cb0ull, 178u, 3510u}, /* ktest_fn_paging_text_is_read_only_and_executable */
-    {0xffffffff80109d70ull, 158u, 3559u}, /* ktest_fn_paging_data_is_writable_and_not_executable */
-    {0xffffffff80109e10ull, 130u, 3611u}, /* ktest_fn_paging_boot_stack_guard_is_unmapped */
-    {0xffffffff80109ea0ull, 134u, 3656u}, /* ktest_fn_paging_double_fault_stack_has_a_guard */
-    {0xffffffff80109f30ull, 238u, 3703u}, /* ktest_fn_smp_boot_cpu_is_index_0 */
-    {0xffffffff8010a020ull, 293u, 3736u}, /* ktest_fn_smp_every_enabled_madt_cpu_is_online */
-    {0xffffffff8010a150ull, 284u, 3782u}, /* ktest_fn_smp_cpu_slots_match_madt_ids */
-    {0xffffffff8010a270ull, 188u, 3820u}, /* ktest_fn_smp_every_cpu_takes_a_probe_interrupt */
-    {0xffffffff8010a330ull, 194u, 3867u}, /* ktest_fn_smp_every_cpu_reads_its_own_apic_id */
-    {0xffffffff8010a400ull, 220u, 3912u}, /* ktest_fn_smp_every_cpu_has_its_own_gs_block */
-    {0xffffffff8010a4e0ull, 308u, 3956u}, /* ktest_fn_smp_every_cpu_runs_on_its_own_stack */
-    {0xffffffff8010a620ull, 280u, 4001u}, /* ktest_fn_smp_ap_stacks_have_guard_pages */
-    {0xffffffff8010a740ull, 245u, 4041u}, /* ktest_fn_apic_mode_follows_the_command_line */
-    {0xffffffff8010a840ull, 162u, 4085u}, /* ktest_fn_apic_addressable_range_fits_the_mode */
-    {0xffffffff8010a8f0ull, 84u, 4131u}, /* ktest_fn_timing_tsc_frequency_is_plausible */
-    {0xffffffff8010a950ull, 134u, 4174u}, /* ktest_fn_timing_udelay_waits_at_least_as_long_as_asked */
-    {0xffffffff8010a9e0ull, 68u, 4229u}, /* ktest_fn_timing_apic_timer_is_calibrated */
-    {0xffffffff8010aa30ull, 231u, 4270u}, /* ktest_fn_acpi_rsdp_and_root_table_found */
-    {0xffffffff8010ab20ull, 306u, 4310u}, /* ktest_fn_acpi_madt_copy_parses_again_identically */
-    {0xffffffff8010ac60ull, 98u, 4359u}, /* ktest_fn_exceptions_int3_is_resumable */
-    {0xffffffff8010acd0ull, 243u, 4397u}, /* ktest_fn_exceptions_invalid_opcode_is_caught */
-    {0xffffffff8010add0ull, 86u, 4442u}, /* ktest_fn_exceptions_divide_error_is_caught */
-    {0xffffffff8010ae30ull, 195u, 4485u}, /* ktest_fn_exceptions_null_dereference_is_a_page_fault */
-    {0xffffffff8010af00ull, 221u, 4538u}, /* ktest_fn_exceptions_write_to_kernel_text_faults */
-    {0xffffffff8010afe0ull, 243u, 4586u}, /* ktest_fn_exceptions_executing_data_faults */
-    {0xffffffff8010b0e0ull, 98u, 4628u}, /* ktest_fn_exceptions_non_canonical_address_is_gp */
-    {0xffffffff8010b150ull, 155u, 4676u}, /* ktest_fn_exceptions_stack_overflow_double_faults_on_ist */
-    {0xffffffff8010b1f0ull, 155u, 4732u}, /* ktest_fn_exceptions_try_call_without_fault_returns_minus_one */
-    {0xffffffff8010b290ull, 8u, 4793u}, /* do_ud2 */
-    {0xffffffff8010b2a0ull, 17u, 4800u}, /* do_divide_by_zero */
-    {0xffffffff8010b2c0ull, 8u, 4818u}, /* read_address */
-    {0xffffffff8010b2d0ull, 9u, 4831u}, /* write_address */
-    {0xffffffff8010b2e0ull, 7u, 4845u}, /* call_data */
-    {0xffffffff8010b2f0ull, 17u, 4855u}, /* overflow_the_stack */
-    {0xffffffff8010b310ull, 0u, 4874u}, /* higher_half_entry */
-    {0xffffffff8010b325ull, 0u, 4892u}, /* higher_half_entry.hang */
-    {0xffffffff8010b330ull, 0u, 4915u}, /* ap_entry64 */
-    {0xffffffff8010b34full, 0u, 4926u}, /* ap_entry64.hang */
-    {0xffffffff8010b360ull, 0u, 4942u}, /* isr_stubs */
-    {0xffffffff8010c359ull, 0u, 4952u}, /* isr_common */
-    {0xffffffff8010c3a0ull, 0u, 4963u}, /* arch_try_call */
-    {0xffffffff8010c3dfull, 0u, 4977u}, /* arch_try_resume */
-    {0xffffffff8010d000ull, 0u, 4993u}, /* __text_end */
+    {0xffffffff80101b10ull, 575u, 445u}, /* cmdline_parse */
+    {0xffffffff80101d50ull, 89u, 459u}, /* cmdline_find */
+    {0xffffffff80101db0ull, 92u, 472u}, /* cmdline_has */
+    {0xffffffff80101e10ull, 94u, 484u}, /* cmdline_value */
+    {0xffffffff80101e70ull, 24u, 498u}, /* console_register */
+    {0xffffffff80101e90ull, 104u, 515u}, /* kvprintf */
+    {0xffffffff80101f00ull, 61u, 524u}, /* console_sink */
+    {0xffffffff80101f40ull, 156u, 537u}, /* kprintf */
+    {0xffffffff80101fe0ull, 22u, 545u}, /* kputs */
+    {0xffffffff80102000ull, 44u, 551u}, /* inject_recurse */
+    {0xffffffff80102030ull, 58u, 566u}, /* inject_requested */
+    {0xffffffff80102070ull, 260u, 583u}, /* inject_fault */
+    {0xffffffff80102180ull, 147u, 596u}, /* ksym_lookup */
+    {0xffffffff80102220ull, 108u, 608u}, /* ksym_address */
+    {0xffffffff80102290ull, 12u, 621u}, /* ktest_mode_active */
+    {0xffffffff801022a0ull, 13u, 639u}, /* ktest_mode_enter */
+    {0xffffffff801022b0ull, 172u, 656u}, /* ktest_fail */
+    {0xffffffff80102360ull, 93u, 667u}, /* ktest_skip */
+    {0xffffffff801023c0ull, 773u, 678u}, /* ktest_run_all */
+    {0xffffffff801026d0ull, 126u, 692u}, /* acpi_checksum */
+    {0xffffffff80102750ull, 1068u, 706u}, /* madt_parse */
+    {0xffffffff80102b80ull, 135u, 717u}, /* warn */
+    {0xffffffff80102c10ull, 184u, 722u}, /* add_cpu */
+    {0xffffffff80102cd0ull, 1767u, 730u}, /* kmain */
+    {0xffffffff801033c0ull, 13u, 736u}, /* kernel_boot_info */
+    {0xffffffff801033d0ull, 13u, 753u}, /* kernel_madt */
+    {0xffffffff801033e0ull, 805u, 765u}, /* mb1_parse */
+    {0xffffffff80103710ull, 1413u, 775u}, /* mb2_parse */
+    {0xffffffff80103ca0ull, 355u, 785u}, /* page_alloc_init */
+    {0xffffffff80103e10ull, 123u, 801u}, /* page_alloc */
+    {0xffffffff80103e90ull, 140u, 812u}, /* page_alloc_ptr */
+    {0xffffffff80103f20ull, 13u, 827u}, /* page_alloc_used */
+    {0xffffffff80103f30ull, 121u, 843u}, /* page_alloc_free */
+    {0xffffffff80103fb0ull, 128u, 859u}, /* panic_at */
+    {0xffffffff80104030ull, 42u, 868u}, /* panic_stop */
+    {0xffffffff80104060ull, 13u, 879u}, /* smp_cpu_count */
+    {0xffffffff80104070ull, 13u, 893u}, /* smp_online_count */
+    {0xffffffff80104080ull, 13u, 910u}, /* smp_possible_count */
+    {0xffffffff80104090ull, 33u, 929u}, /* smp_cpu */
+    {0xffffffff801040c0ull, 13u, 937u}, /* smp_bringup_us */
+    {0xffffffff801040d0ull, 13u, 952u}, /* smp_start_delays */
+    {0xffffffff801040e0ull, 2678u, 969u}, /* smp_init */
+    {0xffffffff80104b60ull, 23u, 978u}, /* smp_ap_entry */
+    {0xffffffff80104b80ull, 55u, 991u}, /* smp_probe_interrupt */
+    {0xffffffff80104bc0ull, 258u, 1011u}, /* smp_probe_all */
+    {0xffffffff80104cd0ull, 59u, 1025u}, /* spin_lock_bounded */
+    {0xffffffff80104d10ull, 12u, 1043u}, /* spin_unlock */
+    {0xffffffff80104d20ull, 39u, 1055u}, /* arch_read_bios_data */
+    {0xffffffff80104d50ull, 13u, 1075u}, /* arch_legacy_ebda_base */
+    {0xffffffff80104d60ull, 20u, 1097u}, /* arch_kernel_phys_range */
+    {0xffffffff80104d80ull, 79u, 1120u}, /* arch_apic_init */
+    {0xffffffff80104dd0ull, 6u, 1135u}, /* spurious_interrupt */
+    {0xffffffff80104de0ull, 15u, 1154u}, /* probe_interrupt */
+    {0xffffffff80104df0ull, 64u, 1170u}, /* apic_error_interrupt */
+    {0xffffffff80104e30ull, 10u, 1191u}, /* arch_apic_mode_name */
+    {0xffffffff80104e40ull, 10u, 1211u}, /* arch_apic_max_id */
+    {0xffffffff80104e50ull, 50u, 1228u}, /* arch_cpu_apic_id */
+    {0xffffffff80104e90ull, 48u, 1245u}, /* arch_timing_init */
+    {0xffffffff80104ec0ull, 10u, 1262u}, /* arch_cycles_per_second */
+    {0xffffffff80104ed0ull, 10u, 1285u}, /* arch_cycles_source */
+    {0xffffffff80104ee0ull, 10u, 1304u}, /* arch_udelay */
+    {0xffffffff80104ef0ull, 10u, 1316u}, /* arch_apic_timer_ticks_per_ms */
+    {0xffffffff80104f00ull, 7u, 1345u}, /* arch_interrupts_enable */
+    {0xffffffff80104f10ull, 7u, 1368u}, /* arch_interrupts_disable */
+    {0xffffffff80104f20ull, 15u, 1392u}, /* arch_interrupts_save_disable */
+    {0xffffffff80104f30ull, 11u, 1421u}, /* arch_interrupts_restore */
+    {0xffffffff80104f40ull, 119u, 1445u}, /* arch_console_init */
+    {0xffffffff80104fc0ull, 30u, 1463u}, /* arch_init */
+    {0xffffffff80104fe0ull, 337u, 1473u}, /* arch_cpu_vendor */
+    {0xffffffff80105140ull, 20u, 1489u}, /* arch_halt_forever */
+    {0xffffffff80105160ull, 8u, 1507u}, /* arch_cpu_relax */
+    {0xffffffff80105170ull, 9u, 1522u}, /* arch_idle */
+    {0xffffffff80105180ull, 17u, 1532u}, /* arch_cycles */
+    {0xffffffff801051a0ull, 22u, 1544u}, /* arch_running_under_hypervisor */
+    {0xffffffff801051c0ull, 25u, 1574u}, /* arch_vm_exit */
+    {0xffffffff801051e0ull, 36u, 1587u}, /* arch_triple_fault */
+    {0xffffffff80105210ull, 56u, 1605u}, /* arch_phys_to_virt */
+    {0xffffffff80105250ull, 162u, 1623u}, /* arch_backtrace */
+    {0xffffffff80105300ull, 504u, 1638u}, /* arch_print_backtrace_from */
+    {0xffffffff80105500ull, 332u, 1664u}, /* gdt_init */
+    {0xffffffff80105650ull, 89u, 1673u}, /* gdt_alloc_cpu */
+    {0xffffffff801056b0ull, 226u, 1687u}, /* gdt_init_cpu */
+    {0xffffffff801057a0ull, 29u, 1700u}, /* gdt_ist_stack */
+    {0xffffffff801057c0ull, 25u, 1714u}, /* arch_double_fault_stack */
+    {0xffffffff801057e0ull, 321u, 1738u}, /* idt_init */
+    {0xffffffff80105930ull, 40u, 1747u}, /* idt_load */
+    {0xffffffff80105960ull, 15u, 1756u}, /* lapic_read */
+    {0xffffffff80105970ull, 18u, 1767u}, /* lapic_write */
+    {0xffffffff80105990ull, 18u, 1779u}, /* lapic_send_ipi */
+    {0xffffffff801059b0ull, 15u, 1794u}, /* lapic_id */
+    {0xffffffff801059c0ull, 25u, 1803u}, /* lapic_max_addressable_id */
+    {0xffffffff801059e0ull, 17u, 1828u}, /* lapic_active */
+    {0xffffffff80105a00ull, 25u, 1841u}, /* lapic_mode */
+    {0xffffffff80105a20ull, 30u, 1852u}, /* lapic_mode_name */
+    {0xffffffff80105a40ull, 25u, 1868u}, /* lapic_eoi */
+    {0xffffffff80105a60ull, 576u, 1878u}, /* lapic_init_bsp */
+    {0xffffffff80105ca0ull, 260u, 1893u}, /* setup_registers */
+    {0xffffffff80105db0ull, 100u, 1909u}, /* lapic_init_ap */
+    {0xffffffff80105e20ull, 139u, 1923u}, /* lapic_timer_calibrate */
+    {0xffffffff80105eb0ull, 13u, 1945u}, /* lapic_timer_ticks_per_ms */
+    {0xffffffff80105ec0ull, 17u, 1970u}, /* x2apic_read */
+    {0xffffffff80105ee0ull, 21u, 1982u}, /* x2apic_write */
+    {0xffffffff80105f00ull, 25u, 1995u}, /* x2apic_send_ipi */
+    {0xffffffff80105f20ull, 13u, 2011u}, /* x2apic_id */
+    {0xffffffff80105f30ull, 18u, 2021u}, /* xapic_read */
+    {0xffffffff80105f50ull, 18u, 2032u}, /* xapic_write */
+    {0xffffffff80105f70ull, 194u, 2044u}, /* xapic_send_ipi */
+    {0xffffffff80106040ull, 19u, 2059u}, /* xapic_id */
+    {0xffffffff80106060ull, 1009u, 2068u}, /* paging_init */
+    {0xffffffff80106460ull, 494u, 2080u}, /* map_page */
+    {0xffffffff80106650ull, 173u, 2089u}, /* paging_unmap_page */
+    {0xffffffff80106700ull, 9u, 2107u}, /* paging_kernel_cr3 */
+    {0xffffffff80106710ull, 272u, 2125u}, /* paging_map_stack */
+    {0xffffffff80106820ull, 152u, 2142u}, /* paging_leaf_entry */
+    {0xffffffff801068c0ull, 144u, 2160u}, /* arch_page_is_mapped */
+    {0xffffffff80106950ull, 149u, 2180u}, /* arch_page_is_writable */
+    {0xffffffff801069f0ull, 17u, 2202u}, /* arch_has_nx */
+    {0xffffffff80106a10ull, 149u, 2214u}, /* arch_page_is_executable */
+    {0xffffffff80106ab0ull, 13u, 2238u}, /* arch_boot_stack_guard */
+    {0xffffffff80106ac0ull, 78u, 2260u}, /* pic_disable */
+    {0xffffffff80106b10ull, 133u, 2272u}, /* serial_init */
+    {0xffffffff80106ba0ull, 12u, 2284u}, /* serial_present */
+    {0xffffffff80106bb0ull, 186u, 2299u}, /* serial_write */
+    {0xffffffff80106c70ull, 15u, 2312u}, /* arch_this_cpu */
+    {0xffffffff80106c80ull, 39u, 2326u}, /* arch_cpu_setup_boot */
+    {0xffffffff80106cb0ull, 62u, 2346u}, /* arch_cpu_prepare */
+    {0xffffffff80106cf0ull, 536u, 2363u}, /* arch_ap_trampoline_install */
+    {0xffffffff80106f10ull, 31u, 2390u}, /* arch_ap_trampoline_target */
+    {0xffffffff80106f30ull, 15u, 2416u}, /* arch_send_init */
+    {0xffffffff80106f40ull, 27u, 2431u}, /* arch_send_startup */
+    {0xffffffff80106f60ull, 44u, 2449u}, /* arch_send_probe */
+    {0xffffffff80106f90ull, 57u, 2465u}, /* arch_ap_main */
+    {0xffffffff80106fd0ull, 13u, 2478u}, /* tsc_hz */
+    {0xffffffff80106fe0ull, 12u, 2485u}, /* tsc_invariant */
+    {0xffffffff80106ff0ull, 13u, 2499u}, /* tsc_source */
+    {0xffffffff80107000ull, 1431u, 2510u}, /* tsc_init */
+    {0xffffffff801075a0ull, 103u, 2519u}, /* tsc_udelay */
+    {0xffffffff80107610ull, 46u, 2530u}, /* trap_vector_name */
+    {0xffffffff80107640ull, 59u, 2547u}, /* trap_set_handler */
+    {0xffffffff80107680ull, 190u, 2564u}, /* trap_dispatch */
+    {0xffffffff80107740ull, 483u, 2578u}, /* report_exception */
+    {0xffffffff80107930ull, 13u, 2595u}, /* arch_breakpoint_count */
+    {0xffffffff80107940ull, 7u, 2617u}, /* arch_breakpoint */
+    {0xffffffff80107950ull, 191u, 2633u}, /* vga_text_init */
+    {0xffffffff80107a10ull, 845u, 2647u}, /* vga_text_write */
+    {0xffffffff80107d60ull, 1773u, 2662u}, /* format_v */
+    {0xffffffff80108450ull, 366u, 2671u}, /* format_integer */
+    {0xffffffff801085c0ull, 416u, 2686u}, /* emit_field */
+    {0xffffffff80108760ull, 72u, 2697u}, /* fmt_vsnprintf */
+    {0xffffffff801087b0ull, 67u, 2711u}, /* buffer_write */
+    {0xffffffff80108800ull, 118u, 2724u}, /* fmt_snprintf */
+    {0xffffffff80108880ull, 169u, 2737u}, /* memcpy */
+    {0xffffffff80108930ull, 335u, 2744u}, /* memmove */
+    {0xffffffff80108a80ull, 130u, 2752u}, /* memset */
+    {0xffffffff80108b10ull, 51u, 2759u}, /* memcmp */
+    {0xffffffff80108b50ull, 29u, 2766u}, /* strlen */
+    {0xffffffff80108b70ull, 36u, 2773u}, /* strnlen */
+    {0xffffffff80108ba0ull, 47u, 2781u}, /* strcmp */
+    {0xffffffff80108bd0ull, 55u, 2788u}, /* strncmp */
+    {0xffffffff80108c10ull, 54u, 2796u}, /* strchr */
+    {0xffffffff80108c50ull, 136u, 2803u}, /* strstr */
+    {0xffffffff80108ce0ull, 262u, 2810u}, /* strlcpy */
+    {0xffffffff80108df0ull, 31u, 2818u}, /* kbench_fn_cycle_counter_read */
+    {0xffffffff80108e10ull, 31u, 2847u}, /* kbench_fn_trap_round_trip */
+    {0xffffffff80108e30ull, 10u, 2873u}, /* read_cycles */
+    {0xffffffff80108e40ull, 10u, 2885u}, /* breakpoint_round_trip */
+    {0xffffffff80108e50ull, 366u, 2907u}, /* ktest_fn_backtrace_symbol_lookup_finds_function_and_offset */
+    {0xffffffff80108fc0ull, 162u, 2966u}, /* ktest_fn_backtrace_table_is_sorted_and_nonempty */
+    {0xffffffff80109070ull, 609u, 3014u}, /* ktest_fn_backtrace_walks_the_call_chain */
+    {0xffffffff801092e0ull, 11u, 3054u}, /* chain_level1 */
+    {0xffffffff801092f0ull, 11u, 3067u}, /* chain_level2 */
+    {0xffffffff80109300ull, 16u, 3080u}, /* chain_level3 */
+    {0xffffffff80109310ull, 265u, 3093u}, /* ktest_fn_boot_memory_map_covers_the_kernel */
+    {0xffffffff80109420ull, 69u, 3136u}, /* ktest_fn_boot_loader_is_named */
+    {0xffffffff80109470ull, 176u, 3166u}, /* ktest_fn_boot_acpi_rsdp_passed_by_multiboot2 */
+    {0xffffffff80109520ull, 76u, 3211u}, /* ktest_fn_boot_no_boot_info_warnings */
+    {0xffffffff80109570ull, 130u, 3247u}, /* ktest_fn_boot_command_line_reached_the_kernel */
+    {0xffffffff80109600ull, 432u, 3293u}, /* ktest_fn_boot_command_line_parsing */
+    {0xffffffff801097b0ull, 134u, 3328u}, /* ktest_fn_ktest_injected_failure */
+    {0xffffffff80109840ull, 400u, 3360u}, /* ktest_fn_ktest_expectations_record_failures */
+    {0xffffffff801099d0ull, 303u, 3404u}, /* ktest_fn_lib_format_basics */
+    {0xffffffff80109b00ull, 169u, 3431u}, /* ktest_fn_lib_format_truncates */
+    {0xffffffff80109bb0ull, 470u, 3461u}, /* ktest_fn_lib_string_functions */
+    {0xffffffff80109d90ull, 69u, 3491u}, /* ktest_fn_paging_null_page_is_unmapped */
+    {0xffffffff80109de0ull, 178u, 3529u}, /* ktest_fn_paging_text_is_read_only_and_executable */
+    {0xffffffff80109ea0ull, 158u, 3578u}, /* ktest_fn_paging_data_is_writable_and_not_executable */
+    {0xffffffff80109f40ull, 130u, 3630u}, /* ktest_fn_paging_boot_stack_guard_is_unmapped */
+    {0xffffffff80109fd0ull, 134u, 3675u}, /* ktest_fn_paging_double_fault_stack_has_a_guard */
+    {0xffffffff8010a060ull, 238u, 3722u}, /* ktest_fn_smp_boot_cpu_is_index_0 */
+    {0xffffffff8010a150ull, 293u, 3755u}, /* ktest_fn_smp_every_enabled_madt_cpu_is_online */
+    {0xffffffff8010a280ull, 284u, 3801u}, /* ktest_fn_smp_cpu_slots_match_madt_ids */
+    {0xffffffff8010a3a0ull, 188u, 3839u}, /* ktest_fn_smp_every_cpu_takes_a_probe_interrupt */
+    {0xffffffff8010a460ull, 194u, 3886u}, /* ktest_fn_smp_every_cpu_reads_its_own_apic_id */
+    {0xffffffff8010a530ull, 220u, 3931u}, /* ktest_fn_smp_every_cpu_has_its_own_gs_block */
+    {0xffffffff8010a610ull, 308u, 3975u}, /* ktest_fn_smp_every_cpu_runs_on_its_own_stack */
+    {0xffffffff8010a750ull, 280u, 4020u}, /* ktest_fn_smp_ap_stacks_have_guard_pages */
+    {0xffffffff8010a870ull, 245u, 4060u}, /* ktest_fn_apic_mode_follows_the_command_line */
+    {0xffffffff8010a970ull, 162u, 4104u}, /* ktest_fn_apic_addressable_range_fits_the_mode */
+    {0xffffffff8010aa20ull, 84u, 4150u}, /* ktest_fn_timing_tsc_frequency_is_plausible */
+    {0xffffffff8010aa80ull, 327u, 4193u}, /* ktest_fn_timing_source_follows_the_command_line */
+    {0xffffffff8010abd0ull, 134u, 4241u}, /* ktest_fn_timing_udelay_waits_at_least_as_long_as_asked */
+    {0xffffffff8010ac60ull, 68u, 4296u}, /* ktest_fn_timing_apic_timer_is_calibrated */
+    {0xffffffff8010acb0ull, 231u, 4337u}, /* ktest_fn_acpi_rsdp_and_root_table_found */
+    {0xffffffff8010ada0ull, 306u, 4377u}, /* ktest_fn_acpi_madt_copy_parses_again_identically */
+    {0xffffffff8010aee0ull, 98u, 4426u}, /* ktest_fn_exceptions_int3_is_resumable */
+    {0xffffffff8010af50ull, 243u, 4464u}, /* ktest_fn_exceptions_invalid_opcode_is_caught */
+    {0xffffffff8010b050ull, 86u, 4509u}, /* ktest_fn_exceptions_divide_error_is_caught */
+    {0xffffffff8010b0b0ull, 195u, 4552u}, /* ktest_fn_exceptions_null_dereference_is_a_page_fault */
+    {0xffffffff8010b180ull, 221u, 4605u}, /* ktest_fn_exceptions_write_to_kernel_text_faults */
+    {0xffffffff8010b260ull, 243u, 4653u}, /* ktest_fn_exceptions_executing_data_faults */
+    {0xffffffff8010b360ull, 98u, 4695u}, /* ktest_fn_exceptions_non_canonical_address_is_gp */
+    {0xffffffff8010b3d0ull, 155u, 4743u}, /* ktest_fn_exceptions_stack_overflow_double_faults_on_ist */
+    {0xffffffff8010b470ull, 155u, 4799u}, /* ktest_fn_exceptions_try_call_without_fault_returns_minus_one */
+    {0xffffffff8010b510ull, 8u, 4860u}, /* do_ud2 */
+    {0xffffffff8010b520ull, 17u, 4867u}, /* do_divide_by_zero */
+    {0xffffffff8010b540ull, 8u, 4885u}, /* read_address */
+    {0xffffffff8010b550ull, 9u, 4898u}, /* write_address */
+    {0xffffffff8010b560ull, 7u, 4912u}, /* call_data */
+    {0xffffffff8010b570ull, 17u, 4922u}, /* overflow_the_stack */
+    {0xffffffff8010b590ull, 0u, 4941u}, /* higher_half_entry */
+    {0xffffffff8010b5a5ull, 0u, 4959u}, /* higher_half_entry.hang */
+    {0xffffffff8010b5b0ull, 0u, 4982u}, /* ap_entry64 */
+    {0xffffffff8010b5cfull, 0u, 4993u}, /* ap_entry64.hang */
+    {0xffffffff8010b5e0ull, 0u, 5009u}, /* isr_stubs */
+    {0xffffffff8010c5d9ull, 0u, 5019u}, /* isr_common */
+    {0xffffffff8010c620ull, 0u, 5030u}, /* arch_try_call */
+    {0xffffffff8010c65full, 0u, 5044u}, /* arch_try_resume */
+    {0xffffffff8010d000ull, 0u, 5060u}, /* __text_end */
 };
-KSYMS const char ksym_names[5004] = {
+KSYMS const char ksym_names[5071] = {
     95, 95, 108, 111, 97, 100, 95, 112, 104, 121, 115, 95, 115, 116, 97, 114,
     116, 0, 109, 98, 49, 95, 104, 101, 97, 100, 101, 114, 0, 95, 115, 116,
     97, 114, 116, 0, 95, 115, 116, 97, 114, 116, 46, 109, 97, 103, 105, 99,
@@ -343,237 +345,241 @@ KSYMS const char ksym_names[5004] = {
     95, 99, 112, 117, 95, 97, 112, 105, 99, 95, 105, 100, 0, 97, 114, 99,
     104, 95, 116, 105, 109, 105, 110, 103, 95, 105, 110, 105, 116, 0, 97, 114,
     99, 104, 95, 99, 121, 99, 108, 101, 115, 95, 112, 101, 114, 95, 115, 101,
-    99, 111, 110, 100, 0, 97, 114, 99, 104, 95, 117, 100, 101, 108, 97, 121,
-    0, 97, 114, 99, 104, 95, 97, 112, 105, 99, 95, 116, 105, 109, 101, 114,
-    95, 116, 105, 99, 107, 115, 95, 112, 101, 114, 95, 109, 115, 0, 97, 114,
-    99, 104, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 115, 95, 101, 110,
-    97, 98, 108, 101, 0, 97, 114, 99, 104, 95, 105, 110, 116, 101, 114, 114,
-    117, 112, 116, 115, 95, 100, 105, 115, 97, 98, 108, 101, 0, 97, 114, 99,
-    104, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 115, 95, 115, 97, 118,
-    101, 95, 100, 105, 115, 97, 98, 108, 101, 0, 97, 114, 99, 104, 95, 105,
-    110, 116, 101, 114, 114, 117, 112, 116, 115, 95, 114, 101, 115, 116, 111, 114,
-    101, 0, 97, 114, 99, 104, 95, 99, 111, 110, 115, 111, 108, 101, 95, 105,
-    110, 105, 116, 0, 97, 114, 99, 104, 95, 105, 110, 105, 116, 0, 97, 114,
-    99, 104, 95, 99, 112, 117, 95, 118, 101, 110, 100, 111, 114, 0, 97, 114,
-    99, 104, 95, 104, 97, 108, 116, 95, 102, 111, 114, 101, 118, 101, 114, 0,
-    97, 114, 99, 104, 95, 99, 112, 117, 95, 114, 101, 108, 97, 120, 0, 97,
-    114, 99, 104, 95, 105, 100, 108, 101, 0, 97, 114, 99, 104, 95, 99, 121,
-    99, 108, 101, 115, 0, 97, 114, 99, 104, 95, 114, 117, 110, 110, 105, 110,
-    103, 95, 117, 110, 100, 101, 114, 95, 104, 121, 112, 101, 114, 118, 105, 115,
-    111, 114, 0, 97, 114, 99, 104, 95, 118, 109, 95, 101, 120, 105, 116, 0,
-    97, 114, 99, 104, 95, 116, 114, 105, 112, 108, 101, 95, 102, 97, 117, 108,
-    116, 0, 97, 114, 99, 104, 95, 112, 104, 121, 115, 95, 116, 111, 95, 118,
-    105, 114, 116, 0, 97, 114, 99, 104, 95, 98, 97, 99, 107, 116, 114, 97,
-    99, 101, 0, 97, 114, 99, 104, 95, 112, 114, 105, 110, 116, 95, 98, 97,
-    99, 107, 116, 114, 97, 99, 101, 95, 102, 114, 111, 109, 0, 103, 100, 116,
-    95, 105, 110, 105, 116, 0, 103, 100, 116, 95, 97, 108, 108, 111, 99, 95,
-    99, 112, 117, 0, 103, 100, 116, 95, 105, 110, 105, 116, 95, 99, 112, 117,
-    0, 103, 100, 116, 95, 105, 115, 116, 95, 115, 116, 97, 99, 107, 0, 97,
-    114, 99, 104, 95, 100, 111, 117, 98, 108, 101, 95, 102, 97, 117, 108, 116,
-    95, 115, 116, 97, 99, 107, 0, 105, 100, 116, 95, 105, 110, 105, 116, 0,
-    105, 100, 116, 95, 108, 111, 97, 100, 0, 108, 97, 112, 105, 99, 95, 114,
-    101, 97, 100, 0, 108, 97, 112, 105, 99, 95, 119, 114, 105, 116, 101, 0,
-    108, 97, 112, 105, 99, 95, 115, 101, 110, 100, 95, 105, 112, 105, 0, 108,
-    97, 112, 105, 99, 95, 105, 100, 0, 108, 97, 112, 105, 99, 95, 109, 97,
-    120, 95, 97, 100, 100, 114, 101, 115, 115, 97, 98, 108, 101, 95, 105, 100,
-    0, 108, 97, 112, 105, 99, 95, 97, 99, 116, 105, 118, 101, 0, 108, 97,
-    112, 105, 99, 95, 109, 111, 100, 101, 0, 108, 97, 112, 105, 99, 95, 109,
-    111, 100, 101, 95, 110, 97, 109, 101, 0, 108, 97, 112, 105, 99, 95, 101,
-    111, 105, 0, 108, 97, 112, 105, 99, 95, 105, 110, 105, 116, 95, 98, 115,
-    112, 0, 115, 101, 116, 117, 112, 95, 114, 101, 103, 105, 115, 116, 101, 114,
-    115, 0, 108, 97, 112, 105, 99, 95, 105, 110, 105, 116, 95, 97, 112, 0,
-    108, 97, 112, 105, 99, 95, 116, 105, 109, 101, 114, 95, 99, 97, 108, 105,
-    98, 114, 97, 116, 101, 0, 108, 97, 112, 105, 99, 95, 116, 105, 109, 101,
-    114, 95, 116, 105, 99, 107, 115, 95, 112, 101, 114, 95, 109, 115, 0, 120,
-    50, 97, 112, 105, 99, 95, 114, 101, 97, 100, 0, 120, 50, 97, 112, 105,
-    99, 95, 119, 114, 105, 116, 101, 0, 120, 50, 97, 112, 105, 99, 95, 115,
-    101, 110, 100, 95, 105, 112, 105, 0, 120, 50, 97, 112, 105, 99, 95, 105,
-    100, 0, 120, 97, 112, 105, 99, 95, 114, 101, 97, 100, 0, 120, 97, 112,
-    105, 99, 95, 119, 114, 105, 116, 101, 0, 120, 97, 112, 105, 99, 95, 115,
-    101, 110, 100, 95, 105, 112, 105, 0, 120, 97, 112, 105, 99, 95, 105, 100,
-    0, 112, 97, 103, 105, 110, 103, 95, 105, 110, 105, 116, 0, 109, 97, 112,
-    95, 112, 97, 103, 101, 0, 112, 97, 103, 105, 110, 103, 95, 117, 110, 109,
-    97, 112, 95, 112, 97, 103, 101, 0, 112, 97, 103, 105, 110, 103, 95, 107,
-    101, 114, 110, 101, 108, 95, 99, 114, 51, 0, 112, 97, 103, 105, 110, 103,
-    95, 109, 97, 112, 95, 115, 116, 97, 99, 107, 0, 112, 97, 103, 105, 110,
-    103, 95, 108, 101, 97, 102, 95, 101, 110, 116, 114, 121, 0, 97, 114, 99,
-    104, 95, 112, 97, 103, 101, 95, 105, 115, 95, 109, 97, 112, 112, 101, 100,
-    0, 97, 114, 99, 104, 95, 112, 97, 103, 101, 95, 105, 115, 95, 119, 114,
-    105, 116, 97, 98, 108, 101, 0, 97, 114, 99, 104, 95, 104, 97, 115, 95,
-    110, 120, 0, 97, 114, 99, 104, 95, 112, 97, 103, 101, 95, 105, 115, 95,
-    101, 120, 101, 99, 117, 116, 97, 98, 108, 101, 0, 97, 114, 99, 104, 95,
-    98, 111, 111, 116, 95, 115, 116, 97, 99, 107, 95, 103, 117, 97, 114, 100,
-    0, 112, 105, 99, 95, 100, 105, 115, 97, 98, 108, 101, 0, 115, 101, 114,
-    105, 97, 108, 95, 105, 110, 105, 116, 0, 115, 101, 114, 105, 97, 108, 95,
-    112, 114, 101, 115, 101, 110, 116, 0, 115, 101, 114, 105, 97, 108, 95, 119,
-    114, 105, 116, 101, 0, 97, 114, 99, 104, 95, 116, 104, 105, 115, 95, 99,
-    112, 117, 0, 97, 114, 99, 104, 95, 99, 112, 117, 95, 115, 101, 116, 117,
-    112, 95, 98, 111, 111, 116, 0, 97, 114, 99, 104, 95, 99, 112, 117, 95,
-    112, 114, 101, 112, 97, 114, 101, 0, 97, 114, 99, 104, 95, 97, 112, 95,
-    116, 114, 97, 109, 112, 111, 108, 105, 110, 101, 95, 105, 110, 115, 116, 97,
-    108, 108, 0, 97, 114, 99, 104, 95, 97, 112, 95, 116, 114, 97, 109, 112,
-    111, 108, 105, 110, 101, 95, 116, 97, 114, 103, 101, 116, 0, 97, 114, 99,
-    104, 95, 115, 101, 110, 100, 95, 105, 110, 105, 116, 0, 97, 114, 99, 104,
-    95, 115, 101, 110, 100, 95, 115, 116, 97, 114, 116, 117, 112, 0, 97, 114,
-    99, 104, 95, 115, 101, 110, 100, 95, 112, 114, 111, 98, 101, 0, 97, 114,
-    99, 104, 95, 97, 112, 95, 109, 97, 105, 110, 0, 116, 115, 99, 95, 104,
-    122, 0, 116, 115, 99, 95, 105, 110, 118, 97, 114, 105, 97, 110, 116, 0,
-    116, 115, 99, 95, 115, 111, 117, 114, 99, 101, 0, 116, 115, 99, 95, 105,
-    110, 105, 116, 0, 116, 115, 99, 95, 117, 100, 101, 108, 97, 121, 0, 116,
-    114, 97, 112, 95, 118, 101, 99, 116, 111, 114, 95, 110, 97, 109, 101, 0,
-    116, 114, 97, 112, 95, 115, 101, 116, 95, 104, 97, 110, 100, 108, 101, 114,
-    0, 116, 114, 97, 112, 95, 100, 105, 115, 112, 97, 116, 99, 104, 0, 114,
-    101, 112, 111, 114, 116, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 0,
-    97, 114, 99, 104, 95, 98, 114, 101, 97, 107, 112, 111, 105, 110, 116, 95,
-    99, 111, 117, 110, 116, 0, 97, 114, 99, 104, 95, 98, 114, 101, 97, 107,
-    112, 111, 105, 110, 116, 0, 118, 103, 97, 95, 116, 101, 120, 116, 95, 105,
-    110, 105, 116, 0, 118, 103, 97, 95, 116, 101, 120, 116, 95, 119, 114, 105,
-    116, 101, 0, 102, 111, 114, 109, 97, 116, 95, 118, 0, 102, 111, 114, 109,
-    97, 116, 95, 105, 110, 116, 101, 103, 101, 114, 0, 101, 109, 105, 116, 95,
-    102, 105, 101, 108, 100, 0, 102, 109, 116, 95, 118, 115, 110, 112, 114, 105,
-    110, 116, 102, 0, 98, 117, 102, 102, 101, 114, 95, 119, 114, 105, 116, 101,
-    0, 102, 109, 116, 95, 115, 110, 112, 114, 105, 110, 116, 102, 0, 109, 101,
-    109, 99, 112, 121, 0, 109, 101, 109, 109, 111, 118, 101, 0, 109, 101, 109,
-    115, 101, 116, 0, 109, 101, 109, 99, 109, 112, 0, 115, 116, 114, 108, 101,
-    110, 0, 115, 116, 114, 110, 108, 101, 110, 0, 115, 116, 114, 99, 109, 112,
-    0, 115, 116, 114, 110, 99, 109, 112, 0, 115, 116, 114, 99, 104, 114, 0,
-    115, 116, 114, 115, 116, 114, 0, 115, 116, 114, 108, 99, 112, 121, 0, 107,
-    98, 101, 110, 99, 104, 95, 102, 110, 95, 99, 121, 99, 108, 101, 95, 99,
-    111, 117, 110, 116, 101, 114, 95, 114, 101, 97, 100, 0, 107, 98, 101, 110,
-    99, 104, 95, 102, 110, 95, 116, 114, 97, 112, 95, 114, 111, 117, 110, 100,
-    95, 116, 114, 105, 112, 0, 114, 101, 97, 100, 95, 99, 121, 99, 108, 101,
-    115, 0, 98, 114, 101, 97, 107, 112, 111, 105, 110, 116, 95, 114, 111, 117,
-    110, 100, 95, 116, 114, 105, 112, 0, 107, 116, 101, 115, 116, 95, 102, 110,
-    95, 98, 97, 99, 107, 116, 114, 97, 99, 101, 95, 115, 121, 109, 98, 111,
-    108, 95, 108, 111, 111, 107, 117, 112, 95, 102, 105, 110, 100, 115, 95, 102,
-    117, 110, 99, 116, 105, 111, 110, 95, 97, 110, 100, 95, 111, 102, 102, 115,
-    101, 116, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 98, 97, 99, 107,
-    116, 114, 97, 99, 101, 95, 116, 97, 98, 108, 101, 95, 105, 115, 95, 115,
-    111, 114, 116, 101, 100, 95, 97, 110, 100, 95, 110, 111, 110, 101, 109, 112,
-    116, 121, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 98, 97, 99, 107,
-    116, 114, 97, 99, 101, 95, 119, 97, 108, 107, 115, 95, 116, 104, 101, 95,
-    99, 97, 108, 108, 95, 99, 104, 97, 105, 110, 0, 99, 104, 97, 105, 110,
-    95, 108, 101, 118, 101, 108, 49, 0, 99, 104, 97, 105, 110, 95, 108, 101,
-    118, 101, 108, 50, 0, 99, 104, 97, 105, 110, 95, 108, 101, 118, 101, 108,
-    51, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 98, 111, 111, 116, 95,
-    109, 101, 109, 111, 114, 121, 95, 109, 97, 112, 95, 99, 111, 118, 101, 114,
-    115, 95, 116, 104, 101, 95, 107, 101, 114, 110, 101, 108, 0, 107, 116, 101,
-    115, 116, 95, 102, 110, 95, 98, 111, 111, 116, 95, 108, 111, 97, 100, 101,
-    114, 95, 105, 115, 95, 110, 97, 109, 101, 100, 0, 107, 116, 101, 115, 116,
-    95, 102, 110, 95, 98, 111, 111, 116, 95, 97, 99, 112, 105, 95, 114, 115,
-    100, 112, 95, 112, 97, 115, 115, 101, 100, 95, 98, 121, 95, 109, 117, 108,
-    116, 105, 98, 111, 111, 116, 50, 0, 107, 116, 101, 115, 116, 95, 102, 110,
-    95, 98, 111, 111, 116, 95, 110, 111, 95, 98, 111, 111, 116, 95, 105, 110,
-    102, 111, 95, 119, 97, 114, 110, 105, 110, 103, 115, 0, 107, 116, 101, 115,
-    116, 95, 102, 110, 95, 98, 111, 111, 116, 95, 99, 111, 109, 109, 97, 110,
-    100, 95, 108, 105, 110, 101, 95, 114, 101, 97, 99, 104, 101, 100, 95, 116,
-    104, 101, 95, 107, 101, 114, 110, 101, 108, 0, 107, 116, 101, 115, 116, 95,
-    102, 110, 95, 98, 111, 111, 116, 95, 99, 111, 109, 109, 97, 110, 100, 95,
-    108, 105, 110, 101, 95, 112, 97, 114, 115, 105, 110, 103, 0, 107, 116, 101,
-    115, 116, 95, 102, 110, 95, 107, 116, 101, 115, 116, 95, 105, 110, 106, 101,
-    99, 116, 101, 100, 95, 102, 97, 105, 108, 117, 114, 101, 0, 107, 116, 101,
-    115, 116, 95, 102, 110, 95, 107, 116, 101, 115, 116, 95, 101, 120, 112, 101,
-    99, 116, 97, 116, 105, 111, 110, 115, 95, 114, 101, 99, 111, 114, 100, 95,
-    102, 97, 105, 108, 117, 114, 101, 115, 0, 107, 116, 101, 115, 116, 95, 102,
-    110, 95, 108, 105, 98, 95, 102, 111, 114, 109, 97, 116, 95, 98, 97, 115,
-    105, 99, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 108, 105, 98,
-    95, 102, 111, 114, 109, 97, 116, 95, 116, 114, 117, 110, 99, 97, 116, 101,
-    115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 108, 105, 98, 95, 115,
-    116, 114, 105, 110, 103, 95, 102, 117, 110, 99, 116, 105, 111, 110, 115, 0,
-    107, 116, 101, 115, 116, 95, 102, 110, 95, 112, 97, 103, 105, 110, 103, 95,
-    110, 117, 108, 108, 95, 112, 97, 103, 101, 95, 105, 115, 95, 117, 110, 109,
-    97, 112, 112, 101, 100, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 112,
-    97, 103, 105, 110, 103, 95, 116, 101, 120, 116, 95, 105, 115, 95, 114, 101,
-    97, 100, 95, 111, 110, 108, 121, 95, 97, 110, 100, 95, 101, 120, 101, 99,
-    117, 116, 97, 98, 108, 101, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
-    112, 97, 103, 105, 110, 103, 95, 100, 97, 116, 97, 95, 105, 115, 95, 119,
-    114, 105, 116, 97, 98, 108, 101, 95, 97, 110, 100, 95, 110, 111, 116, 95,
-    101, 120, 101, 99, 117, 116, 97, 98, 108, 101, 0, 107, 116, 101, 115, 116,
-    95, 102, 110, 95, 112, 97, 103, 105, 110, 103, 95, 98, 111, 111, 116, 95,
-    115, 116, 97, 99, 107, 95, 103, 117, 97, 114, 100, 95, 105, 115, 95, 117,
-    110, 109, 97, 112, 112, 101, 100, 0, 107, 116, 101, 115, 116, 95, 102, 110,
-    95, 112, 97, 103, 105, 110, 103, 95, 100, 111, 117, 98, 108, 101, 95, 102,
-    97, 117, 108, 116, 95, 115, 116, 97, 99, 107, 95, 104, 97, 115, 95, 97,
-    95, 103, 117, 97, 114, 100, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
-    115, 109, 112, 95, 98, 111, 111, 116, 95, 99, 112, 117, 95, 105, 115, 95,
-    105, 110, 100, 101, 120, 95, 48, 0, 107, 116, 101, 115, 116, 95, 102, 110,
-    95, 115, 109, 112, 95, 101, 118, 101, 114, 121, 95, 101, 110, 97, 98, 108,
-    101, 100, 95, 109, 97, 100, 116, 95, 99, 112, 117, 95, 105, 115, 95, 111,
-    110, 108, 105, 110, 101, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 115,
-    109, 112, 95, 99, 112, 117, 95, 115, 108, 111, 116, 115, 95, 109, 97, 116,
-    99, 104, 95, 109, 97, 100, 116, 95, 105, 100, 115, 0, 107, 116, 101, 115,
-    116, 95, 102, 110, 95, 115, 109, 112, 95, 101, 118, 101, 114, 121, 95, 99,
-    112, 117, 95, 116, 97, 107, 101, 115, 95, 97, 95, 112, 114, 111, 98, 101,
-    95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 0, 107, 116, 101, 115, 116,
+    99, 111, 110, 100, 0, 97, 114, 99, 104, 95, 99, 121, 99, 108, 101, 115,
+    95, 115, 111, 117, 114, 99, 101, 0, 97, 114, 99, 104, 95, 117, 100, 101,
+    108, 97, 121, 0, 97, 114, 99, 104, 95, 97, 112, 105, 99, 95, 116, 105,
+    109, 101, 114, 95, 116, 105, 99, 107, 115, 95, 112, 101, 114, 95, 109, 115,
+    0, 97, 114, 99, 104, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 115,
+    95, 101, 110, 97, 98, 108, 101, 0, 97, 114, 99, 104, 95, 105, 110, 116,
+    101, 114, 114, 117, 112, 116, 115, 95, 100, 105, 115, 97, 98, 108, 101, 0,
+    97, 114, 99, 104, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 115, 95,
+    115, 97, 118, 101, 95, 100, 105, 115, 97, 98, 108, 101, 0, 97, 114, 99,
+    104, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 115, 95, 114, 101, 115,
+    116, 111, 114, 101, 0, 97, 114, 99, 104, 95, 99, 111, 110, 115, 111, 108,
+    101, 95, 105, 110, 105, 116, 0, 97, 114, 99, 104, 95, 105, 110, 105, 116,
+    0, 97, 114, 99, 104, 95, 99, 112, 117, 95, 118, 101, 110, 100, 111, 114,
+    0, 97, 114, 99, 104, 95, 104, 97, 108, 116, 95, 102, 111, 114, 101, 118,
+    101, 114, 0, 97, 114, 99, 104, 95, 99, 112, 117, 95, 114, 101, 108, 97,
+    120, 0, 97, 114, 99, 104, 95, 105, 100, 108, 101, 0, 97, 114, 99, 104,
+    95, 99, 121, 99, 108, 101, 115, 0, 97, 114, 99, 104, 95, 114, 117, 110,
+    110, 105, 110, 103, 95, 117, 110, 100, 101, 114, 95, 104, 121, 112, 101, 114,
+    118, 105, 115, 111, 114, 0, 97, 114, 99, 104, 95, 118, 109, 95, 101, 120,
+    105, 116, 0, 97, 114, 99, 104, 95, 116, 114, 105, 112, 108, 101, 95, 102,
+    97, 117, 108, 116, 0, 97, 114, 99, 104, 95, 112, 104, 121, 115, 95, 116,
+    111, 95, 118, 105, 114, 116, 0, 97, 114, 99, 104, 95, 98, 97, 99, 107,
+    116, 114, 97, 99, 101, 0, 97, 114, 99, 104, 95, 112, 114, 105, 110, 116,
+    95, 98, 97, 99, 107, 116, 114, 97, 99, 101, 95, 102, 114, 111, 109, 0,
+    103, 100, 116, 95, 105, 110, 105, 116, 0, 103, 100, 116, 95, 97, 108, 108,
+    111, 99, 95, 99, 112, 117, 0, 103, 100, 116, 95, 105, 110, 105, 116, 95,
+    99, 112, 117, 0, 103, 100, 116, 95, 105, 115, 116, 95, 115, 116, 97, 99,
+    107, 0, 97, 114, 99, 104, 95, 100, 111, 117, 98, 108, 101, 95, 102, 97,
+    117, 108, 116, 95, 115, 116, 97, 99, 107, 0, 105, 100, 116, 95, 105, 110,
+    105, 116, 0, 105, 100, 116, 95, 108, 111, 97, 100, 0, 108, 97, 112, 105,
+    99, 95, 114, 101, 97, 100, 0, 108, 97, 112, 105, 99, 95, 119, 114, 105,
+    116, 101, 0, 108, 97, 112, 105, 99, 95, 115, 101, 110, 100, 95, 105, 112,
+    105, 0, 108, 97, 112, 105, 99, 95, 105, 100, 0, 108, 97, 112, 105, 99,
+    95, 109, 97, 120, 95, 97, 100, 100, 114, 101, 115, 115, 97, 98, 108, 101,
+    95, 105, 100, 0, 108, 97, 112, 105, 99, 95, 97, 99, 116, 105, 118, 101,
+    0, 108, 97, 112, 105, 99, 95, 109, 111, 100, 101, 0, 108, 97, 112, 105,
+    99, 95, 109, 111, 100, 101, 95, 110, 97, 109, 101, 0, 108, 97, 112, 105,
+    99, 95, 101, 111, 105, 0, 108, 97, 112, 105, 99, 95, 105, 110, 105, 116,
+    95, 98, 115, 112, 0, 115, 101, 116, 117, 112, 95, 114, 101, 103, 105, 115,
+    116, 101, 114, 115, 0, 108, 97, 112, 105, 99, 95, 105, 110, 105, 116, 95,
+    97, 112, 0, 108, 97, 112, 105, 99, 95, 116, 105, 109, 101, 114, 95, 99,
+    97, 108, 105, 98, 114, 97, 116, 101, 0, 108, 97, 112, 105, 99, 95, 116,
+    105, 109, 101, 114, 95, 116, 105, 99, 107, 115, 95, 112, 101, 114, 95, 109,
+    115, 0, 120, 50, 97, 112, 105, 99, 95, 114, 101, 97, 100, 0, 120, 50,
+    97, 112, 105, 99, 95, 119, 114, 105, 116, 101, 0, 120, 50, 97, 112, 105,
+    99, 95, 115, 101, 110, 100, 95, 105, 112, 105, 0, 120, 50, 97, 112, 105,
+    99, 95, 105, 100, 0, 120, 97, 112, 105, 99, 95, 114, 101, 97, 100, 0,
+    120, 97, 112, 105, 99, 95, 119, 114, 105, 116, 101, 0, 120, 97, 112, 105,
+    99, 95, 115, 101, 110, 100, 95, 105, 112, 105, 0, 120, 97, 112, 105, 99,
+    95, 105, 100, 0, 112, 97, 103, 105, 110, 103, 95, 105, 110, 105, 116, 0,
+    109, 97, 112, 95, 112, 97, 103, 101, 0, 112, 97, 103, 105, 110, 103, 95,
+    117, 110, 109, 97, 112, 95, 112, 97, 103, 101, 0, 112, 97, 103, 105, 110,
+    103, 95, 107, 101, 114, 110, 101, 108, 95, 99, 114, 51, 0, 112, 97, 103,
+    105, 110, 103, 95, 109, 97, 112, 95, 115, 116, 97, 99, 107, 0, 112, 97,
+    103, 105, 110, 103, 95, 108, 101, 97, 102, 95, 101, 110, 116, 114, 121, 0,
+    97, 114, 99, 104, 95, 112, 97, 103, 101, 95, 105, 115, 95, 109, 97, 112,
+    112, 101, 100, 0, 97, 114, 99, 104, 95, 112, 97, 103, 101, 95, 105, 115,
+    95, 119, 114, 105, 116, 97, 98, 108, 101, 0, 97, 114, 99, 104, 95, 104,
+    97, 115, 95, 110, 120, 0, 97, 114, 99, 104, 95, 112, 97, 103, 101, 95,
+    105, 115, 95, 101, 120, 101, 99, 117, 116, 97, 98, 108, 101, 0, 97, 114,
+    99, 104, 95, 98, 111, 111, 116, 95, 115, 116, 97, 99, 107, 95, 103, 117,
+    97, 114, 100, 0, 112, 105, 99, 95, 100, 105, 115, 97, 98, 108, 101, 0,
+    115, 101, 114, 105, 97, 108, 95, 105, 110, 105, 116, 0, 115, 101, 114, 105,
+    97, 108, 95, 112, 114, 101, 115, 101, 110, 116, 0, 115, 101, 114, 105, 97,
+    108, 95, 119, 114, 105, 116, 101, 0, 97, 114, 99, 104, 95, 116, 104, 105,
+    115, 95, 99, 112, 117, 0, 97, 114, 99, 104, 95, 99, 112, 117, 95, 115,
+    101, 116, 117, 112, 95, 98, 111, 111, 116, 0, 97, 114, 99, 104, 95, 99,
+    112, 117, 95, 112, 114, 101, 112, 97, 114, 101, 0, 97, 114, 99, 104, 95,
+    97, 112, 95, 116, 114, 97, 109, 112, 111, 108, 105, 110, 101, 95, 105, 110,
+    115, 116, 97, 108, 108, 0, 97, 114, 99, 104, 95, 97, 112, 95, 116, 114,
+    97, 109, 112, 111, 108, 105, 110, 101, 95, 116, 97, 114, 103, 101, 116, 0,
+    97, 114, 99, 104, 95, 115, 101, 110, 100, 95, 105, 110, 105, 116, 0, 97,
+    114, 99, 104, 95, 115, 101, 110, 100, 95, 115, 116, 97, 114, 116, 117, 112,
+    0, 97, 114, 99, 104, 95, 115, 101, 110, 100, 95, 112, 114, 111, 98, 101,
+    0, 97, 114, 99, 104, 95, 97, 112, 95, 109, 97, 105, 110, 0, 116, 115,
+    99, 95, 104, 122, 0, 116, 115, 99, 95, 105, 110, 118, 97, 114, 105, 97,
+    110, 116, 0, 116, 115, 99, 95, 115, 111, 117, 114, 99, 101, 0, 116, 115,
+    99, 95, 105, 110, 105, 116, 0, 116, 115, 99, 95, 117, 100, 101, 108, 97,
+    121, 0, 116, 114, 97, 112, 95, 118, 101, 99, 116, 111, 114, 95, 110, 97,
+    109, 101, 0, 116, 114, 97, 112, 95, 115, 101, 116, 95, 104, 97, 110, 100,
+    108, 101, 114, 0, 116, 114, 97, 112, 95, 100, 105, 115, 112, 97, 116, 99,
+    104, 0, 114, 101, 112, 111, 114, 116, 95, 101, 120, 99, 101, 112, 116, 105,
+    111, 110, 0, 97, 114, 99, 104, 95, 98, 114, 101, 97, 107, 112, 111, 105,
+    110, 116, 95, 99, 111, 117, 110, 116, 0, 97, 114, 99, 104, 95, 98, 114,
+    101, 97, 107, 112, 111, 105, 110, 116, 0, 118, 103, 97, 95, 116, 101, 120,
+    116, 95, 105, 110, 105, 116, 0, 118, 103, 97, 95, 116, 101, 120, 116, 95,
+    119, 114, 105, 116, 101, 0, 102, 111, 114, 109, 97, 116, 95, 118, 0, 102,
+    111, 114, 109, 97, 116, 95, 105, 110, 116, 101, 103, 101, 114, 0, 101, 109,
+    105, 116, 95, 102, 105, 101, 108, 100, 0, 102, 109, 116, 95, 118, 115, 110,
+    112, 114, 105, 110, 116, 102, 0, 98, 117, 102, 102, 101, 114, 95, 119, 114,
+    105, 116, 101, 0, 102, 109, 116, 95, 115, 110, 112, 114, 105, 110, 116, 102,
+    0, 109, 101, 109, 99, 112, 121, 0, 109, 101, 109, 109, 111, 118, 101, 0,
+    109, 101, 109, 115, 101, 116, 0, 109, 101, 109, 99, 109, 112, 0, 115, 116,
+    114, 108, 101, 110, 0, 115, 116, 114, 110, 108, 101, 110, 0, 115, 116, 114,
+    99, 109, 112, 0, 115, 116, 114, 110, 99, 109, 112, 0, 115, 116, 114, 99,
+    104, 114, 0, 115, 116, 114, 115, 116, 114, 0, 115, 116, 114, 108, 99, 112,
+    121, 0, 107, 98, 101, 110, 99, 104, 95, 102, 110, 95, 99, 121, 99, 108,
+    101, 95, 99, 111, 117, 110, 116, 101, 114, 95, 114, 101, 97, 100, 0, 107,
+    98, 101, 110, 99, 104, 95, 102, 110, 95, 116, 114, 97, 112, 95, 114, 111,
+    117, 110, 100, 95, 116, 114, 105, 112, 0, 114, 101, 97, 100, 95, 99, 121,
+    99, 108, 101, 115, 0, 98, 114, 101, 97, 107, 112, 111, 105, 110, 116, 95,
+    114, 111, 117, 110, 100, 95, 116, 114, 105, 112, 0, 107, 116, 101, 115, 116,
+    95, 102, 110, 95, 98, 97, 99, 107, 116, 114, 97, 99, 101, 95, 115, 121,
+    109, 98, 111, 108, 95, 108, 111, 111, 107, 117, 112, 95, 102, 105, 110, 100,
+    115, 95, 102, 117, 110, 99, 116, 105, 111, 110, 95, 97, 110, 100, 95, 111,
+    102, 102, 115, 101, 116, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 98,
+    97, 99, 107, 116, 114, 97, 99, 101, 95, 116, 97, 98, 108, 101, 95, 105,
+    115, 95, 115, 111, 114, 116, 101, 100, 95, 97, 110, 100, 95, 110, 111, 110,
+    101, 109, 112, 116, 121, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 98,
+    97, 99, 107, 116, 114, 97, 99, 101, 95, 119, 97, 108, 107, 115, 95, 116,
+    104, 101, 95, 99, 97, 108, 108, 95, 99, 104, 97, 105, 110, 0, 99, 104,
+    97, 105, 110, 95, 108, 101, 118, 101, 108, 49, 0, 99, 104, 97, 105, 110,
+    95, 108, 101, 118, 101, 108, 50, 0, 99, 104, 97, 105, 110, 95, 108, 101,
+    118, 101, 108, 51, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 98, 111,
+    111, 116, 95, 109, 101, 109, 111, 114, 121, 95, 109, 97, 112, 95, 99, 111,
+    118, 101, 114, 115, 95, 116, 104, 101, 95, 107, 101, 114, 110, 101, 108, 0,
+    107, 116, 101, 115, 116, 95, 102, 110, 95, 98, 111, 111, 116, 95, 108, 111,
+    97, 100, 101, 114, 95, 105, 115, 95, 110, 97, 109, 101, 100, 0, 107, 116,
+    101, 115, 116, 95, 102, 110, 95, 98, 111, 111, 116, 95, 97, 99, 112, 105,
+    95, 114, 115, 100, 112, 95, 112, 97, 115, 115, 101, 100, 95, 98, 121, 95,
+    109, 117, 108, 116, 105, 98, 111, 111, 116, 50, 0, 107, 116, 101, 115, 116,
+    95, 102, 110, 95, 98, 111, 111, 116, 95, 110, 111, 95, 98, 111, 111, 116,
+    95, 105, 110, 102, 111, 95, 119, 97, 114, 110, 105, 110, 103, 115, 0, 107,
+    116, 101, 115, 116, 95, 102, 110, 95, 98, 111, 111, 116, 95, 99, 111, 109,
+    109, 97, 110, 100, 95, 108, 105, 110, 101, 95, 114, 101, 97, 99, 104, 101,
+    100, 95, 116, 104, 101, 95, 107, 101, 114, 110, 101, 108, 0, 107, 116, 101,
+    115, 116, 95, 102, 110, 95, 98, 111, 111, 116, 95, 99, 111, 109, 109, 97,
+    110, 100, 95, 108, 105, 110, 101, 95, 112, 97, 114, 115, 105, 110, 103, 0,
+    107, 116, 101, 115, 116, 95, 102, 110, 95, 107, 116, 101, 115, 116, 95, 105,
+    110, 106, 101, 99, 116, 101, 100, 95, 102, 97, 105, 108, 117, 114, 101, 0,
+    107, 116, 101, 115, 116, 95, 102, 110, 95, 107, 116, 101, 115, 116, 95, 101,
+    120, 112, 101, 99, 116, 97, 116, 105, 111, 110, 115, 95, 114, 101, 99, 111,
+    114, 100, 95, 102, 97, 105, 108, 117, 114, 101, 115, 0, 107, 116, 101, 115,
+    116, 95, 102, 110, 95, 108, 105, 98, 95, 102, 111, 114, 109, 97, 116, 95,
+    98, 97, 115, 105, 99, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
+    108, 105, 98, 95, 102, 111, 114, 109, 97, 116, 95, 116, 114, 117, 110, 99,
+    97, 116, 101, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 108, 105,
+    98, 95, 115, 116, 114, 105, 110, 103, 95, 102, 117, 110, 99, 116, 105, 111,
+    110, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 112, 97, 103, 105,
+    110, 103, 95, 110, 117, 108, 108, 95, 112, 97, 103, 101, 95, 105, 115, 95,
+    117, 110, 109, 97, 112, 112, 101, 100, 0, 107, 116, 101, 115, 116, 95, 102,
+    110, 95, 112, 97, 103, 105, 110, 103, 95, 116, 101, 120, 116, 95, 105, 115,
+    95, 114, 101, 97, 100, 95, 111, 110, 108, 121, 95, 97, 110, 100, 95, 101,
+    120, 101, 99, 117, 116, 97, 98, 108, 101, 0, 107, 116, 101, 115, 116, 95,
+    102, 110, 95, 112, 97, 103, 105, 110, 103, 95, 100, 97, 116, 97, 95, 105,
+    115, 95, 119, 114, 105, 116, 97, 98, 108, 101, 95, 97, 110, 100, 95, 110,
+    111, 116, 95, 101, 120, 101, 99, 117, 116, 97, 98, 108, 101, 0, 107, 116,
+    101, 115, 116, 95, 102, 110, 95, 112, 97, 103, 105, 110, 103, 95, 98, 111,
+    111, 116, 95, 115, 116, 97, 99, 107, 95, 103, 117, 97, 114, 100, 95, 105,
+    115, 95, 117, 110, 109, 97, 112, 112, 101, 100, 0, 107, 116, 101, 115, 116,
+    95, 102, 110, 95, 112, 97, 103, 105, 110, 103, 95, 100, 111, 117, 98, 108,
+    101, 95, 102, 97, 117, 108, 116, 95, 115, 116, 97, 99, 107, 95, 104, 97,
+    115, 95, 97, 95, 103, 117, 97, 114, 100, 0, 107, 116, 101, 115, 116, 95,
+    102, 110, 95, 115, 109, 112, 95, 98, 111, 111, 116, 95, 99, 112, 117, 95,
+    105, 115, 95, 105, 110, 100, 101, 120, 95, 48, 0, 107, 116, 101, 115, 116,
+    95, 102, 110, 95, 115, 109, 112, 95, 101, 118, 101, 114, 121, 95, 101, 110,
+    97, 98, 108, 101, 100, 95, 109, 97, 100, 116, 95, 99, 112, 117, 95, 105,
+    115, 95, 111, 110, 108, 105, 110, 101, 0, 107, 116, 101, 115, 116, 95, 102,
+    110, 95, 115, 109, 112, 95, 99, 112, 117, 95, 115, 108, 111, 116, 115, 95,
+    109, 97, 116, 99, 104, 95, 109, 97, 100, 116, 95, 105, 100, 115, 0, 107,
+    116, 101, 115, 116, 95, 102, 110, 95, 115, 109, 112, 95, 101, 118, 101, 114,
+    121, 95, 99, 112, 117, 95, 116, 97, 107, 101, 115, 95, 97, 95, 112, 114,
+    111, 98, 101, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 0, 107, 116,
+    101, 115, 116, 95, 102, 110, 95, 115, 109, 112, 95, 101, 118, 101, 114, 121,
+    95, 99, 112, 117, 95, 114, 101, 97, 100, 115, 95, 105, 116, 115, 95, 111,
+    119, 110, 95, 97, 112, 105, 99, 95, 105, 100, 0, 107, 116, 101, 115, 116,
     95, 102, 110, 95, 115, 109, 112, 95, 101, 118, 101, 114, 121, 95, 99, 112,
-    117, 95, 114, 101, 97, 100, 115, 95, 105, 116, 115, 95, 111, 119, 110, 95,
-    97, 112, 105, 99, 95, 105, 100, 0, 107, 116, 101, 115, 116, 95, 102, 110,
-    95, 115, 109, 112, 95, 101, 118, 101, 114, 121, 95, 99, 112, 117, 95, 104,
-    97, 115, 95, 105, 116, 115, 95, 111, 119, 110, 95, 103, 115, 95, 98, 108,
-    111, 99, 107, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 115, 109, 112,
-    95, 101, 118, 101, 114, 121, 95, 99, 112, 117, 95, 114, 117, 110, 115, 95,
-    111, 110, 95, 105, 116, 115, 95, 111, 119, 110, 95, 115, 116, 97, 99, 107,
-    0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 115, 109, 112, 95, 97, 112,
-    95, 115, 116, 97, 99, 107, 115, 95, 104, 97, 118, 101, 95, 103, 117, 97,
-    114, 100, 95, 112, 97, 103, 101, 115, 0, 107, 116, 101, 115, 116, 95, 102,
-    110, 95, 97, 112, 105, 99, 95, 109, 111, 100, 101, 95, 102, 111, 108, 108,
-    111, 119, 115, 95, 116, 104, 101, 95, 99, 111, 109, 109, 97, 110, 100, 95,
-    108, 105, 110, 101, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 97, 112,
-    105, 99, 95, 97, 100, 100, 114, 101, 115, 115, 97, 98, 108, 101, 95, 114,
-    97, 110, 103, 101, 95, 102, 105, 116, 115, 95, 116, 104, 101, 95, 109, 111,
-    100, 101, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 116, 105, 109, 105,
-    110, 103, 95, 116, 115, 99, 95, 102, 114, 101, 113, 117, 101, 110, 99, 121,
-    95, 105, 115, 95, 112, 108, 97, 117, 115, 105, 98, 108, 101, 0, 107, 116,
-    101, 115, 116, 95, 102, 110, 95, 116, 105, 109, 105, 110, 103, 95, 117, 100,
-    101, 108, 97, 121, 95, 119, 97, 105, 116, 115, 95, 97, 116, 95, 108, 101,
-    97, 115, 116, 95, 97, 115, 95, 108, 111, 110, 103, 95, 97, 115, 95, 97,
-    115, 107, 101, 100, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 116, 105,
-    109, 105, 110, 103, 95, 97, 112, 105, 99, 95, 116, 105, 109, 101, 114, 95,
-    105, 115, 95, 99, 97, 108, 105, 98, 114, 97, 116, 101, 100, 0, 107, 116,
-    101, 115, 116, 95, 102, 110, 95, 97, 99, 112, 105, 95, 114, 115, 100, 112,
-    95, 97, 110, 100, 95, 114, 111, 111, 116, 95, 116, 97, 98, 108, 101, 95,
-    102, 111, 117, 110, 100, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 97,
-    99, 112, 105, 95, 109, 97, 100, 116, 95, 99, 111, 112, 121, 95, 112, 97,
-    114, 115, 101, 115, 95, 97, 103, 97, 105, 110, 95, 105, 100, 101, 110, 116,
-    105, 99, 97, 108, 108, 121, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
-    101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 105, 110, 116, 51, 95,
-    105, 115, 95, 114, 101, 115, 117, 109, 97, 98, 108, 101, 0, 107, 116, 101,
+    117, 95, 104, 97, 115, 95, 105, 116, 115, 95, 111, 119, 110, 95, 103, 115,
+    95, 98, 108, 111, 99, 107, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
+    115, 109, 112, 95, 101, 118, 101, 114, 121, 95, 99, 112, 117, 95, 114, 117,
+    110, 115, 95, 111, 110, 95, 105, 116, 115, 95, 111, 119, 110, 95, 115, 116,
+    97, 99, 107, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 115, 109, 112,
+    95, 97, 112, 95, 115, 116, 97, 99, 107, 115, 95, 104, 97, 118, 101, 95,
+    103, 117, 97, 114, 100, 95, 112, 97, 103, 101, 115, 0, 107, 116, 101, 115,
+    116, 95, 102, 110, 95, 97, 112, 105, 99, 95, 109, 111, 100, 101, 95, 102,
+    111, 108, 108, 111, 119, 115, 95, 116, 104, 101, 95, 99, 111, 109, 109, 97,
+    110, 100, 95, 108, 105, 110, 101, 0, 107, 116, 101, 115, 116, 95, 102, 110,
+    95, 97, 112, 105, 99, 95, 97, 100, 100, 114, 101, 115, 115, 97, 98, 108,
+    101, 95, 114, 97, 110, 103, 101, 95, 102, 105, 116, 115, 95, 116, 104, 101,
+    95, 109, 111, 100, 101, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 116,
+    105, 109, 105, 110, 103, 95, 116, 115, 99, 95, 102, 114, 101, 113, 117, 101,
+    110, 99, 121, 95, 105, 115, 95, 112, 108, 97, 117, 115, 105, 98, 108, 101,
+    0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 116, 105, 109, 105, 110, 103,
+    95, 115, 111, 117, 114, 99, 101, 95, 102, 111, 108, 108, 111, 119, 115, 95,
+    116, 104, 101, 95, 99, 111, 109, 109, 97, 110, 100, 95, 108, 105, 110, 101,
+    0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 116, 105, 109, 105, 110, 103,
+    95, 117, 100, 101, 108, 97, 121, 95, 119, 97, 105, 116, 115, 95, 97, 116,
+    95, 108, 101, 97, 115, 116, 95, 97, 115, 95, 108, 111, 110, 103, 95, 97,
+    115, 95, 97, 115, 107, 101, 100, 0, 107, 116, 101, 115, 116, 95, 102, 110,
+    95, 116, 105, 109, 105, 110, 103, 95, 97, 112, 105, 99, 95, 116, 105, 109,
+    101, 114, 95, 105, 115, 95, 99, 97, 108, 105, 98, 114, 97, 116, 101, 100,
+    0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 97, 99, 112, 105, 95, 114,
+    115, 100, 112, 95, 97, 110, 100, 95, 114, 111, 111, 116, 95, 116, 97, 98,
+    108, 101, 95, 102, 111, 117, 110, 100, 0, 107, 116, 101, 115, 116, 95, 102,
+    110, 95, 97, 99, 112, 105, 95, 109, 97, 100, 116, 95, 99, 111, 112, 121,
+    95, 112, 97, 114, 115, 101, 115, 95, 97, 103, 97, 105, 110, 95, 105, 100,
+    101, 110, 116, 105, 99, 97, 108, 108, 121, 0, 107, 116, 101, 115, 116, 95,
+    102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 105, 110,
+    116, 51, 95, 105, 115, 95, 114, 101, 115, 117, 109, 97, 98, 108, 101, 0,
+    107, 116, 101, 115, 116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105,
+    111, 110, 115, 95, 105, 110, 118, 97, 108, 105, 100, 95, 111, 112, 99, 111,
+    100, 101, 95, 105, 115, 95, 99, 97, 117, 103, 104, 116, 0, 107, 116, 101,
     115, 116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115,
-    95, 105, 110, 118, 97, 108, 105, 100, 95, 111, 112, 99, 111, 100, 101, 95,
-    105, 115, 95, 99, 97, 117, 103, 104, 116, 0, 107, 116, 101, 115, 116, 95,
-    102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 100, 105,
-    118, 105, 100, 101, 95, 101, 114, 114, 111, 114, 95, 105, 115, 95, 99, 97,
-    117, 103, 104, 116, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 101, 120,
-    99, 101, 112, 116, 105, 111, 110, 115, 95, 110, 117, 108, 108, 95, 100, 101,
-    114, 101, 102, 101, 114, 101, 110, 99, 101, 95, 105, 115, 95, 97, 95, 112,
-    97, 103, 101, 95, 102, 97, 117, 108, 116, 0, 107, 116, 101, 115, 116, 95,
-    102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 119, 114,
-    105, 116, 101, 95, 116, 111, 95, 107, 101, 114, 110, 101, 108, 95, 116, 101,
-    120, 116, 95, 102, 97, 117, 108, 116, 115, 0, 107, 116, 101, 115, 116, 95,
-    102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 101, 120,
-    101, 99, 117, 116, 105, 110, 103, 95, 100, 97, 116, 97, 95, 102, 97, 117,
-    108, 116, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 101, 120, 99,
-    101, 112, 116, 105, 111, 110, 115, 95, 110, 111, 110, 95, 99, 97, 110, 111,
-    110, 105, 99, 97, 108, 95, 97, 100, 100, 114, 101, 115, 115, 95, 105, 115,
-    95, 103, 112, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 101, 120, 99,
-    101, 112, 116, 105, 111, 110, 115, 95, 115, 116, 97, 99, 107, 95, 111, 118,
-    101, 114, 102, 108, 111, 119, 95, 100, 111, 117, 98, 108, 101, 95, 102, 97,
-    117, 108, 116, 115, 95, 111, 110, 95, 105, 115, 116, 0, 107, 116, 101, 115,
-    116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95,
-    116, 114, 121, 95, 99, 97, 108, 108, 95, 119, 105, 116, 104, 111, 117, 116,
-    95, 102, 97, 117, 108, 116, 95, 114, 101, 116, 117, 114, 110, 115, 95, 109,
-    105, 110, 117, 115, 95, 111, 110, 101, 0, 100, 111, 95, 117, 100, 50, 0,
-    100, 111, 95, 100, 105, 118, 105, 100, 101, 95, 98, 121, 95, 122, 101, 114,
-    111, 0, 114, 101, 97, 100, 95, 97, 100, 100, 114, 101, 115, 115, 0, 119,
-    114, 105, 116, 101, 95, 97, 100, 100, 114, 101, 115, 115, 0, 99, 97, 108,
-    108, 95, 100, 97, 116, 97, 0, 111, 118, 101, 114, 102, 108, 111, 119, 95,
-    116, 104, 101, 95, 115, 116, 97, 99, 107, 0, 104, 105, 103, 104, 101, 114,
-    95, 104, 97, 108, 102, 95, 101, 110, 116, 114, 121, 0, 104, 105, 103, 104,
-    101, 114, 95, 104, 97, 108, 102, 95, 101, 110, 116, 114, 121, 46, 104, 97,
-    110, 103, 0, 97, 112, 95, 101, 110, 116, 114, 121, 54, 52, 0, 97, 112,
-    95, 101, 110, 116, 114, 121, 54, 52, 46, 104, 97, 110, 103, 0, 105, 115,
-    114, 95, 115, 116, 117, 98, 115, 0, 105, 115, 114, 95, 99, 111, 109, 109,
-    111, 110, 0, 97, 114, 99, 104, 95, 116, 114, 121, 95, 99, 97, 108, 108,
-    0, 97, 114, 99, 104, 95, 116, 114, 121, 95, 114, 101, 115, 117, 109, 101,
-    0, 95, 95, 116, 101, 120, 116, 95, 101, 110, 100, 0,
+    95, 100, 105, 118, 105, 100, 101, 95, 101, 114, 114, 111, 114, 95, 105, 115,
+    95, 99, 97, 117, 103, 104, 116, 0, 107, 116, 101, 115, 116, 95, 102, 110,
+    95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 110, 117, 108, 108,
+    95, 100, 101, 114, 101, 102, 101, 114, 101, 110, 99, 101, 95, 105, 115, 95,
+    97, 95, 112, 97, 103, 101, 95, 102, 97, 117, 108, 116, 0, 107, 116, 101,
+    115, 116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115,
+    95, 119, 114, 105, 116, 101, 95, 116, 111, 95, 107, 101, 114, 110, 101, 108,
+    95, 116, 101, 120, 116, 95, 102, 97, 117, 108, 116, 115, 0, 107, 116, 101,
+    115, 116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115,
+    95, 101, 120, 101, 99, 117, 116, 105, 110, 103, 95, 100, 97, 116, 97, 95,
+    102, 97, 117, 108, 116, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
+    101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 110, 111, 110, 95, 99,
+    97, 110, 111, 110, 105, 99, 97, 108, 95, 97, 100, 100, 114, 101, 115, 115,
+    95, 105, 115, 95, 103, 112, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
+    101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 115, 116, 97, 99, 107,
+    95, 111, 118, 101, 114, 102, 108, 111, 119, 95, 100, 111, 117, 98, 108, 101,
+    95, 102, 97, 117, 108, 116, 115, 95, 111, 110, 95, 105, 115, 116, 0, 107,
+    116, 101, 115, 116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111,
+    110, 115, 95, 116, 114, 121, 95, 99, 97, 108, 108, 95, 119, 105, 116, 104,
+    111, 117, 116, 95, 102, 97, 117, 108, 116, 95, 114, 101, 116, 117, 114, 110,
+    115, 95, 109, 105, 110, 117, 115, 95, 111, 110, 101, 0, 100, 111, 95, 117,
+    100, 50, 0, 100, 111, 95, 100, 105, 118, 105, 100, 101, 95, 98, 121, 95,
+    122, 101, 114, 111, 0, 114, 101, 97, 100, 95, 97, 100, 100, 114, 101, 115,
+    115, 0, 119, 114, 105, 116, 101, 95, 97, 100, 100, 114, 101, 115, 115, 0,
+    99, 97, 108, 108, 95, 100, 97, 116, 97, 0, 111, 118, 101, 114, 102, 108,
+    111, 119, 95, 116, 104, 101, 95, 115, 116, 97, 99, 107, 0, 104, 105, 103,
+    104, 101, 114, 95, 104, 97, 108, 102, 95, 101, 110, 116, 114, 121, 0, 104,
+    105, 103, 104, 101, 114, 95, 104, 97, 108, 102, 95, 101, 110, 116, 114, 121,
+    46, 104, 97, 110, 103, 0, 97, 112, 95, 101, 110, 116, 114, 121, 54, 52,
+    0, 97, 112, 95, 101, 110, 116, 114, 121, 54, 52, 46, 104, 97, 110, 103,
+    0, 105, 115, 114, 95, 115, 116, 117, 98, 115, 0, 105, 115, 114, 95, 99,
+    111, 109, 109, 111, 110, 0, 97, 114, 99, 104, 95, 116, 114, 121, 95, 99,
+    97, 108, 108, 0, 97, 114, 99, 104, 95, 116, 114, 121, 95, 114, 101, 115,
+    117, 109, 101, 0, 95, 95, 116, 101, 120, 116, 95, 101, 110, 100, 0,
 };

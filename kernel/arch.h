@@ -89,10 +89,12 @@ uint64_t arch_legacy_ebda_base(void);
 
 /* ---- Time ---- */
 
-/* Calibrates the cycle counter (pm_timer_port: the ACPI PM timer, a
- * fallback; 0 if none) and the local APIC timer. */
-void arch_timing_init(uint16_t pm_timer_port, bool pm_timer_32bit);
+/* Calibrates the cycle counter (source: "auto", or the one to use:
+ * "cpuid", "pit", "pm_timer"; pm_timer_port: the ACPI PM timer, 0 if none)
+ * and the local APIC timer. */
+void arch_timing_init(const char *source, uint16_t pm_timer_port, bool pm_timer_32bit);
 uint64_t arch_cycles_per_second(void);
+const char *arch_cycles_source(void);      /* what calibrated it */
 void arch_udelay(uint64_t microseconds);   /* busy-waits, with pause */
 uint64_t arch_apic_timer_ticks_per_ms(void);
 

@@ -18,6 +18,7 @@ const struct cmdline_option_def cmdline_known_options[] = {
     {"ap_start", "sdm|fast", "AP start-up delays: the SDM's 10 ms after INIT and 200 us after "
                              "each SIPI, or short ones"},
     {"ap_timeout_ms", "<n>", "how long to wait for each AP to check in (default 3000)"},
+    {"tsc_source", "auto|cpuid|pit|pm_timer", "what to measure the TSC frequency with"},
     {"acpi_dump", NULL, "print the MADT in hex (tools/capture_madt.py reads it)"},
 };
 const size_t cmdline_known_count = sizeof(cmdline_known_options) / sizeof(cmdline_known_options[0]);

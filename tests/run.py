@@ -83,6 +83,8 @@ MATRIX = [
     Config("q35-kernel-tcg-maxcpus", smp="2,maxcpus=4"),
     Config("pc-kernel-tcg-maxcpus", machine="pc", smp="3,maxcpus=8"),
     Config("q35-kernel-tcg-fast-start", smp="4", cmdline="test ap_start=fast"),
+    Config("q35-kernel-tcg-pm-timer", smp="2", cmdline="test tsc_source=pm_timer"),
+    Config("pc-kernel-tcg-pm-timer", machine="pc", smp="2", cmdline="test tsc_source=pm_timer"),
     Config("q35-kernel-tcg-smp64", smp="64", cmdline="test ap_start=fast"),
     Config("q35-kernel-tcg-smp255", smp="255", memory="512M", cmdline="test ap_start=fast"),
     Config("q35-iso-bios-tcg-smp2", boot="iso", smp="2"),

@@ -80,9 +80,9 @@ uint32_t arch_cpu_apic_id(void)
     return cpuid(CPUID_LEAF_FEATURES, 0).ebx >> CPUID_1_EBX_APIC_ID_SHIFT;
 }
 
-void arch_timing_init(uint16_t pm_timer_port, bool pm_timer_32bit)
+void arch_timing_init(const char *source, uint16_t pm_timer_port, bool pm_timer_32bit)
 {
-    tsc_init(pm_timer_port, pm_timer_32bit);
+    tsc_init(source, pm_timer_port, pm_timer_32bit);
     if (lapic_active()) {
         lapic_timer_calibrate();
         kprintf("timing: local APIC timer %llu ticks/ms (divide by 16)\n",
@@ -91,6 +91,7 @@ void arch_timing_init(uint16_t pm_timer_port, bool pm_timer_32bit)
 }
 
 uint64_t arch_cycles_per_second(void) { return tsc_hz(); }
+const char *arch_cycles_source(void) { return tsc_source(); }
 void arch_udelay(uint64_t microseconds) { tsc_udelay(microseconds); }
 uint64_t arch_apic_timer_ticks_per_ms(void) { return lapic_timer_ticks_per_ms(); }
 

@@ -10,6 +10,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "kernel/console.h"
+#include "lib/string.h"
 
 /* The 8254 PIT (Intel 82C54 data sheet; ports as on every PC). */
 #define PIT_HZ 1193182u
@@ -119,14 +120,23 @@ static uint64_t pit_adapter(uint16_t port, bool wide)
     return pit_measure();
 }
 
-void tsc_init(uint16_t pm_timer_port, bool pm_timer_32bit)
+void tsc_init(const char *only, uint16_t pm_timer_port, bool pm_timer_32bit)
 {
+    bool any = strcmp(only, "auto") == 0;
+    if (!any && strcmp(only, "cpuid") != 0 && strcmp(only, "pit") != 0 &&
+        strcmp(only, "pm_timer") != 0) {
+        kprintf("warning: unknown tsc_source=%s (known: auto cpuid pit pm_timer); using auto\n",
+                only);
+        any = true;
+    }
     if (cpuid(CPUID_LEAF_EXT_MAX, 0).eax >= CPUID_LEAF_POWER)
         invariant = (cpuid(CPUID_LEAF_POWER, 0).edx & CPUID_80000007_EDX_INVARIANT_TSC) != 0;
-    hz = from_cpuid();
-    if (hz == 0 && (hz = calibrate(pit_adapter, 0, false)) != 0)
+    if (any || strcmp(only, "cpuid") == 0)
+        hz = from_cpuid();
+    if (hz == 0 && (any || strcmp(only, "pit") == 0) &&
+        (hz = calibrate(pit_adapter, 0, false)) != 0)
         source = "PIT channel 2";
-    if (hz == 0 && pm_timer_port != 0 &&
+    if (hz == 0 && (any || strcmp(only, "pm_timer") == 0) && pm_timer_port != 0 &&
         (hz = calibrate(pm_timer_measure, pm_timer_port, pm_timer_32bit)) != 0)
         source = "ACPI PM timer";
     if (hz == 0) {

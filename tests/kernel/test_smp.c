@@ -129,6 +129,18 @@ KTEST(timing, tsc_frequency_is_plausible)
     EXPECT_TRUE(t, hz >= 100000000ull && hz <= 20000000000ull);
 }
 
+KTEST(timing, source_follows_the_command_line)
+{
+    const char *want = cmdline_value(&boot_cmdline, "tsc_source", "auto");
+    const char *got = arch_cycles_source();
+    if (strcmp(want, "pit") == 0)
+        EXPECT_STREQ(t, "PIT channel 2", got);
+    else if (strcmp(want, "pm_timer") == 0)
+        EXPECT_STREQ(t, "ACPI PM timer", got);
+    else
+        EXPECT_TRUE(t, strstr(got, "assuming") == 0);
+}
+
 KTEST(timing, udelay_waits_at_least_as_long_as_asked)
 {
     uint64_t start = arch_cycles();

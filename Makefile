@@ -208,7 +208,27 @@ $(HOST_BUILD)/test_cmdline: $(HOST_BUILD)/tests/host/test_cmdline.o \
 $(HOST_BUILD)/test_madt: $(HOST_BUILD)/tests/host/test_madt.o \
     $(HOST_BUILD)/kernel/madt.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/tests/host/test_madt.o: HOST_CFLAGS += -DMADT_DATA_DIR='"$(CURDIR)/tests/host/data/madt"'
-$(HOST_TESTS):
+# The barriers and the rendezvous state machine, with one thread per CPU,
+# under ThreadSanitizer (which cannot be combined with AddressSanitizer).
+TSAN_CFLAGS := $(filter-out -fsanitize=address%,$(HOST_CFLAGS)) -fsanitize=thread -pthread
+TSAN_BUILD := $(HOST_BUILD)/tsan
+TSAN_SRCS := kernel/barrier.c kernel/ipi.c kernel/irql.c kernel/spinlock.c kernel/cmdline.c \
+             lib/format.c lib/string.c
+$(TSAN_BUILD)/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	$(say) "  TSANCC  $<"
+	$(Q)$(HOSTCC) $(TSAN_CFLAGS) -fno-builtin $(LIB_RENAMES) -c $< -o $@
+$(TSAN_BUILD)/tests/host/%.o: tests/host/%.c Makefile
+	@mkdir -p $(dir $@)
+	$(say) "  TSANCC  $<"
+	$(Q)$(HOSTCC) $(TSAN_CFLAGS) -c $< -o $@
+$(HOST_BUILD)/test_rendezvous: $(TSAN_BUILD)/tests/host/test_rendezvous.o \
+    $(patsubst %.c,$(TSAN_BUILD)/%.o,$(TSAN_SRCS))
+	$(say) "  HOSTLD  $@"
+	$(Q)$(HOSTCC) $(TSAN_CFLAGS) -o $@ $^
+HOST_TESTS += $(HOST_BUILD)/test_rendezvous
+
+$(filter-out $(HOST_BUILD)/test_rendezvous,$(HOST_TESTS)):
 	$(say) "  HOSTLD  $@"
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^
 

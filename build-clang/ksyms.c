@@ -3,8 +3,8 @@
 
 #define KSYMS __attribute__((section(".ksyms"), aligned(8)))
 
-KSYMS const uint32_t ksym_count = 258;
-KSYMS const struct ksym ksym_table[258] = {
+KSYMS const uint32_t ksym_count = 332;
+KSYMS const struct ksym ksym_table[332] = {
     {0x100000ull, 0u, 0u}, /* __load_phys_start */
     {0x100018ull, 0u, 18u}, /* mb1_header */
     {0x100040ull, 0u, 29u}, /* _start */
@@ -30,241 +30,315 @@ KSYMS const struct ksym ksym_table[258] = {
     {0xffffffff801012b0ull, 1029u, 316u}, /* acpi_init */
     {0xffffffff801016c0ull, 189u, 326u}, /* acpi_dump_madt */
     {0xffffffff80101780ull, 224u, 341u}, /* scan_for_rsdp */
-    {0xffffffff80101860ull, 307u, 355u}, /* bench_measure */
-    {0xffffffff801019a0ull, 62u, 369u}, /* bench_run_all */
-    {0xffffffff801019e0ull, 135u, 383u}, /* bootinfo_warn */
-    {0xffffffff80101a70ull, 114u, 397u}, /* bootinfo_available_bytes */
-    {0xffffffff80101af0ull, 32u, 422u}, /* bootinfo_mem_type_name */
-    {0xffffffff80101b10ull, 575u, 445u}, /* cmdline_parse */
-    {0xffffffff80101d50ull, 89u, 459u}, /* cmdline_find */
-    {0xffffffff80101db0ull, 92u, 472u}, /* cmdline_has */
-    {0xffffffff80101e10ull, 94u, 484u}, /* cmdline_value */
-    {0xffffffff80101e70ull, 24u, 498u}, /* console_register */
-    {0xffffffff80101e90ull, 104u, 515u}, /* kvprintf */
-    {0xffffffff80101f00ull, 61u, 524u}, /* console_sink */
-    {0xffffffff80101f40ull, 156u, 537u}, /* kprintf */
-    {0xffffffff80101fe0ull, 22u, 545u}, /* kputs */
-    {0xffffffff80102000ull, 44u, 551u}, /* inject_recurse */
-    {0xffffffff80102030ull, 58u, 566u}, /* inject_requested */
-    {0xffffffff80102070ull, 260u, 583u}, /* inject_fault */
-    {0xffffffff80102180ull, 147u, 596u}, /* ksym_lookup */
-    {0xffffffff80102220ull, 108u, 608u}, /* ksym_address */
-    {0xffffffff80102290ull, 12u, 621u}, /* ktest_mode_active */
-    {0xffffffff801022a0ull, 13u, 639u}, /* ktest_mode_enter */
-    {0xffffffff801022b0ull, 172u, 656u}, /* ktest_fail */
-    {0xffffffff80102360ull, 93u, 667u}, /* ktest_skip */
-    {0xffffffff801023c0ull, 773u, 678u}, /* ktest_run_all */
-    {0xffffffff801026d0ull, 126u, 692u}, /* acpi_checksum */
-    {0xffffffff80102750ull, 1068u, 706u}, /* madt_parse */
-    {0xffffffff80102b80ull, 135u, 717u}, /* warn */
-    {0xffffffff80102c10ull, 184u, 722u}, /* add_cpu */
-    {0xffffffff80102cd0ull, 1767u, 730u}, /* kmain */
-    {0xffffffff801033c0ull, 13u, 736u}, /* kernel_boot_info */
-    {0xffffffff801033d0ull, 13u, 753u}, /* kernel_madt */
-    {0xffffffff801033e0ull, 805u, 765u}, /* mb1_parse */
-    {0xffffffff80103710ull, 1413u, 775u}, /* mb2_parse */
-    {0xffffffff80103ca0ull, 355u, 785u}, /* page_alloc_init */
-    {0xffffffff80103e10ull, 123u, 801u}, /* page_alloc */
-    {0xffffffff80103e90ull, 140u, 812u}, /* page_alloc_ptr */
-    {0xffffffff80103f20ull, 13u, 827u}, /* page_alloc_used */
-    {0xffffffff80103f30ull, 121u, 843u}, /* page_alloc_free */
-    {0xffffffff80103fb0ull, 128u, 859u}, /* panic_at */
-    {0xffffffff80104030ull, 42u, 868u}, /* panic_stop */
-    {0xffffffff80104060ull, 13u, 879u}, /* smp_cpu_count */
-    {0xffffffff80104070ull, 13u, 893u}, /* smp_online_count */
-    {0xffffffff80104080ull, 13u, 910u}, /* smp_possible_count */
-    {0xffffffff80104090ull, 33u, 929u}, /* smp_cpu */
-    {0xffffffff801040c0ull, 13u, 937u}, /* smp_bringup_us */
-    {0xffffffff801040d0ull, 13u, 952u}, /* smp_start_delays */
-    {0xffffffff801040e0ull, 2678u, 969u}, /* smp_init */
-    {0xffffffff80104b60ull, 23u, 978u}, /* smp_ap_entry */
-    {0xffffffff80104b80ull, 55u, 991u}, /* smp_probe_interrupt */
-    {0xffffffff80104bc0ull, 258u, 1011u}, /* smp_probe_all */
-    {0xffffffff80104cd0ull, 59u, 1025u}, /* spin_lock_bounded */
-    {0xffffffff80104d10ull, 12u, 1043u}, /* spin_unlock */
-    {0xffffffff80104d20ull, 39u, 1055u}, /* arch_read_bios_data */
-    {0xffffffff80104d50ull, 13u, 1075u}, /* arch_legacy_ebda_base */
-    {0xffffffff80104d60ull, 20u, 1097u}, /* arch_kernel_phys_range */
-    {0xffffffff80104d80ull, 79u, 1120u}, /* arch_apic_init */
-    {0xffffffff80104dd0ull, 6u, 1135u}, /* spurious_interrupt */
-    {0xffffffff80104de0ull, 15u, 1154u}, /* probe_interrupt */
-    {0xffffffff80104df0ull, 64u, 1170u}, /* apic_error_interrupt */
-    {0xffffffff80104e30ull, 10u, 1191u}, /* arch_apic_mode_name */
-    {0xffffffff80104e40ull, 10u, 1211u}, /* arch_apic_max_id */
-    {0xffffffff80104e50ull, 50u, 1228u}, /* arch_cpu_apic_id */
-    {0xffffffff80104e90ull, 48u, 1245u}, /* arch_timing_init */
-    {0xffffffff80104ec0ull, 10u, 1262u}, /* arch_cycles_per_second */
-    {0xffffffff80104ed0ull, 10u, 1285u}, /* arch_cycles_source */
-    {0xffffffff80104ee0ull, 10u, 1304u}, /* arch_udelay */
-    {0xffffffff80104ef0ull, 10u, 1316u}, /* arch_apic_timer_ticks_per_ms */
-    {0xffffffff80104f00ull, 7u, 1345u}, /* arch_interrupts_enable */
-    {0xffffffff80104f10ull, 7u, 1368u}, /* arch_interrupts_disable */
-    {0xffffffff80104f20ull, 15u, 1392u}, /* arch_interrupts_save_disable */
-    {0xffffffff80104f30ull, 11u, 1421u}, /* arch_interrupts_restore */
-    {0xffffffff80104f40ull, 119u, 1445u}, /* arch_console_init */
-    {0xffffffff80104fc0ull, 30u, 1463u}, /* arch_init */
-    {0xffffffff80104fe0ull, 337u, 1473u}, /* arch_cpu_vendor */
-    {0xffffffff80105140ull, 20u, 1489u}, /* arch_halt_forever */
-    {0xffffffff80105160ull, 8u, 1507u}, /* arch_cpu_relax */
-    {0xffffffff80105170ull, 9u, 1522u}, /* arch_idle */
-    {0xffffffff80105180ull, 17u, 1532u}, /* arch_cycles */
-    {0xffffffff801051a0ull, 22u, 1544u}, /* arch_running_under_hypervisor */
-    {0xffffffff801051c0ull, 25u, 1574u}, /* arch_vm_exit */
-    {0xffffffff801051e0ull, 36u, 1587u}, /* arch_triple_fault */
-    {0xffffffff80105210ull, 56u, 1605u}, /* arch_phys_to_virt */
-    {0xffffffff80105250ull, 162u, 1623u}, /* arch_backtrace */
-    {0xffffffff80105300ull, 504u, 1638u}, /* arch_print_backtrace_from */
-    {0xffffffff80105500ull, 332u, 1664u}, /* gdt_init */
-    {0xffffffff80105650ull, 89u, 1673u}, /* gdt_alloc_cpu */
-    {0xffffffff801056b0ull, 226u, 1687u}, /* gdt_init_cpu */
-    {0xffffffff801057a0ull, 29u, 1700u}, /* gdt_ist_stack */
-    {0xffffffff801057c0ull, 25u, 1714u}, /* arch_double_fault_stack */
-    {0xffffffff801057e0ull, 321u, 1738u}, /* idt_init */
-    {0xffffffff80105930ull, 40u, 1747u}, /* idt_load */
-    {0xffffffff80105960ull, 15u, 1756u}, /* lapic_read */
-    {0xffffffff80105970ull, 18u, 1767u}, /* lapic_write */
-    {0xffffffff80105990ull, 18u, 1779u}, /* lapic_send_ipi */
-    {0xffffffff801059b0ull, 15u, 1794u}, /* lapic_id */
-    {0xffffffff801059c0ull, 25u, 1803u}, /* lapic_max_addressable_id */
-    {0xffffffff801059e0ull, 17u, 1828u}, /* lapic_active */
-    {0xffffffff80105a00ull, 25u, 1841u}, /* lapic_mode */
-    {0xffffffff80105a20ull, 30u, 1852u}, /* lapic_mode_name */
-    {0xffffffff80105a40ull, 25u, 1868u}, /* lapic_eoi */
-    {0xffffffff80105a60ull, 576u, 1878u}, /* lapic_init_bsp */
-    {0xffffffff80105ca0ull, 260u, 1893u}, /* setup_registers */
-    {0xffffffff80105db0ull, 100u, 1909u}, /* lapic_init_ap */
-    {0xffffffff80105e20ull, 139u, 1923u}, /* lapic_timer_calibrate */
-    {0xffffffff80105eb0ull, 13u, 1945u}, /* lapic_timer_ticks_per_ms */
-    {0xffffffff80105ec0ull, 17u, 1970u}, /* x2apic_read */
-    {0xffffffff80105ee0ull, 21u, 1982u}, /* x2apic_write */
-    {0xffffffff80105f00ull, 25u, 1995u}, /* x2apic_send_ipi */
-    {0xffffffff80105f20ull, 13u, 2011u}, /* x2apic_id */
-    {0xffffffff80105f30ull, 18u, 2021u}, /* xapic_read */
-    {0xffffffff80105f50ull, 18u, 2032u}, /* xapic_write */
-    {0xffffffff80105f70ull, 194u, 2044u}, /* xapic_send_ipi */
-    {0xffffffff80106040ull, 19u, 2059u}, /* xapic_id */
-    {0xffffffff80106060ull, 1009u, 2068u}, /* paging_init */
-    {0xffffffff80106460ull, 494u, 2080u}, /* map_page */
-    {0xffffffff80106650ull, 173u, 2089u}, /* paging_unmap_page */
-    {0xffffffff80106700ull, 9u, 2107u}, /* paging_kernel_cr3 */
-    {0xffffffff80106710ull, 272u, 2125u}, /* paging_map_stack */
-    {0xffffffff80106820ull, 152u, 2142u}, /* paging_leaf_entry */
-    {0xffffffff801068c0ull, 144u, 2160u}, /* arch_page_is_mapped */
-    {0xffffffff80106950ull, 149u, 2180u}, /* arch_page_is_writable */
-    {0xffffffff801069f0ull, 17u, 2202u}, /* arch_has_nx */
-    {0xffffffff80106a10ull, 149u, 2214u}, /* arch_page_is_executable */
-    {0xffffffff80106ab0ull, 13u, 2238u}, /* arch_boot_stack_guard */
-    {0xffffffff80106ac0ull, 78u, 2260u}, /* pic_disable */
-    {0xffffffff80106b10ull, 133u, 2272u}, /* serial_init */
-    {0xffffffff80106ba0ull, 12u, 2284u}, /* serial_present */
-    {0xffffffff80106bb0ull, 186u, 2299u}, /* serial_write */
-    {0xffffffff80106c70ull, 15u, 2312u}, /* arch_this_cpu */
-    {0xffffffff80106c80ull, 39u, 2326u}, /* arch_cpu_setup_boot */
-    {0xffffffff80106cb0ull, 62u, 2346u}, /* arch_cpu_prepare */
-    {0xffffffff80106cf0ull, 536u, 2363u}, /* arch_ap_trampoline_install */
-    {0xffffffff80106f10ull, 31u, 2390u}, /* arch_ap_trampoline_target */
-    {0xffffffff80106f30ull, 15u, 2416u}, /* arch_send_init */
-    {0xffffffff80106f40ull, 27u, 2431u}, /* arch_send_startup */
-    {0xffffffff80106f60ull, 44u, 2449u}, /* arch_send_probe */
-    {0xffffffff80106f90ull, 57u, 2465u}, /* arch_ap_main */
-    {0xffffffff80106fd0ull, 13u, 2478u}, /* tsc_hz */
-    {0xffffffff80106fe0ull, 12u, 2485u}, /* tsc_invariant */
-    {0xffffffff80106ff0ull, 13u, 2499u}, /* tsc_source */
-    {0xffffffff80107000ull, 1431u, 2510u}, /* tsc_init */
-    {0xffffffff801075a0ull, 103u, 2519u}, /* tsc_udelay */
-    {0xffffffff80107610ull, 46u, 2530u}, /* trap_vector_name */
-    {0xffffffff80107640ull, 59u, 2547u}, /* trap_set_handler */
-    {0xffffffff80107680ull, 190u, 2564u}, /* trap_dispatch */
-    {0xffffffff80107740ull, 483u, 2578u}, /* report_exception */
-    {0xffffffff80107930ull, 13u, 2595u}, /* arch_breakpoint_count */
-    {0xffffffff80107940ull, 7u, 2617u}, /* arch_breakpoint */
-    {0xffffffff80107950ull, 191u, 2633u}, /* vga_text_init */
-    {0xffffffff80107a10ull, 845u, 2647u}, /* vga_text_write */
-    {0xffffffff80107d60ull, 1773u, 2662u}, /* format_v */
-    {0xffffffff80108450ull, 366u, 2671u}, /* format_integer */
-    {0xffffffff801085c0ull, 416u, 2686u}, /* emit_field */
-    {0xffffffff80108760ull, 72u, 2697u}, /* fmt_vsnprintf */
-    {0xffffffff801087b0ull, 67u, 2711u}, /* buffer_write */
-    {0xffffffff80108800ull, 118u, 2724u}, /* fmt_snprintf */
-    {0xffffffff80108880ull, 169u, 2737u}, /* memcpy */
-    {0xffffffff80108930ull, 335u, 2744u}, /* memmove */
-    {0xffffffff80108a80ull, 130u, 2752u}, /* memset */
-    {0xffffffff80108b10ull, 51u, 2759u}, /* memcmp */
-    {0xffffffff80108b50ull, 29u, 2766u}, /* strlen */
-    {0xffffffff80108b70ull, 36u, 2773u}, /* strnlen */
-    {0xffffffff80108ba0ull, 47u, 2781u}, /* strcmp */
-    {0xffffffff80108bd0ull, 55u, 2788u}, /* strncmp */
-    {0xffffffff80108c10ull, 54u, 2796u}, /* strchr */
-    {0xffffffff80108c50ull, 136u, 2803u}, /* strstr */
-    {0xffffffff80108ce0ull, 262u, 2810u}, /* strlcpy */
-    {0xffffffff80108df0ull, 31u, 2818u}, /* kbench_fn_cycle_counter_read */
-    {0xffffffff80108e10ull, 31u, 2847u}, /* kbench_fn_trap_round_trip */
-    {0xffffffff80108e30ull, 10u, 2873u}, /* read_cycles */
-    {0xffffffff80108e40ull, 10u, 2885u}, /* breakpoint_round_trip */
-    {0xffffffff80108e50ull, 366u, 2907u}, /* ktest_fn_backtrace_symbol_lookup_finds_function_and_offset */
-    {0xffffffff80108fc0ull, 162u, 2966u}, /* ktest_fn_backtrace_table_is_sorted_and_nonempty */
-    {0xffffffff80109070ull, 609u, 3014u}, /* ktest_fn_backtrace_walks_the_call_chain */
-    {0xffffffff801092e0ull, 11u, 3054u}, /* chain_level1 */
-    {0xffffffff801092f0ull, 11u, 3067u}, /* chain_level2 */
-    {0xffffffff80109300ull, 16u, 3080u}, /* chain_level3 */
-    {0xffffffff80109310ull, 265u, 3093u}, /* ktest_fn_boot_memory_map_covers_the_kernel */
-    {0xffffffff80109420ull, 69u, 3136u}, /* ktest_fn_boot_loader_is_named */
-    {0xffffffff80109470ull, 176u, 3166u}, /* ktest_fn_boot_acpi_rsdp_passed_by_multiboot2 */
-    {0xffffffff80109520ull, 76u, 3211u}, /* ktest_fn_boot_no_boot_info_warnings */
-    {0xffffffff80109570ull, 130u, 3247u}, /* ktest_fn_boot_command_line_reached_the_kernel */
-    {0xffffffff80109600ull, 432u, 3293u}, /* ktest_fn_boot_command_line_parsing */
-    {0xffffffff801097b0ull, 134u, 3328u}, /* ktest_fn_ktest_injected_failure */
-    {0xffffffff80109840ull, 400u, 3360u}, /* ktest_fn_ktest_expectations_record_failures */
-    {0xffffffff801099d0ull, 303u, 3404u}, /* ktest_fn_lib_format_basics */
-    {0xffffffff80109b00ull, 169u, 3431u}, /* ktest_fn_lib_format_truncates */
-    {0xffffffff80109bb0ull, 470u, 3461u}, /* ktest_fn_lib_string_functions */
-    {0xffffffff80109d90ull, 69u, 3491u}, /* ktest_fn_paging_null_page_is_unmapped */
-    {0xffffffff80109de0ull, 178u, 3529u}, /* ktest_fn_paging_text_is_read_only_and_executable */
-    {0xffffffff80109ea0ull, 158u, 3578u}, /* ktest_fn_paging_data_is_writable_and_not_executable */
-    {0xffffffff80109f40ull, 130u, 3630u}, /* ktest_fn_paging_boot_stack_guard_is_unmapped */
-    {0xffffffff80109fd0ull, 134u, 3675u}, /* ktest_fn_paging_double_fault_stack_has_a_guard */
-    {0xffffffff8010a060ull, 238u, 3722u}, /* ktest_fn_smp_boot_cpu_is_index_0 */
-    {0xffffffff8010a150ull, 293u, 3755u}, /* ktest_fn_smp_every_enabled_madt_cpu_is_online */
-    {0xffffffff8010a280ull, 284u, 3801u}, /* ktest_fn_smp_cpu_slots_match_madt_ids */
-    {0xffffffff8010a3a0ull, 188u, 3839u}, /* ktest_fn_smp_every_cpu_takes_a_probe_interrupt */
-    {0xffffffff8010a460ull, 194u, 3886u}, /* ktest_fn_smp_every_cpu_reads_its_own_apic_id */
-    {0xffffffff8010a530ull, 220u, 3931u}, /* ktest_fn_smp_every_cpu_has_its_own_gs_block */
-    {0xffffffff8010a610ull, 308u, 3975u}, /* ktest_fn_smp_every_cpu_runs_on_its_own_stack */
-    {0xffffffff8010a750ull, 280u, 4020u}, /* ktest_fn_smp_ap_stacks_have_guard_pages */
-    {0xffffffff8010a870ull, 245u, 4060u}, /* ktest_fn_apic_mode_follows_the_command_line */
-    {0xffffffff8010a970ull, 162u, 4104u}, /* ktest_fn_apic_addressable_range_fits_the_mode */
-    {0xffffffff8010aa20ull, 84u, 4150u}, /* ktest_fn_timing_tsc_frequency_is_plausible */
-    {0xffffffff8010aa80ull, 327u, 4193u}, /* ktest_fn_timing_source_follows_the_command_line */
-    {0xffffffff8010abd0ull, 134u, 4241u}, /* ktest_fn_timing_udelay_waits_at_least_as_long_as_asked */
-    {0xffffffff8010ac60ull, 68u, 4296u}, /* ktest_fn_timing_apic_timer_is_calibrated */
-    {0xffffffff8010acb0ull, 231u, 4337u}, /* ktest_fn_acpi_rsdp_and_root_table_found */
-    {0xffffffff8010ada0ull, 306u, 4377u}, /* ktest_fn_acpi_madt_copy_parses_again_identically */
-    {0xffffffff8010aee0ull, 98u, 4426u}, /* ktest_fn_exceptions_int3_is_resumable */
-    {0xffffffff8010af50ull, 243u, 4464u}, /* ktest_fn_exceptions_invalid_opcode_is_caught */
-    {0xffffffff8010b050ull, 86u, 4509u}, /* ktest_fn_exceptions_divide_error_is_caught */
-    {0xffffffff8010b0b0ull, 195u, 4552u}, /* ktest_fn_exceptions_null_dereference_is_a_page_fault */
-    {0xffffffff8010b180ull, 221u, 4605u}, /* ktest_fn_exceptions_write_to_kernel_text_faults */
-    {0xffffffff8010b260ull, 243u, 4653u}, /* ktest_fn_exceptions_executing_data_faults */
-    {0xffffffff8010b360ull, 98u, 4695u}, /* ktest_fn_exceptions_non_canonical_address_is_gp */
-    {0xffffffff8010b3d0ull, 155u, 4743u}, /* ktest_fn_exceptions_stack_overflow_double_faults_on_ist */
-    {0xffffffff8010b470ull, 155u, 4799u}, /* ktest_fn_exceptions_try_call_without_fault_returns_minus_one */
-    {0xffffffff8010b510ull, 8u, 4860u}, /* do_ud2 */
-    {0xffffffff8010b520ull, 17u, 4867u}, /* do_divide_by_zero */
-    {0xffffffff8010b540ull, 8u, 4885u}, /* read_address */
-    {0xffffffff8010b550ull, 9u, 4898u}, /* write_address */
-    {0xffffffff8010b560ull, 7u, 4912u}, /* call_data */
-    {0xffffffff8010b570ull, 17u, 4922u}, /* overflow_the_stack */
-    {0xffffffff8010b590ull, 0u, 4941u}, /* higher_half_entry */
-    {0xffffffff8010b5a5ull, 0u, 4959u}, /* higher_half_entry.hang */
-    {0xffffffff8010b5b0ull, 0u, 4982u}, /* ap_entry64 */
-    {0xffffffff8010b5cfull, 0u, 4993u}, /* ap_entry64.hang */
-    {0xffffffff8010b5e0ull, 0u, 5009u}, /* isr_stubs */
-    {0xffffffff8010c5d9ull, 0u, 5019u}, /* isr_common */
-    {0xffffffff8010c620ull, 0u, 5030u}, /* arch_try_call */
-    {0xffffffff8010c65full, 0u, 5044u}, /* arch_try_resume */
-    {0xffffffff8010d000ull, 0u, 5060u}, /* __text_end */
+    {0xffffffff80101860ull, 71u, 355u}, /* barrier_kind_parse */
+    {0xffffffff801018b0ull, 26u, 374u}, /* barrier_kind_name */
+    {0xffffffff801018d0ull, 423u, 392u}, /* barrier_wait */
+    {0xffffffff80101a80ull, 307u, 405u}, /* bench_measure */
+    {0xffffffff80101bc0ull, 62u, 419u}, /* bench_run_all */
+    {0xffffffff80101c00ull, 135u, 433u}, /* bootinfo_warn */
+    {0xffffffff80101c90ull, 114u, 447u}, /* bootinfo_available_bytes */
+    {0xffffffff80101d10ull, 32u, 472u}, /* bootinfo_mem_type_name */
+    {0xffffffff80101d30ull, 655u, 495u}, /* cmdline_parse */
+    {0xffffffff80101fc0ull, 89u, 509u}, /* cmdline_find */
+    {0xffffffff80102020ull, 92u, 522u}, /* cmdline_has */
+    {0xffffffff80102080ull, 94u, 534u}, /* cmdline_value */
+    {0xffffffff801020e0ull, 24u, 548u}, /* console_register */
+    {0xffffffff80102100ull, 104u, 565u}, /* kvprintf */
+    {0xffffffff80102170ull, 61u, 574u}, /* console_sink */
+    {0xffffffff801021b0ull, 156u, 587u}, /* kprintf */
+    {0xffffffff80102250ull, 22u, 595u}, /* kputs */
+    {0xffffffff80102270ull, 44u, 601u}, /* inject_recurse */
+    {0xffffffff801022a0ull, 58u, 616u}, /* inject_requested */
+    {0xffffffff801022e0ull, 306u, 633u}, /* inject_fault */
+    {0xffffffff80102420ull, 253u, 646u}, /* inject_after_smp */
+    {0xffffffff80102520ull, 55u, 663u}, /* inject_stuck_spin */
+    {0xffffffff80102560ull, 9u, 681u}, /* inject_noop_worker */
+    {0xffffffff80102570ull, 12u, 700u}, /* ipi_barrier_kind */
+    {0xffffffff80102580ull, 13u, 717u}, /* ipi_timeout_ms */
+    {0xffffffff80102590ull, 16u, 732u}, /* ipi_calls_started */
+    {0xffffffff801025a0ull, 251u, 750u}, /* ipi_init */
+    {0xffffffff801026a0ull, 175u, 759u}, /* ipi_nmi */
+    {0xffffffff80102750ull, 15u, 767u}, /* kernel_call_interrupt */
+    {0xffffffff80102760ull, 282u, 789u}, /* serve_pending_call */
+    {0xffffffff80102880ull, 1515u, 808u}, /* ipi_call_checked */
+    {0xffffffff80102e70ull, 537u, 825u}, /* take_part */
+    {0xffffffff80103090ull, 65u, 835u}, /* ipi_generic_call_set */
+    {0xffffffff801030e0ull, 73u, 856u}, /* ipi_generic_call */
+    {0xffffffff80103130ull, 556u, 873u}, /* report_timeout */
+    {0xffffffff80103360ull, 11u, 888u}, /* irql_current */
+    {0xffffffff80103370ull, 122u, 901u}, /* irql_raise */
+    {0xffffffff801033f0ull, 80u, 912u}, /* irql_name */
+    {0xffffffff80103440ull, 113u, 922u}, /* irql_lower */
+    {0xffffffff801034c0ull, 147u, 933u}, /* ksym_lookup */
+    {0xffffffff80103560ull, 108u, 945u}, /* ksym_address */
+    {0xffffffff801035d0ull, 12u, 958u}, /* ktest_mode_active */
+    {0xffffffff801035e0ull, 13u, 976u}, /* ktest_mode_enter */
+    {0xffffffff801035f0ull, 172u, 993u}, /* ktest_fail */
+    {0xffffffff801036a0ull, 93u, 1004u}, /* ktest_skip */
+    {0xffffffff80103700ull, 821u, 1015u}, /* ktest_run_all */
+    {0xffffffff80103a40ull, 126u, 1029u}, /* acpi_checksum */
+    {0xffffffff80103ac0ull, 1068u, 1043u}, /* madt_parse */
+    {0xffffffff80103ef0ull, 135u, 1054u}, /* warn */
+    {0xffffffff80103f80ull, 184u, 1059u}, /* add_cpu */
+    {0xffffffff80104040ull, 1783u, 1067u}, /* kmain */
+    {0xffffffff80104740ull, 13u, 1073u}, /* kernel_boot_info */
+    {0xffffffff80104750ull, 13u, 1090u}, /* kernel_madt */
+    {0xffffffff80104760ull, 805u, 1102u}, /* mb1_parse */
+    {0xffffffff80104a90ull, 1413u, 1112u}, /* mb2_parse */
+    {0xffffffff80105020ull, 355u, 1122u}, /* page_alloc_init */
+    {0xffffffff80105190ull, 123u, 1138u}, /* page_alloc */
+    {0xffffffff80105210ull, 140u, 1149u}, /* page_alloc_ptr */
+    {0xffffffff801052a0ull, 13u, 1164u}, /* page_alloc_used */
+    {0xffffffff801052b0ull, 121u, 1180u}, /* page_alloc_free */
+    {0xffffffff80105330ull, 133u, 1196u}, /* panic_at */
+    {0xffffffff801053c0ull, 47u, 1205u}, /* panic_stop */
+    {0xffffffff801053f0ull, 13u, 1216u}, /* smp_cpu_count */
+    {0xffffffff80105400ull, 13u, 1230u}, /* smp_online_count */
+    {0xffffffff80105410ull, 13u, 1247u}, /* smp_possible_count */
+    {0xffffffff80105420ull, 33u, 1266u}, /* smp_cpu */
+    {0xffffffff80105450ull, 13u, 1274u}, /* smp_bringup_us */
+    {0xffffffff80105460ull, 13u, 1289u}, /* smp_start_delays */
+    {0xffffffff80105470ull, 2681u, 1306u}, /* smp_init */
+    {0xffffffff80105ef0ull, 88u, 1315u}, /* smp_ap_entry */
+    {0xffffffff80105f50ull, 79u, 1328u}, /* smp_post_work */
+    {0xffffffff80105fa0ull, 199u, 1342u}, /* smp_wait_work */
+    {0xffffffff80106070ull, 16u, 1356u}, /* kernel_timer_interrupt */
+    {0xffffffff80106080ull, 23u, 1379u}, /* kernel_nmi */
+    {0xffffffff801060a0ull, 138u, 1390u}, /* smp_stop_other_cpus */
+    {0xffffffff80106130ull, 55u, 1410u}, /* smp_probe_interrupt */
+    {0xffffffff80106170ull, 258u, 1430u}, /* smp_probe_all */
+    {0xffffffff80106280ull, 59u, 1444u}, /* spin_lock_bounded */
+    {0xffffffff801062c0ull, 12u, 1462u}, /* spin_unlock */
+    {0xffffffff801062d0ull, 39u, 1474u}, /* arch_read_bios_data */
+    {0xffffffff80106300ull, 13u, 1494u}, /* arch_legacy_ebda_base */
+    {0xffffffff80106310ull, 20u, 1516u}, /* arch_kernel_phys_range */
+    {0xffffffff80106330ull, 113u, 1539u}, /* arch_apic_init */
+    {0xffffffff801063b0ull, 15u, 1554u}, /* call_interrupt */
+    {0xffffffff801063c0ull, 15u, 1569u}, /* timer_interrupt */
+    {0xffffffff801063d0ull, 6u, 1585u}, /* spurious_interrupt */
+    {0xffffffff801063e0ull, 15u, 1604u}, /* probe_interrupt */
+    {0xffffffff801063f0ull, 64u, 1620u}, /* apic_error_interrupt */
+    {0xffffffff80106430ull, 10u, 1641u}, /* arch_apic_mode_name */
+    {0xffffffff80106440ull, 10u, 1661u}, /* arch_apic_max_id */
+    {0xffffffff80106450ull, 50u, 1678u}, /* arch_cpu_apic_id */
+    {0xffffffff80106490ull, 48u, 1695u}, /* arch_timing_init */
+    {0xffffffff801064c0ull, 10u, 1712u}, /* arch_cycles_per_second */
+    {0xffffffff801064d0ull, 10u, 1735u}, /* arch_cycles_source */
+    {0xffffffff801064e0ull, 10u, 1754u}, /* arch_udelay */
+    {0xffffffff801064f0ull, 10u, 1766u}, /* arch_apic_timer_ticks_per_ms */
+    {0xffffffff80106500ull, 7u, 1795u}, /* arch_interrupts_enable */
+    {0xffffffff80106510ull, 7u, 1818u}, /* arch_interrupts_disable */
+    {0xffffffff80106520ull, 15u, 1842u}, /* arch_interrupts_save_disable */
+    {0xffffffff80106530ull, 14u, 1871u}, /* arch_interrupts_restore */
+    {0xffffffff80106540ull, 14u, 1895u}, /* arch_interrupts_enabled */
+    {0xffffffff80106550ull, 10u, 1919u}, /* arch_task_priority */
+    {0xffffffff80106560ull, 12u, 1938u}, /* arch_set_task_priority */
+    {0xffffffff80106570ull, 15u, 1961u}, /* arch_send_call_ipi */
+    {0xffffffff80106580ull, 17u, 1980u}, /* arch_send_call_ipi_all_but_self */
+    {0xffffffff801065a0ull, 15u, 2012u}, /* arch_send_nmi */
+    {0xffffffff801065b0ull, 104u, 2026u}, /* arch_timer_start */
+    {0xffffffff80106620ull, 23u, 2043u}, /* arch_scratch_msr_write */
+    {0xffffffff80106640ull, 22u, 2066u}, /* arch_scratch_msr_read */
+    {0xffffffff80106660ull, 38u, 2088u}, /* arch_test_window_map */
+    {0xffffffff80106690ull, 9u, 2109u}, /* arch_tlb_flush_page */
+    {0xffffffff801066a0ull, 119u, 2129u}, /* arch_console_init */
+    {0xffffffff80106720ull, 30u, 2147u}, /* arch_init */
+    {0xffffffff80106740ull, 337u, 2157u}, /* arch_cpu_vendor */
+    {0xffffffff801068a0ull, 20u, 2173u}, /* arch_halt_forever */
+    {0xffffffff801068c0ull, 8u, 2191u}, /* arch_cpu_relax */
+    {0xffffffff801068d0ull, 9u, 2206u}, /* arch_idle */
+    {0xffffffff801068e0ull, 17u, 2216u}, /* arch_cycles */
+    {0xffffffff80106900ull, 22u, 2228u}, /* arch_running_under_hypervisor */
+    {0xffffffff80106920ull, 25u, 2258u}, /* arch_vm_exit */
+    {0xffffffff80106940ull, 36u, 2271u}, /* arch_triple_fault */
+    {0xffffffff80106970ull, 56u, 2289u}, /* arch_phys_to_virt */
+    {0xffffffff801069b0ull, 189u, 2307u}, /* arch_backtrace */
+    {0xffffffff80106a70ull, 536u, 2322u}, /* arch_print_backtrace_from */
+    {0xffffffff80106c90ull, 332u, 2348u}, /* gdt_init */
+    {0xffffffff80106de0ull, 89u, 2357u}, /* gdt_alloc_cpu */
+    {0xffffffff80106e40ull, 226u, 2371u}, /* gdt_init_cpu */
+    {0xffffffff80106f30ull, 29u, 2384u}, /* gdt_ist_stack */
+    {0xffffffff80106f50ull, 25u, 2398u}, /* arch_double_fault_stack */
+    {0xffffffff80106f70ull, 321u, 2422u}, /* idt_init */
+    {0xffffffff801070c0ull, 40u, 2431u}, /* idt_load */
+    {0xffffffff801070f0ull, 15u, 2440u}, /* lapic_read */
+    {0xffffffff80107100ull, 18u, 2451u}, /* lapic_write */
+    {0xffffffff80107120ull, 18u, 2463u}, /* lapic_send_ipi */
+    {0xffffffff80107140ull, 15u, 2478u}, /* lapic_id */
+    {0xffffffff80107150ull, 25u, 2487u}, /* lapic_max_addressable_id */
+    {0xffffffff80107170ull, 17u, 2512u}, /* lapic_active */
+    {0xffffffff80107190ull, 25u, 2525u}, /* lapic_mode */
+    {0xffffffff801071b0ull, 30u, 2536u}, /* lapic_mode_name */
+    {0xffffffff801071d0ull, 25u, 2552u}, /* lapic_eoi */
+    {0xffffffff801071f0ull, 576u, 2562u}, /* lapic_init_bsp */
+    {0xffffffff80107430ull, 260u, 2577u}, /* setup_registers */
+    {0xffffffff80107540ull, 100u, 2593u}, /* lapic_init_ap */
+    {0xffffffff801075b0ull, 139u, 2607u}, /* lapic_timer_calibrate */
+    {0xffffffff80107640ull, 13u, 2629u}, /* lapic_timer_ticks_per_ms */
+    {0xffffffff80107650ull, 17u, 2654u}, /* x2apic_read */
+    {0xffffffff80107670ull, 21u, 2666u}, /* x2apic_write */
+    {0xffffffff80107690ull, 25u, 2679u}, /* x2apic_send_ipi */
+    {0xffffffff801076b0ull, 13u, 2695u}, /* x2apic_id */
+    {0xffffffff801076c0ull, 18u, 2705u}, /* xapic_read */
+    {0xffffffff801076e0ull, 18u, 2716u}, /* xapic_write */
+    {0xffffffff80107700ull, 194u, 2728u}, /* xapic_send_ipi */
+    {0xffffffff801077d0ull, 19u, 2743u}, /* xapic_id */
+    {0xffffffff801077f0ull, 1009u, 2752u}, /* paging_init */
+    {0xffffffff80107bf0ull, 494u, 2764u}, /* map_page */
+    {0xffffffff80107de0ull, 173u, 2773u}, /* paging_unmap_page */
+    {0xffffffff80107e90ull, 9u, 2791u}, /* paging_kernel_cr3 */
+    {0xffffffff80107ea0ull, 39u, 2809u}, /* paging_set_page */
+    {0xffffffff80107ed0ull, 272u, 2825u}, /* paging_map_stack */
+    {0xffffffff80107fe0ull, 152u, 2842u}, /* paging_leaf_entry */
+    {0xffffffff80108080ull, 144u, 2860u}, /* arch_page_is_mapped */
+    {0xffffffff80108110ull, 149u, 2880u}, /* arch_page_is_writable */
+    {0xffffffff801081b0ull, 17u, 2902u}, /* arch_has_nx */
+    {0xffffffff801081d0ull, 149u, 2914u}, /* arch_page_is_executable */
+    {0xffffffff80108270ull, 13u, 2938u}, /* arch_boot_stack_guard */
+    {0xffffffff80108280ull, 78u, 2960u}, /* pic_disable */
+    {0xffffffff801082d0ull, 133u, 2972u}, /* serial_init */
+    {0xffffffff80108360ull, 12u, 2984u}, /* serial_present */
+    {0xffffffff80108370ull, 186u, 2999u}, /* serial_write */
+    {0xffffffff80108430ull, 15u, 3012u}, /* arch_this_cpu */
+    {0xffffffff80108440ull, 39u, 3026u}, /* arch_cpu_setup_boot */
+    {0xffffffff80108470ull, 62u, 3046u}, /* arch_cpu_prepare */
+    {0xffffffff801084b0ull, 536u, 3063u}, /* arch_ap_trampoline_install */
+    {0xffffffff801086d0ull, 31u, 3090u}, /* arch_ap_trampoline_target */
+    {0xffffffff801086f0ull, 15u, 3116u}, /* arch_send_init */
+    {0xffffffff80108700ull, 27u, 3131u}, /* arch_send_startup */
+    {0xffffffff80108720ull, 44u, 3149u}, /* arch_send_probe */
+    {0xffffffff80108750ull, 57u, 3165u}, /* arch_ap_main */
+    {0xffffffff80108790ull, 13u, 3178u}, /* tsc_hz */
+    {0xffffffff801087a0ull, 12u, 3185u}, /* tsc_invariant */
+    {0xffffffff801087b0ull, 13u, 3199u}, /* tsc_source */
+    {0xffffffff801087c0ull, 1431u, 3210u}, /* tsc_init */
+    {0xffffffff80108d60ull, 103u, 3219u}, /* tsc_udelay */
+    {0xffffffff80108dd0ull, 46u, 3230u}, /* trap_vector_name */
+    {0xffffffff80108e00ull, 59u, 3247u}, /* trap_set_handler */
+    {0xffffffff80108e40ull, 273u, 3264u}, /* trap_dispatch */
+    {0xffffffff80108f60ull, 485u, 3278u}, /* report_exception */
+    {0xffffffff80109150ull, 13u, 3295u}, /* arch_breakpoint_count */
+    {0xffffffff80109160ull, 7u, 3317u}, /* arch_breakpoint */
+    {0xffffffff80109170ull, 191u, 3333u}, /* vga_text_init */
+    {0xffffffff80109230ull, 845u, 3347u}, /* vga_text_write */
+    {0xffffffff80109580ull, 1773u, 3362u}, /* format_v */
+    {0xffffffff80109c70ull, 366u, 3371u}, /* format_integer */
+    {0xffffffff80109de0ull, 416u, 3386u}, /* emit_field */
+    {0xffffffff80109f80ull, 72u, 3397u}, /* fmt_vsnprintf */
+    {0xffffffff80109fd0ull, 67u, 3411u}, /* buffer_write */
+    {0xffffffff8010a020ull, 118u, 3424u}, /* fmt_snprintf */
+    {0xffffffff8010a0a0ull, 169u, 3437u}, /* memcpy */
+    {0xffffffff8010a150ull, 335u, 3444u}, /* memmove */
+    {0xffffffff8010a2a0ull, 130u, 3452u}, /* memset */
+    {0xffffffff8010a330ull, 51u, 3459u}, /* memcmp */
+    {0xffffffff8010a370ull, 29u, 3466u}, /* strlen */
+    {0xffffffff8010a390ull, 36u, 3473u}, /* strnlen */
+    {0xffffffff8010a3c0ull, 47u, 3481u}, /* strcmp */
+    {0xffffffff8010a3f0ull, 55u, 3488u}, /* strncmp */
+    {0xffffffff8010a430ull, 54u, 3496u}, /* strchr */
+    {0xffffffff8010a470ull, 136u, 3503u}, /* strstr */
+    {0xffffffff8010a500ull, 262u, 3510u}, /* strlcpy */
+    {0xffffffff8010a610ull, 31u, 3518u}, /* kbench_fn_cycle_counter_read */
+    {0xffffffff8010a630ull, 31u, 3547u}, /* kbench_fn_trap_round_trip */
+    {0xffffffff8010a650ull, 10u, 3573u}, /* read_cycles */
+    {0xffffffff8010a660ull, 10u, 3585u}, /* breakpoint_round_trip */
+    {0xffffffff8010a670ull, 94u, 3607u}, /* kbench_fn_ipi_generic_call */
+    {0xffffffff8010a6d0ull, 19u, 3634u}, /* one_call */
+    {0xffffffff8010a6f0ull, 9u, 3643u}, /* empty_worker */
+    {0xffffffff8010a700ull, 366u, 3656u}, /* ktest_fn_backtrace_symbol_lookup_finds_function_and_offset */
+    {0xffffffff8010a870ull, 162u, 3715u}, /* ktest_fn_backtrace_table_is_sorted_and_nonempty */
+    {0xffffffff8010a920ull, 609u, 3763u}, /* ktest_fn_backtrace_walks_the_call_chain */
+    {0xffffffff8010ab90ull, 11u, 3803u}, /* chain_level1 */
+    {0xffffffff8010aba0ull, 11u, 3816u}, /* chain_level2 */
+    {0xffffffff8010abb0ull, 16u, 3829u}, /* chain_level3 */
+    {0xffffffff8010abc0ull, 265u, 3842u}, /* ktest_fn_boot_memory_map_covers_the_kernel */
+    {0xffffffff8010acd0ull, 69u, 3885u}, /* ktest_fn_boot_loader_is_named */
+    {0xffffffff8010ad20ull, 176u, 3915u}, /* ktest_fn_boot_acpi_rsdp_passed_by_multiboot2 */
+    {0xffffffff8010add0ull, 76u, 3960u}, /* ktest_fn_boot_no_boot_info_warnings */
+    {0xffffffff8010ae20ull, 130u, 3996u}, /* ktest_fn_boot_command_line_reached_the_kernel */
+    {0xffffffff8010aeb0ull, 432u, 4042u}, /* ktest_fn_boot_command_line_parsing */
+    {0xffffffff8010b060ull, 184u, 4077u}, /* ktest_fn_ipi_every_cpu_runs_the_worker_exactly_once */
+    {0xffffffff8010b120ull, 326u, 4129u}, /* ktest_fn_ipi_a_subset_call_leaves_the_others_alone */
+    {0xffffffff8010b270ull, 232u, 4180u}, /* ktest_fn_ipi_workers_run_at_the_same_time */
+    {0xffffffff8010b360ull, 247u, 4222u}, /* ktest_fn_ipi_returns_the_callers_result_and_passes_the_argument */
+    {0xffffffff8010b460ull, 276u, 4286u}, /* ktest_fn_ipi_a_call_from_an_ap_returns_that_aps_result */
+    {0xffffffff8010b580ull, 358u, 4341u}, /* ktest_fn_ipi_workers_run_at_ipi_level_with_interrupts_off */
+    {0xffffffff8010b6f0ull, 124u, 4399u}, /* ktest_fn_ipi_refused_at_ipi_level */
+    {0xffffffff8010b770ull, 168u, 4433u}, /* ktest_fn_ipi_refused_inside_a_worker */
+    {0xffffffff8010b820ull, 184u, 4470u}, /* ktest_fn_ipi_works_for_a_caller_with_interrupts_off */
+    {0xffffffff8010b8e0ull, 302u, 4522u}, /* ktest_fn_ipi_stress_back_to_back_calls */
+    {0xffffffff8010ba10ull, 906u, 4561u}, /* ktest_fn_ipi_stress_every_cpu_calling_at_once_with_timer_interrupts */
+    {0xffffffff8010bda0ull, 200u, 4629u}, /* ktest_fn_ipi_use_write_an_msr_on_every_cpu */
+    {0xffffffff8010be70ull, 488u, 4672u}, /* ktest_fn_ipi_use_tlb_shootdown */
+    {0xffffffff8010c060ull, 230u, 4703u}, /* ktest_fn_ipi_use_tsc_read_at_the_release_point */
+    {0xffffffff8010c150ull, 57u, 4750u}, /* count_run */
+    {0xffffffff8010c190ull, 166u, 4760u}, /* meet_inside */
+    {0xffffffff8010c240ull, 51u, 4772u}, /* distinct_result */
+    {0xffffffff8010c280ull, 30u, 4788u}, /* call_from_ap */
+    {0xffffffff8010c2a0ull, 92u, 4801u}, /* record_irql */
+    {0xffffffff8010c300ull, 79u, 4813u}, /* nested_call */
+    {0xffffffff8010c350ull, 28u, 4825u}, /* bump */
+    {0xffffffff8010c370ull, 13u, 4830u}, /* start_timer */
+    {0xffffffff8010c380ull, 96u, 4842u}, /* call_in_a_loop */
+    {0xffffffff8010c3e0ull, 37u, 4857u}, /* write_msr */
+    {0xffffffff8010c410ull, 42u, 4867u}, /* read_msr */
+    {0xffffffff8010c440ull, 45u, 4876u}, /* flush_and_read_window */
+    {0xffffffff8010c470ull, 37u, 4898u}, /* read_window */
+    {0xffffffff8010c4a0ull, 42u, 4910u}, /* read_tsc */
+    {0xffffffff8010c4d0ull, 331u, 4919u}, /* ktest_fn_irql_raise_and_lower_round_trip */
+    {0xffffffff8010c620ull, 252u, 4960u}, /* ktest_fn_irql_clock_level_holds_the_timer_back */
+    {0xffffffff8010c720ull, 134u, 5007u}, /* ktest_fn_ktest_injected_failure */
+    {0xffffffff8010c7b0ull, 400u, 5039u}, /* ktest_fn_ktest_expectations_record_failures */
+    {0xffffffff8010c940ull, 303u, 5083u}, /* ktest_fn_lib_format_basics */
+    {0xffffffff8010ca70ull, 169u, 5110u}, /* ktest_fn_lib_format_truncates */
+    {0xffffffff8010cb20ull, 470u, 5140u}, /* ktest_fn_lib_string_functions */
+    {0xffffffff8010cd00ull, 69u, 5170u}, /* ktest_fn_paging_null_page_is_unmapped */
+    {0xffffffff8010cd50ull, 178u, 5208u}, /* ktest_fn_paging_text_is_read_only_and_executable */
+    {0xffffffff8010ce10ull, 158u, 5257u}, /* ktest_fn_paging_data_is_writable_and_not_executable */
+    {0xffffffff8010ceb0ull, 130u, 5309u}, /* ktest_fn_paging_boot_stack_guard_is_unmapped */
+    {0xffffffff8010cf40ull, 134u, 5354u}, /* ktest_fn_paging_double_fault_stack_has_a_guard */
+    {0xffffffff8010cfd0ull, 238u, 5401u}, /* ktest_fn_smp_boot_cpu_is_index_0 */
+    {0xffffffff8010d0c0ull, 293u, 5434u}, /* ktest_fn_smp_every_enabled_madt_cpu_is_online */
+    {0xffffffff8010d1f0ull, 284u, 5480u}, /* ktest_fn_smp_cpu_slots_match_madt_ids */
+    {0xffffffff8010d310ull, 188u, 5518u}, /* ktest_fn_smp_every_cpu_takes_a_probe_interrupt */
+    {0xffffffff8010d3d0ull, 194u, 5565u}, /* ktest_fn_smp_every_cpu_reads_its_own_apic_id */
+    {0xffffffff8010d4a0ull, 220u, 5610u}, /* ktest_fn_smp_every_cpu_has_its_own_gs_block */
+    {0xffffffff8010d580ull, 308u, 5654u}, /* ktest_fn_smp_every_cpu_runs_on_its_own_stack */
+    {0xffffffff8010d6c0ull, 280u, 5699u}, /* ktest_fn_smp_ap_stacks_have_guard_pages */
+    {0xffffffff8010d7e0ull, 245u, 5739u}, /* ktest_fn_apic_mode_follows_the_command_line */
+    {0xffffffff8010d8e0ull, 162u, 5783u}, /* ktest_fn_apic_addressable_range_fits_the_mode */
+    {0xffffffff8010d990ull, 84u, 5829u}, /* ktest_fn_timing_tsc_frequency_is_plausible */
+    {0xffffffff8010d9f0ull, 327u, 5872u}, /* ktest_fn_timing_source_follows_the_command_line */
+    {0xffffffff8010db40ull, 134u, 5920u}, /* ktest_fn_timing_udelay_waits_at_least_as_long_as_asked */
+    {0xffffffff8010dbd0ull, 68u, 5975u}, /* ktest_fn_timing_apic_timer_is_calibrated */
+    {0xffffffff8010dc20ull, 231u, 6016u}, /* ktest_fn_acpi_rsdp_and_root_table_found */
+    {0xffffffff8010dd10ull, 306u, 6056u}, /* ktest_fn_acpi_madt_copy_parses_again_identically */
+    {0xffffffff8010de50ull, 98u, 6105u}, /* ktest_fn_exceptions_int3_is_resumable */
+    {0xffffffff8010dec0ull, 243u, 6143u}, /* ktest_fn_exceptions_invalid_opcode_is_caught */
+    {0xffffffff8010dfc0ull, 86u, 6188u}, /* ktest_fn_exceptions_divide_error_is_caught */
+    {0xffffffff8010e020ull, 195u, 6231u}, /* ktest_fn_exceptions_null_dereference_is_a_page_fault */
+    {0xffffffff8010e0f0ull, 221u, 6284u}, /* ktest_fn_exceptions_write_to_kernel_text_faults */
+    {0xffffffff8010e1d0ull, 243u, 6332u}, /* ktest_fn_exceptions_executing_data_faults */
+    {0xffffffff8010e2d0ull, 98u, 6374u}, /* ktest_fn_exceptions_non_canonical_address_is_gp */
+    {0xffffffff8010e340ull, 155u, 6422u}, /* ktest_fn_exceptions_stack_overflow_double_faults_on_ist */
+    {0xffffffff8010e3e0ull, 155u, 6478u}, /* ktest_fn_exceptions_try_call_without_fault_returns_minus_one */
+    {0xffffffff8010e480ull, 8u, 6539u}, /* do_ud2 */
+    {0xffffffff8010e490ull, 17u, 6546u}, /* do_divide_by_zero */
+    {0xffffffff8010e4b0ull, 8u, 6564u}, /* read_address */
+    {0xffffffff8010e4c0ull, 9u, 6577u}, /* write_address */
+    {0xffffffff8010e4d0ull, 7u, 6591u}, /* call_data */
+    {0xffffffff8010e4e0ull, 17u, 6601u}, /* overflow_the_stack */
+    {0xffffffff8010e500ull, 0u, 6620u}, /* higher_half_entry */
+    {0xffffffff8010e515ull, 0u, 6638u}, /* higher_half_entry.hang */
+    {0xffffffff8010e520ull, 0u, 6661u}, /* ap_entry64 */
+    {0xffffffff8010e53full, 0u, 6672u}, /* ap_entry64.hang */
+    {0xffffffff8010e550ull, 0u, 6688u}, /* isr_stubs */
+    {0xffffffff8010f549ull, 0u, 6698u}, /* isr_common */
+    {0xffffffff8010f590ull, 0u, 6709u}, /* arch_try_call */
+    {0xffffffff8010f5cfull, 0u, 6723u}, /* arch_try_resume */
+    {0xffffffff80110000ull, 0u, 6739u}, /* __text_end */
 };
-KSYMS const char ksym_names[5071] = {
+KSYMS const char ksym_names[6750] = {
     95, 95, 108, 111, 97, 100, 95, 112, 104, 121, 115, 95, 115, 116, 97, 114,
     116, 0, 109, 98, 49, 95, 104, 101, 97, 100, 101, 114, 0, 95, 115, 116,
     97, 114, 116, 0, 95, 115, 116, 97, 114, 116, 46, 109, 97, 103, 105, 99,
@@ -287,299 +361,404 @@ KSYMS const char ksym_names[5071] = {
     108, 101, 0, 116, 97, 98, 108, 101, 95, 97, 116, 0, 97, 99, 112, 105,
     95, 105, 110, 105, 116, 0, 97, 99, 112, 105, 95, 100, 117, 109, 112, 95,
     109, 97, 100, 116, 0, 115, 99, 97, 110, 95, 102, 111, 114, 95, 114, 115,
-    100, 112, 0, 98, 101, 110, 99, 104, 95, 109, 101, 97, 115, 117, 114, 101,
-    0, 98, 101, 110, 99, 104, 95, 114, 117, 110, 95, 97, 108, 108, 0, 98,
-    111, 111, 116, 105, 110, 102, 111, 95, 119, 97, 114, 110, 0, 98, 111, 111,
-    116, 105, 110, 102, 111, 95, 97, 118, 97, 105, 108, 97, 98, 108, 101, 95,
-    98, 121, 116, 101, 115, 0, 98, 111, 111, 116, 105, 110, 102, 111, 95, 109,
-    101, 109, 95, 116, 121, 112, 101, 95, 110, 97, 109, 101, 0, 99, 109, 100,
-    108, 105, 110, 101, 95, 112, 97, 114, 115, 101, 0, 99, 109, 100, 108, 105,
-    110, 101, 95, 102, 105, 110, 100, 0, 99, 109, 100, 108, 105, 110, 101, 95,
-    104, 97, 115, 0, 99, 109, 100, 108, 105, 110, 101, 95, 118, 97, 108, 117,
-    101, 0, 99, 111, 110, 115, 111, 108, 101, 95, 114, 101, 103, 105, 115, 116,
-    101, 114, 0, 107, 118, 112, 114, 105, 110, 116, 102, 0, 99, 111, 110, 115,
-    111, 108, 101, 95, 115, 105, 110, 107, 0, 107, 112, 114, 105, 110, 116, 102,
-    0, 107, 112, 117, 116, 115, 0, 105, 110, 106, 101, 99, 116, 95, 114, 101,
-    99, 117, 114, 115, 101, 0, 105, 110, 106, 101, 99, 116, 95, 114, 101, 113,
-    117, 101, 115, 116, 101, 100, 0, 105, 110, 106, 101, 99, 116, 95, 102, 97,
-    117, 108, 116, 0, 107, 115, 121, 109, 95, 108, 111, 111, 107, 117, 112, 0,
-    107, 115, 121, 109, 95, 97, 100, 100, 114, 101, 115, 115, 0, 107, 116, 101,
-    115, 116, 95, 109, 111, 100, 101, 95, 97, 99, 116, 105, 118, 101, 0, 107,
-    116, 101, 115, 116, 95, 109, 111, 100, 101, 95, 101, 110, 116, 101, 114, 0,
-    107, 116, 101, 115, 116, 95, 102, 97, 105, 108, 0, 107, 116, 101, 115, 116,
-    95, 115, 107, 105, 112, 0, 107, 116, 101, 115, 116, 95, 114, 117, 110, 95,
-    97, 108, 108, 0, 97, 99, 112, 105, 95, 99, 104, 101, 99, 107, 115, 117,
-    109, 0, 109, 97, 100, 116, 95, 112, 97, 114, 115, 101, 0, 119, 97, 114,
-    110, 0, 97, 100, 100, 95, 99, 112, 117, 0, 107, 109, 97, 105, 110, 0,
-    107, 101, 114, 110, 101, 108, 95, 98, 111, 111, 116, 95, 105, 110, 102, 111,
-    0, 107, 101, 114, 110, 101, 108, 95, 109, 97, 100, 116, 0, 109, 98, 49,
-    95, 112, 97, 114, 115, 101, 0, 109, 98, 50, 95, 112, 97, 114, 115, 101,
-    0, 112, 97, 103, 101, 95, 97, 108, 108, 111, 99, 95, 105, 110, 105, 116,
-    0, 112, 97, 103, 101, 95, 97, 108, 108, 111, 99, 0, 112, 97, 103, 101,
-    95, 97, 108, 108, 111, 99, 95, 112, 116, 114, 0, 112, 97, 103, 101, 95,
-    97, 108, 108, 111, 99, 95, 117, 115, 101, 100, 0, 112, 97, 103, 101, 95,
-    97, 108, 108, 111, 99, 95, 102, 114, 101, 101, 0, 112, 97, 110, 105, 99,
-    95, 97, 116, 0, 112, 97, 110, 105, 99, 95, 115, 116, 111, 112, 0, 115,
-    109, 112, 95, 99, 112, 117, 95, 99, 111, 117, 110, 116, 0, 115, 109, 112,
-    95, 111, 110, 108, 105, 110, 101, 95, 99, 111, 117, 110, 116, 0, 115, 109,
-    112, 95, 112, 111, 115, 115, 105, 98, 108, 101, 95, 99, 111, 117, 110, 116,
-    0, 115, 109, 112, 95, 99, 112, 117, 0, 115, 109, 112, 95, 98, 114, 105,
-    110, 103, 117, 112, 95, 117, 115, 0, 115, 109, 112, 95, 115, 116, 97, 114,
-    116, 95, 100, 101, 108, 97, 121, 115, 0, 115, 109, 112, 95, 105, 110, 105,
-    116, 0, 115, 109, 112, 95, 97, 112, 95, 101, 110, 116, 114, 121, 0, 115,
-    109, 112, 95, 112, 114, 111, 98, 101, 95, 105, 110, 116, 101, 114, 114, 117,
-    112, 116, 0, 115, 109, 112, 95, 112, 114, 111, 98, 101, 95, 97, 108, 108,
-    0, 115, 112, 105, 110, 95, 108, 111, 99, 107, 95, 98, 111, 117, 110, 100,
-    101, 100, 0, 115, 112, 105, 110, 95, 117, 110, 108, 111, 99, 107, 0, 97,
-    114, 99, 104, 95, 114, 101, 97, 100, 95, 98, 105, 111, 115, 95, 100, 97,
-    116, 97, 0, 97, 114, 99, 104, 95, 108, 101, 103, 97, 99, 121, 95, 101,
-    98, 100, 97, 95, 98, 97, 115, 101, 0, 97, 114, 99, 104, 95, 107, 101,
-    114, 110, 101, 108, 95, 112, 104, 121, 115, 95, 114, 97, 110, 103, 101, 0,
-    97, 114, 99, 104, 95, 97, 112, 105, 99, 95, 105, 110, 105, 116, 0, 115,
-    112, 117, 114, 105, 111, 117, 115, 95, 105, 110, 116, 101, 114, 114, 117, 112,
-    116, 0, 112, 114, 111, 98, 101, 95, 105, 110, 116, 101, 114, 114, 117, 112,
-    116, 0, 97, 112, 105, 99, 95, 101, 114, 114, 111, 114, 95, 105, 110, 116,
-    101, 114, 114, 117, 112, 116, 0, 97, 114, 99, 104, 95, 97, 112, 105, 99,
-    95, 109, 111, 100, 101, 95, 110, 97, 109, 101, 0, 97, 114, 99, 104, 95,
-    97, 112, 105, 99, 95, 109, 97, 120, 95, 105, 100, 0, 97, 114, 99, 104,
-    95, 99, 112, 117, 95, 97, 112, 105, 99, 95, 105, 100, 0, 97, 114, 99,
-    104, 95, 116, 105, 109, 105, 110, 103, 95, 105, 110, 105, 116, 0, 97, 114,
-    99, 104, 95, 99, 121, 99, 108, 101, 115, 95, 112, 101, 114, 95, 115, 101,
-    99, 111, 110, 100, 0, 97, 114, 99, 104, 95, 99, 121, 99, 108, 101, 115,
-    95, 115, 111, 117, 114, 99, 101, 0, 97, 114, 99, 104, 95, 117, 100, 101,
-    108, 97, 121, 0, 97, 114, 99, 104, 95, 97, 112, 105, 99, 95, 116, 105,
-    109, 101, 114, 95, 116, 105, 99, 107, 115, 95, 112, 101, 114, 95, 109, 115,
-    0, 97, 114, 99, 104, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 115,
-    95, 101, 110, 97, 98, 108, 101, 0, 97, 114, 99, 104, 95, 105, 110, 116,
-    101, 114, 114, 117, 112, 116, 115, 95, 100, 105, 115, 97, 98, 108, 101, 0,
-    97, 114, 99, 104, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 115, 95,
-    115, 97, 118, 101, 95, 100, 105, 115, 97, 98, 108, 101, 0, 97, 114, 99,
-    104, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 115, 95, 114, 101, 115,
-    116, 111, 114, 101, 0, 97, 114, 99, 104, 95, 99, 111, 110, 115, 111, 108,
-    101, 95, 105, 110, 105, 116, 0, 97, 114, 99, 104, 95, 105, 110, 105, 116,
-    0, 97, 114, 99, 104, 95, 99, 112, 117, 95, 118, 101, 110, 100, 111, 114,
-    0, 97, 114, 99, 104, 95, 104, 97, 108, 116, 95, 102, 111, 114, 101, 118,
-    101, 114, 0, 97, 114, 99, 104, 95, 99, 112, 117, 95, 114, 101, 108, 97,
-    120, 0, 97, 114, 99, 104, 95, 105, 100, 108, 101, 0, 97, 114, 99, 104,
-    95, 99, 121, 99, 108, 101, 115, 0, 97, 114, 99, 104, 95, 114, 117, 110,
-    110, 105, 110, 103, 95, 117, 110, 100, 101, 114, 95, 104, 121, 112, 101, 114,
-    118, 105, 115, 111, 114, 0, 97, 114, 99, 104, 95, 118, 109, 95, 101, 120,
-    105, 116, 0, 97, 114, 99, 104, 95, 116, 114, 105, 112, 108, 101, 95, 102,
-    97, 117, 108, 116, 0, 97, 114, 99, 104, 95, 112, 104, 121, 115, 95, 116,
-    111, 95, 118, 105, 114, 116, 0, 97, 114, 99, 104, 95, 98, 97, 99, 107,
-    116, 114, 97, 99, 101, 0, 97, 114, 99, 104, 95, 112, 114, 105, 110, 116,
-    95, 98, 97, 99, 107, 116, 114, 97, 99, 101, 95, 102, 114, 111, 109, 0,
-    103, 100, 116, 95, 105, 110, 105, 116, 0, 103, 100, 116, 95, 97, 108, 108,
-    111, 99, 95, 99, 112, 117, 0, 103, 100, 116, 95, 105, 110, 105, 116, 95,
-    99, 112, 117, 0, 103, 100, 116, 95, 105, 115, 116, 95, 115, 116, 97, 99,
-    107, 0, 97, 114, 99, 104, 95, 100, 111, 117, 98, 108, 101, 95, 102, 97,
-    117, 108, 116, 95, 115, 116, 97, 99, 107, 0, 105, 100, 116, 95, 105, 110,
-    105, 116, 0, 105, 100, 116, 95, 108, 111, 97, 100, 0, 108, 97, 112, 105,
-    99, 95, 114, 101, 97, 100, 0, 108, 97, 112, 105, 99, 95, 119, 114, 105,
-    116, 101, 0, 108, 97, 112, 105, 99, 95, 115, 101, 110, 100, 95, 105, 112,
-    105, 0, 108, 97, 112, 105, 99, 95, 105, 100, 0, 108, 97, 112, 105, 99,
-    95, 109, 97, 120, 95, 97, 100, 100, 114, 101, 115, 115, 97, 98, 108, 101,
-    95, 105, 100, 0, 108, 97, 112, 105, 99, 95, 97, 99, 116, 105, 118, 101,
-    0, 108, 97, 112, 105, 99, 95, 109, 111, 100, 101, 0, 108, 97, 112, 105,
-    99, 95, 109, 111, 100, 101, 95, 110, 97, 109, 101, 0, 108, 97, 112, 105,
-    99, 95, 101, 111, 105, 0, 108, 97, 112, 105, 99, 95, 105, 110, 105, 116,
-    95, 98, 115, 112, 0, 115, 101, 116, 117, 112, 95, 114, 101, 103, 105, 115,
-    116, 101, 114, 115, 0, 108, 97, 112, 105, 99, 95, 105, 110, 105, 116, 95,
-    97, 112, 0, 108, 97, 112, 105, 99, 95, 116, 105, 109, 101, 114, 95, 99,
-    97, 108, 105, 98, 114, 97, 116, 101, 0, 108, 97, 112, 105, 99, 95, 116,
-    105, 109, 101, 114, 95, 116, 105, 99, 107, 115, 95, 112, 101, 114, 95, 109,
-    115, 0, 120, 50, 97, 112, 105, 99, 95, 114, 101, 97, 100, 0, 120, 50,
-    97, 112, 105, 99, 95, 119, 114, 105, 116, 101, 0, 120, 50, 97, 112, 105,
-    99, 95, 115, 101, 110, 100, 95, 105, 112, 105, 0, 120, 50, 97, 112, 105,
-    99, 95, 105, 100, 0, 120, 97, 112, 105, 99, 95, 114, 101, 97, 100, 0,
-    120, 97, 112, 105, 99, 95, 119, 114, 105, 116, 101, 0, 120, 97, 112, 105,
-    99, 95, 115, 101, 110, 100, 95, 105, 112, 105, 0, 120, 97, 112, 105, 99,
-    95, 105, 100, 0, 112, 97, 103, 105, 110, 103, 95, 105, 110, 105, 116, 0,
-    109, 97, 112, 95, 112, 97, 103, 101, 0, 112, 97, 103, 105, 110, 103, 95,
-    117, 110, 109, 97, 112, 95, 112, 97, 103, 101, 0, 112, 97, 103, 105, 110,
-    103, 95, 107, 101, 114, 110, 101, 108, 95, 99, 114, 51, 0, 112, 97, 103,
-    105, 110, 103, 95, 109, 97, 112, 95, 115, 116, 97, 99, 107, 0, 112, 97,
-    103, 105, 110, 103, 95, 108, 101, 97, 102, 95, 101, 110, 116, 114, 121, 0,
-    97, 114, 99, 104, 95, 112, 97, 103, 101, 95, 105, 115, 95, 109, 97, 112,
-    112, 101, 100, 0, 97, 114, 99, 104, 95, 112, 97, 103, 101, 95, 105, 115,
-    95, 119, 114, 105, 116, 97, 98, 108, 101, 0, 97, 114, 99, 104, 95, 104,
-    97, 115, 95, 110, 120, 0, 97, 114, 99, 104, 95, 112, 97, 103, 101, 95,
-    105, 115, 95, 101, 120, 101, 99, 117, 116, 97, 98, 108, 101, 0, 97, 114,
-    99, 104, 95, 98, 111, 111, 116, 95, 115, 116, 97, 99, 107, 95, 103, 117,
-    97, 114, 100, 0, 112, 105, 99, 95, 100, 105, 115, 97, 98, 108, 101, 0,
-    115, 101, 114, 105, 97, 108, 95, 105, 110, 105, 116, 0, 115, 101, 114, 105,
-    97, 108, 95, 112, 114, 101, 115, 101, 110, 116, 0, 115, 101, 114, 105, 97,
-    108, 95, 119, 114, 105, 116, 101, 0, 97, 114, 99, 104, 95, 116, 104, 105,
-    115, 95, 99, 112, 117, 0, 97, 114, 99, 104, 95, 99, 112, 117, 95, 115,
-    101, 116, 117, 112, 95, 98, 111, 111, 116, 0, 97, 114, 99, 104, 95, 99,
-    112, 117, 95, 112, 114, 101, 112, 97, 114, 101, 0, 97, 114, 99, 104, 95,
-    97, 112, 95, 116, 114, 97, 109, 112, 111, 108, 105, 110, 101, 95, 105, 110,
-    115, 116, 97, 108, 108, 0, 97, 114, 99, 104, 95, 97, 112, 95, 116, 114,
-    97, 109, 112, 111, 108, 105, 110, 101, 95, 116, 97, 114, 103, 101, 116, 0,
-    97, 114, 99, 104, 95, 115, 101, 110, 100, 95, 105, 110, 105, 116, 0, 97,
-    114, 99, 104, 95, 115, 101, 110, 100, 95, 115, 116, 97, 114, 116, 117, 112,
-    0, 97, 114, 99, 104, 95, 115, 101, 110, 100, 95, 112, 114, 111, 98, 101,
-    0, 97, 114, 99, 104, 95, 97, 112, 95, 109, 97, 105, 110, 0, 116, 115,
-    99, 95, 104, 122, 0, 116, 115, 99, 95, 105, 110, 118, 97, 114, 105, 97,
-    110, 116, 0, 116, 115, 99, 95, 115, 111, 117, 114, 99, 101, 0, 116, 115,
-    99, 95, 105, 110, 105, 116, 0, 116, 115, 99, 95, 117, 100, 101, 108, 97,
-    121, 0, 116, 114, 97, 112, 95, 118, 101, 99, 116, 111, 114, 95, 110, 97,
-    109, 101, 0, 116, 114, 97, 112, 95, 115, 101, 116, 95, 104, 97, 110, 100,
-    108, 101, 114, 0, 116, 114, 97, 112, 95, 100, 105, 115, 112, 97, 116, 99,
-    104, 0, 114, 101, 112, 111, 114, 116, 95, 101, 120, 99, 101, 112, 116, 105,
-    111, 110, 0, 97, 114, 99, 104, 95, 98, 114, 101, 97, 107, 112, 111, 105,
-    110, 116, 95, 99, 111, 117, 110, 116, 0, 97, 114, 99, 104, 95, 98, 114,
-    101, 97, 107, 112, 111, 105, 110, 116, 0, 118, 103, 97, 95, 116, 101, 120,
-    116, 95, 105, 110, 105, 116, 0, 118, 103, 97, 95, 116, 101, 120, 116, 95,
-    119, 114, 105, 116, 101, 0, 102, 111, 114, 109, 97, 116, 95, 118, 0, 102,
-    111, 114, 109, 97, 116, 95, 105, 110, 116, 101, 103, 101, 114, 0, 101, 109,
-    105, 116, 95, 102, 105, 101, 108, 100, 0, 102, 109, 116, 95, 118, 115, 110,
-    112, 114, 105, 110, 116, 102, 0, 98, 117, 102, 102, 101, 114, 95, 119, 114,
-    105, 116, 101, 0, 102, 109, 116, 95, 115, 110, 112, 114, 105, 110, 116, 102,
-    0, 109, 101, 109, 99, 112, 121, 0, 109, 101, 109, 109, 111, 118, 101, 0,
-    109, 101, 109, 115, 101, 116, 0, 109, 101, 109, 99, 109, 112, 0, 115, 116,
-    114, 108, 101, 110, 0, 115, 116, 114, 110, 108, 101, 110, 0, 115, 116, 114,
-    99, 109, 112, 0, 115, 116, 114, 110, 99, 109, 112, 0, 115, 116, 114, 99,
-    104, 114, 0, 115, 116, 114, 115, 116, 114, 0, 115, 116, 114, 108, 99, 112,
-    121, 0, 107, 98, 101, 110, 99, 104, 95, 102, 110, 95, 99, 121, 99, 108,
-    101, 95, 99, 111, 117, 110, 116, 101, 114, 95, 114, 101, 97, 100, 0, 107,
-    98, 101, 110, 99, 104, 95, 102, 110, 95, 116, 114, 97, 112, 95, 114, 111,
-    117, 110, 100, 95, 116, 114, 105, 112, 0, 114, 101, 97, 100, 95, 99, 121,
-    99, 108, 101, 115, 0, 98, 114, 101, 97, 107, 112, 111, 105, 110, 116, 95,
-    114, 111, 117, 110, 100, 95, 116, 114, 105, 112, 0, 107, 116, 101, 115, 116,
-    95, 102, 110, 95, 98, 97, 99, 107, 116, 114, 97, 99, 101, 95, 115, 121,
-    109, 98, 111, 108, 95, 108, 111, 111, 107, 117, 112, 95, 102, 105, 110, 100,
-    115, 95, 102, 117, 110, 99, 116, 105, 111, 110, 95, 97, 110, 100, 95, 111,
-    102, 102, 115, 101, 116, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 98,
-    97, 99, 107, 116, 114, 97, 99, 101, 95, 116, 97, 98, 108, 101, 95, 105,
-    115, 95, 115, 111, 114, 116, 101, 100, 95, 97, 110, 100, 95, 110, 111, 110,
-    101, 109, 112, 116, 121, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 98,
-    97, 99, 107, 116, 114, 97, 99, 101, 95, 119, 97, 108, 107, 115, 95, 116,
-    104, 101, 95, 99, 97, 108, 108, 95, 99, 104, 97, 105, 110, 0, 99, 104,
-    97, 105, 110, 95, 108, 101, 118, 101, 108, 49, 0, 99, 104, 97, 105, 110,
-    95, 108, 101, 118, 101, 108, 50, 0, 99, 104, 97, 105, 110, 95, 108, 101,
-    118, 101, 108, 51, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 98, 111,
-    111, 116, 95, 109, 101, 109, 111, 114, 121, 95, 109, 97, 112, 95, 99, 111,
-    118, 101, 114, 115, 95, 116, 104, 101, 95, 107, 101, 114, 110, 101, 108, 0,
-    107, 116, 101, 115, 116, 95, 102, 110, 95, 98, 111, 111, 116, 95, 108, 111,
-    97, 100, 101, 114, 95, 105, 115, 95, 110, 97, 109, 101, 100, 0, 107, 116,
-    101, 115, 116, 95, 102, 110, 95, 98, 111, 111, 116, 95, 97, 99, 112, 105,
-    95, 114, 115, 100, 112, 95, 112, 97, 115, 115, 101, 100, 95, 98, 121, 95,
-    109, 117, 108, 116, 105, 98, 111, 111, 116, 50, 0, 107, 116, 101, 115, 116,
-    95, 102, 110, 95, 98, 111, 111, 116, 95, 110, 111, 95, 98, 111, 111, 116,
-    95, 105, 110, 102, 111, 95, 119, 97, 114, 110, 105, 110, 103, 115, 0, 107,
-    116, 101, 115, 116, 95, 102, 110, 95, 98, 111, 111, 116, 95, 99, 111, 109,
-    109, 97, 110, 100, 95, 108, 105, 110, 101, 95, 114, 101, 97, 99, 104, 101,
-    100, 95, 116, 104, 101, 95, 107, 101, 114, 110, 101, 108, 0, 107, 116, 101,
-    115, 116, 95, 102, 110, 95, 98, 111, 111, 116, 95, 99, 111, 109, 109, 97,
-    110, 100, 95, 108, 105, 110, 101, 95, 112, 97, 114, 115, 105, 110, 103, 0,
-    107, 116, 101, 115, 116, 95, 102, 110, 95, 107, 116, 101, 115, 116, 95, 105,
-    110, 106, 101, 99, 116, 101, 100, 95, 102, 97, 105, 108, 117, 114, 101, 0,
-    107, 116, 101, 115, 116, 95, 102, 110, 95, 107, 116, 101, 115, 116, 95, 101,
-    120, 112, 101, 99, 116, 97, 116, 105, 111, 110, 115, 95, 114, 101, 99, 111,
-    114, 100, 95, 102, 97, 105, 108, 117, 114, 101, 115, 0, 107, 116, 101, 115,
-    116, 95, 102, 110, 95, 108, 105, 98, 95, 102, 111, 114, 109, 97, 116, 95,
-    98, 97, 115, 105, 99, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
-    108, 105, 98, 95, 102, 111, 114, 109, 97, 116, 95, 116, 114, 117, 110, 99,
-    97, 116, 101, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 108, 105,
-    98, 95, 115, 116, 114, 105, 110, 103, 95, 102, 117, 110, 99, 116, 105, 111,
-    110, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 112, 97, 103, 105,
-    110, 103, 95, 110, 117, 108, 108, 95, 112, 97, 103, 101, 95, 105, 115, 95,
-    117, 110, 109, 97, 112, 112, 101, 100, 0, 107, 116, 101, 115, 116, 95, 102,
-    110, 95, 112, 97, 103, 105, 110, 103, 95, 116, 101, 120, 116, 95, 105, 115,
-    95, 114, 101, 97, 100, 95, 111, 110, 108, 121, 95, 97, 110, 100, 95, 101,
-    120, 101, 99, 117, 116, 97, 98, 108, 101, 0, 107, 116, 101, 115, 116, 95,
-    102, 110, 95, 112, 97, 103, 105, 110, 103, 95, 100, 97, 116, 97, 95, 105,
-    115, 95, 119, 114, 105, 116, 97, 98, 108, 101, 95, 97, 110, 100, 95, 110,
-    111, 116, 95, 101, 120, 101, 99, 117, 116, 97, 98, 108, 101, 0, 107, 116,
-    101, 115, 116, 95, 102, 110, 95, 112, 97, 103, 105, 110, 103, 95, 98, 111,
-    111, 116, 95, 115, 116, 97, 99, 107, 95, 103, 117, 97, 114, 100, 95, 105,
-    115, 95, 117, 110, 109, 97, 112, 112, 101, 100, 0, 107, 116, 101, 115, 116,
-    95, 102, 110, 95, 112, 97, 103, 105, 110, 103, 95, 100, 111, 117, 98, 108,
-    101, 95, 102, 97, 117, 108, 116, 95, 115, 116, 97, 99, 107, 95, 104, 97,
-    115, 95, 97, 95, 103, 117, 97, 114, 100, 0, 107, 116, 101, 115, 116, 95,
-    102, 110, 95, 115, 109, 112, 95, 98, 111, 111, 116, 95, 99, 112, 117, 95,
-    105, 115, 95, 105, 110, 100, 101, 120, 95, 48, 0, 107, 116, 101, 115, 116,
-    95, 102, 110, 95, 115, 109, 112, 95, 101, 118, 101, 114, 121, 95, 101, 110,
-    97, 98, 108, 101, 100, 95, 109, 97, 100, 116, 95, 99, 112, 117, 95, 105,
-    115, 95, 111, 110, 108, 105, 110, 101, 0, 107, 116, 101, 115, 116, 95, 102,
-    110, 95, 115, 109, 112, 95, 99, 112, 117, 95, 115, 108, 111, 116, 115, 95,
-    109, 97, 116, 99, 104, 95, 109, 97, 100, 116, 95, 105, 100, 115, 0, 107,
-    116, 101, 115, 116, 95, 102, 110, 95, 115, 109, 112, 95, 101, 118, 101, 114,
-    121, 95, 99, 112, 117, 95, 116, 97, 107, 101, 115, 95, 97, 95, 112, 114,
-    111, 98, 101, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 0, 107, 116,
+    100, 112, 0, 98, 97, 114, 114, 105, 101, 114, 95, 107, 105, 110, 100, 95,
+    112, 97, 114, 115, 101, 0, 98, 97, 114, 114, 105, 101, 114, 95, 107, 105,
+    110, 100, 95, 110, 97, 109, 101, 0, 98, 97, 114, 114, 105, 101, 114, 95,
+    119, 97, 105, 116, 0, 98, 101, 110, 99, 104, 95, 109, 101, 97, 115, 117,
+    114, 101, 0, 98, 101, 110, 99, 104, 95, 114, 117, 110, 95, 97, 108, 108,
+    0, 98, 111, 111, 116, 105, 110, 102, 111, 95, 119, 97, 114, 110, 0, 98,
+    111, 111, 116, 105, 110, 102, 111, 95, 97, 118, 97, 105, 108, 97, 98, 108,
+    101, 95, 98, 121, 116, 101, 115, 0, 98, 111, 111, 116, 105, 110, 102, 111,
+    95, 109, 101, 109, 95, 116, 121, 112, 101, 95, 110, 97, 109, 101, 0, 99,
+    109, 100, 108, 105, 110, 101, 95, 112, 97, 114, 115, 101, 0, 99, 109, 100,
+    108, 105, 110, 101, 95, 102, 105, 110, 100, 0, 99, 109, 100, 108, 105, 110,
+    101, 95, 104, 97, 115, 0, 99, 109, 100, 108, 105, 110, 101, 95, 118, 97,
+    108, 117, 101, 0, 99, 111, 110, 115, 111, 108, 101, 95, 114, 101, 103, 105,
+    115, 116, 101, 114, 0, 107, 118, 112, 114, 105, 110, 116, 102, 0, 99, 111,
+    110, 115, 111, 108, 101, 95, 115, 105, 110, 107, 0, 107, 112, 114, 105, 110,
+    116, 102, 0, 107, 112, 117, 116, 115, 0, 105, 110, 106, 101, 99, 116, 95,
+    114, 101, 99, 117, 114, 115, 101, 0, 105, 110, 106, 101, 99, 116, 95, 114,
+    101, 113, 117, 101, 115, 116, 101, 100, 0, 105, 110, 106, 101, 99, 116, 95,
+    102, 97, 117, 108, 116, 0, 105, 110, 106, 101, 99, 116, 95, 97, 102, 116,
+    101, 114, 95, 115, 109, 112, 0, 105, 110, 106, 101, 99, 116, 95, 115, 116,
+    117, 99, 107, 95, 115, 112, 105, 110, 0, 105, 110, 106, 101, 99, 116, 95,
+    110, 111, 111, 112, 95, 119, 111, 114, 107, 101, 114, 0, 105, 112, 105, 95,
+    98, 97, 114, 114, 105, 101, 114, 95, 107, 105, 110, 100, 0, 105, 112, 105,
+    95, 116, 105, 109, 101, 111, 117, 116, 95, 109, 115, 0, 105, 112, 105, 95,
+    99, 97, 108, 108, 115, 95, 115, 116, 97, 114, 116, 101, 100, 0, 105, 112,
+    105, 95, 105, 110, 105, 116, 0, 105, 112, 105, 95, 110, 109, 105, 0, 107,
+    101, 114, 110, 101, 108, 95, 99, 97, 108, 108, 95, 105, 110, 116, 101, 114,
+    114, 117, 112, 116, 0, 115, 101, 114, 118, 101, 95, 112, 101, 110, 100, 105,
+    110, 103, 95, 99, 97, 108, 108, 0, 105, 112, 105, 95, 99, 97, 108, 108,
+    95, 99, 104, 101, 99, 107, 101, 100, 0, 116, 97, 107, 101, 95, 112, 97,
+    114, 116, 0, 105, 112, 105, 95, 103, 101, 110, 101, 114, 105, 99, 95, 99,
+    97, 108, 108, 95, 115, 101, 116, 0, 105, 112, 105, 95, 103, 101, 110, 101,
+    114, 105, 99, 95, 99, 97, 108, 108, 0, 114, 101, 112, 111, 114, 116, 95,
+    116, 105, 109, 101, 111, 117, 116, 0, 105, 114, 113, 108, 95, 99, 117, 114,
+    114, 101, 110, 116, 0, 105, 114, 113, 108, 95, 114, 97, 105, 115, 101, 0,
+    105, 114, 113, 108, 95, 110, 97, 109, 101, 0, 105, 114, 113, 108, 95, 108,
+    111, 119, 101, 114, 0, 107, 115, 121, 109, 95, 108, 111, 111, 107, 117, 112,
+    0, 107, 115, 121, 109, 95, 97, 100, 100, 114, 101, 115, 115, 0, 107, 116,
+    101, 115, 116, 95, 109, 111, 100, 101, 95, 97, 99, 116, 105, 118, 101, 0,
+    107, 116, 101, 115, 116, 95, 109, 111, 100, 101, 95, 101, 110, 116, 101, 114,
+    0, 107, 116, 101, 115, 116, 95, 102, 97, 105, 108, 0, 107, 116, 101, 115,
+    116, 95, 115, 107, 105, 112, 0, 107, 116, 101, 115, 116, 95, 114, 117, 110,
+    95, 97, 108, 108, 0, 97, 99, 112, 105, 95, 99, 104, 101, 99, 107, 115,
+    117, 109, 0, 109, 97, 100, 116, 95, 112, 97, 114, 115, 101, 0, 119, 97,
+    114, 110, 0, 97, 100, 100, 95, 99, 112, 117, 0, 107, 109, 97, 105, 110,
+    0, 107, 101, 114, 110, 101, 108, 95, 98, 111, 111, 116, 95, 105, 110, 102,
+    111, 0, 107, 101, 114, 110, 101, 108, 95, 109, 97, 100, 116, 0, 109, 98,
+    49, 95, 112, 97, 114, 115, 101, 0, 109, 98, 50, 95, 112, 97, 114, 115,
+    101, 0, 112, 97, 103, 101, 95, 97, 108, 108, 111, 99, 95, 105, 110, 105,
+    116, 0, 112, 97, 103, 101, 95, 97, 108, 108, 111, 99, 0, 112, 97, 103,
+    101, 95, 97, 108, 108, 111, 99, 95, 112, 116, 114, 0, 112, 97, 103, 101,
+    95, 97, 108, 108, 111, 99, 95, 117, 115, 101, 100, 0, 112, 97, 103, 101,
+    95, 97, 108, 108, 111, 99, 95, 102, 114, 101, 101, 0, 112, 97, 110, 105,
+    99, 95, 97, 116, 0, 112, 97, 110, 105, 99, 95, 115, 116, 111, 112, 0,
+    115, 109, 112, 95, 99, 112, 117, 95, 99, 111, 117, 110, 116, 0, 115, 109,
+    112, 95, 111, 110, 108, 105, 110, 101, 95, 99, 111, 117, 110, 116, 0, 115,
+    109, 112, 95, 112, 111, 115, 115, 105, 98, 108, 101, 95, 99, 111, 117, 110,
+    116, 0, 115, 109, 112, 95, 99, 112, 117, 0, 115, 109, 112, 95, 98, 114,
+    105, 110, 103, 117, 112, 95, 117, 115, 0, 115, 109, 112, 95, 115, 116, 97,
+    114, 116, 95, 100, 101, 108, 97, 121, 115, 0, 115, 109, 112, 95, 105, 110,
+    105, 116, 0, 115, 109, 112, 95, 97, 112, 95, 101, 110, 116, 114, 121, 0,
+    115, 109, 112, 95, 112, 111, 115, 116, 95, 119, 111, 114, 107, 0, 115, 109,
+    112, 95, 119, 97, 105, 116, 95, 119, 111, 114, 107, 0, 107, 101, 114, 110,
+    101, 108, 95, 116, 105, 109, 101, 114, 95, 105, 110, 116, 101, 114, 114, 117,
+    112, 116, 0, 107, 101, 114, 110, 101, 108, 95, 110, 109, 105, 0, 115, 109,
+    112, 95, 115, 116, 111, 112, 95, 111, 116, 104, 101, 114, 95, 99, 112, 117,
+    115, 0, 115, 109, 112, 95, 112, 114, 111, 98, 101, 95, 105, 110, 116, 101,
+    114, 114, 117, 112, 116, 0, 115, 109, 112, 95, 112, 114, 111, 98, 101, 95,
+    97, 108, 108, 0, 115, 112, 105, 110, 95, 108, 111, 99, 107, 95, 98, 111,
+    117, 110, 100, 101, 100, 0, 115, 112, 105, 110, 95, 117, 110, 108, 111, 99,
+    107, 0, 97, 114, 99, 104, 95, 114, 101, 97, 100, 95, 98, 105, 111, 115,
+    95, 100, 97, 116, 97, 0, 97, 114, 99, 104, 95, 108, 101, 103, 97, 99,
+    121, 95, 101, 98, 100, 97, 95, 98, 97, 115, 101, 0, 97, 114, 99, 104,
+    95, 107, 101, 114, 110, 101, 108, 95, 112, 104, 121, 115, 95, 114, 97, 110,
+    103, 101, 0, 97, 114, 99, 104, 95, 97, 112, 105, 99, 95, 105, 110, 105,
+    116, 0, 99, 97, 108, 108, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116,
+    0, 116, 105, 109, 101, 114, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116,
+    0, 115, 112, 117, 114, 105, 111, 117, 115, 95, 105, 110, 116, 101, 114, 114,
+    117, 112, 116, 0, 112, 114, 111, 98, 101, 95, 105, 110, 116, 101, 114, 114,
+    117, 112, 116, 0, 97, 112, 105, 99, 95, 101, 114, 114, 111, 114, 95, 105,
+    110, 116, 101, 114, 114, 117, 112, 116, 0, 97, 114, 99, 104, 95, 97, 112,
+    105, 99, 95, 109, 111, 100, 101, 95, 110, 97, 109, 101, 0, 97, 114, 99,
+    104, 95, 97, 112, 105, 99, 95, 109, 97, 120, 95, 105, 100, 0, 97, 114,
+    99, 104, 95, 99, 112, 117, 95, 97, 112, 105, 99, 95, 105, 100, 0, 97,
+    114, 99, 104, 95, 116, 105, 109, 105, 110, 103, 95, 105, 110, 105, 116, 0,
+    97, 114, 99, 104, 95, 99, 121, 99, 108, 101, 115, 95, 112, 101, 114, 95,
+    115, 101, 99, 111, 110, 100, 0, 97, 114, 99, 104, 95, 99, 121, 99, 108,
+    101, 115, 95, 115, 111, 117, 114, 99, 101, 0, 97, 114, 99, 104, 95, 117,
+    100, 101, 108, 97, 121, 0, 97, 114, 99, 104, 95, 97, 112, 105, 99, 95,
+    116, 105, 109, 101, 114, 95, 116, 105, 99, 107, 115, 95, 112, 101, 114, 95,
+    109, 115, 0, 97, 114, 99, 104, 95, 105, 110, 116, 101, 114, 114, 117, 112,
+    116, 115, 95, 101, 110, 97, 98, 108, 101, 0, 97, 114, 99, 104, 95, 105,
+    110, 116, 101, 114, 114, 117, 112, 116, 115, 95, 100, 105, 115, 97, 98, 108,
+    101, 0, 97, 114, 99, 104, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116,
+    115, 95, 115, 97, 118, 101, 95, 100, 105, 115, 97, 98, 108, 101, 0, 97,
+    114, 99, 104, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 115, 95, 114,
+    101, 115, 116, 111, 114, 101, 0, 97, 114, 99, 104, 95, 105, 110, 116, 101,
+    114, 114, 117, 112, 116, 115, 95, 101, 110, 97, 98, 108, 101, 100, 0, 97,
+    114, 99, 104, 95, 116, 97, 115, 107, 95, 112, 114, 105, 111, 114, 105, 116,
+    121, 0, 97, 114, 99, 104, 95, 115, 101, 116, 95, 116, 97, 115, 107, 95,
+    112, 114, 105, 111, 114, 105, 116, 121, 0, 97, 114, 99, 104, 95, 115, 101,
+    110, 100, 95, 99, 97, 108, 108, 95, 105, 112, 105, 0, 97, 114, 99, 104,
+    95, 115, 101, 110, 100, 95, 99, 97, 108, 108, 95, 105, 112, 105, 95, 97,
+    108, 108, 95, 98, 117, 116, 95, 115, 101, 108, 102, 0, 97, 114, 99, 104,
+    95, 115, 101, 110, 100, 95, 110, 109, 105, 0, 97, 114, 99, 104, 95, 116,
+    105, 109, 101, 114, 95, 115, 116, 97, 114, 116, 0, 97, 114, 99, 104, 95,
+    115, 99, 114, 97, 116, 99, 104, 95, 109, 115, 114, 95, 119, 114, 105, 116,
+    101, 0, 97, 114, 99, 104, 95, 115, 99, 114, 97, 116, 99, 104, 95, 109,
+    115, 114, 95, 114, 101, 97, 100, 0, 97, 114, 99, 104, 95, 116, 101, 115,
+    116, 95, 119, 105, 110, 100, 111, 119, 95, 109, 97, 112, 0, 97, 114, 99,
+    104, 95, 116, 108, 98, 95, 102, 108, 117, 115, 104, 95, 112, 97, 103, 101,
+    0, 97, 114, 99, 104, 95, 99, 111, 110, 115, 111, 108, 101, 95, 105, 110,
+    105, 116, 0, 97, 114, 99, 104, 95, 105, 110, 105, 116, 0, 97, 114, 99,
+    104, 95, 99, 112, 117, 95, 118, 101, 110, 100, 111, 114, 0, 97, 114, 99,
+    104, 95, 104, 97, 108, 116, 95, 102, 111, 114, 101, 118, 101, 114, 0, 97,
+    114, 99, 104, 95, 99, 112, 117, 95, 114, 101, 108, 97, 120, 0, 97, 114,
+    99, 104, 95, 105, 100, 108, 101, 0, 97, 114, 99, 104, 95, 99, 121, 99,
+    108, 101, 115, 0, 97, 114, 99, 104, 95, 114, 117, 110, 110, 105, 110, 103,
+    95, 117, 110, 100, 101, 114, 95, 104, 121, 112, 101, 114, 118, 105, 115, 111,
+    114, 0, 97, 114, 99, 104, 95, 118, 109, 95, 101, 120, 105, 116, 0, 97,
+    114, 99, 104, 95, 116, 114, 105, 112, 108, 101, 95, 102, 97, 117, 108, 116,
+    0, 97, 114, 99, 104, 95, 112, 104, 121, 115, 95, 116, 111, 95, 118, 105,
+    114, 116, 0, 97, 114, 99, 104, 95, 98, 97, 99, 107, 116, 114, 97, 99,
+    101, 0, 97, 114, 99, 104, 95, 112, 114, 105, 110, 116, 95, 98, 97, 99,
+    107, 116, 114, 97, 99, 101, 95, 102, 114, 111, 109, 0, 103, 100, 116, 95,
+    105, 110, 105, 116, 0, 103, 100, 116, 95, 97, 108, 108, 111, 99, 95, 99,
+    112, 117, 0, 103, 100, 116, 95, 105, 110, 105, 116, 95, 99, 112, 117, 0,
+    103, 100, 116, 95, 105, 115, 116, 95, 115, 116, 97, 99, 107, 0, 97, 114,
+    99, 104, 95, 100, 111, 117, 98, 108, 101, 95, 102, 97, 117, 108, 116, 95,
+    115, 116, 97, 99, 107, 0, 105, 100, 116, 95, 105, 110, 105, 116, 0, 105,
+    100, 116, 95, 108, 111, 97, 100, 0, 108, 97, 112, 105, 99, 95, 114, 101,
+    97, 100, 0, 108, 97, 112, 105, 99, 95, 119, 114, 105, 116, 101, 0, 108,
+    97, 112, 105, 99, 95, 115, 101, 110, 100, 95, 105, 112, 105, 0, 108, 97,
+    112, 105, 99, 95, 105, 100, 0, 108, 97, 112, 105, 99, 95, 109, 97, 120,
+    95, 97, 100, 100, 114, 101, 115, 115, 97, 98, 108, 101, 95, 105, 100, 0,
+    108, 97, 112, 105, 99, 95, 97, 99, 116, 105, 118, 101, 0, 108, 97, 112,
+    105, 99, 95, 109, 111, 100, 101, 0, 108, 97, 112, 105, 99, 95, 109, 111,
+    100, 101, 95, 110, 97, 109, 101, 0, 108, 97, 112, 105, 99, 95, 101, 111,
+    105, 0, 108, 97, 112, 105, 99, 95, 105, 110, 105, 116, 95, 98, 115, 112,
+    0, 115, 101, 116, 117, 112, 95, 114, 101, 103, 105, 115, 116, 101, 114, 115,
+    0, 108, 97, 112, 105, 99, 95, 105, 110, 105, 116, 95, 97, 112, 0, 108,
+    97, 112, 105, 99, 95, 116, 105, 109, 101, 114, 95, 99, 97, 108, 105, 98,
+    114, 97, 116, 101, 0, 108, 97, 112, 105, 99, 95, 116, 105, 109, 101, 114,
+    95, 116, 105, 99, 107, 115, 95, 112, 101, 114, 95, 109, 115, 0, 120, 50,
+    97, 112, 105, 99, 95, 114, 101, 97, 100, 0, 120, 50, 97, 112, 105, 99,
+    95, 119, 114, 105, 116, 101, 0, 120, 50, 97, 112, 105, 99, 95, 115, 101,
+    110, 100, 95, 105, 112, 105, 0, 120, 50, 97, 112, 105, 99, 95, 105, 100,
+    0, 120, 97, 112, 105, 99, 95, 114, 101, 97, 100, 0, 120, 97, 112, 105,
+    99, 95, 119, 114, 105, 116, 101, 0, 120, 97, 112, 105, 99, 95, 115, 101,
+    110, 100, 95, 105, 112, 105, 0, 120, 97, 112, 105, 99, 95, 105, 100, 0,
+    112, 97, 103, 105, 110, 103, 95, 105, 110, 105, 116, 0, 109, 97, 112, 95,
+    112, 97, 103, 101, 0, 112, 97, 103, 105, 110, 103, 95, 117, 110, 109, 97,
+    112, 95, 112, 97, 103, 101, 0, 112, 97, 103, 105, 110, 103, 95, 107, 101,
+    114, 110, 101, 108, 95, 99, 114, 51, 0, 112, 97, 103, 105, 110, 103, 95,
+    115, 101, 116, 95, 112, 97, 103, 101, 0, 112, 97, 103, 105, 110, 103, 95,
+    109, 97, 112, 95, 115, 116, 97, 99, 107, 0, 112, 97, 103, 105, 110, 103,
+    95, 108, 101, 97, 102, 95, 101, 110, 116, 114, 121, 0, 97, 114, 99, 104,
+    95, 112, 97, 103, 101, 95, 105, 115, 95, 109, 97, 112, 112, 101, 100, 0,
+    97, 114, 99, 104, 95, 112, 97, 103, 101, 95, 105, 115, 95, 119, 114, 105,
+    116, 97, 98, 108, 101, 0, 97, 114, 99, 104, 95, 104, 97, 115, 95, 110,
+    120, 0, 97, 114, 99, 104, 95, 112, 97, 103, 101, 95, 105, 115, 95, 101,
+    120, 101, 99, 117, 116, 97, 98, 108, 101, 0, 97, 114, 99, 104, 95, 98,
+    111, 111, 116, 95, 115, 116, 97, 99, 107, 95, 103, 117, 97, 114, 100, 0,
+    112, 105, 99, 95, 100, 105, 115, 97, 98, 108, 101, 0, 115, 101, 114, 105,
+    97, 108, 95, 105, 110, 105, 116, 0, 115, 101, 114, 105, 97, 108, 95, 112,
+    114, 101, 115, 101, 110, 116, 0, 115, 101, 114, 105, 97, 108, 95, 119, 114,
+    105, 116, 101, 0, 97, 114, 99, 104, 95, 116, 104, 105, 115, 95, 99, 112,
+    117, 0, 97, 114, 99, 104, 95, 99, 112, 117, 95, 115, 101, 116, 117, 112,
+    95, 98, 111, 111, 116, 0, 97, 114, 99, 104, 95, 99, 112, 117, 95, 112,
+    114, 101, 112, 97, 114, 101, 0, 97, 114, 99, 104, 95, 97, 112, 95, 116,
+    114, 97, 109, 112, 111, 108, 105, 110, 101, 95, 105, 110, 115, 116, 97, 108,
+    108, 0, 97, 114, 99, 104, 95, 97, 112, 95, 116, 114, 97, 109, 112, 111,
+    108, 105, 110, 101, 95, 116, 97, 114, 103, 101, 116, 0, 97, 114, 99, 104,
+    95, 115, 101, 110, 100, 95, 105, 110, 105, 116, 0, 97, 114, 99, 104, 95,
+    115, 101, 110, 100, 95, 115, 116, 97, 114, 116, 117, 112, 0, 97, 114, 99,
+    104, 95, 115, 101, 110, 100, 95, 112, 114, 111, 98, 101, 0, 97, 114, 99,
+    104, 95, 97, 112, 95, 109, 97, 105, 110, 0, 116, 115, 99, 95, 104, 122,
+    0, 116, 115, 99, 95, 105, 110, 118, 97, 114, 105, 97, 110, 116, 0, 116,
+    115, 99, 95, 115, 111, 117, 114, 99, 101, 0, 116, 115, 99, 95, 105, 110,
+    105, 116, 0, 116, 115, 99, 95, 117, 100, 101, 108, 97, 121, 0, 116, 114,
+    97, 112, 95, 118, 101, 99, 116, 111, 114, 95, 110, 97, 109, 101, 0, 116,
+    114, 97, 112, 95, 115, 101, 116, 95, 104, 97, 110, 100, 108, 101, 114, 0,
+    116, 114, 97, 112, 95, 100, 105, 115, 112, 97, 116, 99, 104, 0, 114, 101,
+    112, 111, 114, 116, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 0, 97,
+    114, 99, 104, 95, 98, 114, 101, 97, 107, 112, 111, 105, 110, 116, 95, 99,
+    111, 117, 110, 116, 0, 97, 114, 99, 104, 95, 98, 114, 101, 97, 107, 112,
+    111, 105, 110, 116, 0, 118, 103, 97, 95, 116, 101, 120, 116, 95, 105, 110,
+    105, 116, 0, 118, 103, 97, 95, 116, 101, 120, 116, 95, 119, 114, 105, 116,
+    101, 0, 102, 111, 114, 109, 97, 116, 95, 118, 0, 102, 111, 114, 109, 97,
+    116, 95, 105, 110, 116, 101, 103, 101, 114, 0, 101, 109, 105, 116, 95, 102,
+    105, 101, 108, 100, 0, 102, 109, 116, 95, 118, 115, 110, 112, 114, 105, 110,
+    116, 102, 0, 98, 117, 102, 102, 101, 114, 95, 119, 114, 105, 116, 101, 0,
+    102, 109, 116, 95, 115, 110, 112, 114, 105, 110, 116, 102, 0, 109, 101, 109,
+    99, 112, 121, 0, 109, 101, 109, 109, 111, 118, 101, 0, 109, 101, 109, 115,
+    101, 116, 0, 109, 101, 109, 99, 109, 112, 0, 115, 116, 114, 108, 101, 110,
+    0, 115, 116, 114, 110, 108, 101, 110, 0, 115, 116, 114, 99, 109, 112, 0,
+    115, 116, 114, 110, 99, 109, 112, 0, 115, 116, 114, 99, 104, 114, 0, 115,
+    116, 114, 115, 116, 114, 0, 115, 116, 114, 108, 99, 112, 121, 0, 107, 98,
+    101, 110, 99, 104, 95, 102, 110, 95, 99, 121, 99, 108, 101, 95, 99, 111,
+    117, 110, 116, 101, 114, 95, 114, 101, 97, 100, 0, 107, 98, 101, 110, 99,
+    104, 95, 102, 110, 95, 116, 114, 97, 112, 95, 114, 111, 117, 110, 100, 95,
+    116, 114, 105, 112, 0, 114, 101, 97, 100, 95, 99, 121, 99, 108, 101, 115,
+    0, 98, 114, 101, 97, 107, 112, 111, 105, 110, 116, 95, 114, 111, 117, 110,
+    100, 95, 116, 114, 105, 112, 0, 107, 98, 101, 110, 99, 104, 95, 102, 110,
+    95, 105, 112, 105, 95, 103, 101, 110, 101, 114, 105, 99, 95, 99, 97, 108,
+    108, 0, 111, 110, 101, 95, 99, 97, 108, 108, 0, 101, 109, 112, 116, 121,
+    95, 119, 111, 114, 107, 101, 114, 0, 107, 116, 101, 115, 116, 95, 102, 110,
+    95, 98, 97, 99, 107, 116, 114, 97, 99, 101, 95, 115, 121, 109, 98, 111,
+    108, 95, 108, 111, 111, 107, 117, 112, 95, 102, 105, 110, 100, 115, 95, 102,
+    117, 110, 99, 116, 105, 111, 110, 95, 97, 110, 100, 95, 111, 102, 102, 115,
+    101, 116, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 98, 97, 99, 107,
+    116, 114, 97, 99, 101, 95, 116, 97, 98, 108, 101, 95, 105, 115, 95, 115,
+    111, 114, 116, 101, 100, 95, 97, 110, 100, 95, 110, 111, 110, 101, 109, 112,
+    116, 121, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 98, 97, 99, 107,
+    116, 114, 97, 99, 101, 95, 119, 97, 108, 107, 115, 95, 116, 104, 101, 95,
+    99, 97, 108, 108, 95, 99, 104, 97, 105, 110, 0, 99, 104, 97, 105, 110,
+    95, 108, 101, 118, 101, 108, 49, 0, 99, 104, 97, 105, 110, 95, 108, 101,
+    118, 101, 108, 50, 0, 99, 104, 97, 105, 110, 95, 108, 101, 118, 101, 108,
+    51, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 98, 111, 111, 116, 95,
+    109, 101, 109, 111, 114, 121, 95, 109, 97, 112, 95, 99, 111, 118, 101, 114,
+    115, 95, 116, 104, 101, 95, 107, 101, 114, 110, 101, 108, 0, 107, 116, 101,
+    115, 116, 95, 102, 110, 95, 98, 111, 111, 116, 95, 108, 111, 97, 100, 101,
+    114, 95, 105, 115, 95, 110, 97, 109, 101, 100, 0, 107, 116, 101, 115, 116,
+    95, 102, 110, 95, 98, 111, 111, 116, 95, 97, 99, 112, 105, 95, 114, 115,
+    100, 112, 95, 112, 97, 115, 115, 101, 100, 95, 98, 121, 95, 109, 117, 108,
+    116, 105, 98, 111, 111, 116, 50, 0, 107, 116, 101, 115, 116, 95, 102, 110,
+    95, 98, 111, 111, 116, 95, 110, 111, 95, 98, 111, 111, 116, 95, 105, 110,
+    102, 111, 95, 119, 97, 114, 110, 105, 110, 103, 115, 0, 107, 116, 101, 115,
+    116, 95, 102, 110, 95, 98, 111, 111, 116, 95, 99, 111, 109, 109, 97, 110,
+    100, 95, 108, 105, 110, 101, 95, 114, 101, 97, 99, 104, 101, 100, 95, 116,
+    104, 101, 95, 107, 101, 114, 110, 101, 108, 0, 107, 116, 101, 115, 116, 95,
+    102, 110, 95, 98, 111, 111, 116, 95, 99, 111, 109, 109, 97, 110, 100, 95,
+    108, 105, 110, 101, 95, 112, 97, 114, 115, 105, 110, 103, 0, 107, 116, 101,
+    115, 116, 95, 102, 110, 95, 105, 112, 105, 95, 101, 118, 101, 114, 121, 95,
+    99, 112, 117, 95, 114, 117, 110, 115, 95, 116, 104, 101, 95, 119, 111, 114,
+    107, 101, 114, 95, 101, 120, 97, 99, 116, 108, 121, 95, 111, 110, 99, 101,
+    0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 105, 112, 105, 95, 97, 95,
+    115, 117, 98, 115, 101, 116, 95, 99, 97, 108, 108, 95, 108, 101, 97, 118,
+    101, 115, 95, 116, 104, 101, 95, 111, 116, 104, 101, 114, 115, 95, 97, 108,
+    111, 110, 101, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 105, 112, 105,
+    95, 119, 111, 114, 107, 101, 114, 115, 95, 114, 117, 110, 95, 97, 116, 95,
+    116, 104, 101, 95, 115, 97, 109, 101, 95, 116, 105, 109, 101, 0, 107, 116,
+    101, 115, 116, 95, 102, 110, 95, 105, 112, 105, 95, 114, 101, 116, 117, 114,
+    110, 115, 95, 116, 104, 101, 95, 99, 97, 108, 108, 101, 114, 115, 95, 114,
+    101, 115, 117, 108, 116, 95, 97, 110, 100, 95, 112, 97, 115, 115, 101, 115,
+    95, 116, 104, 101, 95, 97, 114, 103, 117, 109, 101, 110, 116, 0, 107, 116,
+    101, 115, 116, 95, 102, 110, 95, 105, 112, 105, 95, 97, 95, 99, 97, 108,
+    108, 95, 102, 114, 111, 109, 95, 97, 110, 95, 97, 112, 95, 114, 101, 116,
+    117, 114, 110, 115, 95, 116, 104, 97, 116, 95, 97, 112, 115, 95, 114, 101,
+    115, 117, 108, 116, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 105, 112,
+    105, 95, 119, 111, 114, 107, 101, 114, 115, 95, 114, 117, 110, 95, 97, 116,
+    95, 105, 112, 105, 95, 108, 101, 118, 101, 108, 95, 119, 105, 116, 104, 95,
+    105, 110, 116, 101, 114, 114, 117, 112, 116, 115, 95, 111, 102, 102, 0, 107,
+    116, 101, 115, 116, 95, 102, 110, 95, 105, 112, 105, 95, 114, 101, 102, 117,
+    115, 101, 100, 95, 97, 116, 95, 105, 112, 105, 95, 108, 101, 118, 101, 108,
+    0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 105, 112, 105, 95, 114, 101,
+    102, 117, 115, 101, 100, 95, 105, 110, 115, 105, 100, 101, 95, 97, 95, 119,
+    111, 114, 107, 101, 114, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 105,
+    112, 105, 95, 119, 111, 114, 107, 115, 95, 102, 111, 114, 95, 97, 95, 99,
+    97, 108, 108, 101, 114, 95, 119, 105, 116, 104, 95, 105, 110, 116, 101, 114,
+    114, 117, 112, 116, 115, 95, 111, 102, 102, 0, 107, 116, 101, 115, 116, 95,
+    102, 110, 95, 105, 112, 105, 95, 115, 116, 114, 101, 115, 115, 95, 98, 97,
+    99, 107, 95, 116, 111, 95, 98, 97, 99, 107, 95, 99, 97, 108, 108, 115,
+    0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 105, 112, 105, 95, 115, 116,
+    114, 101, 115, 115, 95, 101, 118, 101, 114, 121, 95, 99, 112, 117, 95, 99,
+    97, 108, 108, 105, 110, 103, 95, 97, 116, 95, 111, 110, 99, 101, 95, 119,
+    105, 116, 104, 95, 116, 105, 109, 101, 114, 95, 105, 110, 116, 101, 114, 114,
+    117, 112, 116, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 105, 112,
+    105, 95, 117, 115, 101, 95, 119, 114, 105, 116, 101, 95, 97, 110, 95, 109,
+    115, 114, 95, 111, 110, 95, 101, 118, 101, 114, 121, 95, 99, 112, 117, 0,
+    107, 116, 101, 115, 116, 95, 102, 110, 95, 105, 112, 105, 95, 117, 115, 101,
+    95, 116, 108, 98, 95, 115, 104, 111, 111, 116, 100, 111, 119, 110, 0, 107,
+    116, 101, 115, 116, 95, 102, 110, 95, 105, 112, 105, 95, 117, 115, 101, 95,
+    116, 115, 99, 95, 114, 101, 97, 100, 95, 97, 116, 95, 116, 104, 101, 95,
+    114, 101, 108, 101, 97, 115, 101, 95, 112, 111, 105, 110, 116, 0, 99, 111,
+    117, 110, 116, 95, 114, 117, 110, 0, 109, 101, 101, 116, 95, 105, 110, 115,
+    105, 100, 101, 0, 100, 105, 115, 116, 105, 110, 99, 116, 95, 114, 101, 115,
+    117, 108, 116, 0, 99, 97, 108, 108, 95, 102, 114, 111, 109, 95, 97, 112,
+    0, 114, 101, 99, 111, 114, 100, 95, 105, 114, 113, 108, 0, 110, 101, 115,
+    116, 101, 100, 95, 99, 97, 108, 108, 0, 98, 117, 109, 112, 0, 115, 116,
+    97, 114, 116, 95, 116, 105, 109, 101, 114, 0, 99, 97, 108, 108, 95, 105,
+    110, 95, 97, 95, 108, 111, 111, 112, 0, 119, 114, 105, 116, 101, 95, 109,
+    115, 114, 0, 114, 101, 97, 100, 95, 109, 115, 114, 0, 102, 108, 117, 115,
+    104, 95, 97, 110, 100, 95, 114, 101, 97, 100, 95, 119, 105, 110, 100, 111,
+    119, 0, 114, 101, 97, 100, 95, 119, 105, 110, 100, 111, 119, 0, 114, 101,
+    97, 100, 95, 116, 115, 99, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
+    105, 114, 113, 108, 95, 114, 97, 105, 115, 101, 95, 97, 110, 100, 95, 108,
+    111, 119, 101, 114, 95, 114, 111, 117, 110, 100, 95, 116, 114, 105, 112, 0,
+    107, 116, 101, 115, 116, 95, 102, 110, 95, 105, 114, 113, 108, 95, 99, 108,
+    111, 99, 107, 95, 108, 101, 118, 101, 108, 95, 104, 111, 108, 100, 115, 95,
+    116, 104, 101, 95, 116, 105, 109, 101, 114, 95, 98, 97, 99, 107, 0, 107,
+    116, 101, 115, 116, 95, 102, 110, 95, 107, 116, 101, 115, 116, 95, 105, 110,
+    106, 101, 99, 116, 101, 100, 95, 102, 97, 105, 108, 117, 114, 101, 0, 107,
+    116, 101, 115, 116, 95, 102, 110, 95, 107, 116, 101, 115, 116, 95, 101, 120,
+    112, 101, 99, 116, 97, 116, 105, 111, 110, 115, 95, 114, 101, 99, 111, 114,
+    100, 95, 102, 97, 105, 108, 117, 114, 101, 115, 0, 107, 116, 101, 115, 116,
+    95, 102, 110, 95, 108, 105, 98, 95, 102, 111, 114, 109, 97, 116, 95, 98,
+    97, 115, 105, 99, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 108,
+    105, 98, 95, 102, 111, 114, 109, 97, 116, 95, 116, 114, 117, 110, 99, 97,
+    116, 101, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 108, 105, 98,
+    95, 115, 116, 114, 105, 110, 103, 95, 102, 117, 110, 99, 116, 105, 111, 110,
+    115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 112, 97, 103, 105, 110,
+    103, 95, 110, 117, 108, 108, 95, 112, 97, 103, 101, 95, 105, 115, 95, 117,
+    110, 109, 97, 112, 112, 101, 100, 0, 107, 116, 101, 115, 116, 95, 102, 110,
+    95, 112, 97, 103, 105, 110, 103, 95, 116, 101, 120, 116, 95, 105, 115, 95,
+    114, 101, 97, 100, 95, 111, 110, 108, 121, 95, 97, 110, 100, 95, 101, 120,
+    101, 99, 117, 116, 97, 98, 108, 101, 0, 107, 116, 101, 115, 116, 95, 102,
+    110, 95, 112, 97, 103, 105, 110, 103, 95, 100, 97, 116, 97, 95, 105, 115,
+    95, 119, 114, 105, 116, 97, 98, 108, 101, 95, 97, 110, 100, 95, 110, 111,
+    116, 95, 101, 120, 101, 99, 117, 116, 97, 98, 108, 101, 0, 107, 116, 101,
+    115, 116, 95, 102, 110, 95, 112, 97, 103, 105, 110, 103, 95, 98, 111, 111,
+    116, 95, 115, 116, 97, 99, 107, 95, 103, 117, 97, 114, 100, 95, 105, 115,
+    95, 117, 110, 109, 97, 112, 112, 101, 100, 0, 107, 116, 101, 115, 116, 95,
+    102, 110, 95, 112, 97, 103, 105, 110, 103, 95, 100, 111, 117, 98, 108, 101,
+    95, 102, 97, 117, 108, 116, 95, 115, 116, 97, 99, 107, 95, 104, 97, 115,
+    95, 97, 95, 103, 117, 97, 114, 100, 0, 107, 116, 101, 115, 116, 95, 102,
+    110, 95, 115, 109, 112, 95, 98, 111, 111, 116, 95, 99, 112, 117, 95, 105,
+    115, 95, 105, 110, 100, 101, 120, 95, 48, 0, 107, 116, 101, 115, 116, 95,
+    102, 110, 95, 115, 109, 112, 95, 101, 118, 101, 114, 121, 95, 101, 110, 97,
+    98, 108, 101, 100, 95, 109, 97, 100, 116, 95, 99, 112, 117, 95, 105, 115,
+    95, 111, 110, 108, 105, 110, 101, 0, 107, 116, 101, 115, 116, 95, 102, 110,
+    95, 115, 109, 112, 95, 99, 112, 117, 95, 115, 108, 111, 116, 115, 95, 109,
+    97, 116, 99, 104, 95, 109, 97, 100, 116, 95, 105, 100, 115, 0, 107, 116,
     101, 115, 116, 95, 102, 110, 95, 115, 109, 112, 95, 101, 118, 101, 114, 121,
-    95, 99, 112, 117, 95, 114, 101, 97, 100, 115, 95, 105, 116, 115, 95, 111,
-    119, 110, 95, 97, 112, 105, 99, 95, 105, 100, 0, 107, 116, 101, 115, 116,
-    95, 102, 110, 95, 115, 109, 112, 95, 101, 118, 101, 114, 121, 95, 99, 112,
-    117, 95, 104, 97, 115, 95, 105, 116, 115, 95, 111, 119, 110, 95, 103, 115,
-    95, 98, 108, 111, 99, 107, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
-    115, 109, 112, 95, 101, 118, 101, 114, 121, 95, 99, 112, 117, 95, 114, 117,
-    110, 115, 95, 111, 110, 95, 105, 116, 115, 95, 111, 119, 110, 95, 115, 116,
-    97, 99, 107, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 115, 109, 112,
-    95, 97, 112, 95, 115, 116, 97, 99, 107, 115, 95, 104, 97, 118, 101, 95,
-    103, 117, 97, 114, 100, 95, 112, 97, 103, 101, 115, 0, 107, 116, 101, 115,
-    116, 95, 102, 110, 95, 97, 112, 105, 99, 95, 109, 111, 100, 101, 95, 102,
-    111, 108, 108, 111, 119, 115, 95, 116, 104, 101, 95, 99, 111, 109, 109, 97,
-    110, 100, 95, 108, 105, 110, 101, 0, 107, 116, 101, 115, 116, 95, 102, 110,
-    95, 97, 112, 105, 99, 95, 97, 100, 100, 114, 101, 115, 115, 97, 98, 108,
-    101, 95, 114, 97, 110, 103, 101, 95, 102, 105, 116, 115, 95, 116, 104, 101,
-    95, 109, 111, 100, 101, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 116,
-    105, 109, 105, 110, 103, 95, 116, 115, 99, 95, 102, 114, 101, 113, 117, 101,
-    110, 99, 121, 95, 105, 115, 95, 112, 108, 97, 117, 115, 105, 98, 108, 101,
-    0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 116, 105, 109, 105, 110, 103,
-    95, 115, 111, 117, 114, 99, 101, 95, 102, 111, 108, 108, 111, 119, 115, 95,
-    116, 104, 101, 95, 99, 111, 109, 109, 97, 110, 100, 95, 108, 105, 110, 101,
-    0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 116, 105, 109, 105, 110, 103,
-    95, 117, 100, 101, 108, 97, 121, 95, 119, 97, 105, 116, 115, 95, 97, 116,
-    95, 108, 101, 97, 115, 116, 95, 97, 115, 95, 108, 111, 110, 103, 95, 97,
-    115, 95, 97, 115, 107, 101, 100, 0, 107, 116, 101, 115, 116, 95, 102, 110,
-    95, 116, 105, 109, 105, 110, 103, 95, 97, 112, 105, 99, 95, 116, 105, 109,
-    101, 114, 95, 105, 115, 95, 99, 97, 108, 105, 98, 114, 97, 116, 101, 100,
-    0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 97, 99, 112, 105, 95, 114,
-    115, 100, 112, 95, 97, 110, 100, 95, 114, 111, 111, 116, 95, 116, 97, 98,
-    108, 101, 95, 102, 111, 117, 110, 100, 0, 107, 116, 101, 115, 116, 95, 102,
-    110, 95, 97, 99, 112, 105, 95, 109, 97, 100, 116, 95, 99, 111, 112, 121,
-    95, 112, 97, 114, 115, 101, 115, 95, 97, 103, 97, 105, 110, 95, 105, 100,
-    101, 110, 116, 105, 99, 97, 108, 108, 121, 0, 107, 116, 101, 115, 116, 95,
-    102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 105, 110,
-    116, 51, 95, 105, 115, 95, 114, 101, 115, 117, 109, 97, 98, 108, 101, 0,
-    107, 116, 101, 115, 116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105,
-    111, 110, 115, 95, 105, 110, 118, 97, 108, 105, 100, 95, 111, 112, 99, 111,
-    100, 101, 95, 105, 115, 95, 99, 97, 117, 103, 104, 116, 0, 107, 116, 101,
-    115, 116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115,
-    95, 100, 105, 118, 105, 100, 101, 95, 101, 114, 114, 111, 114, 95, 105, 115,
-    95, 99, 97, 117, 103, 104, 116, 0, 107, 116, 101, 115, 116, 95, 102, 110,
-    95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 110, 117, 108, 108,
-    95, 100, 101, 114, 101, 102, 101, 114, 101, 110, 99, 101, 95, 105, 115, 95,
-    97, 95, 112, 97, 103, 101, 95, 102, 97, 117, 108, 116, 0, 107, 116, 101,
-    115, 116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115,
-    95, 119, 114, 105, 116, 101, 95, 116, 111, 95, 107, 101, 114, 110, 101, 108,
-    95, 116, 101, 120, 116, 95, 102, 97, 117, 108, 116, 115, 0, 107, 116, 101,
-    115, 116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115,
-    95, 101, 120, 101, 99, 117, 116, 105, 110, 103, 95, 100, 97, 116, 97, 95,
-    102, 97, 117, 108, 116, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
-    101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 110, 111, 110, 95, 99,
-    97, 110, 111, 110, 105, 99, 97, 108, 95, 97, 100, 100, 114, 101, 115, 115,
-    95, 105, 115, 95, 103, 112, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
-    101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 115, 116, 97, 99, 107,
-    95, 111, 118, 101, 114, 102, 108, 111, 119, 95, 100, 111, 117, 98, 108, 101,
-    95, 102, 97, 117, 108, 116, 115, 95, 111, 110, 95, 105, 115, 116, 0, 107,
+    95, 99, 112, 117, 95, 116, 97, 107, 101, 115, 95, 97, 95, 112, 114, 111,
+    98, 101, 95, 105, 110, 116, 101, 114, 114, 117, 112, 116, 0, 107, 116, 101,
+    115, 116, 95, 102, 110, 95, 115, 109, 112, 95, 101, 118, 101, 114, 121, 95,
+    99, 112, 117, 95, 114, 101, 97, 100, 115, 95, 105, 116, 115, 95, 111, 119,
+    110, 95, 97, 112, 105, 99, 95, 105, 100, 0, 107, 116, 101, 115, 116, 95,
+    102, 110, 95, 115, 109, 112, 95, 101, 118, 101, 114, 121, 95, 99, 112, 117,
+    95, 104, 97, 115, 95, 105, 116, 115, 95, 111, 119, 110, 95, 103, 115, 95,
+    98, 108, 111, 99, 107, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 115,
+    109, 112, 95, 101, 118, 101, 114, 121, 95, 99, 112, 117, 95, 114, 117, 110,
+    115, 95, 111, 110, 95, 105, 116, 115, 95, 111, 119, 110, 95, 115, 116, 97,
+    99, 107, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 115, 109, 112, 95,
+    97, 112, 95, 115, 116, 97, 99, 107, 115, 95, 104, 97, 118, 101, 95, 103,
+    117, 97, 114, 100, 95, 112, 97, 103, 101, 115, 0, 107, 116, 101, 115, 116,
+    95, 102, 110, 95, 97, 112, 105, 99, 95, 109, 111, 100, 101, 95, 102, 111,
+    108, 108, 111, 119, 115, 95, 116, 104, 101, 95, 99, 111, 109, 109, 97, 110,
+    100, 95, 108, 105, 110, 101, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
+    97, 112, 105, 99, 95, 97, 100, 100, 114, 101, 115, 115, 97, 98, 108, 101,
+    95, 114, 97, 110, 103, 101, 95, 102, 105, 116, 115, 95, 116, 104, 101, 95,
+    109, 111, 100, 101, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 116, 105,
+    109, 105, 110, 103, 95, 116, 115, 99, 95, 102, 114, 101, 113, 117, 101, 110,
+    99, 121, 95, 105, 115, 95, 112, 108, 97, 117, 115, 105, 98, 108, 101, 0,
+    107, 116, 101, 115, 116, 95, 102, 110, 95, 116, 105, 109, 105, 110, 103, 95,
+    115, 111, 117, 114, 99, 101, 95, 102, 111, 108, 108, 111, 119, 115, 95, 116,
+    104, 101, 95, 99, 111, 109, 109, 97, 110, 100, 95, 108, 105, 110, 101, 0,
+    107, 116, 101, 115, 116, 95, 102, 110, 95, 116, 105, 109, 105, 110, 103, 95,
+    117, 100, 101, 108, 97, 121, 95, 119, 97, 105, 116, 115, 95, 97, 116, 95,
+    108, 101, 97, 115, 116, 95, 97, 115, 95, 108, 111, 110, 103, 95, 97, 115,
+    95, 97, 115, 107, 101, 100, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
+    116, 105, 109, 105, 110, 103, 95, 97, 112, 105, 99, 95, 116, 105, 109, 101,
+    114, 95, 105, 115, 95, 99, 97, 108, 105, 98, 114, 97, 116, 101, 100, 0,
+    107, 116, 101, 115, 116, 95, 102, 110, 95, 97, 99, 112, 105, 95, 114, 115,
+    100, 112, 95, 97, 110, 100, 95, 114, 111, 111, 116, 95, 116, 97, 98, 108,
+    101, 95, 102, 111, 117, 110, 100, 0, 107, 116, 101, 115, 116, 95, 102, 110,
+    95, 97, 99, 112, 105, 95, 109, 97, 100, 116, 95, 99, 111, 112, 121, 95,
+    112, 97, 114, 115, 101, 115, 95, 97, 103, 97, 105, 110, 95, 105, 100, 101,
+    110, 116, 105, 99, 97, 108, 108, 121, 0, 107, 116, 101, 115, 116, 95, 102,
+    110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 105, 110, 116,
+    51, 95, 105, 115, 95, 114, 101, 115, 117, 109, 97, 98, 108, 101, 0, 107,
     116, 101, 115, 116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111,
-    110, 115, 95, 116, 114, 121, 95, 99, 97, 108, 108, 95, 119, 105, 116, 104,
-    111, 117, 116, 95, 102, 97, 117, 108, 116, 95, 114, 101, 116, 117, 114, 110,
-    115, 95, 109, 105, 110, 117, 115, 95, 111, 110, 101, 0, 100, 111, 95, 117,
-    100, 50, 0, 100, 111, 95, 100, 105, 118, 105, 100, 101, 95, 98, 121, 95,
-    122, 101, 114, 111, 0, 114, 101, 97, 100, 95, 97, 100, 100, 114, 101, 115,
-    115, 0, 119, 114, 105, 116, 101, 95, 97, 100, 100, 114, 101, 115, 115, 0,
-    99, 97, 108, 108, 95, 100, 97, 116, 97, 0, 111, 118, 101, 114, 102, 108,
-    111, 119, 95, 116, 104, 101, 95, 115, 116, 97, 99, 107, 0, 104, 105, 103,
-    104, 101, 114, 95, 104, 97, 108, 102, 95, 101, 110, 116, 114, 121, 0, 104,
-    105, 103, 104, 101, 114, 95, 104, 97, 108, 102, 95, 101, 110, 116, 114, 121,
-    46, 104, 97, 110, 103, 0, 97, 112, 95, 101, 110, 116, 114, 121, 54, 52,
-    0, 97, 112, 95, 101, 110, 116, 114, 121, 54, 52, 46, 104, 97, 110, 103,
-    0, 105, 115, 114, 95, 115, 116, 117, 98, 115, 0, 105, 115, 114, 95, 99,
-    111, 109, 109, 111, 110, 0, 97, 114, 99, 104, 95, 116, 114, 121, 95, 99,
-    97, 108, 108, 0, 97, 114, 99, 104, 95, 116, 114, 121, 95, 114, 101, 115,
-    117, 109, 101, 0, 95, 95, 116, 101, 120, 116, 95, 101, 110, 100, 0,
+    110, 115, 95, 105, 110, 118, 97, 108, 105, 100, 95, 111, 112, 99, 111, 100,
+    101, 95, 105, 115, 95, 99, 97, 117, 103, 104, 116, 0, 107, 116, 101, 115,
+    116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95,
+    100, 105, 118, 105, 100, 101, 95, 101, 114, 114, 111, 114, 95, 105, 115, 95,
+    99, 97, 117, 103, 104, 116, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95,
+    101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 110, 117, 108, 108, 95,
+    100, 101, 114, 101, 102, 101, 114, 101, 110, 99, 101, 95, 105, 115, 95, 97,
+    95, 112, 97, 103, 101, 95, 102, 97, 117, 108, 116, 0, 107, 116, 101, 115,
+    116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95,
+    119, 114, 105, 116, 101, 95, 116, 111, 95, 107, 101, 114, 110, 101, 108, 95,
+    116, 101, 120, 116, 95, 102, 97, 117, 108, 116, 115, 0, 107, 116, 101, 115,
+    116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110, 115, 95,
+    101, 120, 101, 99, 117, 116, 105, 110, 103, 95, 100, 97, 116, 97, 95, 102,
+    97, 117, 108, 116, 115, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 101,
+    120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 110, 111, 110, 95, 99, 97,
+    110, 111, 110, 105, 99, 97, 108, 95, 97, 100, 100, 114, 101, 115, 115, 95,
+    105, 115, 95, 103, 112, 0, 107, 116, 101, 115, 116, 95, 102, 110, 95, 101,
+    120, 99, 101, 112, 116, 105, 111, 110, 115, 95, 115, 116, 97, 99, 107, 95,
+    111, 118, 101, 114, 102, 108, 111, 119, 95, 100, 111, 117, 98, 108, 101, 95,
+    102, 97, 117, 108, 116, 115, 95, 111, 110, 95, 105, 115, 116, 0, 107, 116,
+    101, 115, 116, 95, 102, 110, 95, 101, 120, 99, 101, 112, 116, 105, 111, 110,
+    115, 95, 116, 114, 121, 95, 99, 97, 108, 108, 95, 119, 105, 116, 104, 111,
+    117, 116, 95, 102, 97, 117, 108, 116, 95, 114, 101, 116, 117, 114, 110, 115,
+    95, 109, 105, 110, 117, 115, 95, 111, 110, 101, 0, 100, 111, 95, 117, 100,
+    50, 0, 100, 111, 95, 100, 105, 118, 105, 100, 101, 95, 98, 121, 95, 122,
+    101, 114, 111, 0, 114, 101, 97, 100, 95, 97, 100, 100, 114, 101, 115, 115,
+    0, 119, 114, 105, 116, 101, 95, 97, 100, 100, 114, 101, 115, 115, 0, 99,
+    97, 108, 108, 95, 100, 97, 116, 97, 0, 111, 118, 101, 114, 102, 108, 111,
+    119, 95, 116, 104, 101, 95, 115, 116, 97, 99, 107, 0, 104, 105, 103, 104,
+    101, 114, 95, 104, 97, 108, 102, 95, 101, 110, 116, 114, 121, 0, 104, 105,
+    103, 104, 101, 114, 95, 104, 97, 108, 102, 95, 101, 110, 116, 114, 121, 46,
+    104, 97, 110, 103, 0, 97, 112, 95, 101, 110, 116, 114, 121, 54, 52, 0,
+    97, 112, 95, 101, 110, 116, 114, 121, 54, 52, 46, 104, 97, 110, 103, 0,
+    105, 115, 114, 95, 115, 116, 117, 98, 115, 0, 105, 115, 114, 95, 99, 111,
+    109, 109, 111, 110, 0, 97, 114, 99, 104, 95, 116, 114, 121, 95, 99, 97,
+    108, 108, 0, 97, 114, 99, 104, 95, 116, 114, 121, 95, 114, 101, 115, 117,
+    109, 101, 0, 95, 95, 116, 101, 120, 116, 95, 101, 110, 100, 0,
 };

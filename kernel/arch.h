@@ -44,8 +44,10 @@ void arch_vm_exit(uint32_t code);
  * first, starting with the caller's caller); returns how many. */
 size_t arch_backtrace(uintptr_t *pcs, size_t max);
 
-/* Prints a backtrace of the call chain that starts at frame pointer fp. */
-void arch_print_backtrace_from(uintptr_t pc, uintptr_t fp);
+/* Prints a backtrace: pc first (an interrupted instruction, or a return
+ * address, which is looked up as the call before it), then the chain of
+ * callers that starts at frame pointer fp. */
+void arch_print_backtrace_from(uintptr_t pc, bool pc_is_return_address, uintptr_t fp);
 
 /*
  * Runs fn(arg) and catches any CPU exception it raises, like a tiny setjmp:
@@ -132,8 +134,49 @@ bool arch_send_probe(uint32_t apic_id);
 
 void arch_interrupts_enable(void);
 void arch_interrupts_disable(void);
+bool arch_interrupts_enabled(void);
 bool arch_interrupts_save_disable(void);   /* returns whether they were enabled */
 void arch_interrupts_restore(bool enabled);
+
+/* ---- Interrupt priority and inter-processor interrupts ---- */
+
+/* The task priority (x86: CR8), 0-15: interrupts whose vector >> 4 is not
+ * above it are held back. kernel/irql.h builds the IRQL model on it. */
+unsigned arch_task_priority(void);
+void arch_set_task_priority(unsigned priority);
+
+/* The rendezvous IPI (vector class 14), to one CPU or to all but the
+ * caller (the APIC's shorthand, which also reaches CPUs never started). */
+bool arch_send_call_ipi(uint32_t apic_id);
+bool arch_send_call_ipi_all_but_self(void);
+
+/* NMIs, for reporting and stopping CPUs that do not answer IPIs. */
+bool arch_send_nmi(uint32_t apic_id);
+
+/* The local APIC timer: periodic interrupts every `ms` milliseconds on the
+ * calling CPU (0 stops it). */
+void arch_timer_start(unsigned ms);
+
+/* A register each CPU has its own copy of and the kernel does not otherwise
+ * use (x86: IA32_KERNEL_GS_BASE), for the "write an MSR everywhere" test. */
+void arch_scratch_msr_write(uint64_t value);
+uint64_t arch_scratch_msr_read(void);
+
+/* A page-sized window whose mapping can be changed, for the TLB
+ * shoot-down test: maps it to phys (no TLB flush anywhere); returns its
+ * address. arch_tlb_flush_page flushes one page on the calling CPU. */
+uintptr_t arch_test_window_map(uint64_t phys);
+void arch_tlb_flush_page(uintptr_t va);
+
+/* ---- What the architecture calls in the kernel ---- */
+
+/* The rendezvous IPI arrived (at IPI_LEVEL, interrupts off). */
+void kernel_call_interrupt(void);
+/* A local APIC timer tick (at CLOCK_LEVEL, interrupts off). */
+void kernel_timer_interrupt(void);
+/* An NMI at pc with frame pointer fp: true if the kernel asked for it (it
+ * may then not return); false makes it an unexpected exception. */
+bool kernel_nmi(uintptr_t pc, uintptr_t fp);
 
 /* Deliberate failures, for checking that the test runner notices them. */
 noreturn void arch_triple_fault(void);

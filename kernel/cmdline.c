@@ -9,16 +9,20 @@
 const struct cmdline_option_def cmdline_known_options[] = {
     {"test", "<filter>", "run the self-tests (those whose suite.name starts with filter), "
                          "print KTAP, then exit QEMU with the result"},
-    {"test_skip", "<suite.name>[,...]", "report these self-tests as skipped instead of running "
+    {"test_skip", "<suite.name>[,...] (a trailing * matches a prefix)", "report these self-tests as skipped instead of running "
                                         "them"},
     {"bench", NULL, "run the benchmarks and print bench: lines"},
-    {"inject", "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu",
+    {"inject", "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu|"
+               "stuck-cpu|irql-misuse",
      "fail on purpose, to check that the test runner notices"},
     {"apic", "auto|xapic|x2apic", "local APIC mode (auto: x2APIC when the CPU has it)"},
     {"ap_start", "sdm|fast", "AP start-up delays: the SDM's 10 ms after INIT and 200 us after "
                              "each SIPI, or short ones"},
     {"ap_timeout_ms", "<n>", "how long to wait for each AP to check in (default 3000)"},
     {"tsc_source", "auto|cpuid|pit|pm_timer", "what to measure the TSC frequency with"},
+    {"barrier", "central|dissemination", "the rendezvous' spin barrier (default central)"},
+    {"ipi_timeout_ms", "<n>", "bound on every rendezvous wait (default 10000)"},
+    {"stress_calls", "<n>", "back-to-back rendezvous calls in the stress self-test"},
     {"acpi_dump", NULL, "print the MADT in hex (tools/capture_madt.py reads it)"},
 };
 const size_t cmdline_known_count = sizeof(cmdline_known_options) / sizeof(cmdline_known_options[0]);

@@ -32,6 +32,65 @@ struct cpu_probe {
     uint64_t interrupts;       /* probe interrupts taken */
 };
 
+/* A set of CPUs by index. */
+#define CPU_SET_WORDS (MAX_CPUS / 64)
+struct cpu_set {
+    uint64_t bits[CPU_SET_WORDS];
+};
+
+/* Bits set in v. (Written out: __builtin_popcountll may call libgcc, which
+ * a freestanding kernel does not link.) */
+static inline uint32_t popcount64(uint64_t v)
+{
+    v = v - ((v >> 1) & 0x5555555555555555ull);
+    v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+    v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (uint32_t)((v * 0x0101010101010101ull) >> 56);
+}
+
+static inline void cpu_set_add(struct cpu_set *s, uint32_t i) { s->bits[i / 64] |= 1ull << (i % 64); }
+static inline bool cpu_set_has(const struct cpu_set *s, uint32_t i)
+{
+    return (s->bits[i / 64] >> (i % 64)) & 1;
+}
+static inline uint32_t cpu_set_count(const struct cpu_set *s)
+{
+    uint32_t n = 0;
+    for (uint32_t w = 0; w < CPU_SET_WORDS; w++)
+        n += popcount64(s->bits[w]);
+    return n;
+}
+/* The number of members below index i: i's rank in the set. */
+static inline uint32_t cpu_set_rank(const struct cpu_set *s, uint32_t i)
+{
+    uint32_t n = 0;
+    for (uint32_t w = 0; w < i / 64; w++)
+        n += popcount64(s->bits[w]);
+    uint64_t below = (i % 64) == 0 ? 0 : s->bits[i / 64] & ((1ull << (i % 64)) - 1);
+    return n + popcount64(below);
+}
+
+/* What a CPU keeps about the rendezvous (kernel/ipi.c). */
+enum nmi_request { NMI_NONE, NMI_REPORT, NMI_STOP };
+
+struct cpu_ipi {
+    uint64_t served;           /* newest call this CPU ran the worker for */
+    uint64_t seen;             /* newest call it has looked at */
+    volatile uint64_t arrived[2]; /* barrier episode reached, per phase */
+    uintptr_t result;          /* its worker's return value */
+    bool in_worker;
+    volatile uint32_t nmi_request;
+    volatile uint32_t nmi_ack;
+    uint64_t worker_runs;      /* statistics, and for the self-tests */
+} __attribute__((aligned(CACHE_LINE)));
+
+/* Work posted to an idle AP (smp_post_work), run at PASSIVE_LEVEL. */
+struct cpu_work {
+    void (*volatile fn)(void *arg);
+    void *arg;
+    volatile uint64_t posted, done;
+} __attribute__((aligned(CACHE_LINE)));
+
 struct cpu {
     struct cpu *self;          /* first: arch_this_cpu() loads it from GS:0 */
     uint32_t index;            /* 0 is the boot CPU */
@@ -42,6 +101,9 @@ struct cpu {
     void *arch;                /* the architecture's per-CPU tables */
     uint64_t start_cycles;     /* how long its start-up took */
     volatile struct cpu_probe probe;
+    volatile uint64_t timer_ticks;
+    struct cpu_ipi ipi;
+    struct cpu_work work;
 } __attribute__((aligned(CACHE_LINE)));
 
 /* The CPU this code runs on. */

@@ -6,6 +6,10 @@
 #include "kernel/arch.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/ipi.h"
+#include "kernel/irql.h"
+#include "kernel/smp.h"
 #include "kernel/panic.h"
 #include "lib/string.h"
 
@@ -32,7 +36,8 @@ void inject_fault(const char *what)
     /* These act later: a self-test fails; the MADT is corrupted after it is
      * read; the MADT gains a CPU that does not exist. */
     if (strcmp(what, "test-fail") == 0 || strcmp(what, "bad-madt") == 0 ||
-        strcmp(what, "phantom-cpu") == 0)
+        strcmp(what, "phantom-cpu") == 0 || strcmp(what, "stuck-cpu") == 0 ||
+        strcmp(what, "irql-misuse") == 0)
         return;
     kprintf("inject: %s\n", what);
     if (strcmp(what, "panic") == 0)
@@ -46,5 +51,38 @@ void inject_fault(const char *what)
         arch_halt_forever();
     }
     kprintf("warning: unknown inject=%s; known: test-fail panic stack-overflow triple-fault "
-            "hang bad-madt phantom-cpu\n", what);
+            "hang bad-madt phantom-cpu stuck-cpu irql-misuse\n", what);
+}
+
+/* Spins with interrupts off and never answers an IPI: the NMI report of
+ * the rendezvous timeout must name this function. */
+static void inject_stuck_spin(void *unused)
+{
+    (void)unused;
+    arch_interrupts_disable();
+    kprintf("inject: CPU %u now spins with interrupts off\n", arch_this_cpu()->index);
+    volatile uint64_t spins = 0;
+    for (;;) /* no call inside: the NMI finds this very function */
+        spins++;
+}
+
+static uintptr_t inject_noop_worker(uintptr_t argument) { return argument; }
+
+void inject_after_smp(void)
+{
+    if (inject_requested("irql-misuse")) {
+        kprintf("inject: raising to DISPATCH_LEVEL, then \"raising\" to PASSIVE_LEVEL\n");
+        irql_raise(DISPATCH_LEVEL);
+        irql_raise(PASSIVE_LEVEL);
+    }
+    if (inject_requested("stuck-cpu")) {
+        struct cpu *victim = smp_cpu(smp_cpu_count() - 1);
+        if (smp_online_count() < 2 || !smp_post_work(victim, inject_stuck_spin, NULL)) {
+            kprintf("inject: stuck-cpu needs a second CPU\n");
+            return;
+        }
+        arch_udelay(100000); /* let it get stuck */
+        kprintf("inject: calling the rendezvous; CPU %u will not come\n", victim->index);
+        ipi_generic_call(inject_noop_worker, 42);
+    }
 }

@@ -16,6 +16,10 @@ void inject_fault(const char *what);
  * later in the boot (bad-madt, phantom-cpu) are asked for this way. */
 bool inject_requested(const char *what);
 
+/* The failures that need the other CPUs: stuck-cpu (one CPU spins with
+ * interrupts off, then a rendezvous is called) and irql-misuse. */
+void inject_after_smp(void);
+
 /* Recurses, 256 bytes of stack a level, until depth reaches limit: with a
  * huge limit it runs into the stack's guard page. */
 unsigned inject_recurse(unsigned depth, unsigned limit);

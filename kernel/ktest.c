@@ -57,6 +57,9 @@ static bool listed(const struct ktest *k, const char *list)
         size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
         if (n == len && strncmp(p, full, n) == 0)
             return true;
+        /* "suite.prefix*" names every test that starts with the prefix. */
+        if (n > 0 && p[n - 1] == '*' && n - 1 <= len && strncmp(p, full, n - 1) == 0)
+            return true;
         p += n + (end != NULL ? 1 : 0);
     }
     return false;

@@ -11,6 +11,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/inject.h"
+#include "kernel/ipi.h"
 #include "kernel/ktest.h"
 #include "kernel/multiboot2.h"
 #include "kernel/page_alloc.h"
@@ -108,6 +109,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
     arch_timing_init(cmdline_value(&boot_cmdline, "tsc_source", "auto"),
                      acpi_state()->pm_timer_port, acpi_state()->pm_timer_32bit);
     smp_init(&madt, madt_ok && apic_ok);      /* start every AP */
+    ipi_init();                               /* the rendezvous: barrier, timeout */
+    inject_after_smp();
 
     const char *inject = cmdline_value(&boot_cmdline, "inject", NULL);
     if (inject != NULL)

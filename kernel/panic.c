@@ -6,6 +6,7 @@
 #include "kernel/arch.h"
 #include "kernel/console.h"
 #include "kernel/ktest.h"
+#include "kernel/smp.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -19,13 +20,14 @@ noreturn void panic_at(const char *file, int line, const char *fmt, ...)
     va_end(ap);
     kprintf("\n  at %s:%d\n", file, line);
     /* Start at our caller: its return address, and its frame (saved at [rbp]). */
-    arch_print_backtrace_from((uintptr_t)__builtin_return_address(0),
+    arch_print_backtrace_from((uintptr_t)__builtin_return_address(0), true,
                               *(uintptr_t *)__builtin_frame_address(0));
     panic_stop();
 }
 
 noreturn void panic_stop(void)
 {
+    smp_stop_other_cpus(); /* nothing else runs while the report is read */
     kprintf("kernel stopped.\n");
     if (ktest_mode_active())
         arch_vm_exit(KTEST_EXIT_CRASH);

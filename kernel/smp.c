@@ -15,6 +15,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/inject.h"
+#include "kernel/ipi.h"
 #include "kernel/panic.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -34,6 +35,7 @@ static size_t online_count;
 static size_t possible_count;
 static uint64_t bringup_us;
 static const char *start_delays = "none";
+static bool smp_started;     /* GS and the CPU table are set up */
 
 size_t smp_cpu_count(void) { return cpu_count; }
 size_t smp_online_count(void) { return online_count; }
@@ -222,6 +224,7 @@ void smp_init(const struct madt_info *madt, bool madt_ok)
     arch_cpu_setup_boot(&cpus[0]);
     cpus[0].state = CPU_ONLINE;
     online_count = 1;
+    smp_started = true;
 
     const char *mode = cmdline_value(&boot_cmdline, "ap_start", "sdm");
     uint64_t init_us = SDM_INIT_DELAY_US, sipi_us = SDM_SIPI_DELAY_US;
@@ -253,9 +256,77 @@ void smp_ap_entry(struct cpu *cpu)
 {
     /* Checked in: from here the boot CPU may reuse the trampoline. */
     __atomic_store_n(&cpu->state, CPU_ONLINE, __ATOMIC_RELEASE);
-    arch_interrupts_enable();
-    for (;;)
+    /* The idle loop. Its body runs with interrupts off, and arch_idle
+     * enables them only as it halts (sti; hlt), so an interrupt that posts
+     * work cannot slip in between the check and the halt. */
+    for (;;) {
+        uint64_t posted = __atomic_load_n(&cpu->work.posted, __ATOMIC_ACQUIRE);
+        if (posted != cpu->work.done) {
+            arch_interrupts_enable();
+            cpu->work.fn(cpu->work.arg);
+            arch_interrupts_disable();
+            __atomic_store_n(&cpu->work.done, posted, __ATOMIC_RELEASE);
+            continue;
+        }
         arch_idle();
+    }
+}
+
+static bool wait_work_done(struct cpu *cpu, uint64_t timeout_ms);
+
+bool smp_post_work(struct cpu *cpu, void (*fn)(void *), void *arg)
+{
+    if (cpu->index == 0 || cpu->state != CPU_ONLINE ||
+        __atomic_load_n(&cpu->work.done, __ATOMIC_ACQUIRE) != cpu->work.posted)
+        return false;
+    cpu->work.fn = fn;
+    cpu->work.arg = arg;
+    __atomic_store_n(&cpu->work.posted, cpu->work.posted + 1, __ATOMIC_RELEASE);
+    return arch_send_probe(cpu->apic_id); /* wakes it from hlt */
+}
+
+bool smp_wait_work(struct cpu *cpu, uint64_t timeout_ms)
+{
+    /* Interrupts on while waiting: the work may make rendezvous calls,
+     * which need this CPU too. */
+    bool enabled = arch_interrupts_save_disable();
+    arch_interrupts_enable();
+    bool done = wait_work_done(cpu, timeout_ms);
+    arch_interrupts_restore(enabled);
+    return done;
+}
+
+static bool wait_work_done(struct cpu *cpu, uint64_t timeout_ms)
+{
+    uint64_t start = arch_cycles();
+    uint64_t limit = timeout_ms * (arch_cycles_per_second() / US_PER_MS);
+    while (__atomic_load_n(&cpu->work.done, __ATOMIC_ACQUIRE) != cpu->work.posted) {
+        if (arch_cycles() - start > limit) {
+            kprintf("smp: CPU %u has not finished its posted work after %llu ms\n", cpu->index,
+                    (unsigned long long)timeout_ms);
+            return false;
+        }
+        arch_cpu_relax();
+    }
+    return true;
+}
+
+void kernel_timer_interrupt(void) { arch_this_cpu()->timer_ticks++; }
+
+bool kernel_nmi(uintptr_t pc, uintptr_t fp) { return smp_started && ipi_nmi(pc, fp); }
+
+void smp_stop_other_cpus(void)
+{
+    if (!smp_started)
+        return;
+    uint32_t self = arch_cpu_apic_id();
+    for (size_t i = 0; i < cpu_count; i++) {
+        struct cpu *c = &cpus[i];
+        if (c->state != CPU_ONLINE || c->apic_id == self || c->ipi.nmi_request != NMI_NONE)
+            continue;
+        c->ipi.nmi_request = NMI_STOP;
+        arch_send_nmi(c->apic_id);
+    }
 }
 
 void smp_probe_interrupt(void)

@@ -40,6 +40,17 @@ size_t smp_probe_all(void);
 /* Called by the probe interrupt handler on the CPU that takes it. */
 void smp_probe_interrupt(void);
 
+/* Posts fn(arg) to an idle AP, which runs it at PASSIVE_LEVEL with
+ * interrupts on; false if the CPU is the boot CPU, offline, or still busy. */
+bool smp_post_work(struct cpu *cpu, void (*fn)(void *), void *arg);
+/* Waits (bounded) until the work posted to cpu has returned, with
+ * interrupts on so that this CPU can take part in the work's rendezvous
+ * calls. */
+bool smp_wait_work(struct cpu *cpu, uint64_t timeout_ms);
+
+/* Sends every other online CPU an NMI that halts it (panic uses it). */
+void smp_stop_other_cpus(void);
+
 /* Time the APs' start-up took, in microseconds, and with which delays. */
 uint64_t smp_bringup_us(void);
 const char *smp_start_delays(void);

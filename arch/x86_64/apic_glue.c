@@ -5,6 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/paging.h"
 #include "arch/x86_64/timing.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/vectors.h"
@@ -58,8 +59,24 @@ static void apic_error_interrupt(struct trap_frame *frame)
     lapic_eoi();
 }
 
+static void call_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    kernel_call_interrupt();
+    lapic_eoi();
+}
+
+static void timer_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    kernel_timer_interrupt();
+    lapic_eoi();
+}
+
 bool arch_apic_init(const char *requested, uint64_t lapic_address)
 {
+    trap_set_handler(VECTOR_IPI_CALL, call_interrupt);
+    trap_set_handler(VECTOR_TIMER, timer_interrupt);
     trap_set_handler(VECTOR_SPURIOUS, spurious_interrupt);
     trap_set_handler(VECTOR_IPI_PROBE, probe_interrupt);
     trap_set_handler(VECTOR_APIC_ERROR, apic_error_interrupt);
@@ -109,4 +126,51 @@ void arch_interrupts_restore(bool enabled)
 {
     if (enabled)
         irq_enable();
+    else
+        irq_disable();
 }
+
+bool arch_interrupts_enabled(void) { return (read_rflags() & RFLAGS_IF) != 0; }
+
+unsigned arch_task_priority(void) { return (unsigned)read_cr8(); }
+void arch_set_task_priority(unsigned priority) { write_cr8(priority); }
+
+bool arch_send_call_ipi(uint32_t apic_id)
+{
+    return lapic_send_ipi(apic_id, ICR_DELIVERY_FIXED | ICR_LEVEL_ASSERT | VECTOR_IPI_CALL);
+}
+
+bool arch_send_call_ipi_all_but_self(void)
+{
+    return lapic_send_ipi(0, ICR_DELIVERY_FIXED | ICR_LEVEL_ASSERT |
+                                 ICR_SHORTHAND_ALL_EXCLUDING_SELF | VECTOR_IPI_CALL);
+}
+
+bool arch_send_nmi(uint32_t apic_id)
+{
+    return lapic_send_ipi(apic_id, ICR_DELIVERY_NMI | ICR_LEVEL_ASSERT);
+}
+
+void arch_timer_start(unsigned ms)
+{
+    if (ms == 0) {
+        lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_MASKED | VECTOR_TIMER);
+        lapic_write(LAPIC_REG_TIMER_INITIAL, 0);
+        return;
+    }
+    lapic_write(LAPIC_REG_TIMER_DIVIDE, LAPIC_TIMER_DIVIDE_BY_16);
+    lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_TIMER_PERIODIC | VECTOR_TIMER);
+    uint64_t count = lapic_timer_ticks_per_ms() * ms;
+    lapic_write(LAPIC_REG_TIMER_INITIAL, count > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)count);
+}
+
+void arch_scratch_msr_write(uint64_t value) { wrmsr(MSR_KERNEL_GS_BASE, value); }
+uint64_t arch_scratch_msr_read(void) { return rdmsr(MSR_KERNEL_GS_BASE); }
+
+uintptr_t arch_test_window_map(uint64_t phys)
+{
+    paging_set_page(TEST_WINDOW_VA, phys, PTE_PRESENT | PTE_WRITE | PTE_NX_IF_SUPPORTED);
+    return TEST_WINDOW_VA;
+}
+
+void arch_tlb_flush_page(uintptr_t va) { invlpg(va); }

@@ -4,8 +4,9 @@
  * [rbp + 8] the return address (System V AMD64 ABI §3.2.2).
  *
  * The walk runs inside fault handlers, so it must not fault itself: every
- * frame pointer is checked to be aligned, inside the kernel image (all
- * kernel stacks are there) and mapped, and to move up the stack.
+ * frame pointer is checked to be aligned, inside the kernel image (the
+ * boot CPU's stacks) or the stack region (the APs'), mapped, and to move
+ * up the stack.
  */
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
@@ -17,7 +18,9 @@
 
 static bool frame_is_readable(uintptr_t fp)
 {
-    if (fp % 8 != 0 || fp < (uintptr_t)__kernel_start || fp + 16 > (uintptr_t)__kernel_end)
+    bool in_image = fp >= (uintptr_t)__kernel_start && fp + 16 <= (uintptr_t)__kernel_end;
+    bool in_stacks = fp >= STACK_REGION_START && fp + 16 <= STACK_REGION_END;
+    if (fp % 8 != 0 || !(in_image || in_stacks))
         return false;
     return paging_leaf_entry(fp) != 0 && paging_leaf_entry(fp + 8) != 0;
 }
@@ -54,12 +57,12 @@ static void print_frame(size_t index, uintptr_t pc, bool is_return_address)
     kprintf("\n");
 }
 
-void arch_print_backtrace_from(uintptr_t pc, uintptr_t fp)
+void arch_print_backtrace_from(uintptr_t pc, bool pc_is_return_address, uintptr_t fp)
 {
     uintptr_t pcs[BACKTRACE_MAX_DEPTH];
     size_t n = walk(fp, pcs, BACKTRACE_MAX_DEPTH);
     kprintf("  backtrace:\n");
-    print_frame(0, pc, false);
+    print_frame(0, pc, pc_is_return_address);
     for (size_t i = 0; i < n; i++) {
         /* Deep recursion: show a run of identical frames once. */
         size_t run = 1;

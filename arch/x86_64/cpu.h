@@ -139,6 +139,7 @@ static inline void mmio_write16(volatile void *addr, uint16_t value)
 #define MSR_EFER 0xC0000080u
 #define EFER_NXE (1ull << 11)
 #define MSR_GS_BASE 0xC0000101u
+#define MSR_KERNEL_GS_BASE 0xC0000102u
 #define MSR_IA32_APIC_BASE 0x1Bu
 #define APIC_BASE_BSP (1ull << 8)
 #define APIC_BASE_X2APIC_ENABLE (1ull << 10) /* EXTD */

@@ -21,6 +21,8 @@
  * last GiB of the address space, above the kernel image's window. */
 #define STACK_REGION_START 0xFFFFFFFFC0000000ull
 #define STACK_REGION_END 0xFFFFFFFFFFE00000ull
+/* One page whose mapping the TLB shoot-down self-test changes. */
+#define TEST_WINDOW_VA 0xFFFFFFFFFFE00000ull
 
 #define SEL_KERNEL_CODE 0x08
 #define SEL_KERNEL_DATA 0x10

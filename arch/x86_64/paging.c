@@ -102,6 +102,13 @@ void paging_init(void)
 
 uint64_t paging_kernel_cr3(void) { return read_cr3(); }
 
+void paging_set_page(uintptr_t va, uint64_t pa, uint64_t flags)
+{
+    if (flags & PTE_NX_IF_SUPPORTED)
+        flags = (flags & ~PTE_NX_IF_SUPPORTED) | nx_bit;
+    map_page(va, pa, flags);
+}
+
 uintptr_t paging_map_stack(size_t bytes)
 {
     size_t pages = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;

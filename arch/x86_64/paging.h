@@ -36,6 +36,11 @@ void paging_unmap_page(uintptr_t va);
  * with an unmapped guard page below it; returns its lowest address. */
 uintptr_t paging_map_stack(size_t bytes);
 
+/* Maps the 4 KiB page at va to pa with flags (PTE_NX_IF_SUPPORTED becomes
+ * NX when the CPU has it). No TLB flush: that is the caller's business. */
+#define PTE_NX_IF_SUPPORTED (1ull << 62) /* software marker, never written */
+void paging_set_page(uintptr_t va, uint64_t pa, uint64_t flags);
+
 /* CR3 of the kernel's page tables (the APs load it too). */
 uint64_t paging_kernel_cr3(void);
 

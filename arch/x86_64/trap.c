@@ -102,7 +102,7 @@ static void report_exception(const struct trap_frame *f)
             (unsigned long)f->r14, (unsigned long)f->r15);
     if (f->vector == VEC_DOUBLE_FAULT && !arch_page_is_mapped(f->rsp - 8))
         kprintf("  the stack pointer is at an unmapped page: kernel stack overflow\n");
-    arch_print_backtrace_from(f->rip, f->rbp);
+    arch_print_backtrace_from(f->rip, false, f->rbp);
 }
 
 /* Turns the fault into a return from arch_try_call (see isr.asm). */
@@ -127,6 +127,8 @@ void trap_dispatch(struct trap_frame *f)
         breakpoints_taken++;
         return;
     }
+    if (f->vector == VEC_NMI && kernel_nmi(f->rip, f->rbp))
+        return;
     if (f->vector < EXCEPTION_VECTORS) {
         if (try_context.active) {
             resume_try_call(f);
@@ -136,7 +138,12 @@ void trap_dispatch(struct trap_frame *f)
         panic_stop();
     }
     if (handlers[f->vector] != NULL) {
+        /* A handler runs at the IRQL its vector's priority class stands for
+         * (kernel/irql.h), so irql_current() tells it where it is. */
+        uint64_t interrupted_priority = read_cr8();
+        write_cr8(f->vector >> 4);
         handlers[f->vector](f);
+        write_cr8(interrupted_priority);
         return;
     }
     kprintf("trap: unexpected interrupt on vector %lu at %016lx; ignored\n",

@@ -1,8 +1,8 @@
 build-clang/kernel/main.o: kernel/main.c kernel/acpi.h kernel/madt.h \
   kernel/arch.h kernel/bench.h kernel/bootinfo.h kernel/cmdline.h \
-  kernel/console.h kernel/inject.h kernel/ktest.h kernel/multiboot2.h \
-  kernel/page_alloc.h kernel/panic.h kernel/smp.h kernel/cpu.h \
-  lib/string.h
+  kernel/console.h kernel/inject.h kernel/ipi.h kernel/barrier.h \
+  kernel/cpu.h kernel/ktest.h kernel/multiboot2.h kernel/page_alloc.h \
+  kernel/panic.h kernel/smp.h lib/string.h
 
 kernel/acpi.h:
 
@@ -20,6 +20,12 @@ kernel/console.h:
 
 kernel/inject.h:
 
+kernel/ipi.h:
+
+kernel/barrier.h:
+
+kernel/cpu.h:
+
 kernel/ktest.h:
 
 kernel/multiboot2.h:
@@ -29,7 +35,5 @@ kernel/page_alloc.h:
 kernel/panic.h:
 
 kernel/smp.h:
-
-kernel/cpu.h:
 
 lib/string.h:

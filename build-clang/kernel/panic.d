@@ -1,5 +1,6 @@
 build-clang/kernel/panic.o: kernel/panic.c kernel/panic.h kernel/arch.h \
-  kernel/console.h kernel/ktest.h
+  kernel/console.h kernel/ktest.h kernel/smp.h kernel/cpu.h \
+  kernel/madt.h
 
 kernel/panic.h:
 
@@ -8,3 +9,9 @@ kernel/arch.h:
 kernel/console.h:
 
 kernel/ktest.h:
+
+kernel/smp.h:
+
+kernel/cpu.h:
+
+kernel/madt.h:

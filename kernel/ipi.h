@@ -1,0 +1,62 @@
+/*
+ * ipi.h - the rendezvous: run a function on every processor at once.
+ *
+ * Modelled on Windows' KeIpiGenericCall. The calling CPU interrupts the
+ * others with an IPI; every participant raises to IPI_LEVEL with
+ * interrupts off and waits at a barrier until all have arrived; then all
+ * run worker(argument) at the same time; they wait at a second barrier
+ * until every worker has returned. The call returns what the worker
+ * returned on the calling CPU. docs/rendezvous.md gives the protocol.
+ *
+ * Rules for the worker (those of a bug-check callback): it runs at
+ * IPI_LEVEL with interrupts disabled on every CPU at once, so it must not
+ * take a lock another CPU might hold, allocate, print in a loop, or wait
+ * for anything but the other participants. It must not call
+ * ipi_generic_call itself.
+ *
+ * Rules for the caller: run below IPI_LEVEL. Interrupts may be on or off:
+ * a CPU that waits for another CPU's call to finish before starting its own
+ * takes part in that call while it waits (through the IPI when interrupts
+ * are on, by looking for it when they are off), so calls from many CPUs at
+ * once never deadlock.
+ */
+#ifndef KERNEL_IPI_H
+#define KERNEL_IPI_H
+
+#include "kernel/barrier.h"
+#include "kernel/cpu.h"
+
+#include <stdint.h>
+
+typedef uintptr_t ipi_broadcast_worker(uintptr_t argument);
+
+/* Runs worker(argument) on every online CPU; returns the calling CPU's result. */
+uintptr_t ipi_generic_call(ipi_broadcast_worker *worker, uintptr_t argument);
+
+/* The same on the CPUs in targets (offline ones are ignored); the calling
+ * CPU always takes part, whether it is in targets or not. */
+uintptr_t ipi_generic_call_set(const struct cpu_set *targets, ipi_broadcast_worker *worker,
+                               uintptr_t argument);
+
+enum ipi_status {
+    IPI_OK,
+    IPI_REFUSED_IRQL,    /* called at IPI_LEVEL or above */
+    IPI_REFUSED_NESTED,  /* called from inside a worker */
+};
+
+/* Like ipi_generic_call_set, but a refused call returns its reason (after
+ * printing it) instead of stopping the kernel. targets NULL: all CPUs. */
+enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_worker *worker,
+                                 uintptr_t argument, uintptr_t *result);
+
+/* Reads barrier= and ipi_timeout_ms= from the command line. */
+void ipi_init(void);
+
+enum barrier_kind ipi_barrier_kind(void);
+uint64_t ipi_timeout_ms(void);
+uint64_t ipi_calls_started(void);   /* calls made so far, system-wide */
+
+/* The NMI part of a timeout report: runs on a CPU that did not arrive. */
+bool ipi_nmi(uintptr_t pc, uintptr_t fp);
+
+#endif

@@ -1,3 +1,0 @@
-build-clang/ksyms_empty.o: build-clang/ksyms_empty.c kernel/ksyms.h
-
-kernel/ksyms.h:

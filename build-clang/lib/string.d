@@ -1,3 +1,0 @@
-build-clang/lib/string.o: lib/string.c lib/string.h
-
-lib/string.h:

@@ -18,7 +18,7 @@ const struct cmdline_option_def cmdline_known_options[] = {
     {"apic", "auto|xapic|x2apic", "local APIC mode (auto: x2APIC when the CPU has it)"},
     {"ap_start", "sdm|fast", "AP start-up delays: the SDM's 10 ms after INIT and 200 us after "
                              "each SIPI, or short ones"},
-    {"ap_timeout_ms", "<n>", "how long to wait for each AP to check in (default 3000)"},
+    {"ap_timeout_ms", "<n>", "how long to wait for each AP to check in (default 10000)"},
     {"tsc_source", "auto|cpuid|pit|pm_timer", "what to measure the TSC frequency with"},
     {"barrier", "central|dissemination", "the rendezvous' spin barrier (default central)"},
     {"ipi_timeout_ms", "<n>", "bound on every rendezvous wait (default 10000)"},

@@ -161,10 +161,23 @@ ifeq ($(BOOT),kernel)
 else
   QEMU_BOOT = -cdrom $(ISO)
 endif
+# FIRMWARE=uefi boots the ISO through OVMF (the kernel then draws its text
+# on GRUB's framebuffer); WINDOW=1 shows the screen in a window, with the
+# serial console still on this terminal.
+FIRMWARE ?= bios
+OVMF := $(firstword $(wildcard /usr/share/ovmf/OVMF.fd /usr/share/qemu/OVMF.fd))
+ifeq ($(FIRMWARE),uefi)
+  QEMU_BOOT += -bios $(OVMF)
+endif
+ifeq ($(WINDOW),1)
+  QEMU_OUTPUT := -serial mon:stdio
+else
+  QEMU_OUTPUT := -nographic
+endif
 
 run: deps all
-	@echo "Booting $(BOOT) on $(MACHINE), $(CPUS) CPU(s), $(ACCEL). Quit with Ctrl-A X."
-	qemu-system-x86_64 $(QEMU_COMMON) $(QEMU_BOOT) -nographic; \
+	@echo "Booting $(BOOT) on $(MACHINE), $(CPUS) CPU(s), $(ACCEL), $(FIRMWARE). Quit with Ctrl-A X."
+	qemu-system-x86_64 $(QEMU_COMMON) $(QEMU_BOOT) $(QEMU_OUTPUT); \
 	  status=$$?; [ $$status -eq 0 -o $$status -eq 33 ] || echo "(QEMU exited with status $$status)"
 
 debug: deps all

@@ -18,7 +18,11 @@ noreturn void panic_at(const char *file, int line, const char *fmt, ...)
     va_start(ap, fmt);
     kvprintf(fmt, ap);
     va_end(ap);
-    kprintf("\n  at %s:%d\n", file, line);
+    int cpu = smp_this_cpu_index();
+    if (cpu >= 0)
+        kprintf("\n  on CPU %d at %s:%d\n", cpu, file, line);
+    else
+        kprintf("\n  at %s:%d (before the CPUs were counted)\n", file, line);
     /* Start at our caller: its return address, and its frame (saved at [rbp]). */
     arch_print_backtrace_from((uintptr_t)__builtin_return_address(0), true,
                               *(uintptr_t *)__builtin_frame_address(0));

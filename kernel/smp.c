@@ -315,6 +315,8 @@ void kernel_timer_interrupt(void) { arch_this_cpu()->timer_ticks++; }
 
 bool kernel_nmi(uintptr_t pc, uintptr_t fp) { return smp_started && ipi_nmi(pc, fp); }
 
+int smp_this_cpu_index(void) { return smp_started ? (int)arch_this_cpu()->index : -1; }
+
 void smp_stop_other_cpus(void)
 {
     if (!smp_started)

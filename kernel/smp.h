@@ -48,6 +48,9 @@ bool smp_post_work(struct cpu *cpu, void (*fn)(void *), void *arg);
  * calls. */
 bool smp_wait_work(struct cpu *cpu, uint64_t timeout_ms);
 
+/* The running CPU's index, or -1 before smp_init has set up per-CPU data. */
+int smp_this_cpu_index(void);
+
 /* Sends every other online CPU an NMI that halts it (panic uses it). */
 void smp_stop_other_cpus(void);
 

@@ -114,6 +114,11 @@ MATRIX = [
     Config("pc-iso-bios-tcg-smp4", machine="pc", boot="iso", smp="4", cmdline=DISSEMINATION),
     Config("q35-iso-uefi-tcg-smp1", boot="iso", firmware="uefi"),
     Config("q35-iso-uefi-tcg-smp4", boot="iso", firmware="uefi", smp="4"),
+    # What a UEFI PC shows: the kernel's own text on GRUB's framebuffer,
+    # read back from QEMU's screen (QMP screendump) and compared, pixel by
+    # pixel, with the banner drawn in the kernel's font.
+    Config("q35-iso-uefi-tcg-screen", boot="iso", firmware="uefi", smp="2", cmdline="",
+           expect="screen"),
     # x2APIC needs KVM (QEMU 7.2's TCG has none). The paravirtual KVM of some
     # CI hosts (no hardware virtualisation) cannot emulate int3 in a guest
     # ("KVM internal error ... emulation failure"): that one case is
@@ -130,7 +135,8 @@ MATRIX = [
 # make test-large: hundreds of CPUs, slow to boot, not in the default run.
 LARGE = [
     Config("q35-kernel-kvm-x2apic-smp288", accel="kvm", apic="x2apic", smp="288",
-           memory="1G", cmdline=KVM_CMDLINE + " ap_start=fast test_skip=ipi.*", timeout=900),
+           memory="1G", timeout=900,
+           cmdline="test ap_start=fast test_skip=exceptions.int3_is_resumable,ipi.*"),
     Config("q35-kernel-tcg-smp255-rendezvous", smp="255", memory="512M", timeout=1800,
            cmdline="test ap_start=fast test_skip=ipi.stress_* ipi_timeout_ms=120000"),
     Config("q35-kernel-tcg-smp255-rendezvous-dissemination", smp="255", memory="512M",
@@ -409,6 +415,111 @@ def describe_status(status):
                 status, f"QEMU exited with status {status}")
 
 
+FONT_FILE = os.path.join(ROOT, "lib", "font5x7.c")
+FONT_CELL = (6, 9)            # lib/font5x7.h: FONT_CELL_WIDTH, FONT_CELL_HEIGHT
+LARGE_SCREEN_WIDTH = 1600     # arch/x86_64/fb_console.c: glyphs twice as big from here
+SCREEN_TEXT = "ipikernel 0.1 (x86_64), built with"
+
+
+def load_font():
+    """The glyphs of lib/font5x7.c, as {char: [row strings]}."""
+    font, code = {}, 0x20
+    with open(FONT_FILE) as f:
+        for line in f:
+            rows = re.findall(r'"([.#]{5})"', line)
+            if len(rows) == 7:
+                font[chr(code)] = rows
+                code += 1
+    return font
+
+
+def read_ppm(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    parts = data.split(maxsplit=4)
+    if parts[0] != b"P6":
+        raise ValueError("not a binary PPM")
+    width, height = int(parts[1]), int(parts[2])
+    return width, height, parts[4][:width * height * 3]
+
+
+def screen_shows(path, text):
+    """True if some text row of the screen starts with text, drawn in the
+    kernel's font; else a description of what was wrong."""
+    width, height, px = read_ppm(path)
+    font = load_font()
+    scale = 2 if width >= LARGE_SCREEN_WIDTH else 1
+    cw, ch = FONT_CELL[0] * scale, FONT_CELL[1] * scale
+
+    def lit(x, y):
+        i = (y * width + x) * 3
+        return max(px[i:i + 3]) > 0x60
+
+    lit_pixels = sum(1 for i in range(0, len(px), 3) if max(px[i:i + 3]) > 0x60)
+    if lit_pixels == 0:
+        return "the screen is blank"
+    for row in range(min(4, height // ch)):
+        good = True
+        for col, c in enumerate(text):
+            glyph = font.get(c)
+            for gy in range(FONT_CELL[1]):
+                for gx in range(FONT_CELL[0]):
+                    want = glyph is not None and gy < 7 and gx < 5 and glyph[gy][gx] == "#"
+                    if lit(col * cw + gx * scale, row * ch + gy * scale) != want:
+                        good = False
+                        break
+                if not good:
+                    break
+            if not good:
+                break
+        if good:
+            return True
+    return f'no text row starts with "{text}" in the kernel\'s font ({lit_pixels} lit pixels)'
+
+
+def check_screen(cfg, kernel, iso, workdir):
+    """Boots to idle, takes a screendump over QMP, and compares it."""
+    serial_log = os.path.join(workdir, f"{cfg.name}.serial.log")
+    shot = os.path.join(workdir, f"{cfg.name}.ppm")
+    sock = qmp.socket_path(workdir, cfg.name)
+    for path in (sock, shot):
+        if os.path.exists(path):
+            os.unlink(path)
+    cmd = qemu_command(cfg, kernel, iso, serial_log, sock)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    problems, serial = [], ""
+    try:
+        q = qmp.QMP(sock, timeout=60)
+        q.command("cont")
+        while time.monotonic() - start < cfg.timeout:
+            if os.path.exists(serial_log):
+                with open(serial_log, "rb") as f:
+                    serial = f.read().decode("utf-8", "replace")
+            if "boot complete" in serial or proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        if "boot complete" not in serial:
+            problems.append("the kernel did not reach \"boot complete\"")
+        else:
+            q.command("screendump", filename=shot)
+            verdict = screen_shows(shot, SCREEN_TEXT)
+            if verdict is not True:
+                problems.append(verdict)
+        q.command("quit")
+        q.close()
+    except (qmp.QMPError, OSError, ValueError) as e:
+        problems.append(f"QMP failed: {e}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    if os.path.exists(sock):
+        os.unlink(sock)
+    return problems, time.monotonic() - start, serial, " ".join(cmd)
+
+
 SMP_LINE = re.compile(r"^smp: online=(\d+) possible=(\d+) apic=(\w+) ids=([0-9,]*)$", re.M)
 
 
@@ -444,6 +555,13 @@ def check_config(cfg, kernel, iso, workdir, verbose):
         out.skipped += 1
         out.lines.append(f"SKIP {cfg.name}: {reason}")
         return out
+
+    if cfg.expect == "screen":
+        problems, seconds, serial, cmd = check_screen(cfg, kernel, iso, workdir)
+        header = f"{cfg.name}: the screen shows the kernel's text ({seconds:.1f} s)"
+        if problems:
+            header = f"{cfg.name}: screen check failed ({seconds:.1f} s)"
+        return finish_check(cfg, out, header, problems, serial, cmd)
 
     status, seconds, serial, cmd, topology = boot(cfg, kernel, iso, workdir)
     header = f"{cfg.name}: {describe_status(status)} ({seconds:.1f} s)"
@@ -490,6 +608,10 @@ def check_config(cfg, kernel, iso, workdir, verbose):
             if not re.search(pattern, serial, re.M):
                 problems.append(f"no serial line matches /{pattern}/")
 
+    return finish_check(cfg, out, header, problems, serial, cmd)
+
+
+def finish_check(cfg, out, header, problems, serial, cmd):
     if problems:
         out.failed += 1
         out.lines.insert(0, f"FAIL {header}")

@@ -5,6 +5,7 @@
 #include "kernel/arch.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fb_console.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/pic.h"
@@ -30,6 +31,7 @@
 
 static struct console serial_console = {"serial", serial_write, NULL};
 static struct console vga_console = {"vga", vga_text_write, NULL};
+static struct console fb_console = {"framebuffer", fb_console_write, NULL};
 
 void arch_console_init(const struct boot_info *bi)
 {
@@ -37,9 +39,12 @@ void arch_console_init(const struct boot_info *bi)
         console_register(&serial_console);
 
     /* Text mode is there when GRUB says so, or under multiboot 1 (QEMU's
-     * -kernel, always a BIOS boot). A graphical framebuffer has no text
-     * console yet. */
-    if (bi->fb.present && bi->fb.type == FB_EGA_TEXT) {
+     * -kernel, always a BIOS boot). A graphical framebuffer (UEFI) gets
+     * text drawn with the kernel's own font. */
+    if (bi->fb.present && bi->fb.type == FB_RGB) {
+        if (fb_console_init(&bi->fb))
+            console_register(&fb_console);
+    } else if (bi->fb.present && bi->fb.type == FB_EGA_TEXT) {
         vga_text_init(bi->fb.addr, bi->fb.width, bi->fb.height);
         console_register(&vga_console);
     } else if (bi->protocol == BOOT_MULTIBOOT1 && !bi->fb.present) {

@@ -173,10 +173,10 @@ bool arch_send_probe(uint32_t apic_id)
 /* ---- the AP's first C code ---- */
 noreturn void arch_ap_main(struct cpu *cpu)
 {
-    wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)cpu);
-    gdt_init_cpu(cpu->arch);
-    idt_load();
-    lapic_init_ap();
-    smp_ap_entry(cpu);
+    wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)cpu); /* arch_this_cpu() works from here */
+    gdt_init_cpu(cpu->arch);                       /* its own GDT, TSS and IST stacks */
+    idt_load();                                    /* the shared IDT */
+    lapic_init_ap();                               /* its APIC, in the boot CPU's mode */
+    smp_ap_entry(cpu);                             /* check in, then idle */
     arch_halt_forever();
 }

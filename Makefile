@@ -86,7 +86,7 @@ KERNEL := $(BUILD)/kernel.elf
 ISO := $(BUILD)/ipikernel.iso
 CMDLINE ?=
 
-.PHONY: all kernel iso run debug test test-host test-large deps clean
+.PHONY: all kernel iso run bench debug test test-host test-large deps clean
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)
 iso: $(ISO)
@@ -179,6 +179,19 @@ run: deps all
 	@echo "Booting $(BOOT) on $(MACHINE), $(CPUS) CPU(s), $(ACCEL), $(FIRMWARE). Quit with Ctrl-A X."
 	qemu-system-x86_64 $(QEMU_COMMON) $(QEMU_BOOT) $(QEMU_OUTPUT); \
 	  status=$$?; [ $$status -eq 0 -o $$status -eq 33 ] || echo "(QEMU exited with status $$status)"
+
+# The benchmarks, on each CPU count in BENCH_CPUS and with both barriers;
+# under KVM when it works here (timing under TCG says little), else TCG.
+BENCH_CPUS ?= 1 2 4
+bench: deps all
+	@accel="-accel tcg"; \
+	if [ -w /dev/kvm ]; then accel="-accel kvm -cpu host,-arch-capabilities"; fi; \
+	echo "bench: accelerator $$accel"; \
+	for cpus in $(BENCH_CPUS); do for barrier in central dissemination; do \
+	  timeout 300 qemu-system-x86_64 -M q35 -m $(MEMORY) -smp $$cpus $$accel -no-reboot -display none \
+	    -device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial stdio \
+	    -kernel $(KERNEL) -append "bench barrier=$$barrier" | grep -a '^bench: [a-z]'; \
+	done; done
 
 debug: deps all
 	@echo "QEMU waits for gdb on :1234; gdb stops in kmain. Quit QEMU with Ctrl-A X."

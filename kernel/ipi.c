@@ -192,14 +192,13 @@ static bool snapshot_new_call(struct cpu *me, struct call *out, uint64_t *number
     }
 }
 
-static bool wait_phase(const struct call *c, uint64_t number, enum phase phase, struct cpu *me,
+static void wait_phase(const struct call *c, uint64_t number, enum phase phase, struct cpu *me,
                        uint32_t rank)
 {
     uint64_t episode = number * 2 + phase;
     __atomic_store_n(&me->ipi.arrived[phase], episode, __ATOMIC_RELEASE);
     if (!barrier_wait(barrier, episode, rank, c->count, ms_to_cycles(timeout_ms)))
         report_timeout(c, number, phase, episode);
-    return true;
 }
 
 /* Runs one call on this CPU: at IPI_LEVEL, interrupts off, from a private
@@ -242,6 +241,10 @@ void kernel_call_interrupt(void)
  * answer it when interrupts are off. */
 static void serve_while_waiting(struct cpu *me)
 {
+    /* The cheap look first: changing the IRQL writes CR8, which some
+     * hypervisors trap, and this runs on every turn of the wait. */
+    if (__atomic_load_n(&current.seq, __ATOMIC_ACQUIRE) / 2 <= me->ipi.seen)
+        return;
     bool enabled = arch_interrupts_save_disable();
     irql_t old = irql_raise(IPI_LEVEL);
     serve_pending_call(me);

@@ -17,7 +17,6 @@ struct range {
 
 static struct range ranges[MAX_RANGES];
 static size_t range_count;
-static uint64_t used;
 
 static uint64_t align_up(uint64_t v) { return (v + PAGE_ALLOC_PAGE - 1) & ~(uint64_t)(PAGE_ALLOC_PAGE - 1); }
 static uint64_t align_down(uint64_t v) { return v & ~(uint64_t)(PAGE_ALLOC_PAGE - 1); }
@@ -62,7 +61,6 @@ uint64_t page_alloc(size_t pages)
         if (r->end - r->next >= bytes) {
             uint64_t pa = r->next;
             r->next += bytes;
-            used += bytes;
             memset((void *)arch_phys_to_virt(pa, bytes), 0, bytes);
             return pa;
         }
@@ -74,14 +72,4 @@ void *page_alloc_ptr(size_t pages)
 {
     uint64_t pa = page_alloc(pages);
     return pa != 0 ? (void *)arch_phys_to_virt(pa, (uint64_t)pages * PAGE_ALLOC_PAGE) : NULL;
-}
-
-uint64_t page_alloc_used(void) { return used; }
-
-uint64_t page_alloc_free(void)
-{
-    uint64_t total = 0;
-    for (size_t i = 0; i < range_count; i++)
-        total += ranges[i].end - ranges[i].next;
-    return total;
 }

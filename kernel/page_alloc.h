@@ -25,8 +25,4 @@ uint64_t page_alloc(size_t pages);
 /* The same, as a kernel pointer (identity-mapped), or NULL. */
 void *page_alloc_ptr(size_t pages);
 
-/* Bytes handed out so far, and bytes left. */
-uint64_t page_alloc_used(void);
-uint64_t page_alloc_free(void);
-
 #endif

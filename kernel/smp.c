@@ -41,8 +41,6 @@ size_t smp_cpu_count(void) { return cpu_count; }
 size_t smp_online_count(void) { return online_count; }
 size_t smp_possible_count(void) { return possible_count; }
 struct cpu *smp_cpu(size_t index) { return index < cpu_count ? &cpus[index] : NULL; }
-uint64_t smp_bringup_us(void) { return bringup_us; }
-const char *smp_start_delays(void) { return start_delays; }
 
 static uint64_t cycles_to_us(uint64_t cycles)
 {

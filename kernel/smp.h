@@ -54,8 +54,5 @@ int smp_this_cpu_index(void);
 /* Sends every other online CPU an NMI that halts it (panic uses it). */
 void smp_stop_other_cpus(void);
 
-/* Time the APs' start-up took, in microseconds, and with which delays. */
-uint64_t smp_bringup_us(void);
-const char *smp_start_delays(void);
 
 #endif

@@ -367,18 +367,24 @@ def qemu_command(cfg, kernel, iso, serial_log, qmp_socket):
     return cmd
 
 
-def boot(cfg, kernel, iso, workdir):
-    """Boots cfg; returns (status, seconds, serial text, command, topology).
-    status is the QEMU exit status, or "timeout"; topology is QEMU's answer
-    (APIC IDs, possible CPUs) or an error message."""
+def start_qemu(cfg, kernel, iso, workdir):
+    """Starts QEMU for cfg, stopped (-S) until a QMP client says "cont".
+    Returns (process, QMP socket, serial log, command line, start time)."""
     serial_log = os.path.join(workdir, f"{cfg.name}.serial.log")
     sock = qmp.socket_path(workdir, cfg.name)
     if os.path.exists(sock):
         os.unlink(sock)
     cmd = qemu_command(cfg, kernel, iso, serial_log, sock)
-    start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
+    return proc, sock, serial_log, " ".join(cmd), time.monotonic()
+
+
+def boot(cfg, kernel, iso, workdir):
+    """Boots cfg; returns (status, seconds, serial text, command, topology).
+    status is the QEMU exit status, or "timeout"; topology is QEMU's answer
+    (APIC IDs, possible CPUs) or an error message."""
+    proc, sock, serial_log, cmd, start = start_qemu(cfg, kernel, iso, workdir)
     try:
         q = qmp.QMP(sock, timeout=60)
         topology = qmp.cpu_topology(q)
@@ -404,7 +410,7 @@ def boot(cfg, kernel, iso, workdir):
         serial += "\n[qemu] " + qemu_output.strip()
     if os.path.exists(sock):
         os.unlink(sock)
-    return status, seconds, serial, " ".join(cmd), topology
+    return status, seconds, serial, cmd, topology
 
 
 def describe_status(status):
@@ -479,16 +485,10 @@ def screen_shows(path, text):
 
 def check_screen(cfg, kernel, iso, workdir):
     """Boots to idle, takes a screendump over QMP, and compares it."""
-    serial_log = os.path.join(workdir, f"{cfg.name}.serial.log")
     shot = os.path.join(workdir, f"{cfg.name}.ppm")
-    sock = qmp.socket_path(workdir, cfg.name)
-    for path in (sock, shot):
-        if os.path.exists(path):
-            os.unlink(path)
-    cmd = qemu_command(cfg, kernel, iso, serial_log, sock)
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    if os.path.exists(shot):
+        os.unlink(shot)
+    proc, sock, serial_log, cmd, start = start_qemu(cfg, kernel, iso, workdir)
     problems, serial = [], ""
     try:
         q = qmp.QMP(sock, timeout=60)
@@ -517,7 +517,7 @@ def check_screen(cfg, kernel, iso, workdir):
         proc.communicate()
     if os.path.exists(sock):
         os.unlink(sock)
-    return problems, time.monotonic() - start, serial, " ".join(cmd)
+    return problems, time.monotonic() - start, serial, cmd
 
 
 SMP_LINE = re.compile(r"^smp: online=(\d+) possible=(\d+) apic=(\w+) ids=([0-9,]*)$", re.M)

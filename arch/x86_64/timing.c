@@ -34,7 +34,6 @@ static bool invariant;
 static const char *source = "none";
 
 uint64_t tsc_hz(void) { return hz; }
-bool tsc_invariant(void) { return invariant; }
 const char *tsc_source(void) { return source; }
 
 static uint64_t from_cpuid(void)

@@ -14,7 +14,6 @@
 void tsc_init(const char *only, uint16_t pm_timer_port, bool pm_timer_32bit);
 
 uint64_t tsc_hz(void);
-bool tsc_invariant(void);
 const char *tsc_source(void);
 
 /* Spins (with pause) for at least us microseconds. */

@@ -1,28 +1,19 @@
 /*
  * barrier.c - the two spin barriers (see barrier.h for the contract).
+ *
+ * The outcome word holds (episode << 1) | aborted for the newest episode
+ * decided. Releasing and aborting an episode are both compare-and-swaps
+ * from "undecided" on that one word, so exactly one of them happens, and
+ * every participant learns which from the same word.
  */
 #include "kernel/barrier.h"
 
 #include "kernel/arch.h"
-#include "kernel/cpu.h"
 #include "lib/string.h"
 
-#define DISSEMINATION_MAX_ROUNDS 10 /* 2^10 = 1024 >= MAX_CPUS */
-#define CHECK_CLOCK_EVERY 64        /* spins between reads of the cycle counter */
+#define CHECK_CLOCK_EVERY 64 /* spins between reads of the cycle counter */
 
-_Static_assert((1u << DISSEMINATION_MAX_ROUNDS) >= MAX_CPUS, "enough rounds for every CPU");
-
-struct padded_u64 {
-    uint64_t value;
-} __attribute__((aligned(CACHE_LINE)));
-
-/* Central: the arrival counter and the release word on separate lines, so
- * that arrivals do not disturb the spinners' cached copy of the release. */
-static struct padded_u64 central_arrived;
-static struct padded_u64 central_released;
-
-/* Dissemination: flag[rank][round] holds the newest episode signalled. */
-static struct padded_u64 dissemination_flag[MAX_CPUS][DISSEMINATION_MAX_ROUNDS];
+_Static_assert((1u << BARRIER_DISSEMINATION_ROUNDS) >= MAX_CPUS, "enough rounds for every CPU");
 
 bool barrier_kind_parse(const char *name, enum barrier_kind *kind)
 {
@@ -40,35 +31,86 @@ const char *barrier_kind_name(enum barrier_kind kind)
     return kind == BARRIER_CENTRAL ? "central" : "dissemination";
 }
 
-/* Spins until *word >= episode; false when limit_cycles pass. */
-static bool wait_until_reached(uint64_t *word, uint64_t episode, uint64_t limit_cycles)
+void barrier_init(struct barrier *b, enum barrier_kind kind)
 {
-    uint64_t start = 0;
-    for (uint32_t spins = 0;; spins++) {
-        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) >= episode)
+    memset(b, 0, sizeof(*b));
+    b->kind = kind;
+}
+
+#define OUTCOME_RELEASED(e) ((e) << 1)
+#define OUTCOME_ABORTED(e) (((e) << 1) | 1)
+
+/* Decides episode's outcome unless it is decided already; returns the
+ * outcome word as it then stands. */
+static uint64_t decide(struct barrier *b, uint64_t episode, uint64_t wanted)
+{
+    uint64_t seen = __atomic_load_n(&b->outcome.value, __ATOMIC_ACQUIRE);
+    while ((seen >> 1) < episode) {
+        if (__atomic_compare_exchange_n(&b->outcome.value, &seen, wanted, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return wanted;
+    }
+    return seen;
+}
+
+static enum barrier_result result_of(uint64_t outcome, uint64_t episode)
+{
+    return outcome == OUTCOME_RELEASED(episode) ? BARRIER_RELEASED : BARRIER_ABORTED;
+}
+
+static bool decided(struct barrier *b, uint64_t episode)
+{
+    return (__atomic_load_n(&b->outcome.value, __ATOMIC_ACQUIRE) >> 1) >= episode;
+}
+
+/*
+ * Spins until *word >= target. Returns true when it got there; false when
+ * the deadline passed (*timed_out then says so) or, if watch_outcome, when
+ * the episode was decided (released or aborted) by someone else first.
+ */
+static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target,
+                       uint64_t episode, uint64_t deadline, bool watch_outcome, bool *timed_out)
+{
+    *timed_out = false;
+    for (uint64_t spins = 1;; spins++) {
+        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) >= target)
             return true;
         if (spins % CHECK_CLOCK_EVERY == 0) {
-            uint64_t now = arch_cycles();
-            if (spins == 0)
-                start = now;
-            else if (now - start >= limit_cycles)
+            if (watch_outcome && decided(b, episode))
                 return false;
+            if ((int64_t)(arch_cycles() - deadline) >= 0) {
+                *timed_out = true;
+                return false;
+            }
         }
         arch_cpu_relax();
     }
 }
 
-static bool central_wait(uint64_t episode, uint32_t count, uint64_t limit_cycles)
+/* The deadline passed: abort the episode unless it was decided meanwhile. */
+static enum barrier_result give_up(struct barrier *b, uint64_t episode)
 {
-    /* The last to arrive resets the counter before it publishes the
-     * episode: nobody can arrive for the next episode until someone has
-     * seen this one released. */
-    if (__atomic_add_fetch(&central_arrived.value, 1, __ATOMIC_ACQ_REL) == count) {
-        __atomic_store_n(&central_arrived.value, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&central_released.value, episode, __ATOMIC_RELEASE);
-        return true;
+    uint64_t outcome = decide(b, episode, OUTCOME_ABORTED(episode));
+    if (outcome == OUTCOME_ABORTED(episode))
+        return BARRIER_TIMED_OUT;
+    return result_of(outcome, episode);
+}
+
+static enum barrier_result central_wait(struct barrier *b, uint64_t episode, uint32_t count,
+                                        uint64_t deadline)
+{
+    /* The last to arrive resets the counter before it decides the episode:
+     * nobody can arrive for the next one until someone has seen this one
+     * released. */
+    if (__atomic_add_fetch(&b->arrived.value, 1, __ATOMIC_ACQ_REL) == count) {
+        __atomic_store_n(&b->arrived.value, 0, __ATOMIC_RELAXED);
+        return result_of(decide(b, episode, OUTCOME_RELEASED(episode)), episode);
     }
-    return wait_until_reached(&central_released.value, episode, limit_cycles);
+    bool timed_out;
+    if (!spin_until(b, &b->outcome.value, OUTCOME_RELEASED(episode), episode, deadline, false,
+                    &timed_out))
+        return give_up(b, episode);
+    return result_of(__atomic_load_n(&b->outcome.value, __ATOMIC_ACQUIRE), episode);
 }
 
 /* Stores episode in *flag unless a newer one is there already: a late
@@ -82,24 +124,47 @@ static void signal_at_least(uint64_t *flag, uint64_t episode)
     }
 }
 
-static bool dissemination_wait(uint64_t episode, uint32_t rank, uint32_t count,
-                               uint64_t limit_cycles)
+static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episode, uint32_t rank,
+                                              uint32_t count, uint64_t deadline,
+                                              uint64_t limit_cycles)
 {
+    bool watch_outcome = true, extended = false;
     for (uint32_t round = 0, distance = 1; distance < count; round++, distance <<= 1) {
         uint32_t partner = (rank + distance) % count;
-        signal_at_least(&dissemination_flag[partner][round].value, episode);
-        if (!wait_until_reached(&dissemination_flag[rank][round].value, episode, limit_cycles))
-            return false;
+        signal_at_least(&b->flag[partner][round].value, episode);
+        bool timed_out;
+        while (!spin_until(b, &b->flag[rank][round].value, episode, episode, deadline,
+                           watch_outcome, &timed_out)) {
+            enum barrier_result r =
+                timed_out ? give_up(b, episode)
+                          : result_of(__atomic_load_n(&b->outcome.value, __ATOMIC_ACQUIRE),
+                                      episode);
+            if (r != BARRIER_RELEASED)
+                return r;
+            /* Released by someone who saw everyone arrive: this CPU's
+             * remaining signals are on their way. Wait for them (still
+             * signalling its own partners), at most as long again. */
+            watch_outcome = false;
+            if (timed_out) {
+                if (extended)
+                    return BARRIER_LATE;
+                extended = true;
+                deadline += limit_cycles;
+            }
+        }
     }
-    return true;
+    /* Every participant has arrived: release the episode, unless a
+     * participant that had not seen that yet gave up first. */
+    return result_of(decide(b, episode, OUTCOME_RELEASED(episode)), episode);
 }
 
-bool barrier_wait(enum barrier_kind kind, uint64_t episode, uint32_t rank, uint32_t count,
-                  uint64_t limit_cycles)
+enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, uint32_t rank,
+                                 uint32_t count, uint64_t limit_cycles)
 {
     if (count <= 1)
-        return true;
-    if (kind == BARRIER_CENTRAL)
-        return central_wait(episode, count, limit_cycles);
-    return dissemination_wait(episode, rank, count, limit_cycles);
+        return BARRIER_RELEASED;
+    uint64_t deadline = arch_cycles() + limit_cycles;
+    if (b->kind == BARRIER_CENTRAL)
+        return central_wait(b, episode, count, deadline);
+    return dissemination_wait(b, episode, rank, count, deadline, limit_cycles);
 }

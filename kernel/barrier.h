@@ -1,39 +1,78 @@
 /*
  * barrier.h - spin barriers for the rendezvous.
  *
- * Every use of a barrier is an *episode* with a number that only grows
- * (the rendezvous uses two per call). A participant knows the episode, its
- * rank (0..count-1) among the participants, and their count; it returns
- * once all `count` have arrived. Episodes may have different participants,
- * which is why the barriers compare episode numbers rather than flipping a
- * one-bit sense: a CPU that left one episode late must not be fooled by the
- * next two completing without it.
+ * A struct barrier belongs to its user (the rendezvous has one); two users
+ * never share one. Every use of a barrier is an *episode* with a number
+ * that only grows. A participant knows the episode, its rank (0..count-1)
+ * among the participants, and their count; it returns once all `count`
+ * have arrived. Episodes may have different participants, which is why the
+ * barriers compare episode numbers rather than flipping a one-bit sense: a
+ * CPU that left one episode late must not be fooled by the next two
+ * completing without it.
  *
- * Two algorithms, chosen with barrier=central|dissemination:
+ * Two algorithms, chosen when the barrier is set up:
  *  - central: one shared counter; the last to arrive publishes the episode.
  *    O(n) traffic on one cache line, fine for a handful of CPUs.
  *  - dissemination (Hensgen, Finkel and Manber 1988): ceil(log2 n) rounds;
  *    in round k, rank r signals rank (r + 2^k) mod n and waits for a signal
  *    from rank (r - 2^k) mod n. Each flag has a cache line of its own and
  *    only one writer per episode, so no line is fought over.
- * Every spin uses arch_cpu_relax() and has a bound.
+ *
+ * An episode ends in exactly one of two ways, for every participant alike:
+ * it is *released* (everyone arrived) or it is *aborted* (a participant's
+ * deadline passed first and it said so before anyone was released). So a
+ * timeout never lets some participants go on and stops the others.
+ * Every spin uses arch_cpu_relax() and has one deadline.
  */
 #ifndef KERNEL_BARRIER_H
 #define KERNEL_BARRIER_H
+
+#include "kernel/cpu.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 enum barrier_kind { BARRIER_CENTRAL, BARRIER_DISSEMINATION };
 
+#define BARRIER_DISSEMINATION_ROUNDS 10 /* 2^10 = 1024 >= MAX_CPUS */
+
+struct barrier_word {
+    uint64_t value;
+} __attribute__((aligned(CACHE_LINE)));
+
+struct barrier {
+    enum barrier_kind kind;
+    /* Central: arrivals, and the outcome word (episode << 1 | aborted),
+     * on separate lines so arrivals do not disturb the spinners. */
+    struct barrier_word arrived;
+    struct barrier_word outcome;
+    /* Dissemination: flag[rank][round] holds the newest episode signalled;
+     * the outcome word above decides released-or-aborted once per episode. */
+    struct barrier_word flag[MAX_CPUS][BARRIER_DISSEMINATION_ROUNDS];
+};
+
+enum barrier_result {
+    BARRIER_RELEASED,   /* everyone arrived */
+    BARRIER_TIMED_OUT,  /* this CPU's deadline passed and it aborted the episode */
+    BARRIER_ABORTED,    /* another participant aborted the episode */
+    BARRIER_LATE,       /* released for the others, but this CPU's share of the
+                           signals did not come within twice the bound */
+};
+
 /* Parses "central" or "dissemination"; false if neither. */
 bool barrier_kind_parse(const char *name, enum barrier_kind *kind);
 const char *barrier_kind_name(enum barrier_kind kind);
 
-/* Waits for all `count` participants of `episode` (episode > 0). Returns
- * false if `limit_cycles` of arch_cycles() pass first (the barrier is then
- * unusable: the caller must stop). */
-bool barrier_wait(enum barrier_kind kind, uint64_t episode, uint32_t rank, uint32_t count,
-                  uint64_t limit_cycles);
+/* Makes b an unused barrier of the given kind (no episode seen yet). */
+void barrier_init(struct barrier *b, enum barrier_kind kind);
+
+/* Waits for all `count` participants of `episode` (> every earlier one).
+ * The wait ends at the latest `limit_cycles` of arch_cycles() after it
+ * starts (BARRIER_TIMED_OUT or BARRIER_ABORTED), except when the episode
+ * was released for someone else meanwhile: then this CPU keeps waiting for
+ * its signals, at most as long again (BARRIER_LATE). After anything but
+ * BARRIER_RELEASED the barrier is unusable: the caller must stop. */
+enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, uint32_t rank,
+                                 uint32_t count, uint64_t limit_cycles);
 
 #endif

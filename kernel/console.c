@@ -4,7 +4,9 @@
  * One lock keeps each kprintf call's text in one piece when several CPUs
  * print. Its wait is bounded: if the holder is stuck (it crashed while
  * printing, or this CPU re-entered from an exception), the output goes out
- * anyway, since a garbled report beats a silent one.
+ * anyway, since a garbled report beats a silent one. A panic or timeout
+ * report switches to a second lock (console_enter_panic_mode), so it does
+ * not even wait for that bound when the stuck CPU holds the first.
  */
 #include "kernel/console.h"
 
@@ -17,6 +19,16 @@
 
 static struct console *consoles;
 static struct spinlock console_lock = SPINLOCK_INIT;
+static struct spinlock panic_lock = SPINLOCK_INIT;
+static uint32_t panic_mode;
+
+void console_enter_panic_mode(void) { __atomic_store_n(&panic_mode, 1, __ATOMIC_RELEASE); }
+
+void console_hold_lock_forever(void)
+{
+    while (!spin_lock_bounded(&console_lock, CONSOLE_LOCK_SPINS)) {
+    }
+}
 
 void console_register(struct console *c)
 {
@@ -36,10 +48,12 @@ int kvprintf(const char *fmt, va_list ap)
     /* Interrupts off while holding it: a handler that prints on this CPU
      * would otherwise wait for itself. */
     bool was_enabled = arch_interrupts_save_disable();
-    bool locked = spin_lock_bounded(&console_lock, CONSOLE_LOCK_SPINS);
+    struct spinlock *lock =
+        __atomic_load_n(&panic_mode, __ATOMIC_ACQUIRE) ? &panic_lock : &console_lock;
+    bool locked = spin_lock_bounded(lock, CONSOLE_LOCK_SPINS);
     int n = format_v(console_sink, NULL, fmt, ap);
     if (locked)
-        spin_unlock(&console_lock);
+        spin_unlock(lock);
     arch_interrupts_restore(was_enabled);
     return n;
 }

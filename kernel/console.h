@@ -23,4 +23,14 @@ int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kvprintf(const char *fmt, va_list ap);
 void kputs(const char *s);
 
+/* From now on kprintf serialises on a lock of its own that no CPU held
+ * before: a CPU stopped (by NMI, or stuck) while holding the ordinary lock
+ * cannot hold up the panic or timeout report. Called by the CPU that
+ * starts such a report. */
+void console_enter_panic_mode(void);
+
+/* Self-test support: takes the ordinary lock and keeps it (never
+ * released), as a CPU that stops in the middle of printing would. */
+void console_hold_lock_forever(void);
+
 #endif

@@ -78,6 +78,7 @@ struct cpu_ipi {
     uint64_t seen;             /* newest call it has looked at */
     volatile uint64_t arrived[2]; /* barrier episode reached, per phase */
     uintptr_t result;          /* its worker's return value */
+    uint64_t aborted;          /* a call that timed out while this CPU waited in it */
     bool in_worker;
     volatile uint32_t nmi_request;
     volatile uint32_t nmi_ack;

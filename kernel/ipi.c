@@ -2,11 +2,15 @@
  * ipi.c - the rendezvous (see ipi.h for the contract, docs/rendezvous.md
  * for the protocol and why it cannot deadlock).
  *
- * One call runs at a time, system-wide: the caller owns call_lock from
- * before it publishes the call until every participant has passed the
- * second barrier. The call itself is described in `current`, published
- * like a seqlock (odd sequence while it is written), so a CPU that looks
- * for work without holding anything never reads a half-written call.
+ * One call runs at a time, system-wide: the caller owns the call lock (a
+ * ticket lock, so callers go in the order they asked) from before it
+ * publishes the call until every participant has passed the second
+ * barrier. A CPU waits for the lock, and holds it, only at IPI_LEVEL with
+ * interrupts off, so no interrupt handler on that CPU can ask for the lock
+ * it is already queued for. The call itself is described in `current`,
+ * published like a seqlock (odd sequence while it is written), so a CPU
+ * that looks for work without holding anything never reads a half-written
+ * call.
  */
 #include "kernel/ipi.h"
 
@@ -17,12 +21,11 @@
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
 #include "kernel/smp.h"
-#include "kernel/spinlock.h"
 #include "lib/string.h"
 
-#define DEFAULT_TIMEOUT_MS 10000   /* long enough for -smp 8 on two host cores */
+#define DEFAULT_TIMEOUT_MS 10000 /* long enough for -smp 8 on two host cores */
 #define NMI_ACK_TIMEOUT_MS 1000
-#define LOCK_CHECK_CLOCK_EVERY 64
+#define CHECK_CLOCK_EVERY 64
 #define MS_PER_S 1000u
 
 enum phase { PHASE_ARRIVAL = 0, PHASE_COMPLETION = 1 };
@@ -42,23 +45,33 @@ static struct {
     struct call call;
 } current __attribute__((aligned(CACHE_LINE)));
 
-static struct spinlock call_lock __attribute__((aligned(CACHE_LINE)));
-static enum barrier_kind barrier = BARRIER_CENTRAL;
+/* The ticket lock: a CPU takes the next ticket and waits until `serving`
+ * reaches it. `holder` is only for the report of a lock that never moves. */
+static struct {
+    uint64_t next __attribute__((aligned(CACHE_LINE)));
+    uint64_t serving __attribute__((aligned(CACHE_LINE)));
+    uint32_t holder;
+} call_lock;
+
+static struct barrier rendezvous_barrier;
 static uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
 static uint32_t reporting;     /* 1 once a CPU has started a timeout report */
 
-enum barrier_kind ipi_barrier_kind(void) { return barrier; }
+enum barrier_kind ipi_barrier_kind(void) { return rendezvous_barrier.kind; }
 uint64_t ipi_timeout_ms(void) { return timeout_ms; }
 uint64_t ipi_calls_started(void) { return __atomic_load_n(&current.seq, __ATOMIC_ACQUIRE) / 2; }
 
 static uint64_t ms_to_cycles(uint64_t ms) { return ms * (arch_cycles_per_second() / MS_PER_S); }
+static bool past(uint64_t deadline) { return (int64_t)(arch_cycles() - deadline) >= 0; }
 
 void ipi_init(void)
 {
+    enum barrier_kind kind = BARRIER_CENTRAL;
     const char *name = cmdline_value(&boot_cmdline, "barrier", "central");
-    if (!barrier_kind_parse(name, &barrier))
+    if (!barrier_kind_parse(name, &kind))
         kprintf("warning: unknown barrier=%s (known: central dissemination); using central\n",
                 name);
+    timeout_ms = DEFAULT_TIMEOUT_MS;
     const char *ms = cmdline_value(&boot_cmdline, "ipi_timeout_ms", NULL);
     if (ms != NULL) {
         uint64_t v = 0;
@@ -73,7 +86,11 @@ void ipi_init(void)
             kprintf("warning: ipi_timeout_ms=%s is not a positive number; using %llu\n", ms,
                     (unsigned long long)timeout_ms);
     }
-    kprintf("ipi: barrier=%s, timeout %llu ms\n", barrier_kind_name(barrier),
+    /* Before any CPU can call: the state starts over. */
+    barrier_init(&rendezvous_barrier, kind);
+    memset(&call_lock, 0, sizeof(call_lock));
+    reporting = 0;
+    kprintf("ipi: barrier=%s, timeout %llu ms\n", barrier_kind_name(kind),
             (unsigned long long)timeout_ms);
 }
 
@@ -110,36 +127,48 @@ static const char *symbol(uintptr_t addr)
     return ksym_lookup(addr, &name, &offset) ? name : "(unknown)";
 }
 
-/* A participant waited too long at a barrier: say who is missing, have each
- * missing CPU say where it is (by NMI), and stop. Only the first CPU to
- * time out reports; the others wait for the stop. */
+static bool arrived(const struct cpu *cpu, enum phase phase, uint64_t episode)
+{
+    return __atomic_load_n(&cpu->ipi.arrived[phase], __ATOMIC_ACQUIRE) >= episode;
+}
+
+/* A participant's deadline passed at a barrier: say who is missing, have
+ * each missing CPU say where it is (by NMI), and stop. The barrier lets
+ * only one participant time out per episode; a second report (a later
+ * call's) waits for the stop. */
 static noreturn void report_timeout(const struct call *c, uint64_t number, enum phase phase,
-                                    uint64_t episode)
+                                    uint64_t episode, bool late)
 {
     struct cpu *me = arch_this_cpu();
     if (__atomic_exchange_n(&reporting, 1, __ATOMIC_ACQ_REL) != 0)
         arch_halt_forever();
+    console_enter_panic_mode();
     kprintf("\nipi: call #%llu (worker %s, argument %#lx, from CPU %u) timed out: CPU %u "
             "waited %llu ms at the %s barrier\n", (unsigned long long)number,
             symbol((uintptr_t)c->worker), (unsigned long)c->argument, c->caller, me->index,
-            (unsigned long long)timeout_ms, phase_name[phase]);
+            (unsigned long long)(late ? 2 * timeout_ms : timeout_ms), phase_name[phase]);
+    if (late)
+        kprintf("ipi: the barrier had released the others; this CPU's signals did not come\n");
+    else
+        kprintf("ipi: the call is aborted: no CPU starts its worker%s\n",
+                phase == PHASE_ARRIVAL ? "" : " again or goes past its completion barrier");
     kprintf("ipi: missing:");
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
         struct cpu *cpu = smp_cpu(i);
-        if (cpu_set_has(&c->members, i) && cpu->ipi.arrived[phase] < episode)
+        if (cpu_set_has(&c->members, i) && !arrived(cpu, phase, episode))
             kprintf(" CPU %u (APIC ID %u)", i, cpu->apic_id);
     }
     kprintf("\n");
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
         struct cpu *cpu = smp_cpu(i);
-        if (!cpu_set_has(&c->members, i) || cpu->ipi.arrived[phase] >= episode)
+        if (!cpu_set_has(&c->members, i) || arrived(cpu, phase, episode))
             continue;
         kprintf("ipi: sending an NMI to CPU %u to see where it is\n", i);
         cpu->ipi.nmi_request = NMI_REPORT;
-        uint64_t start = arch_cycles();
+        uint64_t deadline = arch_cycles() + ms_to_cycles(NMI_ACK_TIMEOUT_MS);
         bool acked = arch_send_nmi(cpu->apic_id);
         while (acked && !__atomic_load_n(&cpu->ipi.nmi_ack, __ATOMIC_ACQUIRE)) {
-            if (arch_cycles() - start > ms_to_cycles(NMI_ACK_TIMEOUT_MS)) {
+            if (past(deadline)) {
                 acked = false;
                 break;
             }
@@ -173,22 +202,30 @@ bool ipi_nmi(uintptr_t pc, uintptr_t fp)
 
 /* ---- taking part ---- */
 
-/* Copies the newest call if this CPU has not looked at it yet. */
+/* Copies the newest call if this CPU has not looked at it yet. The writer
+ * holds the sequence odd only while it copies a few words at IPI_LEVEL, so
+ * a sequence that stays odd for a whole timeout means it stopped there. */
 static bool snapshot_new_call(struct cpu *me, struct call *out, uint64_t *number)
 {
-    for (;;) {
+    uint64_t deadline = 0;
+    for (uint64_t spins = 0;; spins++) {
         uint64_t s1 = __atomic_load_n(&current.seq, __ATOMIC_ACQUIRE);
         if (s1 / 2 <= me->ipi.seen)
             return false;
-        if (s1 & 1) { /* being written */
-            arch_cpu_relax();
-            continue;
+        if ((s1 & 1) == 0) {
+            read_call(out);
+            if (__atomic_load_n(&current.seq, __ATOMIC_RELAXED) == s1) {
+                *number = s1 / 2;
+                return true;
+            }
         }
-        read_call(out);
-        if (__atomic_load_n(&current.seq, __ATOMIC_RELAXED) == s1) {
-            *number = s1 / 2;
-            return true;
-        }
+        if (spins == 0)
+            deadline = arch_cycles() + ms_to_cycles(timeout_ms);
+        else if (spins % CHECK_CLOCK_EVERY == 0 && past(deadline))
+            panic("ipi: CPU %u waited %llu ms for call #%llu to be published; its caller "
+                  "stopped while writing it", me->index, (unsigned long long)timeout_ms,
+                  (unsigned long long)(s1 / 2 + 1));
+        arch_cpu_relax();
     }
 }
 
@@ -197,8 +234,20 @@ static void wait_phase(const struct call *c, uint64_t number, enum phase phase, 
 {
     uint64_t episode = number * 2 + phase;
     __atomic_store_n(&me->ipi.arrived[phase], episode, __ATOMIC_RELEASE);
-    if (!barrier_wait(barrier, episode, rank, c->count, ms_to_cycles(timeout_ms)))
-        report_timeout(c, number, phase, episode);
+    switch (barrier_wait(&rendezvous_barrier, episode, rank, c->count, ms_to_cycles(timeout_ms))) {
+    case BARRIER_RELEASED:
+        return;
+    case BARRIER_TIMED_OUT:
+        report_timeout(c, number, phase, episode, false);
+    case BARRIER_LATE:
+        report_timeout(c, number, phase, episode, true);
+    case BARRIER_ABORTED:
+        break;
+    }
+    /* Another participant declared the call timed out and reports it: this
+     * CPU must not run (or finish) the worker. Wait for the stop. */
+    me->ipi.aborted = number;
+    arch_halt_forever();
 }
 
 /* Runs one call on this CPU: at IPI_LEVEL, interrupts off, from a private
@@ -237,45 +286,58 @@ void kernel_call_interrupt(void)
     serve_pending_call(arch_this_cpu());
 }
 
-/* Polls for a call while this CPU waits for call_lock: the only way to
- * answer it when interrupts are off. */
-static void serve_while_waiting(struct cpu *me)
-{
-    /* The cheap look first: changing the IRQL writes CR8, which some
-     * hypervisors trap, and this runs on every turn of the wait. */
-    if (__atomic_load_n(&current.seq, __ATOMIC_ACQUIRE) / 2 <= me->ipi.seen)
-        return;
-    bool enabled = arch_interrupts_save_disable();
-    irql_t old = irql_raise(IPI_LEVEL);
-    serve_pending_call(me);
-    irql_lower(old);
-    arch_interrupts_restore(enabled);
-}
-
+/* Waits for this CPU's turn, at IPI_LEVEL with interrupts off, taking part
+ * in the calls of those ahead of it meanwhile (it may be one of their
+ * participants, and cannot take their IPI now). The bound is on progress:
+ * it ends only when neither the lock nor the calls moved for twice the
+ * barrier bound (a stuck call is reported by its own participants first),
+ * however long the queue. */
 static void acquire_call_lock(struct cpu *me)
 {
-    /* Twice the barrier bound: a stuck call is reported by its own
-     * participants first. */
+    uint64_t ticket = __atomic_fetch_add(&call_lock.next, 1, __ATOMIC_RELAXED);
     uint64_t limit = 2 * ms_to_cycles(timeout_ms);
-    uint64_t start = arch_cycles();
-    for (uint32_t tries = 0; !spin_lock_bounded(&call_lock, 0); tries++) {
-        serve_while_waiting(me);
-        if (tries % LOCK_CHECK_CLOCK_EVERY == 0 && arch_cycles() - start > limit) {
-            panic("ipi: CPU %u waited %llu ms to start a call; call #%llu from CPU %u still "
-                  "holds the rendezvous", me->index, (unsigned long long)(2 * timeout_ms),
-                  (unsigned long long)(current.seq / 2), current.call.caller);
+    uint64_t deadline = arch_cycles() + limit;
+    uint64_t last_serving = ~0ull, last_seq = ~0ull;
+    for (uint64_t spins = 0;; spins++) {
+        uint64_t serving = __atomic_load_n(&call_lock.serving, __ATOMIC_ACQUIRE);
+        if (serving == ticket)
+            break;
+        serve_pending_call(me);
+        if (spins % CHECK_CLOCK_EVERY == 0) {
+            uint64_t seq = __atomic_load_n(&current.seq, __ATOMIC_RELAXED);
+            if (serving != last_serving || seq != last_seq) {
+                last_serving = serving;
+                last_seq = seq;
+                deadline = arch_cycles() + limit;
+            } else if (past(deadline)) {
+                uint32_t holder = __atomic_load_n(&call_lock.holder, __ATOMIC_RELAXED);
+                bool published = current.call.caller == holder && (seq & 1) == 0;
+                panic("ipi: CPU %u waited %llu ms for its turn (ticket %llu) with no call "
+                      "finishing; CPU %u holds the rendezvous (ticket %llu)%s%llu",
+                      me->index, (unsigned long long)(2 * timeout_ms),
+                      (unsigned long long)ticket, holder, (unsigned long long)serving,
+                      published ? " in call #" : " and has not published its call; newest #",
+                      (unsigned long long)(seq / 2));
+            }
         }
         arch_cpu_relax();
     }
+    __atomic_store_n(&call_lock.holder, me->index, __ATOMIC_RELAXED);
+}
+
+static void release_call_lock(void)
+{
+    uint64_t next = __atomic_load_n(&call_lock.serving, __ATOMIC_RELAXED) + 1;
+    __atomic_store_n(&call_lock.serving, next, __ATOMIC_RELEASE);
 }
 
 /* ---- calling ---- */
 
-static void send_ipis(const struct call *c, uint32_t self, bool everyone)
+static void send_ipis(const struct call *c, uint32_t self)
 {
     /* The shorthand reaches every APIC, started or not: use it only when
      * every CPU the firmware listed is online and taking part. */
-    if (everyone && smp_online_count() == smp_cpu_count() && c->count == smp_cpu_count()) {
+    if (c->count == smp_listed_count() && smp_online_count() == smp_listed_count()) {
         if (arch_send_call_ipi_all_but_self())
             return;
     }
@@ -301,23 +363,24 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
         return IPI_REFUSED_IRQL;
     }
 
+    /* From here until the lock is released nothing but the rendezvous may
+     * delay this CPU, and no interrupt handler of its own may ask for the
+     * lock it is queued for: interrupts off, IPI_LEVEL, then the ticket. */
+    bool enabled = arch_interrupts_save_disable();
+    irql_t old = irql_raise(IPI_LEVEL);
+    acquire_call_lock(me);
+
+    /* Participants are chosen under the lock: a CPU that came online
+     * before this point takes part, one that comes later waits for the
+     * next call. */
     struct call c = {worker, argument, me->index, 0, {{0}}};
-    bool everyone = true;
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
         if (smp_cpu(i)->state != CPU_ONLINE)
             continue;
         if (i == me->index || targets == NULL || cpu_set_has(targets, i))
             cpu_set_add(&c.members, i);
-        else
-            everyone = false;
     }
     c.count = cpu_set_count(&c.members);
-
-    acquire_call_lock(me);
-    /* From here nothing but the rendezvous may delay this CPU: interrupts
-     * off, IPI_LEVEL, before the others are asked to spin. */
-    bool enabled = arch_interrupts_save_disable();
-    irql_t old = irql_raise(IPI_LEVEL);
 
     uint64_t seq = current.seq;
     __atomic_store_n(&current.seq, seq + 1, __ATOMIC_RELAXED);
@@ -326,11 +389,12 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
     uint64_t number = (seq + 2) / 2;
 
     me->ipi.seen = number;
-    send_ipis(&c, me->index, everyone);
+    if (c.count > 1)
+        send_ipis(&c, me->index);
     take_part(&c, number, me);
     *result = me->ipi.result;
 
-    spin_unlock(&call_lock);
+    release_call_lock();
     irql_lower(old);
     arch_interrupts_restore(enabled);
     return IPI_OK;

@@ -14,6 +14,7 @@
 noreturn void panic_at(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
+    console_enter_panic_mode();
     kprintf("\nPANIC: ");
     va_start(ap, fmt);
     kvprintf(fmt, ap);

@@ -33,6 +33,7 @@ static struct cpu cpus[MAX_CPUS];
 static size_t cpu_count;          /* slots used */
 static size_t online_count;
 static size_t possible_count;
+static size_t listed_count; /* enabled CPUs the firmware lists, kept or not */
 static uint64_t bringup_us;
 static const char *start_delays = "none";
 static bool smp_started;     /* GS and the CPU table are set up */
@@ -40,6 +41,7 @@ static bool smp_started;     /* GS and the CPU table are set up */
 size_t smp_cpu_count(void) { return cpu_count; }
 size_t smp_online_count(void) { return online_count; }
 size_t smp_possible_count(void) { return possible_count; }
+size_t smp_listed_count(void) { return listed_count; }
 struct cpu *smp_cpu(size_t index) { return index < cpu_count ? &cpus[index] : NULL; }
 
 static uint64_t cycles_to_us(uint64_t cycles)
@@ -78,6 +80,7 @@ static void collect_cpus(const struct madt_info *madt, bool madt_ok)
     uint32_t bsp_id = arch_cpu_apic_id();
     add_cpu(bsp_id, 0);
     possible_count = 1;
+    listed_count = 1;
     if (!madt_ok)
         return;
     bool bsp_listed = false;
@@ -98,9 +101,11 @@ static void collect_cpus(const struct madt_info *madt, bool madt_ok)
         add_cpu(m->apic_id, m->acpi_uid);
     }
     possible_count = madt->enabled_count + madt->hotpluggable_count;
+    listed_count = madt->enabled_count;
     if (!bsp_listed) {
         kprintf("warning: smp: the boot CPU (APIC ID %u) is not in the MADT\n", bsp_id);
         possible_count++;
+        listed_count++;
     }
     if (inject_requested("phantom-cpu") && cpu_count < MAX_CPUS) {
         /* A CPU the firmware lists but that never answers. */
@@ -110,6 +115,7 @@ static void collect_cpus(const struct madt_info *madt, bool madt_ok)
         kprintf("inject: adding a CPU with APIC ID %u that does not exist\n", max_id + 1);
         add_cpu(max_id + 1, 0xFFFF);
         possible_count++;
+        listed_count++;
     }
 }
 

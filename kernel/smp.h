@@ -28,6 +28,9 @@ const struct madt_info *kernel_madt(void);
 size_t smp_cpu_count(void);
 size_t smp_online_count(void);
 size_t smp_possible_count(void);
+/* Enabled CPUs the firmware lists, including any beyond MAX_CPUS that were
+ * not given a slot: what an all-but-self IPI shorthand reaches. */
+size_t smp_listed_count(void);
 struct cpu *smp_cpu(size_t index);
 
 /* Called by arch code on an AP once it runs C with its own stack and GS. */

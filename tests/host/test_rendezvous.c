@@ -3,14 +3,24 @@
  * pthread per "CPU", under ThreadSanitizer.
  *
  * The kernel sources are compiled unchanged; this file supplies the arch_*
- * and smp_* functions they call. An IPI sets a pending flag on the target
- * thread, which takes the "interrupt" at its next spin (arch_cpu_relax)
- * if its simulated interrupt flag is on and its task priority is below the
- * IPI class, exactly the conditions the APIC applies.
+ * and smp_* functions they call. Each of those calls is a point where an
+ * interrupt may arrive, as between any two instructions on a real CPU: a
+ * pending IPI is taken if the simulated interrupt flag is on and the task
+ * priority is below the IPI class; a simulated timer tick (class 13) the
+ * same way, and its handler may itself call the rendezvous.
+ *
+ * What the checks hold the code to comes from outside it: each CPU's
+ * simulated interrupt flag and priority, plain (non-atomic) data handed
+ * between the caller and the workers (ThreadSanitizer sees any missing
+ * ordering), and the interrupts the harness itself delivered. No test
+ * worker waits for another CPU: a worker that did would be a barrier of
+ * its own and hide a missing one.
  */
+#define _GNU_SOURCE /* pthread_tryjoin_np */
 #include "kernel/arch.h"
 #include "kernel/barrier.h"
 #include "kernel/cmdline.h"
+#include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/ipi.h"
 #include "kernel/irql.h"
@@ -23,92 +33,180 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 #define HOST_CPUS 6
 #define IPI_CLASS 14
+#define CLOCK_CLASS 13
+#define TEST_HANG_SECONDS 120 /* a test that takes longer has hung: fail it by name */
+
+/* Stops a missing barrier from surfacing only as a report at the end. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) { return "halt_on_error=1:second_deadlock_stack=1"; }
 
 /* ---- the simulated machine ---- */
+struct sim_cpu {
+    atomic_uint tpr;           /* task priority (CR8) */
+    atomic_bool interrupts_on; /* RFLAGS.IF */
+    atomic_bool ipi_pending;
+    atomic_uint ipis_received; /* call IPIs sent to this CPU */
+    atomic_uint handler_exits; /* call-IPI handlers that returned */
+    atomic_bool halted;
+};
+
 static struct cpu cpus[HOST_CPUS];
+static struct sim_cpu sim[HOST_CPUS];
 static size_t cpu_count = HOST_CPUS;
+static atomic_uint shorthands_sent;
 static _Thread_local struct cpu *this_cpu;
-static _Thread_local unsigned task_priority;
-static _Thread_local bool interrupts_on;
-static atomic_bool ipi_pending[HOST_CPUS];
-static atomic_bool machine_running;
+
+/* A stopped machine: after a panic every CPU leaves (as the stop NMI
+ * would halt it), once panic_linger_ms have passed. */
+static atomic_bool machine_stopped;
+static unsigned panic_linger_ms;
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static char report[8192];   /* what the kernel printed since the last reset */
+static size_t report_len;
+static atomic_bool panicked;
+
+/* The simulated timer: fires at this thread's timer_at-th arch call. */
+static _Thread_local uint64_t arch_calls;
+static _Thread_local uint64_t timer_at = UINT64_MAX;
+static _Thread_local bool timer_pending;
+static void (*timer_handler)(void);
+
+static struct sim_cpu *me_sim(void) { return &sim[this_cpu->index]; }
+
+static noreturn void leave_machine(void)
+{
+    if (this_cpu != NULL)
+        atomic_store(&me_sim()->halted, true);
+    pthread_exit(NULL);
+}
+
+static void take_interrupt(unsigned class, void (*handler)(void))
+{
+    struct sim_cpu *s = me_sim();
+    unsigned old = atomic_load(&s->tpr);
+    atomic_store(&s->interrupts_on, false);
+    atomic_store(&s->tpr, class);
+    handler();
+    atomic_store(&s->tpr, old);
+    atomic_store(&s->interrupts_on, true);
+}
+
+static void call_ipi_handler(void)
+{
+    kernel_call_interrupt();
+    atomic_fetch_add(&me_sim()->handler_exits, 1);
+}
+
+/* Where an interrupt can arrive: every arch call the kernel makes. */
+static void interrupt_point(void)
+{
+    if (this_cpu == NULL)
+        return;
+    if (atomic_load(&machine_stopped))
+        leave_machine();
+    if (++arch_calls == timer_at)
+        timer_pending = true;
+    struct sim_cpu *s = me_sim();
+    if (!atomic_load(&s->interrupts_on))
+        return;
+    if (atomic_load(&s->tpr) < IPI_CLASS && atomic_exchange(&s->ipi_pending, false))
+        take_interrupt(IPI_CLASS, call_ipi_handler);
+    if (timer_pending && atomic_load(&s->tpr) < CLOCK_CLASS && atomic_load(&s->interrupts_on)) {
+        timer_pending = false;
+        take_interrupt(CLOCK_CLASS, timer_handler);
+    }
+}
 
 struct cpu *arch_this_cpu(void) { return this_cpu; }
 size_t smp_cpu_count(void) { return cpu_count; }
 size_t smp_online_count(void) { return cpu_count; }
+size_t smp_listed_count(void) { return cpu_count; }
 struct cpu *smp_cpu(size_t i) { return i < cpu_count ? &cpus[i] : NULL; }
 
 uint64_t arch_cycles(void)
 {
+    interrupt_point();
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 uint64_t arch_cycles_per_second(void) { return 1000000000u; }
 
-unsigned arch_task_priority(void) { return task_priority; }
-void arch_set_task_priority(unsigned p) { task_priority = p; }
-bool arch_interrupts_enabled(void) { return interrupts_on; }
-void arch_interrupts_enable(void) { interrupts_on = true; }
-void arch_interrupts_disable(void) { interrupts_on = false; }
+unsigned arch_task_priority(void)
+{
+    interrupt_point();
+    return atomic_load(&me_sim()->tpr);
+}
+void arch_set_task_priority(unsigned p)
+{
+    interrupt_point();
+    atomic_store(&me_sim()->tpr, p);
+    interrupt_point(); /* lowering lets a held-back interrupt in */
+}
+bool arch_interrupts_enabled(void)
+{
+    interrupt_point();
+    return atomic_load(&me_sim()->interrupts_on);
+}
+void arch_interrupts_enable(void)
+{
+    atomic_store(&me_sim()->interrupts_on, true);
+    interrupt_point();
+}
+void arch_interrupts_disable(void)
+{
+    interrupt_point();
+    atomic_store(&me_sim()->interrupts_on, false);
+}
 bool arch_interrupts_save_disable(void)
 {
-    bool was = interrupts_on;
-    interrupts_on = false;
-    return was;
+    interrupt_point();
+    return atomic_exchange(&me_sim()->interrupts_on, false);
 }
-void arch_interrupts_restore(bool enabled) { interrupts_on = enabled; }
-
-/* Takes a pending IPI the way the CPU would: interrupts off, priority
- * raised to the vector's class for the handler, then restored. */
-static void deliver_pending_ipi(void)
+void arch_interrupts_restore(bool enabled)
 {
-    if (this_cpu == NULL || !interrupts_on || task_priority >= IPI_CLASS)
-        return;
-    if (!atomic_exchange(&ipi_pending[this_cpu->index], false))
-        return;
-    unsigned old = task_priority;
-    interrupts_on = false;
-    task_priority = IPI_CLASS;
-    kernel_call_interrupt();
-    task_priority = old;
-    interrupts_on = true;
+    atomic_store(&me_sim()->interrupts_on, enabled);
+    interrupt_point();
 }
 
 void arch_cpu_relax(void)
 {
-    deliver_pending_ipi();
+    interrupt_point();
     sched_yield(); /* more threads than cores: let the others run */
 }
 
 bool arch_send_call_ipi(uint32_t apic_id)
 {
-    atomic_store(&ipi_pending[apic_id], true);
+    interrupt_point();
+    atomic_fetch_add(&sim[apic_id].ipis_received, 1);
+    atomic_store(&sim[apic_id].ipi_pending, true);
     return true;
 }
 
 bool arch_send_call_ipi_all_but_self(void)
 {
-    for (size_t i = 0; i < cpu_count; i++)
-        if (&cpus[i] != this_cpu)
-            atomic_store(&ipi_pending[i], true);
+    interrupt_point();
+    atomic_fetch_add(&shorthands_sent, 1);
+    for (size_t i = 0; i < cpu_count; i++) {
+        if (&cpus[i] != this_cpu) {
+            atomic_fetch_add(&sim[i].ipis_received, 1);
+            atomic_store(&sim[i].ipi_pending, true);
+        }
+    }
     return true;
 }
 
 bool arch_send_nmi(uint32_t apic_id)
 {
     (void)apic_id;
-    return false;
+    return false; /* a CPU that does not answer NMIs either */
 }
 
-noreturn void arch_halt_forever(void)
-{
-    fprintf(stderr, "halt\n");
-    abort();
-}
+noreturn void arch_halt_forever(void) { leave_machine(); }
 void arch_print_backtrace_from(uintptr_t pc, bool r, uintptr_t fp)
 {
     (void)pc;
@@ -123,40 +221,78 @@ bool ksym_lookup(uintptr_t addr, const char **name, uintptr_t *offset)
     return false;
 }
 
+void console_enter_panic_mode(void) {}
+
+int kvprintf(const char *fmt, va_list ap)
+{
+    char line[512];
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    pthread_mutex_lock(&report_lock);
+    size_t len = strlen(line);
+    if (report_len + len < sizeof(report)) {
+        memcpy(report + report_len, line, len + 1);
+        report_len += len;
+    }
+    pthread_mutex_unlock(&report_lock);
+    if (getenv("RENDEZVOUS_VERBOSE") != NULL)
+        fputs(line, stderr);
+    return n;
+}
+
 int kprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vfprintf(stderr, fmt, ap);
+    int n = kvprintf(fmt, ap);
     va_end(ap);
     return n;
 }
-int kvprintf(const char *fmt, va_list ap) { return vfprintf(stderr, fmt, ap); }
 
 noreturn void panic_at(const char *file, int line, const char *fmt, ...)
 {
+    char text[512];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "PANIC at %s:%d: ", file, line);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n");
-    abort();
+    kprintf("PANIC: %s (%s:%d)\n", text, file, line);
+    atomic_store(&panicked, true);
+    usleep(panic_linger_ms * 1000u); /* the others may still move meanwhile */
+    atomic_store(&machine_stopped, true);
+    leave_machine();
 }
 
-
+static bool report_has(const char *text)
+{
+    pthread_mutex_lock(&report_lock);
+    bool found = strstr(report, text) != NULL;
+    pthread_mutex_unlock(&report_lock);
+    return found;
+}
 
 static void machine_reset(size_t n, const char *cmdline)
 {
     cpu_count = n;
     memset(cpus, 0, sizeof(cpus));
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < HOST_CPUS; i++) {
         cpus[i].self = &cpus[i];
         cpus[i].index = (uint32_t)i;
         cpus[i].apic_id = (uint32_t)i;
-        cpus[i].state = CPU_ONLINE;
-        atomic_store(&ipi_pending[i], false);
+        cpus[i].state = i < n ? CPU_ONLINE : CPU_ABSENT;
+        atomic_store(&sim[i].tpr, PASSIVE_LEVEL);
+        atomic_store(&sim[i].interrupts_on, false);
+        atomic_store(&sim[i].ipi_pending, false);
+        atomic_store(&sim[i].ipis_received, 0);
+        atomic_store(&sim[i].handler_exits, 0);
+        atomic_store(&sim[i].halted, false);
     }
+    atomic_store(&shorthands_sent, 0);
+    atomic_store(&machine_stopped, false);
+    atomic_store(&panicked, false);
+    panic_linger_ms = 0;
+    report_len = 0;
+    report[0] = '\0';
+    timer_handler = NULL;
     cmdline_parse(&boot_cmdline, cmdline);
     ipi_init();
     /* The call numbers go on from the previous test: start from there. */
@@ -164,22 +300,66 @@ static void machine_reset(size_t n, const char *cmdline)
         cpus[i].ipi.seen = cpus[i].ipi.served = ipi_calls_started();
 }
 
-/* ---- barrier tests ---- */
+/* Runs body(i) on n threads, one per CPU, and fails the test by name if
+ * they do not all finish in time (a hang is a failure, not a stuck run). */
+static atomic_int threads_done;
+static void *(*thread_body)(void *);
+static void *thread_start(void *arg)
+{
+    this_cpu = &cpus[(uintptr_t)arg];
+    arch_calls = 0;
+    timer_at = UINT64_MAX;
+    timer_pending = false;
+    void *r = thread_body(arg);
+    atomic_fetch_add(&threads_done, 1);
+    return r;
+}
+
+static bool run_cpus(const char *name, size_t n, void *(*body)(void *))
+{
+    printf("# test: %s\n", name);
+    fflush(stdout);
+    pthread_t th[HOST_CPUS];
+    atomic_store(&threads_done, 0);
+    thread_body = body;
+    for (size_t i = 0; i < n; i++)
+        pthread_create(&th[i], NULL, thread_start, (void *)(uintptr_t)i);
+    bool joined[HOST_CPUS] = {false};
+    size_t left = n;
+    for (int waited = 0; left > 0 && waited < TEST_HANG_SECONDS * 100; waited++) {
+        for (size_t i = 0; i < n; i++) {
+            if (!joined[i] && pthread_tryjoin_np(th[i], NULL) == 0) {
+                joined[i] = true;
+                left--;
+            }
+        }
+        if (left > 0)
+            usleep(10000);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!joined[i]) {
+            printf("not ok 1 %s # hung: CPU %zu still running after %d s\n", name, i,
+                   TEST_HANG_SECONDS);
+            fflush(stdout);
+            _exit(1);
+        }
+    }
+    return true;
+}
+
+/* ---- barriers alone ---- */
 #define BARRIER_EPISODES 3000
-static enum barrier_kind kind_under_test;
+static struct barrier test_barrier;
 static atomic_uint_fast64_t progress[HOST_CPUS];
 static atomic_int barrier_errors;
-
-/* Episodes only grow, across tests too (the barriers keep the newest one
- * they saw); these start far above the rendezvous' call numbers. */
-static uint64_t episode_base = 1ull << 40;
 
 static void *barrier_thread(void *arg)
 {
     uint32_t rank = (uint32_t)(uintptr_t)arg;
-    for (uint64_t e = episode_base + 1; e <= episode_base + BARRIER_EPISODES; e++) {
+    for (uint64_t e = 1; e <= BARRIER_EPISODES; e++) {
         atomic_store(&progress[rank], e);
-        if (!barrier_wait(kind_under_test, e, rank, (uint32_t)cpu_count, 10000000000ull)) {
+        if (barrier_wait(&test_barrier, e, rank, (uint32_t)cpu_count, 10000000000ull) !=
+            BARRIER_RELEASED) {
             atomic_fetch_add(&barrier_errors, 1);
             return NULL;
         }
@@ -194,101 +374,423 @@ static void *barrier_thread(void *arg)
 
 static void barrier_test(enum barrier_kind kind, size_t n)
 {
-    cpu_count = n;
-    kind_under_test = kind;
+    char name[96];
+    snprintf(name, sizeof(name), "barrier.%s_%zu_threads", barrier_kind_name(kind), n);
+    machine_reset(n, "");
+    barrier_init(&test_barrier, kind);
     atomic_store(&barrier_errors, 0);
     for (size_t i = 0; i < n; i++)
         atomic_store(&progress[i], 0);
-    pthread_t th[HOST_CPUS];
-    for (size_t i = 0; i < n; i++)
-        pthread_create(&th[i], NULL, barrier_thread, (void *)(uintptr_t)i);
-    for (size_t i = 0; i < n; i++)
-        pthread_join(th[i], NULL);
-    episode_base += BARRIER_EPISODES;
-    char name[96];
-    snprintf(name, sizeof(name), "barrier.%s_%zu_threads", barrier_kind_name(kind), n);
+    run_cpus(name, n, barrier_thread);
     HCHECK(name, atomic_load(&barrier_errors) == 0, "%d errors", atomic_load(&barrier_errors));
 }
 
-/* ---- rendezvous tests ---- */
-#define CALLS_PER_CPU 2000
-static uint64_t runs[HOST_CPUS];        /* written only by the owning CPU's worker */
-static atomic_uint inside;
-static atomic_int rendezvous_errors;
-static atomic_int finished;
+/* One participant does not come in time: exactly one of the others times
+ * out, the rest are told the episode was aborted, nobody is released, and
+ * the latecomer is told too. */
+#define ABSENT_LIMIT_NS 50000000ull
+static atomic_int outcome_count[4];
+static enum barrier_result latecomer_result;
 
-static uintptr_t worker(uintptr_t arg)
+static void *absent_thread(void *arg)
 {
-    uint32_t me = arch_this_cpu()->index;
-    runs[me]++;
-    if (arch_task_priority() != IPI_LEVEL || arch_interrupts_enabled())
-        atomic_fetch_add(&rendezvous_errors, 1);
-    /* Simultaneity: all participants are inside together. */
-    uint32_t count = (uint32_t)(arg & 0xFF);
-    atomic_fetch_add(&inside, 1);
-    while (atomic_load(&inside) % count != 0)
-        sched_yield();
-    return 1000 + me;
-}
-
-static void *cpu_thread(void *arg)
-{
-    this_cpu = &cpus[(uintptr_t)arg];
-    task_priority = PASSIVE_LEVEL;
-    interrupts_on = true;
-    /* Odd CPUs call with interrupts off: they must serve others' calls by
-     * polling while they wait. */
-    if (this_cpu->index % 2 == 1)
-        interrupts_on = false;
-    for (int i = 0; i < CALLS_PER_CPU; i++) {
-        uintptr_t r = ipi_generic_call(worker, cpu_count);
-        if (r != 1000 + this_cpu->index)
-            atomic_fetch_add(&rendezvous_errors, 1);
+    uint32_t rank = (uint32_t)(uintptr_t)arg;
+    uint32_t n = (uint32_t)cpu_count;
+    if (rank == n - 1) {
+        while (atomic_load(&outcome_count[BARRIER_TIMED_OUT]) +
+                   atomic_load(&outcome_count[BARRIER_ABORTED]) <
+               (int)n - 1)
+            usleep(1000);
+        latecomer_result = barrier_wait(&test_barrier, 7, rank, n, ABSENT_LIMIT_NS);
+        return NULL;
     }
-    /* Stay available for the others' calls until everyone is done. */
-    interrupts_on = true;
-    atomic_fetch_add(&finished, 1);
-    while (atomic_load(&finished) < (int)cpu_count)
-        arch_cpu_relax();
+    atomic_fetch_add(&outcome_count[barrier_wait(&test_barrier, 7, rank, n, ABSENT_LIMIT_NS)], 1);
     return NULL;
 }
 
-static void rendezvous_test(const char *barrier, size_t n)
+static void barrier_absent_test(enum barrier_kind kind, size_t n)
 {
-    char cmdline[64];
-    snprintf(cmdline, sizeof(cmdline), "barrier=%s", barrier);
-    machine_reset(n, cmdline);
+    char name[96];
+    snprintf(name, sizeof(name), "barrier.%s_%zu_threads_one_absent_aborts_for_all",
+             barrier_kind_name(kind), n);
+    machine_reset(n, "");
+    barrier_init(&test_barrier, kind);
+    for (int i = 0; i < 4; i++)
+        atomic_store(&outcome_count[i], 0);
+    latecomer_result = BARRIER_RELEASED;
+    run_cpus(name, n, absent_thread);
+    HCHECK(name,
+           atomic_load(&outcome_count[BARRIER_TIMED_OUT]) == 1 &&
+               atomic_load(&outcome_count[BARRIER_ABORTED]) == (int)n - 2 &&
+               atomic_load(&outcome_count[BARRIER_RELEASED]) == 0 &&
+               latecomer_result == BARRIER_ABORTED,
+           "timed out %d, aborted %d, released %d (want 1, %zu, 0); latecomer %d",
+           atomic_load(&outcome_count[BARRIER_TIMED_OUT]),
+           atomic_load(&outcome_count[BARRIER_ABORTED]),
+           atomic_load(&outcome_count[BARRIER_RELEASED]), n - 2, (int)latecomer_result);
+}
+
+/* ---- the rendezvous ---- */
+
+/* What a worker checks and leaves behind. Plain data on purpose: the
+ * barriers' orderings are what makes these accesses race-free. */
+struct handoff {
+    uint64_t token_in;    /* written by the caller before the call */
+    uint64_t token_seen[HOST_CPUS];
+    uint64_t done[HOST_CPUS];
+};
+/* One per calling CPU and depth (0: a call, 1: a call from a timer
+ * interrupt that came in while that CPU was on its way to a call). */
+#define SLOTS (HOST_CPUS * 2)
+static struct handoff handoff[SLOTS];
+static _Thread_local unsigned call_depth;
+static uint64_t runs[HOST_CPUS];          /* written only by the owning CPU's worker */
+static atomic_int errors;
+static atomic_int finished;
+static char first_error[256];
+
+#define FAIL(...)                                                                                 \
+    do {                                                                                          \
+        if (atomic_fetch_add(&errors, 1) == 0)                                                    \
+            snprintf(first_error, sizeof(first_error), __VA_ARGS__);                              \
+    } while (0)
+
+/* The participants of the call in flight, as its caller chose them. */
+static struct cpu_set expected_members[SLOTS];
+
+/* Every participant must already be in the call when any worker starts:
+ * at IPI_LEVEL with interrupts off, and past its arrival mark. */
+static void check_everyone_arrived(uintptr_t slot)
+{
+    uint64_t episode = ipi_calls_started() * 2;
+    for (uint32_t p = 0; p < cpu_count; p++) {
+        if (!cpu_set_has(&expected_members[slot], p))
+            continue;
+        if (atomic_load(&sim[p].tpr) != IPI_LEVEL || atomic_load(&sim[p].interrupts_on))
+            FAIL("worker on CPU %u started while CPU %u was at priority %u, interrupts %s",
+                 this_cpu->index, p, atomic_load(&sim[p].tpr),
+                 atomic_load(&sim[p].interrupts_on) ? "on" : "off");
+        if (__atomic_load_n(&cpus[p].ipi.arrived[0], __ATOMIC_ACQUIRE) < episode)
+            FAIL("worker on CPU %u started before CPU %u arrived", this_cpu->index, p);
+    }
+}
+
+static uintptr_t worker(uintptr_t slot)
+{
+    uint32_t me = this_cpu->index;
+    runs[me]++;
+    check_everyone_arrived(slot);
+    if (atomic_load(&sim[me].tpr) != IPI_LEVEL || atomic_load(&sim[me].interrupts_on))
+        FAIL("worker on CPU %u ran at priority %u with interrupts %s", me,
+             atomic_load(&sim[me].tpr), atomic_load(&sim[me].interrupts_on) ? "on" : "off");
+    struct handoff *h = &handoff[slot];
+    h->token_seen[me] = h->token_in;
+    sched_yield(); /* let a CPU that left too early get ahead */
+    h->done[me] = h->token_in;
+    return 1000 + me;
+}
+
+/* One call from this CPU, checked from outside: the result, the workers'
+ * hand-off, and that every worker had returned before the call did. */
+static void checked_call(const struct cpu_set *targets, uint64_t token)
+{
+    uint32_t me = this_cpu->index;
+    uintptr_t slot = me * 2 + call_depth;
+    struct handoff *h = &handoff[slot];
+    h->token_in = token;
+    struct cpu_set members = {{0}};
+    for (uint32_t i = 0; i < cpu_count; i++)
+        if (targets == NULL || cpu_set_has(targets, i) || i == me)
+            cpu_set_add(&members, i);
+    expected_members[slot] = members;
+    uintptr_t r = ipi_generic_call_set(targets, worker, slot);
+    if (r != 1000 + me)
+        FAIL("CPU %u got %lu back, its worker returned %u", me, (unsigned long)r, 1000 + me);
+    for (uint32_t p = 0; p < cpu_count; p++) {
+        if (!cpu_set_has(&members, p))
+            continue;
+        if (h->token_seen[p] != token || h->done[p] != token)
+            FAIL("call %llu from CPU %u returned with CPU %u's worker at %llu/%llu",
+                 (unsigned long long)token, me, p, (unsigned long long)h->token_seen[p],
+                 (unsigned long long)h->done[p]);
+    }
+}
+
+static void serve_until_all_finished(void)
+{
+    atomic_store(&me_sim()->tpr, PASSIVE_LEVEL);
+    atomic_store(&me_sim()->interrupts_on, true);
+    atomic_fetch_add(&finished, 1);
+    while (atomic_load(&finished) < (int)cpu_count)
+        arch_cpu_relax();
+}
+
+static void reset_counts(void)
+{
     memset(runs, 0, sizeof(runs));
-    atomic_store(&inside, 0);
-    atomic_store(&rendezvous_errors, 0);
+    memset(handoff, 0, sizeof(handoff));
+    atomic_store(&errors, 0);
     atomic_store(&finished, 0);
-    pthread_t th[HOST_CPUS];
-    for (size_t i = 0; i < n; i++)
-        pthread_create(&th[i], NULL, cpu_thread, (void *)(uintptr_t)i);
-    for (size_t i = 0; i < n; i++)
-        pthread_join(th[i], NULL);
+    first_error[0] = '\0';
+}
+
+#define CALLS_PER_CPU 1500
+
+static void *all_calling_thread(void *arg)
+{
+    (void)arg;
+    /* Odd CPUs call with interrupts off: they must serve others' calls by
+     * polling while they wait. */
+    atomic_store(&me_sim()->interrupts_on, this_cpu->index % 2 == 0);
+    for (uint64_t i = 1; i <= CALLS_PER_CPU; i++)
+        checked_call(NULL, i);
+    serve_until_all_finished();
+    return NULL;
+}
+
+static void rendezvous_all_calling(const char *barrier, size_t n)
+{
+    char cmdline[64], name[96];
+    snprintf(cmdline, sizeof(cmdline), "barrier=%s", barrier);
+    snprintf(name, sizeof(name), "rendezvous.%s_%zu_cpus_all_calling", barrier, n);
+    machine_reset(n, cmdline);
+    reset_counts();
+    run_cpus(name, n, all_calling_thread);
     bool counts_ok = true;
     for (size_t i = 0; i < n; i++)
         counts_ok &= runs[i] == (uint64_t)CALLS_PER_CPU * n;
-    char name[96];
-    snprintf(name, sizeof(name), "rendezvous.%s_%zu_cpus_all_calling", barrier, n);
-    HCHECK(name, counts_ok && atomic_load(&rendezvous_errors) == 0,
-           "runs[0]=%llu (want %llu), %d errors", (unsigned long long)runs[0],
-           (unsigned long long)CALLS_PER_CPU * n, atomic_load(&rendezvous_errors));
+    HCHECK(name, counts_ok && atomic_load(&errors) == 0 && !atomic_load(&panicked),
+           "runs[0]=%llu (want %llu), %d errors, first: %s", (unsigned long long)runs[0],
+           (unsigned long long)CALLS_PER_CPU * n, atomic_load(&errors), first_error);
+}
+
+/* One caller, the others idle with interrupts on: they join only through
+ * the IPIs the harness delivers. Calls alternate between everyone, a
+ * subset (unicast IPIs to its members only) and the caller alone (no IPI
+ * at all). */
+#define ONE_CALLER_CALLS 300
+static struct cpu_set subset;
+
+static void *one_caller_thread(void *arg)
+{
+    (void)arg;
+    if (this_cpu->index != 0) {
+        serve_until_all_finished();
+        return NULL;
+    }
+    struct cpu_set nobody = {{0}};
+    for (uint64_t i = 1; i <= ONE_CALLER_CALLS; i++)
+        checked_call(i % 3 == 0 ? NULL : i % 3 == 1 ? &subset : &nobody, i);
+    serve_until_all_finished();
+    return NULL;
+}
+
+static void rendezvous_one_caller(const char *barrier, size_t n)
+{
+    char cmdline[64], name[96];
+    snprintf(cmdline, sizeof(cmdline), "barrier=%s", barrier);
+    snprintf(name, sizeof(name), "rendezvous.%s_%zu_cpus_one_caller_all_subset_self", barrier, n);
+    machine_reset(n, cmdline);
+    reset_counts();
+    memset(&subset, 0, sizeof(subset));
+    for (uint32_t i = 2; i < n; i += 2)
+        cpu_set_add(&subset, i);
+    run_cpus(name, n, one_caller_thread);
+    const uint64_t everyone = ONE_CALLER_CALLS / 3, in_subset = ONE_CALLER_CALLS / 3;
+    bool ok = runs[0] == ONE_CALLER_CALLS;
+    for (uint32_t i = 1; i < n; i++) {
+        uint64_t want = everyone + (cpu_set_has(&subset, i) ? in_subset : 0);
+        uint64_t ipis = atomic_load(&sim[i].ipis_received);
+        if (runs[i] != want || ipis != want) {
+            ok = false;
+            FAIL("CPU %u ran %llu workers and got %llu IPIs (want %llu of each)", i,
+                 (unsigned long long)runs[i], (unsigned long long)ipis, (unsigned long long)want);
+        }
+    }
+    HCHECK(name, ok && atomic_load(&errors) == 0 && !atomic_load(&panicked) &&
+                     atomic_load(&sim[0].ipis_received) == 0,
+           "runs[0]=%llu (want %d), %d errors, first: %s", (unsigned long long)runs[0],
+           ONE_CALLER_CALLS, atomic_load(&errors), first_error);
+}
+
+/* ---- an interrupt at every arch call of the caller's path ---- */
+static atomic_int nested_done;
+
+static void timer_that_calls(void)
+{
+    /* A CLOCK_LEVEL handler may call (ipi.h): the rendezvous must not wait
+     * for a lock its own CPU holds or is queued for. */
+    call_depth++;
+    checked_call(NULL, 1000000 + arch_calls);
+    call_depth--;
+    atomic_fetch_add(&nested_done, 1);
+}
+
+static uint64_t path_length;
+
+static void *interrupted_caller_thread(void *arg)
+{
+    (void)arg;
+    if (this_cpu->index != 0) {
+        serve_until_all_finished();
+        return NULL;
+    }
+    atomic_store(&me_sim()->interrupts_on, true);
+    /* Measure the caller's path once, then interrupt it at each point. */
+    arch_calls = 0;
+    checked_call(NULL, 1);
+    path_length = arch_calls;
+    for (uint64_t k = 1; k <= path_length + 2; k++) {
+        arch_calls = 0;
+        timer_at = k;
+        checked_call(NULL, 10 + k);
+        /* A tick due later than the call's path comes now, at the
+         * caller's own level with interrupts on. */
+        if (arch_calls < timer_at)
+            timer_pending = true;
+        timer_at = UINT64_MAX;
+        interrupt_point();
+    }
+    serve_until_all_finished();
+    return NULL;
+}
+
+static void rendezvous_interrupted_caller(size_t n)
+{
+    const char *name = "rendezvous.timer_interrupt_that_calls_at_every_arch_call_of_the_caller";
+    machine_reset(n, "ipi_timeout_ms=300");
+    reset_counts();
+    atomic_store(&nested_done, 0);
+    timer_handler = timer_that_calls;
+    run_cpus(name, n, interrupted_caller_thread);
+    HCHECK(name,
+           !atomic_load(&panicked) && atomic_load(&errors) == 0 &&
+               (uint64_t)atomic_load(&nested_done) == path_length + 2 && path_length > 5,
+           "path of %llu arch calls, %d nested calls done, %d errors (%s)%s",
+           (unsigned long long)path_length, atomic_load(&nested_done), atomic_load(&errors),
+           first_error, atomic_load(&panicked) ? "; the kernel panicked" : "");
+}
+
+/* ---- a CPU that comes back after the timeout ----
+ * CPU 1 is slow but within the bound; CPU 2 is away for longer than the
+ * bound and comes back while CPU 0 reports it, before CPU 1's own
+ * deadline: the moment a release would let CPUs 1 and 2 run (or finish)
+ * the worker that CPU 0 declared timed out. */
+#define STUCK_TIMEOUT_MS 300
+#define SLOW_CPU_MS 150  /* CPU 1: its deadline falls at about 450 ms */
+#define LATE_CPU_MS 380  /* CPU 2: back after CPU 0's deadline (310 ms), before CPU 1's */
+static atomic_bool caller_returned;
+static atomic_uint worker_starts;
+static bool stuck_in_worker;
+
+static unsigned away_ms(uint32_t cpu) { return cpu == 1 ? SLOW_CPU_MS : cpu == 2 ? LATE_CPU_MS : 0; }
+
+static uintptr_t counting_worker(uintptr_t arg)
+{
+    (void)arg;
+    atomic_fetch_add(&worker_starts, 1);
+    if (stuck_in_worker)
+        usleep(away_ms(this_cpu->index) * 1000); /* interrupts off, not answering */
+    return 0;
+}
+
+static void *stuck_thread(void *arg)
+{
+    (void)arg;
+    if (this_cpu->index != 0) {
+        if (!stuck_in_worker)
+            usleep(away_ms(this_cpu->index) * 1000); /* interrupts off */
+        serve_until_all_finished();
+        return NULL;
+    }
+    atomic_store(&me_sim()->interrupts_on, true);
+    ipi_generic_call(counting_worker, 0);
+    atomic_store(&caller_returned, true);
+    serve_until_all_finished();
+    return NULL;
+}
+
+static void rendezvous_stuck_cpu(bool in_worker)
+{
+    const char *name = in_worker
+                           ? "rendezvous.a_cpu_stuck_in_the_worker_lets_nobody_past_the_exit"
+                           : "rendezvous.a_cpu_back_after_the_timeout_starts_no_worker";
+    char cmdline[64];
+    snprintf(cmdline, sizeof(cmdline), "ipi_timeout_ms=%d", STUCK_TIMEOUT_MS);
+    machine_reset(3, cmdline);
+    reset_counts();
+    panic_linger_ms = STUCK_TIMEOUT_MS * 2; /* CPU 2 comes back during the report */
+    stuck_in_worker = in_worker;
+    atomic_store(&caller_returned, false);
+    atomic_store(&worker_starts, 0);
+    run_cpus(name, 3, stuck_thread);
+    unsigned starts = atomic_load(&worker_starts);
+    unsigned exits = atomic_load(&sim[0].handler_exits) + atomic_load(&sim[1].handler_exits) +
+                     atomic_load(&sim[2].handler_exits);
+    bool named = report_has("missing: CPU 2 (APIC ID 2)") && report_has("timed out");
+    /* Arrival: no worker at all. Completion: every worker had started
+     * before the timeout, and nobody went past the exit barrier. */
+    HCHECK(name,
+           named && atomic_load(&panicked) && !atomic_load(&caller_returned) && exits == 0 &&
+               starts == (in_worker ? 3u : 0u),
+           "report names CPU 2: %s; %u worker starts (want %u); %u handlers and %s went past "
+           "the barrier", named ? "yes" : "no", starts, in_worker ? 3u : 0u, exits,
+           atomic_load(&caller_returned) ? "the caller" : "not the caller");
+}
+
+/* ---- a long queue of long calls is progress, not a stuck lock ---- */
+#define SLOW_TIMEOUT_MS 200
+#define SLOW_WORKER_MS 120
+#define SLOW_CALLS_PER_CPU 2
+
+static uintptr_t slow_worker(uintptr_t caller)
+{
+    if (this_cpu->index == caller)
+        usleep(SLOW_WORKER_MS * 1000);
+    runs[this_cpu->index]++;
+    return 0;
+}
+
+static void *slow_calls_thread(void *arg)
+{
+    (void)arg;
+    atomic_store(&me_sim()->interrupts_on, true);
+    for (int i = 0; i < SLOW_CALLS_PER_CPU; i++)
+        ipi_generic_call(slow_worker, this_cpu->index);
+    serve_until_all_finished();
+    return NULL;
+}
+
+static void rendezvous_long_queue(size_t n)
+{
+    const char *name = "rendezvous.a_queue_longer_than_the_timeout_still_moves";
+    char cmdline[64];
+    snprintf(cmdline, sizeof(cmdline), "ipi_timeout_ms=%d", SLOW_TIMEOUT_MS);
+    machine_reset(n, cmdline);
+    reset_counts();
+    run_cpus(name, n, slow_calls_thread);
+    HCHECK(name, !atomic_load(&panicked) && runs[0] == n * SLOW_CALLS_PER_CPU,
+           "runs[0]=%llu (want %zu)%s", (unsigned long long)runs[0], n * SLOW_CALLS_PER_CPU,
+           atomic_load(&panicked) ? "; the kernel panicked" : "");
 }
 
 int main(void)
 {
-    atomic_store(&machine_running, true);
-    /* The rendezvous first: the barrier tests' episode numbers are far
-     * larger than any call number. */
-    rendezvous_test("central", 2);
-    rendezvous_test("central", HOST_CPUS);
-    rendezvous_test("dissemination", 5);
-    rendezvous_test("dissemination", HOST_CPUS);
+    rendezvous_all_calling("central", 2);
+    rendezvous_all_calling("central", HOST_CPUS);
+    rendezvous_all_calling("dissemination", 5);
+    rendezvous_all_calling("dissemination", HOST_CPUS);
+    rendezvous_one_caller("central", 5);
+    rendezvous_one_caller("dissemination", 5);
+    rendezvous_interrupted_caller(3);
+    rendezvous_stuck_cpu(false);
+    rendezvous_stuck_cpu(true);
+    rendezvous_long_queue(4);
     barrier_test(BARRIER_CENTRAL, 2);
     barrier_test(BARRIER_CENTRAL, HOST_CPUS);
     barrier_test(BARRIER_DISSEMINATION, 3);
     barrier_test(BARRIER_DISSEMINATION, HOST_CPUS);
+    barrier_absent_test(BARRIER_CENTRAL, 4);
+    barrier_absent_test(BARRIER_DISSEMINATION, 5);
     return htest_finish();
 }

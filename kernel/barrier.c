@@ -53,9 +53,12 @@ static uint64_t decide(struct barrier *b, uint64_t episode, uint64_t wanted)
     return seen;
 }
 
+/* What outcome says about episode. A newer episode decided means this one
+ * was released: after an abort nobody starts another (the kernel stops),
+ * while a CPU left out of the next call may look only after it ended. */
 static enum barrier_result result_of(uint64_t outcome, uint64_t episode)
 {
-    return outcome == OUTCOME_RELEASED(episode) ? BARRIER_RELEASED : BARRIER_ABORTED;
+    return outcome == OUTCOME_ABORTED(episode) ? BARRIER_ABORTED : BARRIER_RELEASED;
 }
 
 static bool decided(struct barrier *b, uint64_t episode)
@@ -64,16 +67,18 @@ static bool decided(struct barrier *b, uint64_t episode)
 }
 
 /*
- * Spins until *word >= target. Returns true when it got there; false when
- * the deadline passed (*timed_out then says so) or, if watch_outcome, when
- * the episode was decided (released or aborted) by someone else first.
+ * Spins until *word >= target (*value: what it read). Returns true when it
+ * got there; false when the deadline passed (*timed_out then says so) or,
+ * if watch_outcome, when the episode was decided (released or aborted) by
+ * someone else first.
  */
 static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target,
-                       uint64_t episode, uint64_t deadline, bool watch_outcome, bool *timed_out)
+                       uint64_t episode, uint64_t deadline, bool watch_outcome, bool *timed_out,
+                       uint64_t *value)
 {
     *timed_out = false;
     for (uint64_t spins = 1;; spins++) {
-        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) >= target)
+        if ((*value = __atomic_load_n(word, __ATOMIC_ACQUIRE)) >= target)
             return true;
         if (spins % CHECK_CLOCK_EVERY == 0) {
             if (watch_outcome && decided(b, episode))
@@ -107,10 +112,11 @@ static enum barrier_result central_wait(struct barrier *b, uint64_t episode, uin
         return result_of(decide(b, episode, OUTCOME_RELEASED(episode)), episode);
     }
     bool timed_out;
+    uint64_t outcome;
     if (!spin_until(b, &b->outcome.value, OUTCOME_RELEASED(episode), episode, deadline, false,
-                    &timed_out))
+                    &timed_out, &outcome))
         return give_up(b, episode);
-    return result_of(__atomic_load_n(&b->outcome.value, __ATOMIC_ACQUIRE), episode);
+    return result_of(outcome, episode);
 }
 
 /* Stores episode in *flag unless a newer one is there already: a late
@@ -133,8 +139,9 @@ static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episod
         uint32_t partner = (rank + distance) % count;
         signal_at_least(&b->flag[partner][round].value, episode);
         bool timed_out;
+        uint64_t signal;
         while (!spin_until(b, &b->flag[rank][round].value, episode, episode, deadline,
-                           watch_outcome, &timed_out)) {
+                           watch_outcome, &timed_out, &signal)) {
             enum barrier_result r =
                 timed_out ? give_up(b, episode)
                           : result_of(__atomic_load_n(&b->outcome.value, __ATOMIC_ACQUIRE),

@@ -194,12 +194,14 @@ class Outcome:
     failed: int = 0
     skipped: int = 0
     lines: list = dataclasses.field(default_factory=list)   # what to print, in order
+    names: set = dataclasses.field(default_factory=set)     # distinct KTAP case names
 
     def add(self, other):
         self.passed += other.passed
         self.failed += other.failed
         self.skipped += other.skipped
         self.lines += other.lines
+        self.names |= other.names
 
 
 KTAP_RESULT = re.compile(r"^(ok|not ok) (\d+) ([^#]*?)\s*(?:#\s*(.*))?$")
@@ -232,6 +234,7 @@ def count_ktap(prefix, text, outcome, verbose):
     """Adds the KTAP cases in text to outcome; returns (plan, number of results)."""
     plan, results = parse_ktap(text)
     for ok, num, name, directive in results:
+        outcome.names.add(name)
         label = f"{prefix}: {name}"
         if ok and directive.upper().startswith("SKIP"):
             outcome.skipped += 1
@@ -285,6 +288,35 @@ def run_host_tests(build, verbose):
             case.lines.append(tail(p.stdout + p.stderr))
         out.lines.append(f"host/{name}: {case.passed} passed, {case.failed} failed")
         out.add(case)
+    return out
+
+
+def run_ktap_tool(label, command, timeout, verbose):
+    """Runs a tool that prints KTAP (the model checks, the quick mutants)."""
+    out = Outcome()
+    try:
+        p = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        out.failed += 1
+        out.lines.append(f"FAIL {label}: timed out after {timeout} s")
+        return out
+    case = Outcome()
+    plan, n = count_ktap(label, p.stdout, case, verbose)
+    skip_all = re.search(r"^1\.\.0 # SKIP (.*)$", p.stdout, re.M)
+    problem = None
+    if skip_all:
+        case.skipped += 1
+        case.lines.append(f"  skip {label} # {skip_all.group(1)}")
+    elif plan is None or plan != n or n == 0:
+        problem = f"planned {plan} cases, reported {n}"
+    elif p.returncode != 0 and case.failed == 0:
+        problem = f"exit status {p.returncode}"
+    if problem:
+        case.failed += 1
+        case.lines.append(f"  FAIL {label}: {problem}")
+        case.lines.append(tail(p.stdout + p.stderr))
+    out.lines.append(f"{label}: {case.passed} passed, {case.failed} failed")
+    out.add(case)
     return out
 
 
@@ -632,8 +664,9 @@ def main():
     ap.add_argument("--build", default="build", help="build directory (default: build)")
     ap.add_argument("--cc", default="", help="compiler name, for the report")
     ap.add_argument("--only", default="",
-                    help="run only host tests ('host') or configurations whose name "
-                         "contains this text")
+                    help="run only the host tests ('host'), the model checks ('model'), "
+                         "the quick mutants ('mutants'), or the QEMU configurations whose "
+                         "name contains this text")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                     help="QEMU boots at a time")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every case")
@@ -655,12 +688,36 @@ def main():
     total = Outcome()
     print(f"== ipikernel tests ({args.cc or 'default compiler'}, {build})", flush=True)
 
+    counts = {}
     if args.only in ("", "host"):
         host = run_host_tests(build, args.verbose)
         print("\n".join(host.lines), flush=True)
         total.add(dataclasses.replace(host, lines=[]))
+        counts["host cases"] = host.passed + host.failed + host.skipped
 
-    if args.only != "host":
+    # The protocol's model, checked by SPIN (tests/model/, tools/check_model.py).
+    if args.only in ("", "model"):
+        model = run_ktap_tool("model", [sys.executable, os.path.join(ROOT, "tools",
+                                                                     "check_model.py")],
+                              1800, args.verbose)
+        print("\n".join(model.lines), flush=True)
+        total.add(dataclasses.replace(model, lines=[]))
+        counts["model configurations"] = model.passed + model.failed
+
+    # A few deliberate bugs that the host tests must catch, so that the
+    # mutant mechanism itself cannot rot (make mutants runs them all).
+    if args.only in ("", "mutants"):
+        mutants = run_ktap_tool("mutants", [sys.executable, os.path.join(ROOT, "tools",
+                                                                         "mutants.py"),
+                                            "--quick", "--ktap",
+                                            "--logs", os.path.join(build, "mutants")],
+                                1800, args.verbose)
+        print("\n".join(mutants.lines), flush=True)
+        total.add(dataclasses.replace(mutants, lines=[]))
+        counts["mutants"] = mutants.passed + mutants.failed
+
+    if args.only not in ("host", "model", "mutants"):
+        before = set(total.names)
         selected = [c for c in configs if args.only in c.name]
         if shutil.which(QEMU) is None:
             print(f"FAIL {QEMU} is not installed (run make deps)")
@@ -688,9 +745,13 @@ def main():
                 print("\n".join(result.lines), flush=True)
                 total.add(dataclasses.replace(result, lines=[]))
         print(f"(serial logs are in {workdir})")
+        counts["QEMU configurations"] = len(selected)
+        counts["kernel self-tests"] = len(
+            {n for n in total.names - before if "." in n and not n.startswith("mutant.")})
 
     if total.skipped:
         print(f"{total.skipped} skipped (reasons above)")
+    print("distinct checks: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     print(f"{total.passed} passed, {total.failed} failed")
     return 1 if total.failed else 0
 

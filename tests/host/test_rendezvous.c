@@ -74,6 +74,8 @@ static _Thread_local uint64_t arch_calls;
 static _Thread_local uint64_t timer_at = UINT64_MAX;
 static _Thread_local bool timer_pending;
 static void (*timer_handler)(void);
+static void (*relax_hook)(void); /* a test's say in when a spinning CPU moves on */
+static void (*cycles_hook)(void); /* ... and in when it reads the clock */
 
 static struct sim_cpu *me_sim(void) { return &sim[this_cpu->index]; }
 
@@ -129,6 +131,8 @@ struct cpu *smp_cpu(size_t i) { return i < cpu_count ? &cpus[i] : NULL; }
 
 uint64_t arch_cycles(void)
 {
+    if (cycles_hook != NULL)
+        cycles_hook();
     interrupt_point();
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -175,6 +179,8 @@ void arch_interrupts_restore(bool enabled)
 
 void arch_cpu_relax(void)
 {
+    if (relax_hook != NULL)
+        relax_hook();
     interrupt_point();
     sched_yield(); /* more threads than cores: let the others run */
 }
@@ -293,6 +299,8 @@ static void machine_reset(size_t n, const char *cmdline)
     report_len = 0;
     report[0] = '\0';
     timer_handler = NULL;
+    relax_hook = NULL;
+    cycles_hook = NULL;
     cmdline_parse(&boot_cmdline, cmdline);
     ipi_init();
     /* The call numbers go on from the previous test: start from there. */
@@ -428,6 +436,116 @@ static void barrier_absent_test(enum barrier_kind kind, size_t n)
            atomic_load(&outcome_count[BARRIER_TIMED_OUT]),
            atomic_load(&outcome_count[BARRIER_ABORTED]),
            atomic_load(&outcome_count[BARRIER_RELEASED]), n - 2, (int)latecomer_result);
+}
+
+/* A participant that looks for the release only after later episodes
+ * (without it: a subset call) have come and gone must still see its own
+ * episode as released. SPIN found this one (tests/model/). */
+static atomic_int late_stage, late_done;
+static enum barrier_result late_results[3][3];
+
+static void hold_the_first_spinner(void)
+{
+    if (this_cpu->index == 2 && atomic_load(&late_stage) == 0) {
+        atomic_store(&late_stage, 1); /* CPU 2 arrived first and spins */
+        while (atomic_load(&late_stage) != 2)
+            usleep(1000);
+    }
+}
+
+static void *late_look_thread(void *arg)
+{
+    uint32_t rank = (uint32_t)(uintptr_t)arg;
+    const uint64_t limit = 10000000000ull;
+    if (rank == 2) {
+        late_results[2][0] = barrier_wait(&test_barrier, 1, 2, 3, limit);
+        return NULL;
+    }
+    while (atomic_load(&late_stage) != 1)
+        usleep(1000);
+    late_results[rank][0] = barrier_wait(&test_barrier, 1, rank, 3, limit);
+    late_results[rank][1] = barrier_wait(&test_barrier, 2, rank, 2, limit);
+    late_results[rank][2] = barrier_wait(&test_barrier, 3, rank, 2, limit);
+    if (atomic_fetch_add(&late_done, 1) == 1)
+        atomic_store(&late_stage, 2); /* both done with episodes 1-3: let CPU 2 look */
+    return NULL;
+}
+
+static void barrier_late_look_test(void)
+{
+    const char *name = "barrier.central_a_late_look_after_newer_episodes_sees_the_release";
+    machine_reset(3, "");
+    barrier_init(&test_barrier, BARRIER_CENTRAL);
+    atomic_store(&late_stage, 0);
+    atomic_store(&late_done, 0);
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            late_results[i][j] = (enum barrier_result)99;
+    relax_hook = hold_the_first_spinner;
+    run_cpus(name, 3, late_look_thread);
+    bool ok = late_results[2][0] == BARRIER_RELEASED;
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 3; j++)
+            ok &= late_results[i][j] == BARRIER_RELEASED;
+    HCHECK(name, ok, "the late CPU's episode 1 ended %d (want %d, released)",
+           (int)late_results[2][0], (int)BARRIER_RELEASED);
+}
+
+/* A deadline that passes just as the last participant releases the
+ * episode: the waiter finds it released when it goes to abort it, goes on,
+ * and must then see what the releaser wrote before arriving. */
+static atomic_int race_stage;
+static _Thread_local int clock_reads;
+static uint64_t released_payload; /* plain: ordered by the release alone */
+static enum barrier_result race_result;
+static uint64_t race_seen;
+
+/* The hand-shake is relaxed on purpose: only the barrier may order the
+ * payload (ThreadSanitizer sees no other happens-before edge). */
+static void hold_the_clock_check(void)
+{
+    /* CPU 1's first read sets its deadline; its second is the deadline
+     * check after a look that found nothing: hold it there until CPU 0
+     * has released the episode, then let the deadline be past. */
+    if (this_cpu->index != 1 || ++clock_reads != 2)
+        return;
+    atomic_store_explicit(&race_stage, 1, memory_order_relaxed);
+    while (atomic_load_explicit(&race_stage, memory_order_relaxed) != 2)
+        usleep(1000);
+    usleep(2000);
+}
+
+static void *timeout_race_thread(void *arg)
+{
+    uint32_t rank = (uint32_t)(uintptr_t)arg;
+    clock_reads = 0;
+    if (rank == 1) {
+        race_result = barrier_wait(&test_barrier, 1, 1, 2, 1000000); /* 1 ms */
+        race_seen = released_payload;
+        return NULL;
+    }
+    while (atomic_load_explicit(&race_stage, memory_order_relaxed) != 1)
+        usleep(1000);
+    released_payload = 0x5EED;
+    barrier_wait(&test_barrier, 1, 0, 2, 10000000000ull);
+    atomic_store_explicit(&race_stage, 2, memory_order_relaxed);
+    return NULL;
+}
+
+static void barrier_timeout_race_test(void)
+{
+    const char *name = "barrier.central_a_timeout_that_loses_to_the_release_sees_its_data";
+    machine_reset(2, "");
+    barrier_init(&test_barrier, BARRIER_CENTRAL);
+    atomic_store(&race_stage, 0);
+    released_payload = 0;
+    race_seen = 0;
+    race_result = (enum barrier_result)99;
+    cycles_hook = hold_the_clock_check;
+    run_cpus(name, 2, timeout_race_thread);
+    HCHECK(name, race_result == BARRIER_RELEASED && race_seen == 0x5EED,
+           "result %d (want %d, released), saw %#llx", (int)race_result, (int)BARRIER_RELEASED,
+           (unsigned long long)race_seen);
 }
 
 /* ---- the rendezvous ---- */
@@ -792,5 +910,7 @@ int main(void)
     barrier_test(BARRIER_DISSEMINATION, HOST_CPUS);
     barrier_absent_test(BARRIER_CENTRAL, 4);
     barrier_absent_test(BARRIER_DISSEMINATION, 5);
+    barrier_late_look_test();
+    barrier_timeout_race_test();
     return htest_finish();
 }

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Checks tests/model/rendezvous.pml with SPIN for each configuration below
+and prints KTAP (Python 3 standard library only; needs `spin` and a C compiler).
+
+A configuration either must verify (no assertion violated, no invalid end
+state, i.e. no deadlock) or, for the variants with a known defect put back,
+must be rejected: that shows the model can fail.
+
+    tools/check_model.py             the configurations of `make test`
+    tools/check_model.py --all       also the larger ones (minutes each, GBs of memory)
+    tools/check_model.py --only NAME
+"""
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODEL = os.path.join(ROOT, "tests", "model", "rendezvous.pml")
+
+# (name, defines, expected: "verified" or the kind of error SPIN must report, large)
+CONFIGS = [
+    ("2cpus_2calls_subsets_central", "N=2 CALLS=2 SUBSETS", "verified", False),
+    ("2cpus_2calls_subsets_dissemination_timeouts",
+     "N=2 CALLS=2 SUBSETS DISSEMINATION TIMEOUTS", "verified", False),
+    ("3cpus_timer_central", "N=3", "verified", False),
+    ("3cpus_timer_central_timeouts", "N=3 TIMEOUTS", "verified", False),
+    ("3cpus_timer_dissemination", "N=3 DISSEMINATION", "verified", False),
+    ("3cpus_timer_subsets_central", "N=3 SUBSETS", "verified", False),
+    ("4cpus_central", "N=4 NO_TIMER", "verified", False),
+    ("3cpus_timer_dissemination_timeouts", "N=3 DISSEMINATION TIMEOUTS", "verified", True),
+    ("3cpus_timer_subsets_central_timeouts", "N=3 SUBSETS TIMEOUTS", "verified", True),
+    ("4cpus_dissemination", "N=4 NO_TIMER DISSEMINATION", "verified", True),
+    ("4cpus_timer_central", "N=4", "verified", True),
+    # The defects of issue 8, put back: SPIN must find each.
+    ("defect1_lock_taken_with_interrupts_on_deadlocks",
+     "N=3 BUG_LOCK_WITH_INTERRUPTS_ON", "invalid end state", False),
+    ("defect2_no_abort_lets_a_worker_start_after_the_timeout",
+     "N=3 TIMEOUTS BUG_NO_ABORT", "assertion violated", False),
+    ("relaxed_publication_loses_a_call", "N=3 SUBSETS BUG_PUBLISH_EARLY",
+     "assertion violated", False),
+]
+
+
+def check(name, defines, expected, work, compiler):
+    d = os.path.join(work, name)
+    os.makedirs(d)
+    shutil.copy(MODEL, d)
+    flags = [f"-D{x}" for x in defines.split()]
+    p = subprocess.run(["spin", "-a"] + flags + ["rendezvous.pml"], cwd=d,
+                       capture_output=True, text=True)
+    if p.returncode != 0 or not os.path.exists(os.path.join(d, "pan.c")):
+        return False, f"spin -a failed: {(p.stdout + p.stderr).strip()[-300:]}"
+    # Safety properties only; states stored compressed; -w26: a 64 MiB hash
+    # table. -O0: pan.c compiles in seconds (-O2 takes longer than the search).
+    p = subprocess.run([compiler, "-O0", "-w", "-DSAFETY", "-DNOBOUNDCHECK", "-DCOLLAPSE",
+                        "-DMEMLIM=6000", "-o", "pan", "pan.c"], cwd=d,
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return False, f"compiling pan.c failed: {p.stderr.strip()[-300:]}"
+    start = time.monotonic()
+    p = subprocess.run(["./pan", "-m2000000", "-w26"], cwd=d, capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    out = p.stdout
+    errors = re.search(r"errors: (\d+)", out)
+    states = re.search(r"([\d.e+]+) states, stored", out)
+    summary = (f"{states.group(1) if states else '?'} states, {seconds:.1f} s")
+    if errors is None:
+        return False, f"pan gave no verdict ({summary}): {out.strip()[-300:]}"
+    if "search not completed" in out or "out of memory" in out.lower():
+        return False, f"the search did not complete ({summary})"
+    n = int(errors.group(1))
+    if expected == "verified":
+        if n == 0:
+            return True, f"verified: {summary}"
+        what = re.search(r"pan:1: (.*)", out)
+        return False, f"{what.group(1) if what else 'error'} ({summary}); " \
+                      f"replay: spin -t -p {' '.join(flags)} rendezvous.pml in {d}"
+    found = re.search(r"pan:1: (.*)", out)
+    if n > 0 and found and expected in found.group(1):
+        return True, f"rejected as it must be: {found.group(1)} ({summary})"
+    return False, f"SPIN did not find the defect (want '{expected}'; {summary})"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--all", action="store_true")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = ap.parse_args()
+    configs = [c for c in CONFIGS if args.all or not c[3]]
+    if args.only:
+        configs = [c for c in CONFIGS if c[0] in args.only.split(",")]
+    print("KTAP version 1")
+    if shutil.which("spin") is None:
+        print("1..0 # SKIP spin is not installed (Debian package spin)")
+        return 0
+    compiler = shutil.which("gcc") or shutil.which("cc") or "clang"
+    print(f"1..{len(configs)}", flush=True)
+    work = tempfile.mkdtemp(prefix="ipikernel-model-")
+    failed = 0
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            verdicts = [pool.submit(check, name, defines, expected, work, compiler)
+                        for name, defines, expected, _ in configs]
+        for i, ((name, defines, _, _), verdict) in enumerate(zip(configs, verdicts), 1):
+            ok, why = verdict.result()
+            failed += not ok
+            print(f"{'ok' if ok else 'not ok'} {i} model.{name} # {why}" if not ok
+                  else f"ok {i} model.{name}\n# {name} (-D {defines}): {why}", flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

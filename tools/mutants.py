@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Puts each deliberate bug of tests/mutants/mutants.txt into a scratch copy of
+the tree, one at a time, runs the tests that must catch it, and says whether
+they did (Python 3 standard library only).
+
+    tools/mutants.py                 every mutant; `make mutants`
+    tools/mutants.py --quick         the ones marked "quick: yes" (make test)
+    tools/mutants.py --only NAME     one mutant (or several, comma-separated)
+    tools/mutants.py --list          the list, without running anything
+    tools/mutants.py --ktap          print KTAP (one case per mutant: ok = caught)
+
+Per mutant it prints "caught by <test>" or "SURVIVED", then a line
+"N caught, N survived". Exit status 0 only when every mutant was caught.
+"""
+import argparse
+import dataclasses
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LIST = os.path.join(ROOT, "tests", "mutants", "mutants.txt")
+HOST_TIMEOUT = 240   # seconds; a host test binary has its own hang watchdog (120 s)
+QEMU_TIMEOUT = 900
+
+
+@dataclasses.dataclass
+class Mutant:
+    name: str
+    file: str = ""
+    breaks: str = ""
+    checks: list = dataclasses.field(default_factory=list)
+    quick: bool = False
+    hunks: list = dataclasses.field(default_factory=list)  # [(find lines, replace lines)]
+
+
+def parse(path):
+    mutants, m = [], None
+    with open(path) as f:
+        for number, raw in enumerate(f, 1):
+            line = raw.rstrip("\n")
+            if line.startswith("#") or (not line.strip() and m is None):
+                continue
+            if line.startswith("== "):
+                m = Mutant(line[3:].strip())
+                m.hunks.append(([], []))
+                mutants.append(m)
+            elif m is None or not line.strip():
+                continue
+            elif line == "@@":
+                m.hunks.append(([], []))
+            elif line.startswith("- ") or line == "-":
+                m.hunks[-1][0].append(line[2:])
+            elif line.startswith("+ ") or line == "+":
+                m.hunks[-1][1].append(line[2:])
+            else:
+                key, _, value = line.partition(":")
+                value = value.strip()
+                if key == "file":
+                    m.file = value
+                elif key == "breaks":
+                    m.breaks = value
+                elif key == "check":
+                    m.checks = [c.strip() for c in value.split(",") if c.strip()]
+                elif key == "quick":
+                    m.quick = value == "yes"
+                else:
+                    raise SystemExit(f"{path}:{number}: unknown field {key!r}")
+    for m in mutants:
+        if not (m.file and m.breaks and m.checks and all(h[0] for h in m.hunks)):
+            raise SystemExit(f"{path}: mutant {m.name} needs file, breaks, check and '-' lines")
+    return mutants
+
+
+def copy_tree(dest):
+    """The tracked files (or, outside git, everything but build output)."""
+    try:
+        files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
+                               capture_output=True).stdout.decode().split("\0")
+        files = [f for f in files if f and os.path.exists(os.path.join(ROOT, f))]
+    except (OSError, subprocess.CalledProcessError):
+        files = []
+        for d, dirs, names in os.walk(ROOT):
+            dirs[:] = [x for x in dirs if not x.startswith(("build", ".git"))]
+            files += [os.path.relpath(os.path.join(d, n), ROOT) for n in names]
+    for f in files:
+        os.makedirs(os.path.dirname(os.path.join(dest, f)) or dest, exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, f), os.path.join(dest, f))
+
+
+def apply(m, tree):
+    path = os.path.join(tree, m.file)
+    with open(path) as f:
+        lines = f.read().split("\n")
+    for number, (find, replace) in enumerate(m.hunks, 1):
+        n = len(find)
+        hits = [i for i in range(len(lines) - n + 1) if lines[i:i + n] == find]
+        if len(hits) != 1:
+            return (f"the '-' lines of its hunk {number} occur {len(hits)} times in {m.file} "
+                    "(want once): update the list")
+        lines[hits[0]:hits[0] + n] = replace
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    return None
+
+
+def first_failure(output):
+    """The name of the first failing KTAP case, or the test that was running."""
+    for line in output.splitlines():
+        hit = re.match(r"^not ok \d+ (\S+)", line)
+        if hit:
+            return hit.group(1)
+    running = [l[len("# test: "):] for l in output.splitlines() if l.startswith("# test: ")]
+    return running[-1] + " (crashed)" if running else None
+
+
+def run_check(check, tree, build, log):
+    """Returns the name of what caught the mutant, or None."""
+    kind, _, what = check.partition(":")
+    make = ["make", "-s", "-C", tree, f"BUILD={build}"]
+    if kind == "host":
+        target = os.path.join(build, "host", what)
+        p = subprocess.run(make + [target], capture_output=True, text=True)
+        log.write(p.stdout + p.stderr)
+        if p.returncode != 0:
+            return f"the build ({what} does not compile)"
+        try:
+            p = subprocess.run([target], capture_output=True, text=True, timeout=HOST_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return f"host/{what} (timed out after {HOST_TIMEOUT} s)"
+        log.write(p.stdout + p.stderr)
+        if p.returncode == 0:
+            return None
+        name = first_failure(p.stdout)
+        return f"host/{what}: {name}" if name else f"host/{what} (exit status {p.returncode})"
+    if kind == "qemu":
+        p = subprocess.run(make + ["all"], capture_output=True, text=True)
+        log.write(p.stdout + p.stderr)
+        if p.returncode != 0:
+            return "the build (the kernel does not compile)"
+        try:
+            p = subprocess.run([sys.executable, os.path.join(tree, "tests", "run.py"),
+                                "--build", build, "--only", what],
+                               capture_output=True, text=True, timeout=QEMU_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return f"qemu:{what} (timed out)"
+        log.write(p.stdout + p.stderr)
+        if p.returncode == 0:
+            return None
+        fails = [l.strip() for l in p.stdout.splitlines() if l.strip().startswith("FAIL")]
+        return f"qemu:{what}" + (f" ({fails[0][5:]})" if fails else "")
+    raise SystemExit(f"unknown check {check!r}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--ktap", action="store_true")
+    ap.add_argument("--logs", default=os.path.join(ROOT, "build", "mutants"))
+    args = ap.parse_args()
+
+    mutants = parse(LIST)
+    if args.quick:
+        mutants = [m for m in mutants if m.quick]
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {m.name for m in mutants}
+        if unknown:
+            raise SystemExit(f"unknown mutant(s): {', '.join(sorted(unknown))}")
+        mutants = [m for m in mutants if m.name in wanted]
+    if args.list:
+        for m in mutants:
+            print(f"{m.name:40} {m.file:18} {','.join(m.checks):24} {m.breaks}")
+        return 0
+
+    os.makedirs(args.logs, exist_ok=True)
+    caught = survived = 0
+    results = []
+    scratch = tempfile.mkdtemp(prefix="ipikernel-mutants-")
+    try:
+        pristine = os.path.join(scratch, "pristine")
+        copy_tree(pristine)
+        for m in mutants:
+            tree = os.path.join(scratch, m.name)
+            shutil.copytree(pristine, tree)
+            build = os.path.join(tree, "build")
+            with open(os.path.join(args.logs, m.name + ".log"), "w") as log:
+                problem = apply(m, tree)
+                by = None
+                if problem is None:
+                    for check in m.checks:
+                        by = run_check(check, tree, build, log)
+                        if by:
+                            break
+            shutil.rmtree(tree, ignore_errors=True)
+            if problem:
+                line = f"{m.name}: ERROR {problem}"
+                survived += 1
+                ok = False
+            elif by:
+                line = f"{m.name}: caught by {by}"
+                caught += 1
+                ok = True
+            else:
+                line = f"{m.name}: SURVIVED ({m.breaks}; checked by {', '.join(m.checks)})"
+                survived += 1
+                ok = False
+            results.append((ok, m.name, line))
+            if not args.ktap:
+                print(line, flush=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if args.ktap:
+        print(f"KTAP version 1\n1..{len(results)}")
+        for i, (ok, name, line) in enumerate(results, 1):
+            print(f"{'ok' if ok else 'not ok'} {i} mutant.{name} # {line}" if not ok
+                  else f"ok {i} mutant.{name}")
+            print(f"# {line}")
+    else:
+        print(f"{caught} caught, {survived} survived")
+    return 0 if survived == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

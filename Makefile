@@ -3,7 +3,10 @@
 #   make              kernel (build/kernel.elf) and bootable ISO (build/ipikernel.iso)
 #   make run          boot in QEMU, serial console on this terminal (CPUS=, ACCEL=kvm|tcg,
 #                     BOOT=iso|kernel, CMDLINE="...")
-#   make test         host unit tests + the QEMU matrix; last line "N passed, N failed"
+#   make test         host unit tests, the SPIN model, quick mutants and the QEMU
+#                     matrix; last line "N passed, N failed"
+#   make mutants      every deliberate bug of tests/mutants/, and what caught it
+#   make model        the SPIN model in every configuration (the large ones too)
 #   make debug        QEMU halted at the first instruction, gdb attached, stopped in kmain
 #   make deps         install the tools (Debian/Ubuntu), or print the command to do it
 #   make clean
@@ -86,7 +89,7 @@ KERNEL := $(BUILD)/kernel.elf
 ISO := $(BUILD)/ipikernel.iso
 CMDLINE ?=
 
-.PHONY: all kernel iso run bench debug test test-host test-large deps clean
+.PHONY: all kernel iso run bench debug test test-host test-large mutants model deps clean
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)
 iso: $(ISO)
@@ -266,6 +269,16 @@ test: deps all host-tests
 # Hundreds of CPUs (x2APIC IDs above 255, under KVM): minutes, so not in "make test".
 test-large: deps all
 	$(PYTHON) tests/run.py --build $(BUILD) --cc "$(CC)" --large
+
+# Every deliberate bug of tests/mutants/mutants.txt, one at a time, against
+# the tests that must catch it (make test runs the quick ones).
+mutants: deps
+	$(PYTHON) tools/mutants.py
+
+# The SPIN model in every configuration, the large ones too (make test runs
+# those that take seconds).
+model: deps
+	$(PYTHON) tools/check_model.py --all
 
 test-host: host-tests
 	$(PYTHON) tests/run.py --build $(BUILD) --cc "$(CC)" --only host

@@ -56,6 +56,12 @@ static struct {
 static struct barrier rendezvous_barrier;
 static uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
 static uint32_t reporting;     /* 1 once a CPU has started a timeout report */
+static uint64_t caller_delay_us; /* self-tests: see ipi_test_set_caller_delay_us */
+
+void ipi_test_set_caller_delay_us(uint64_t microseconds)
+{
+    __atomic_store_n(&caller_delay_us, microseconds, __ATOMIC_RELAXED);
+}
 
 enum barrier_kind ipi_barrier_kind(void) { return rendezvous_barrier.kind; }
 uint64_t ipi_timeout_ms(void) { return timeout_ms; }
@@ -366,6 +372,9 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
     /* From here until the lock is released nothing but the rendezvous may
      * delay this CPU, and no interrupt handler of its own may ask for the
      * lock it is queued for: interrupts off, IPI_LEVEL, then the ticket. */
+    uint64_t delay = __atomic_load_n(&caller_delay_us, __ATOMIC_RELAXED);
+    if (delay != 0)
+        arch_udelay(delay);
     bool enabled = arch_interrupts_save_disable();
     irql_t old = irql_raise(IPI_LEVEL);
     acquire_call_lock(me);

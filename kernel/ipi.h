@@ -14,7 +14,8 @@
  * for anything but the other participants. It must not call
  * ipi_generic_call itself.
  *
- * Rules for the caller: run below IPI_LEVEL. Interrupts may be on or off:
+ * Rules for the caller: run below IPI_LEVEL, in ordinary code or in an
+ * interrupt handler below IPI_LEVEL (the timer's). Interrupts may be on or off:
  * a CPU that waits for another CPU's call to finish before starting its own
  * takes part in that call while it waits (through the IPI when interrupts
  * are on, by looking for it when they are off), so calls from many CPUs at
@@ -55,6 +56,11 @@ void ipi_init(void);
 enum barrier_kind ipi_barrier_kind(void);
 uint64_t ipi_timeout_ms(void);
 uint64_t ipi_calls_started(void);   /* calls made so far, system-wide */
+
+/* Self-test support: every caller busy-waits this long, interrupts still
+ * as it came, just before it disables them to queue for the call lock: it
+ * widens the window in which an interrupt handler that calls can arrive. */
+void ipi_test_set_caller_delay_us(uint64_t microseconds);
 
 /* The NMI part of a timeout report: runs on a CPU that did not arrive. */
 bool ipi_nmi(uintptr_t pc, uintptr_t fp);

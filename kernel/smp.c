@@ -315,7 +315,17 @@ static bool wait_work_done(struct cpu *cpu, uint64_t timeout_ms)
     return true;
 }
 
-void kernel_timer_interrupt(void) { arch_this_cpu()->timer_ticks++; }
+static void (*timer_hook)(void);
+
+void smp_set_timer_hook(void (*hook)(void)) { __atomic_store_n(&timer_hook, hook, __ATOMIC_RELEASE); }
+
+void kernel_timer_interrupt(void)
+{
+    arch_this_cpu()->timer_ticks++;
+    void (*hook)(void) = __atomic_load_n(&timer_hook, __ATOMIC_ACQUIRE);
+    if (hook != NULL)
+        hook();
+}
 
 bool kernel_nmi(uintptr_t pc, uintptr_t fp) { return smp_started && ipi_nmi(pc, fp); }
 

@@ -54,6 +54,10 @@ bool smp_wait_work(struct cpu *cpu, uint64_t timeout_ms);
 /* The running CPU's index, or -1 before smp_init has set up per-CPU data. */
 int smp_this_cpu_index(void);
 
+/* Self-test support: hook() runs in every local APIC timer interrupt (at
+ * CLOCK_LEVEL, interrupts off), on every CPU whose timer runs. NULL: none. */
+void smp_set_timer_hook(void (*hook)(void));
+
 /* Sends every other online CPU an NMI that halts it (panic uses it). */
 void smp_stop_other_cpus(void);
 

@@ -161,6 +161,8 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--ktap", action="store_true")
+    ap.add_argument("--check", default="",
+                    help="use these checks instead of the list's (e.g. qemu:q35-kernel-tcg-smp2)")
     ap.add_argument("--logs", default=os.path.join(ROOT, "build", "mutants"))
     args = ap.parse_args()
 
@@ -173,6 +175,9 @@ def main():
         if unknown:
             raise SystemExit(f"unknown mutant(s): {', '.join(sorted(unknown))}")
         mutants = [m for m in mutants if m.name in wanted]
+    if args.check:
+        for m in mutants:
+            m.checks = [c.strip() for c in args.check.split(",")]
     if args.list:
         for m in mutants:
             print(f"{m.name:40} {m.file:18} {','.join(m.checks):24} {m.breaks}")

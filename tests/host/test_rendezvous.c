@@ -177,6 +177,12 @@ void arch_interrupts_restore(bool enabled)
     interrupt_point();
 }
 
+void arch_udelay(uint64_t microseconds)
+{
+    interrupt_point();
+    usleep(microseconds);
+}
+
 void arch_cpu_relax(void)
 {
     if (relax_hook != NULL)

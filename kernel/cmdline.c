@@ -13,7 +13,7 @@ const struct cmdline_option_def cmdline_known_options[] = {
                                         "them"},
     {"bench", NULL, "run the benchmarks and print bench: lines"},
     {"inject", "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu|"
-               "stuck-cpu|irql-misuse",
+               "stuck-cpu|stuck-cpu-printing|irql-misuse",
      "fail on purpose, to check that the test runner notices"},
     {"apic", "auto|xapic|x2apic", "local APIC mode (auto: x2APIC when the CPU has it)"},
     {"ap_start", "sdm|fast", "AP start-up delays: the SDM's 10 ms after INIT and 200 us after "
@@ -23,6 +23,9 @@ const struct cmdline_option_def cmdline_known_options[] = {
     {"barrier", "central|dissemination", "the rendezvous' spin barrier (default central)"},
     {"ipi_timeout_ms", "<n>", "bound on every rendezvous wait (default 10000)"},
     {"stress_calls", "<n>", "back-to-back rendezvous calls in the stress self-test"},
+    {"stress_ms", "<n>", "time budget of each rendezvous stress self-test (default 5000)"},
+    {"expect_cpus", "<n>", "CPUs the machine really has (the test runner passes what QEMU "
+                           "made): the self-tests hold the kernel's count against it"},
     {"acpi_dump", NULL, "print the MADT in hex (tools/capture_madt.py reads it)"},
 };
 const size_t cmdline_known_count = sizeof(cmdline_known_options) / sizeof(cmdline_known_options[0]);
@@ -101,4 +104,23 @@ const char *cmdline_value(const struct cmdline *cl, const char *name, const char
 {
     const struct cmdline_arg *a = cmdline_find(cl, name);
     return a != NULL && a->value != NULL ? a->value : fallback;
+}
+
+bool cmdline_u64(const struct cmdline *cl, const char *name, uint64_t *value)
+{
+    const char *text = cmdline_value(cl, name, NULL);
+    if (text == NULL)
+        return false;
+    uint64_t v = 0;
+    const char *p = text;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        uint64_t digit = (uint64_t)(*p - '0');
+        if (v > (UINT64_MAX - digit) / 10)
+            break;
+        v = v * 10 + digit;
+    }
+    if (p == text || *p != '\0')
+        return false;
+    *value = v;
+    return true;
 }

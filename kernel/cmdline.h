@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CMDLINE_MAX_OPTIONS 32
 #define CMDLINE_BUFFER 512
@@ -44,6 +45,11 @@ const struct cmdline_arg *cmdline_find(const struct cmdline *cl, const char *nam
 bool cmdline_has(const struct cmdline *cl, const char *name);
 /* The value of name=value, or fallback when absent or given without a value. */
 const char *cmdline_value(const struct cmdline *cl, const char *name, const char *fallback);
+
+/* name=<decimal number>: true and *value set when present and a number
+ * that fits in 64 bits; false (*value untouched) when absent or not such a
+ * number, which the caller should say. */
+bool cmdline_u64(const struct cmdline *cl, const char *name, uint64_t *value);
 
 /* The command line the kernel booted with (set once by kmain). */
 extern struct cmdline boot_cmdline;

@@ -37,7 +37,7 @@ void inject_fault(const char *what)
      * read; the MADT gains a CPU that does not exist. */
     if (strcmp(what, "test-fail") == 0 || strcmp(what, "bad-madt") == 0 ||
         strcmp(what, "phantom-cpu") == 0 || strcmp(what, "stuck-cpu") == 0 ||
-        strcmp(what, "irql-misuse") == 0)
+        strcmp(what, "stuck-cpu-printing") == 0 || strcmp(what, "irql-misuse") == 0)
         return;
     kprintf("inject: %s\n", what);
     if (strcmp(what, "panic") == 0)
@@ -51,7 +51,7 @@ void inject_fault(const char *what)
         arch_halt_forever();
     }
     kprintf("warning: unknown inject=%s; known: test-fail panic stack-overflow triple-fault "
-            "hang bad-madt phantom-cpu stuck-cpu irql-misuse\n", what);
+            "hang bad-madt phantom-cpu stuck-cpu stuck-cpu-printing irql-misuse\n", what);
 }
 
 /* Spins with interrupts off and never answers an IPI: the NMI report of
@@ -66,6 +66,20 @@ static void inject_stuck_spin(void *unused)
         spins++;
 }
 
+/* The same, but stuck in the middle of printing: it holds the console
+ * lock, which the timeout report must not wait for. */
+static void inject_stuck_printing_spin(void *unused)
+{
+    (void)unused;
+    arch_interrupts_disable();
+    kprintf("inject: CPU %u now spins with interrupts off, holding the console lock\n",
+            arch_this_cpu()->index);
+    console_hold_lock_forever();
+    volatile uint64_t spins = 0;
+    for (;;)
+        spins++;
+}
+
 static uintptr_t inject_noop_worker(uintptr_t argument) { return argument; }
 
 void inject_after_smp(void)
@@ -75,14 +89,17 @@ void inject_after_smp(void)
         irql_raise(DISPATCH_LEVEL);
         irql_raise(PASSIVE_LEVEL);
     }
-    if (inject_requested("stuck-cpu")) {
+    bool printing = inject_requested("stuck-cpu-printing");
+    if (inject_requested("stuck-cpu") || printing) {
         struct cpu *victim = smp_cpu(smp_cpu_count() - 1);
-        if (smp_online_count() < 2 || !smp_post_work(victim, inject_stuck_spin, NULL)) {
+        kprintf("inject: calling the rendezvous; CPU %u will not come\n", victim->index);
+        if (smp_online_count() < 2 ||
+            !smp_post_work(victim, printing ? inject_stuck_printing_spin : inject_stuck_spin,
+                           NULL)) {
             kprintf("inject: stuck-cpu needs a second CPU\n");
             return;
         }
         arch_udelay(100000); /* let it get stuck */
-        kprintf("inject: calling the rendezvous; CPU %u will not come\n", victim->index);
         ipi_generic_call(inject_noop_worker, 42);
     }
 }

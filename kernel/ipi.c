@@ -318,6 +318,9 @@ static void acquire_call_lock(struct cpu *me)
             } else if (past(deadline)) {
                 uint32_t holder = __atomic_load_n(&call_lock.holder, __ATOMIC_RELAXED);
                 bool published = current.call.caller == holder && (seq & 1) == 0;
+                if (holder == me->index)
+                    kprintf("ipi: CPU %u is waiting for a lock it holds itself: an interrupt "
+                            "handler called while its own call was under way\n", me->index);
                 panic("ipi: CPU %u waited %llu ms for its turn (ticket %llu) with no call "
                       "finishing; CPU %u holds the rendezvous (ticket %llu)%s%llu",
                       me->index, (unsigned long long)(2 * timeout_ms),

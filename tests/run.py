@@ -64,8 +64,10 @@ class Config:
     expect: str = "pass"
     must_contain: tuple = ()
     must_match: tuple = ()        # regular expressions, each matched per line
+    must_not_contain: tuple = ()
     timeout: int = BOOT_TIMEOUT
     alone: bool = False           # run with no other boot at the same time
+    may_fail: tuple = ()          # "survive": the self-tests that must fail, and only they
 
 
 KVM_CMDLINE = "test test_skip=exceptions.int3_is_resumable"
@@ -175,16 +177,30 @@ NEGATIVE = [
            must_contain=("timed out", "missing: CPU 2 (APIC ID 2)",
                          "nmi: CPU 2 (APIC ID 2) was at", "inject_stuck_spin+",
                          "PANIC: ipi: the rendezvous timed out")),
+    # The same CPU, stuck while it holds the console lock: the report and
+    # the NMI's answer must not wait for it.
+    Config("inject-stuck-cpu-printing", smp="3",
+           cmdline="test inject=stuck-cpu-printing ipi_timeout_ms=1000", expect="crash",
+           must_contain=("missing: CPU 2 (APIC ID 2)", "nmi: CPU 2 (APIC ID 2) was at",
+                         "inject_stuck_printing_spin+", "PANIC: ipi: the rendezvous timed out"),
+           must_not_contain=("did not answer the NMI",)),
     Config("inject-irql-misuse", cmdline="test inject=irql-misuse", expect="crash",
            must_contain=("PANIC: irql_raise to PASSIVE_LEVEL (0) from DISPATCH_LEVEL (2)",)),
     Config("inject-bad-madt", smp="2", cmdline="test inject=bad-madt", expect="survive",
            must_contain=("madt: checksum is wrong", "running on the boot CPU alone",
-                         "smp: online=1 possible=1")),
+                         "smp: online=1 possible=1"),
+           # QEMU made 2 CPUs (expect_cpus=2); the kernel can use one.
+           may_fail=("ipi.every_cpu_runs_the_worker_exactly_once",)),
     # An AP that never answers: reported by APIC ID, the others still start.
     Config("inject-phantom-cpu", smp="2", cmdline="test inject=phantom-cpu ap_timeout_ms=200",
            expect="survive",
            must_contain=("CPU 2 (APIC ID 2) did not check in; left out",
-                         "smp: online=2 possible=3 apic=xapic ids=0,1")),
+                         "smp: online=2 possible=3 apic=xapic ids=0,1"),
+           # The per-CPU checks hold every CPU the firmware listed to account.
+           may_fail=("smp.cpu_slots_match_madt_ids", "smp.every_cpu_has_its_own_gs_block",
+                     "smp.every_cpu_reads_its_own_apic_id", "smp.every_cpu_runs_on_its_own_stack",
+                     "smp.every_cpu_takes_a_probe_interrupt",
+                     "smp.every_enabled_madt_cpu_is_online")),
 ]
 
 
@@ -228,6 +244,88 @@ def parse_ktap(text):
             results.append((m.group(1) == "ok", int(m.group(2)), m.group(3),
                             m.group(4) or ""))
     return plan, results
+
+
+KTEST_DECLARATION = re.compile(r"^KTEST\((\w+),\s*(\w+)\)", re.M)
+
+
+def kernel_test_names():
+    """Every self-test the kernel has, from its sources (tests/kernel/)."""
+    names = []
+    for d, _, files in os.walk(os.path.join(ROOT, "tests", "kernel")):
+        for f in sorted(files):
+            if f.endswith(".c"):
+                with open(os.path.join(d, f)) as src:
+                    names += [f"{a}.{b}" for a, b in KTEST_DECLARATION.findall(src.read())]
+    return names
+
+
+def option(cmdline, name):
+    for word in cmdline.split():
+        if word.startswith(name + "="):
+            return word[len(name) + 1:]
+    return None
+
+
+def allowed_skips(cfg, cmdline):
+    """The self-tests a configuration may report as skipped, and why."""
+    allowed = {}
+    for pattern in (option(cmdline, "test_skip") or "").split(","):
+        if pattern:
+            allowed[pattern] = "named by test_skip="
+    cpus = first_number(cfg.smp)
+    if "inject=bad-madt" in cmdline:
+        cpus = 1  # the kernel runs on the boot CPU alone
+    if cfg.boot == "kernel":
+        allowed["boot.acpi_rsdp_passed_by_multiboot2"] = "multiboot 1"
+    if "inject=test-fail" not in cmdline:
+        allowed["ktest.injected_failure"] = "only runs with inject=test-fail"
+    if cpus < 3:
+        allowed["ipi.a_subset_call_leaves_the_others_alone"] = "fewer than 3 CPUs"
+    if cpus < 2:
+        for name in ("ipi.a_call_from_an_ap_returns_that_aps_result",
+                     "ipi.stress_every_cpu_calling_at_once_with_timer_interrupts",
+                     "smp.ap_stacks_have_guard_pages"):
+            allowed[name] = "one CPU"
+    if "inject=bad-madt" in cmdline:
+        for name in ("smp.every_enabled_madt_cpu_is_online", "smp.cpu_slots_match_madt_ids",
+                     "acpi.madt_copy_parses_again_identically"):
+            allowed[name] = "no usable MADT"
+    return allowed
+
+
+def matches(name, pattern):
+    return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
+
+
+def check_test_set(cfg, cmdline, results):
+    """The self-tests a boot reported, held against the ones it must have:
+    none missing, none twice, numbers 1..n in order, no unexpected skip, not
+    all skipped."""
+    problems = []
+    prefix = option(cmdline, "test") or ""
+    expected = [n for n in kernel_test_names() if n.startswith(prefix)]
+    got = [name for _, _, name, _ in results]
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    twice = sorted({n for n in got if got.count(n) > 1})
+    if missing:
+        problems.append(f"self-tests missing from the report: {', '.join(missing)}")
+    if extra:
+        problems.append(f"self-tests the sources do not declare: {', '.join(extra)}")
+    if twice:
+        problems.append(f"self-tests reported more than once: {', '.join(twice)}")
+    numbers = [num for _, num, _, _ in results]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append("KTAP test numbers are not 1..n in order")
+    allowed = allowed_skips(cfg, cmdline)
+    skipped = [name for ok, _, name, d in results if ok and d.upper().startswith("SKIP")]
+    if results and len(skipped) == len(results):
+        problems.append("every self-test was skipped")
+    for name in skipped:
+        if not any(matches(name, pattern) for pattern in allowed):
+            problems.append(f"{name} was skipped, which this configuration does not allow")
+    return problems
 
 
 def count_ktap(prefix, text, outcome, verbose):
@@ -372,9 +470,14 @@ def effective_cmdline(cfg):
     # The paravirtual KVM of CI hosts (no hardware virtualisation) traps
     # every APIC access: an IPI there costs milliseconds.
     slow_ipis = cfg.accel == "kvm" and first_number(cfg.smp) > 1
-    if cmdline.split()[0:1] == ["test"] and "stress_calls=" not in cmdline:
+    words = cmdline.split()
+    if words[0:1] == ["test"] and "stress_calls=" not in cmdline:
         calls = OVERCOMMIT_STRESS_CALLS if overcommitted or slow_ipis else MATRIX_STRESS_CALLS
         cmdline += f" stress_calls={calls}"
+    # What QEMU makes, told to the kernel so that its self-tests have
+    # something other than its own tables to check themselves against.
+    if any(w == "test" or w.startswith("test=") for w in words):
+        cmdline += f" expect_cpus={first_number(cfg.smp)}"
     return cmdline
 
 
@@ -601,6 +704,7 @@ def check_config(cfg, kernel, iso, workdir, verbose):
 
     if cfg.expect == "pass":
         plan, n = count_ktap(cfg.name, serial, out, verbose)
+        problems += check_test_set(cfg, effective_cmdline(cfg), parse_ktap(serial)[1])
         if status != EXIT_PASS:
             problems.append(describe_status(status))
         if plan is None:
@@ -626,6 +730,15 @@ def check_config(cfg, kernel, iso, workdir, verbose):
         plan, results = parse_ktap(serial)
         if plan is None or plan != len(results):
             problems.append("the KTAP report is incomplete")
+        problems += check_test_set(cfg, effective_cmdline(cfg), results)
+        # Bad hardware may make some self-tests fail, but only those named.
+        failed = [name for ok, _, name, _ in results if not ok]
+        for name in failed:
+            if name not in cfg.may_fail:
+                problems.append(f"{name} failed, which bad hardware does not explain")
+        for name in cfg.may_fail:
+            if name not in failed:
+                problems.append(f"{name} was expected to fail here and did not")
         for text in cfg.must_contain:
             if text not in serial:
                 problems.append(f'the serial output lacks "{text}"')
@@ -639,6 +752,9 @@ def check_config(cfg, kernel, iso, workdir, verbose):
         for pattern in cfg.must_match:
             if not re.search(pattern, serial, re.M):
                 problems.append(f"no serial line matches /{pattern}/")
+        for text in cfg.must_not_contain:
+            if text in serial:
+                problems.append(f'the serial output has "{text}"')
 
     return finish_check(cfg, out, header, problems, serial, cmd)
 

@@ -64,6 +64,20 @@ int main(void)
            cl.count == 1 && strlen(cl.args[0].name) == CMDLINE_BUFFER - 1, "count %zu",
            cl.count);
 
+    uint64_t v = 7;
+    cmdline_parse(&cl, "a=0 b=18446744073709551615 c=18446744073709551616 d=12x e= f");
+    HCHECK("u64_zero", cmdline_u64(&cl, "a", &v) && v == 0, "v=%llu", (unsigned long long)v);
+    HCHECK("u64_max", cmdline_u64(&cl, "b", &v) && v == UINT64_MAX, "v=%llu",
+           (unsigned long long)v);
+    v = 7;
+    HCHECK("u64_overflow_refused", !cmdline_u64(&cl, "c", &v) && v == 7, "v=%llu",
+           (unsigned long long)v);
+    HCHECK("u64_trailing_junk_refused", !cmdline_u64(&cl, "d", &v) && v == 7, "v=%llu",
+           (unsigned long long)v);
+    HCHECK("u64_empty_and_bare_refused", !cmdline_u64(&cl, "e", &v) && !cmdline_u64(&cl, "f", &v),
+           "accepted");
+    HCHECK("u64_absent", !cmdline_u64(&cl, "zz", &v), "accepted");
+
     bool documented = true;
     for (size_t i = 0; i < cmdline_known_count; i++)
         documented = documented && cmdline_known_options[i].help != NULL &&

@@ -164,7 +164,9 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
     memset(madt, 0, sizeof(*madt));
     const uint8_t *rsdp = find_rsdp(bi);
     if (rsdp == NULL) {
-        kprintf("acpi: no valid RSDP found; running on the boot CPU alone\n");
+        kprintf("acpi: no valid RSDP found: the firmware has no ACPI tables (QEMU -no-acpi, "
+                "or a PC from before ACPI); running on the boot CPU alone. This kernel finds "
+                "CPUs only in the ACPI MADT, not in the older Intel MP table\n");
         return false;
     }
     state.revision = rsdp[15];

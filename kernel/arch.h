@@ -107,7 +107,8 @@ struct cpu;
  * "xapic", "x2apic"); lapic_address comes from the MADT (0: unknown).
  * Returns false, after saying why, when there is no usable APIC. */
 bool arch_apic_init(const char *requested, uint64_t lapic_address);
-const char *arch_apic_mode_name(void);     /* "xapic" or "x2apic" */
+const char *arch_apic_mode_name(void);     /* "xapic", "x2apic", or "none" */
+bool arch_apic_present(void);              /* false: no IPIs, no APIC timer */
 uint32_t arch_apic_max_id(void);           /* highest APIC ID an IPI can reach */
 uint32_t arch_cpu_apic_id(void);           /* the running CPU's ID, from CPUID */
 
@@ -152,6 +153,10 @@ bool arch_send_call_ipi_all_but_self(void);
 
 /* NMIs, for reporting and stopping CPUs that do not answer IPIs. */
 bool arch_send_nmi(uint32_t apic_id);
+
+/* What the platform says caused an NMI (x86: the error bits latched in
+ * system control port B), for the report of one the kernel did not send. */
+const char *arch_nmi_reason(void);
 
 /* The local APIC timer: periodic interrupts every `ms` milliseconds on the
  * calling CPU (0 stops it). */

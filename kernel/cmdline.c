@@ -24,6 +24,8 @@ const struct cmdline_option_def cmdline_known_options[] = {
     {"ipi_timeout_ms", "<n>", "bound on every rendezvous wait (default 10000)"},
     {"stress_calls", "<n>", "back-to-back rendezvous calls in the stress self-test"},
     {"stress_ms", "<n>", "time budget of each rendezvous stress self-test (default 5000)"},
+    {"expect_no_acpi", NULL, "the machine has no ACPI tables (the test runner says so): the "
+                             "ACPI self-test is skipped instead of failing"},
     {"expect_cpus", "<n>", "CPUs the machine really has (the test runner passes what QEMU "
                            "made): the self-tests hold the kernel's count against it"},
     {"acpi_dump", NULL, "print the MADT in hex (tools/capture_madt.py reads it)"},

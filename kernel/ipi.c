@@ -187,12 +187,24 @@ static noreturn void report_timeout(const struct call *c, uint64_t number, enum 
           (unsigned long long)timeout_ms);
 }
 
+static uint64_t unexpected_nmis;
+
+uint64_t ipi_unexpected_nmis(void) { return __atomic_load_n(&unexpected_nmis, __ATOMIC_ACQUIRE); }
+
 bool ipi_nmi(uintptr_t pc, uintptr_t fp)
 {
     struct cpu *me = arch_this_cpu();
     uint32_t request = me->ipi.nmi_request;
-    if (request == NMI_NONE)
-        return false;
+    if (request == NMI_NONE) {
+        /* Not ours: a watchdog, a front-panel button, a hardware error.
+         * Say what the platform latched and go on; stopping a machine for
+         * a button press would be worse than the NMI. */
+        kprintf("nmi: CPU %u (APIC ID %u) took an NMI the kernel did not ask for, at %#lx %s: "
+                "%s; going on\n", me->index, me->apic_id, (unsigned long)pc, symbol(pc),
+                arch_nmi_reason());
+        __atomic_add_fetch(&unexpected_nmis, 1, __ATOMIC_ACQ_REL);
+        return true;
+    }
     if (request == NMI_REPORT) {
         const char *name;
         uintptr_t offset;

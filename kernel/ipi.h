@@ -62,7 +62,10 @@ uint64_t ipi_calls_started(void);   /* calls made so far, system-wide */
  * widens the window in which an interrupt handler that calls can arrive. */
 void ipi_test_set_caller_delay_us(uint64_t microseconds);
 
-/* The NMI part of a timeout report: runs on a CPU that did not arrive. */
+/* Every NMI after start-up: the part of a timeout report that runs on a CPU
+ * that did not arrive, or the stop; one the kernel did not ask for is
+ * reported (with what the platform says caused it) and survived. */
 bool ipi_nmi(uintptr_t pc, uintptr_t fp);
+uint64_t ipi_unexpected_nmis(void);   /* NMIs reported and survived so far */
 
 #endif

@@ -23,6 +23,8 @@
 #ifndef KERNEL_KTEST_H
 #define KERNEL_KTEST_H
 
+#include "kernel/arch.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -95,6 +97,14 @@ void ktest_skip(struct ktest_ctx *t, const char *fmt, ...) __attribute__((format
     do {                                                                                          \
         ktest_skip(t, __VA_ARGS__);                                                               \
         return;                                                                                   \
+    } while (0)
+
+/* Skips a self-test that needs interrupts between CPUs or a local APIC
+ * timer on a machine without a local APIC (e.g. QEMU -cpu ...,-apic). */
+#define KTEST_NEEDS_APIC(t)                                                                       \
+    do {                                                                                          \
+        if (!arch_apic_present())                                                                 \
+            KTEST_SKIP(t, "no local APIC");                                                       \
     } while (0)
 
 /* Exit codes for arch_vm_exit(); QEMU's status becomes (code << 1) | 1. */

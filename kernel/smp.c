@@ -28,6 +28,8 @@
 #define PROBE_TIMEOUT_US 5000000
 #define US_PER_MS 1000u
 #define US_PER_S 1000000u
+#define MS_PER_S 1000u
+#define STOP_TIMEOUT_MS 1000   /* for the others to take the stop NMI */
 
 static struct cpu cpus[MAX_CPUS];
 static size_t cpu_count;          /* slots used */
@@ -342,6 +344,19 @@ void smp_stop_other_cpus(void)
             continue;
         c->ipi.nmi_request = NMI_STOP;
         arch_send_nmi(c->apic_id);
+    }
+    /* Wait (bounded) until each has taken its NMI, so that nothing else
+     * runs while the report is read; name any that did not. */
+    uint64_t deadline = arch_cycles() + STOP_TIMEOUT_MS * (arch_cycles_per_second() / MS_PER_S);
+    for (size_t i = 0; i < cpu_count; i++) {
+        struct cpu *c = &cpus[i];
+        if (c->state != CPU_ONLINE || c->apic_id == self || c->ipi.nmi_request != NMI_STOP)
+            continue;
+        while (!__atomic_load_n(&c->ipi.nmi_ack, __ATOMIC_ACQUIRE) &&
+               (int64_t)(arch_cycles() - deadline) < 0)
+            arch_cpu_relax();
+        if (!__atomic_load_n(&c->ipi.nmi_ack, __ATOMIC_ACQUIRE))
+            kprintf("smp: CPU %zu (APIC ID %u) did not take the stop NMI\n", i, c->apic_id);
     }
 }
 

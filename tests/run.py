@@ -68,6 +68,7 @@ class Config:
     timeout: int = BOOT_TIMEOUT
     alone: bool = False           # run with no other boot at the same time
     may_fail: tuple = ()          # "survive": the self-tests that must fail, and only they
+    qemu_args: tuple = ()         # more QEMU arguments (a CPU without an APIC, no ACPI)
 
 
 KVM_CMDLINE = "test test_skip=exceptions.int3_is_resumable"
@@ -112,6 +113,13 @@ MATRIX = [
            cmdline="test ap_start=fast test_skip=ipi.stress_*"),
     Config("q35-kernel-tcg-smp255", smp="255", memory="512M",
            cmdline="test ap_start=fast test_skip=ipi.*"),
+    # Machines a new user may meet: a CPU without a local APIC (the kernel
+    # runs on it alone, and the self-tests that need one say so), and a PC
+    # without ACPI tables (the kernel says why it uses one CPU).
+    Config("q35-kernel-tcg-no-apic", apic="none", qemu_args=("-cpu", "qemu64,-apic")),
+    Config("pc-kernel-tcg-no-acpi", machine="pc", qemu_args=("-no-acpi",),
+           cmdline="test expect_no_acpi", must_contain=("This kernel finds CPUs only in the "
+                                                        "ACPI MADT",)),
     Config("q35-iso-bios-tcg-smp2", boot="iso", smp="2"),
     Config("pc-iso-bios-tcg-smp4", machine="pc", boot="iso", smp="4", cmdline=DISSEMINATION),
     Config("q35-iso-uefi-tcg-smp1", boot="iso", firmware="uefi"),
@@ -260,6 +268,20 @@ def kernel_test_names():
     return names
 
 
+KTEST_NEEDING_APIC = re.compile(r"^KTEST\((\w+),\s*(\w+)\)\n\{\n\s*KTEST_NEEDS_APIC", re.M)
+
+
+def kernel_tests_needing_apic():
+    """The self-tests that skip themselves without a local APIC."""
+    names = set()
+    for d, _, files in os.walk(os.path.join(ROOT, "tests", "kernel")):
+        for f in files:
+            if f.endswith(".c"):
+                with open(os.path.join(d, f)) as src:
+                    names |= {f"{a}.{b}" for a, b in KTEST_NEEDING_APIC.findall(src.read())}
+    return names
+
+
 def option(cmdline, name):
     for word in cmdline.split():
         if word.startswith(name + "="):
@@ -287,10 +309,15 @@ def allowed_skips(cfg, cmdline):
                      "ipi.stress_every_cpu_calling_at_once_with_timer_interrupts",
                      "smp.ap_stacks_have_guard_pages"):
             allowed[name] = "one CPU"
-    if "inject=bad-madt" in cmdline:
+    if "inject=bad-madt" in cmdline or "-no-acpi" in cfg.qemu_args:
         for name in ("smp.every_enabled_madt_cpu_is_online", "smp.cpu_slots_match_madt_ids",
                      "acpi.madt_copy_parses_again_identically"):
             allowed[name] = "no usable MADT"
+    if "-no-acpi" in cfg.qemu_args:
+        allowed["acpi.rsdp_and_root_table_found"] = "no ACPI tables"
+    if any(a.endswith(",-apic") for a in cfg.qemu_args):
+        for name in kernel_tests_needing_apic():
+            allowed[name] = "no local APIC"
     return allowed
 
 
@@ -493,6 +520,7 @@ def qemu_command(cfg, kernel, iso, serial_log, qmp_socket):
         cmd += ["-accel", "kvm", "-cpu", "host,-arch-capabilities"]
     else:
         cmd += ["-accel", "tcg"]
+    cmd += list(cfg.qemu_args)
     if cfg.firmware == "uefi":
         cmd += ["-bios", find_ovmf()]
     if cfg.boot == "kernel":
@@ -724,6 +752,9 @@ def check_config(cfg, kernel, iso, workdir, verbose):
         if re.search(r"^warning:", serial, re.M):
             problems.append("the kernel printed warnings")
         problems += check_smp_line(cfg, serial, topology)
+        for text in cfg.must_contain:
+            if text not in serial:
+                problems.append(f'the serial output lacks "{text}"')
     elif cfg.expect == "survive":
         if status not in (EXIT_PASS, EXIT_FAIL):
             problems.append(f"expected the self-tests to finish; got: {describe_status(status)}")

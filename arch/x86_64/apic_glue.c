@@ -84,6 +84,7 @@ bool arch_apic_init(const char *requested, uint64_t lapic_address)
 }
 
 const char *arch_apic_mode_name(void) { return lapic_mode_name(); }
+bool arch_apic_present(void) { return lapic_active(); }
 uint32_t arch_apic_max_id(void) { return lapic_max_addressable_id(); }
 
 uint32_t arch_cpu_apic_id(void)
@@ -132,8 +133,23 @@ void arch_interrupts_restore(bool enabled)
 
 bool arch_interrupts_enabled(void) { return (read_rflags() & RFLAGS_IF) != 0; }
 
-unsigned arch_task_priority(void) { return (unsigned)read_cr8(); }
-void arch_set_task_priority(unsigned priority) { write_cr8(priority); }
+/* CR8 is the local APIC's TPR (SDM vol. 3A §11.8.6): a CPU without an APIC
+ * reads it back as 0. There, no interrupt comes through the APIC anyway
+ * and only the boot CPU runs, so a plain copy keeps the IRQL model whole. */
+static unsigned priority_without_apic;
+
+unsigned arch_task_priority(void)
+{
+    return lapic_active() ? (unsigned)read_cr8() : priority_without_apic;
+}
+
+void arch_set_task_priority(unsigned priority)
+{
+    if (lapic_active())
+        write_cr8(priority);
+    else
+        priority_without_apic = priority;
+}
 
 bool arch_send_call_ipi(uint32_t apic_id)
 {

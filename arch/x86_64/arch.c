@@ -129,3 +129,20 @@ const void *arch_phys_to_virt(uint64_t phys, size_t length)
         return NULL;
     return phys_to_virt(phys);
 }
+
+/* System control port B latches the legacy NMI sources: bit 7 for a
+ * memory parity error or SERR# on the bus, bit 6 for an I/O channel check
+ * (the PC/AT's NMI status and control register, ICH/PCH datasheets). */
+#define PORT_SYSTEM_CONTROL_B 0x61
+#define NMI_SOURCE_SERR (1u << 7)
+#define NMI_SOURCE_IOCHK (1u << 6)
+
+const char *arch_nmi_reason(void)
+{
+    uint8_t status = inb(PORT_SYSTEM_CONTROL_B);
+    if (status & NMI_SOURCE_SERR)
+        return "memory parity or PCI SERR# (port 0x61 bit 7)";
+    if (status & NMI_SOURCE_IOCHK)
+        return "I/O channel check (port 0x61 bit 6)";
+    return "nothing latched in port 0x61 (a watchdog, another CPU, or a button)";
+}

@@ -54,14 +54,18 @@ static bool xapic_wait_idle(void)
 static bool xapic_send_ipi(uint32_t dest, uint32_t icr_low)
 {
     /* The two writes must not be split by an interrupt handler that sends
-     * an IPI of its own. */
+     * an IPI of its own. The APIC takes one IPI at a time: wait for the
+     * previous one to leave before writing, and after writing only where
+     * the sender acts on the delivery (INIT, SIPI, NMI), so that a loop of
+     * fixed IPIs does not wait for each in turn. */
     uint64_t flags = read_rflags();
     irq_disable();
     bool ok = xapic_wait_idle();
     if (ok) {
         xapic_write(LAPIC_REG_ICR_HIGH, dest << ICR_XAPIC_DEST_SHIFT);
         xapic_write(LAPIC_REG_ICR_LOW, icr_low);
-        ok = xapic_wait_idle();
+        if ((icr_low & ICR_DELIVERY_MODE_MASK) != ICR_DELIVERY_FIXED)
+            ok = xapic_wait_idle();
     }
     if (flags & RFLAGS_IF)
         irq_enable();
@@ -93,16 +97,29 @@ static const struct lapic_ops x2apic_ops = {
 };
 
 /* ---- common ---- */
-uint32_t lapic_read(uint32_t reg) { return ops->read(reg); }
-void lapic_write(uint32_t reg, uint32_t value) { ops->write(reg, value); }
-bool lapic_send_ipi(uint32_t dest, uint32_t icr_low) { return ops->send_ipi(dest, icr_low); }
-uint32_t lapic_id(void) { return ops->id(); }
+uint32_t lapic_read(uint32_t reg) { return ops != NULL ? ops->read(reg) : 0; }
+void lapic_write(uint32_t reg, uint32_t value)
+{
+    if (ops != NULL)
+        ops->write(reg, value);
+}
+/* Without an APIC (none found, or -cpu ...,-apic) there is no IPI to send:
+ * say so to the caller instead of following a NULL table. */
+bool lapic_send_ipi(uint32_t dest, uint32_t icr_low)
+{
+    return ops != NULL && ops->send_ipi(dest, icr_low);
+}
+uint32_t lapic_id(void) { return ops != NULL ? ops->id() : 0; }
 uint32_t lapic_max_addressable_id(void) { return ops != NULL ? ops->max_id : 0; }
 bool lapic_active(void) { return ops != NULL; }
 enum lapic_mode lapic_mode(void) { return ops == &x2apic_ops ? LAPIC_X2APIC : LAPIC_XAPIC; }
 const char *lapic_mode_name(void) { return ops != NULL ? ops->name : "none"; }
 
-void lapic_eoi(void) { ops->write(LAPIC_REG_EOI, 0); }
+void lapic_eoi(void)
+{
+    if (ops != NULL)
+        ops->write(LAPIC_REG_EOI, 0);
+}
 
 /* Turns the APIC on in the chosen mode. Going from x2APIC back to xAPIC
  * needs a full disable, and going from disabled straight to x2APIC is

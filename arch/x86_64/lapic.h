@@ -38,6 +38,7 @@
 #define LAPIC_TIMER_DIVIDE_BY_16 0x3u
 
 /* Interrupt command register, low half (SDM vol. 3A §11.6.1, fig. 11-12). */
+#define ICR_DELIVERY_MODE_MASK (7u << 8) /* SDM vol. 3A §11.6.1, bits 10:8 */
 #define ICR_DELIVERY_FIXED (0u << 8)
 #define ICR_DELIVERY_NMI (4u << 8)
 #define ICR_DELIVERY_INIT (5u << 8)

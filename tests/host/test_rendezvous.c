@@ -219,6 +219,7 @@ bool arch_send_nmi(uint32_t apic_id)
 }
 
 noreturn void arch_halt_forever(void) { leave_machine(); }
+const char *arch_nmi_reason(void) { return "simulated"; }
 void arch_print_backtrace_from(uintptr_t pc, bool r, uintptr_t fp)
 {
     (void)pc;

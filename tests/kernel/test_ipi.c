@@ -375,6 +375,7 @@ static void timer_that_calls(void)
 
 KTEST(ipi, a_timer_interrupt_handler_may_call)
 {
+    KTEST_NEEDS_APIC(t);
     clear_records();
     timer_calls_made = timer_call_errors = 0;
     smp_set_timer_hook(timer_that_calls);

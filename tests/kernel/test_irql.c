@@ -37,6 +37,7 @@ static bool tick_arrives(unsigned ms)
 
 KTEST(irql, clock_level_holds_the_timer_back)
 {
+    KTEST_NEEDS_APIC(t);
     arch_timer_start(1);
     irql_t old = irql_raise(CLOCK_LEVEL);
     bool ticked_at_clock = tick_arrives(20);

@@ -6,6 +6,7 @@
 #include "kernel/acpi.h"
 #include "kernel/arch.h"
 #include "kernel/cmdline.h"
+#include "kernel/ipi.h"
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
 #include "lib/string.h"
@@ -34,6 +35,7 @@ KTEST(smp, boot_cpu_is_index_0)
 
 KTEST(smp, every_enabled_madt_cpu_is_online)
 {
+    KTEST_NEEDS_APIC(t); /* without one, the APs the MADT lists cannot be started */
     const struct madt_info *madt = kernel_madt();
     if (!madt->valid)
         KTEST_SKIP(t, "no usable MADT");
@@ -63,6 +65,7 @@ KTEST(smp, cpu_slots_match_madt_ids)
 
 KTEST(smp, every_cpu_takes_a_probe_interrupt)
 {
+    KTEST_NEEDS_APIC(t);
     probe_once(t);
     for (size_t i = 0; i < smp_cpu_count(); i++)
         EXPECT_TRUE(t, smp_cpu(i)->probe.interrupts >= 1);
@@ -70,6 +73,7 @@ KTEST(smp, every_cpu_takes_a_probe_interrupt)
 
 KTEST(smp, every_cpu_reads_its_own_apic_id)
 {
+    KTEST_NEEDS_APIC(t);
     probe_once(t);
     for (size_t i = 0; i < smp_cpu_count(); i++)
         EXPECT_EQ(t, smp_cpu(i)->apic_id, smp_cpu(i)->probe.apic_id);
@@ -77,6 +81,7 @@ KTEST(smp, every_cpu_reads_its_own_apic_id)
 
 KTEST(smp, every_cpu_has_its_own_gs_block)
 {
+    KTEST_NEEDS_APIC(t);
     probe_once(t);
     for (size_t i = 0; i < smp_cpu_count(); i++) {
         struct cpu *c = smp_cpu(i);
@@ -87,6 +92,7 @@ KTEST(smp, every_cpu_has_its_own_gs_block)
 
 KTEST(smp, every_cpu_runs_on_its_own_stack)
 {
+    KTEST_NEEDS_APIC(t);
     probe_once(t);
     for (size_t i = 0; i < smp_cpu_count(); i++) {
         struct cpu *c = smp_cpu(i);
@@ -112,6 +118,7 @@ KTEST(smp, ap_stacks_have_guard_pages)
 
 KTEST(apic, mode_follows_the_command_line)
 {
+    KTEST_NEEDS_APIC(t);
     const char *want = cmdline_value(&boot_cmdline, "apic", "auto");
     const char *mode = arch_apic_mode_name();
     EXPECT_TRUE(t, strcmp(mode, "xapic") == 0 || strcmp(mode, "x2apic") == 0);
@@ -121,6 +128,7 @@ KTEST(apic, mode_follows_the_command_line)
 
 KTEST(apic, addressable_range_fits_the_mode)
 {
+    KTEST_NEEDS_APIC(t);
     uint32_t max = arch_apic_max_id();
     if (strcmp(arch_apic_mode_name(), "xapic") == 0)
         EXPECT_EQ(t, 0xFE, max);
@@ -156,12 +164,15 @@ KTEST(timing, udelay_waits_at_least_as_long_as_asked)
 
 KTEST(timing, apic_timer_is_calibrated)
 {
+    KTEST_NEEDS_APIC(t);
     EXPECT_TRUE(t, arch_apic_timer_ticks_per_ms() > 0);
 }
 
 KTEST(acpi, rsdp_and_root_table_found)
 {
     const struct acpi_state *s = acpi_state();
+    if (s->rsdp_source == RSDP_NONE && cmdline_has(&boot_cmdline, "expect_no_acpi"))
+        KTEST_SKIP(t, "the machine has no ACPI tables (the runner says so)");
     EXPECT_TRUE(t, s->rsdp_source != RSDP_NONE);
     EXPECT_TRUE(t, s->root_phys != 0);
     EXPECT_TRUE(t, s->madt_phys != 0);
@@ -181,4 +192,21 @@ KTEST(acpi, madt_copy_parses_again_identically)
     EXPECT_TRUE(t, madt_parse(copy, length, &again));
     EXPECT_EQ(t, kernel_madt()->enabled_count, again.enabled_count);
     EXPECT_EQ(t, 0, acpi_checksum(copy, length));
+}
+
+/* An NMI the kernel did not send (a watchdog, a front-panel button):
+ * reported and survived, not a panic. This CPU sends it to itself. */
+static volatile uint64_t nmi_witness;
+
+KTEST(smp, an_nmi_nobody_asked_for_is_reported_and_survived)
+{
+    KTEST_NEEDS_APIC(t);
+    uint64_t before = ipi_unexpected_nmis();
+    ASSERT_TRUE(t, arch_send_nmi(arch_this_cpu()->apic_id));
+    uint64_t deadline = arch_cycles() + arch_cycles_per_second(); /* 1 s */
+    while (ipi_unexpected_nmis() == before && (int64_t)(arch_cycles() - deadline) < 0)
+        arch_cpu_relax();
+    nmi_witness++; /* still running here */
+    EXPECT_EQ(t, before + 1, ipi_unexpected_nmis());
+    EXPECT_EQ(t, 1, nmi_witness);
 }

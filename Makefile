@@ -225,7 +225,8 @@ $(HOST_BUILD)/tests/host/%.o: tests/host/%.c Makefile
 
 HOST_LIB_OBJS := $(HOST_BUILD)/lib/format.o $(HOST_BUILD)/lib/string.o
 HOST_TESTS := $(HOST_BUILD)/test_format $(HOST_BUILD)/test_string \
-              $(HOST_BUILD)/test_multiboot $(HOST_BUILD)/test_cmdline $(HOST_BUILD)/test_madt
+              $(HOST_BUILD)/test_multiboot $(HOST_BUILD)/test_cmdline $(HOST_BUILD)/test_madt \
+              $(HOST_BUILD)/test_ap_start
 
 $(HOST_BUILD)/test_format: $(HOST_BUILD)/tests/host/test_format.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/test_string: $(HOST_BUILD)/tests/host/test_string.o $(HOST_LIB_OBJS)
@@ -236,6 +237,9 @@ $(HOST_BUILD)/test_cmdline: $(HOST_BUILD)/tests/host/test_cmdline.o \
     $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/test_madt: $(HOST_BUILD)/tests/host/test_madt.o \
     $(HOST_BUILD)/kernel/madt.o $(HOST_LIB_OBJS)
+# The AP start-up sequence of kernel/smp.c against a fake local APIC.
+$(HOST_BUILD)/test_ap_start: $(HOST_BUILD)/tests/host/test_ap_start.o \
+    $(HOST_BUILD)/kernel/smp.o $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/tests/host/test_madt.o: HOST_CFLAGS += -DMADT_DATA_DIR='"$(CURDIR)/tests/host/data/madt"'
 # The barriers and the rendezvous state machine, with one thread per CPU,
 # under ThreadSanitizer (which cannot be combined with AddressSanitizer).

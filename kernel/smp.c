@@ -80,6 +80,7 @@ static void add_cpu(uint32_t apic_id, uint32_t acpi_uid)
 static void collect_cpus(const struct madt_info *madt, bool madt_ok)
 {
     uint32_t bsp_id = arch_cpu_apic_id();
+    cpu_count = 0;
     add_cpu(bsp_id, 0);
     possible_count = 1;
     listed_count = 1;

@@ -1,0 +1,314 @@
+/*
+ * test_ap_start.c - kernel/smp.c starts the APs against a fake local APIC
+ * that records every INIT and SIPI and every delay, with fake APs that
+ * behave as the Intel SDM says real ones may (vol. 3A §9.4.4, "MP
+ * initialization protocol"): an AP starts only on a SIPI that follows an
+ * INIT to its own APIC ID, some need the second SIPI, some never answer.
+ * QEMU starts an AP on the first SIPI whatever came before, so only here
+ * can a skipped SIPI, a short INIT delay or an INIT to the wrong CPU show.
+ *
+ * Time is a fake clock: arch_udelay advances it by what it is asked; every
+ * other look at the clock or spin advances it by a microsecond.
+ */
+#include "kernel/arch.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/cpu.h"
+#include "kernel/inject.h"
+#include "kernel/ipi.h"
+#include "kernel/madt.h"
+#include "kernel/smp.h"
+
+#include "tests/host/htest.h"
+
+#define NS_PER_US 1000ull
+#define MAX_EVENTS 256
+#define FAKE_CPUS 8
+
+/* ---- the fake clock ---- */
+static uint64_t now_ns;
+uint64_t arch_cycles(void) { return now_ns += NS_PER_US; }
+uint64_t arch_cycles_per_second(void) { return 1000000000ull; }
+void arch_cpu_relax(void) { now_ns += NS_PER_US; }
+
+/* ---- the fake APIC and its APs ---- */
+enum event_kind { EV_INIT, EV_SIPI, EV_DELAY };
+struct event {
+    enum event_kind kind;
+    uint32_t apic_id;   /* INIT, SIPI */
+    uint64_t us;        /* DELAY */
+    uint64_t at_ns;
+};
+static struct event events[MAX_EVENTS];
+static size_t event_count;
+
+enum ap_behaviour { AP_FIRST_SIPI, AP_SECOND_SIPI, AP_NEVER };
+struct fake_ap {
+    uint32_t apic_id;
+    enum ap_behaviour behaviour;
+    bool initialised;        /* has had an INIT: waits for a SIPI */
+    uint64_t init_at_ns;
+    unsigned sipis;
+    struct cpu *becomes;     /* the trampoline's target when it started */
+};
+static struct fake_ap aps[FAKE_CPUS];
+static size_t ap_count;
+static struct cpu *trampoline_target;
+static uint64_t required_init_delay_us;
+static uint32_t max_apic_id = 254;
+
+static void record(enum event_kind kind, uint32_t apic_id, uint64_t us)
+{
+    if (event_count < MAX_EVENTS)
+        events[event_count++] = (struct event){kind, apic_id, us, now_ns};
+}
+
+static struct fake_ap *ap_with(uint32_t apic_id)
+{
+    for (size_t i = 0; i < ap_count; i++)
+        if (aps[i].apic_id == apic_id)
+            return &aps[i];
+    return NULL;
+}
+
+bool arch_send_init(uint32_t apic_id)
+{
+    record(EV_INIT, apic_id, 0);
+    struct fake_ap *ap = ap_with(apic_id);
+    if (ap != NULL) {
+        ap->initialised = true;
+        ap->init_at_ns = now_ns;
+        ap->sipis = 0;
+    }
+    return true;
+}
+
+bool arch_send_startup(uint32_t apic_id)
+{
+    record(EV_SIPI, apic_id, 0);
+    struct fake_ap *ap = ap_with(apic_id);
+    if (ap == NULL || !ap->initialised || ap->behaviour == AP_NEVER)
+        return true;
+    /* The INIT must have had its time to settle before the SIPI counts. */
+    if (now_ns - ap->init_at_ns < required_init_delay_us * NS_PER_US)
+        return true;
+    ap->sipis++;
+    unsigned needed = ap->behaviour == AP_SECOND_SIPI ? 2 : 1;
+    if (ap->sipis == needed) {
+        /* It runs the trampoline and checks in as the CPU it was set up as. */
+        ap->becomes = trampoline_target;
+        ap->initialised = false;
+        __atomic_store_n(&trampoline_target->state, CPU_ONLINE, __ATOMIC_RELEASE);
+    }
+    return true;
+}
+
+void arch_udelay(uint64_t microseconds)
+{
+    record(EV_DELAY, 0, microseconds);
+    now_ns += microseconds * NS_PER_US;
+}
+
+void arch_ap_trampoline_target(struct cpu *cpu) { trampoline_target = cpu; }
+bool arch_ap_trampoline_install(const struct boot_info *bi)
+{
+    (void)bi;
+    return true;
+}
+bool arch_cpu_prepare(struct cpu *cpu)
+{
+    (void)cpu;
+    return true;
+}
+uint32_t arch_apic_max_id(void) { return max_apic_id; }
+const char *arch_apic_mode_name(void) { return "xapic"; }
+uint32_t arch_cpu_apic_id(void) { return 0; }
+void arch_cpu_setup_boot(struct cpu *cpu) { (void)cpu; }
+
+/* ---- what smp.c needs besides, unused by these tests ---- */
+static struct cpu *current_cpu;
+struct cpu *arch_this_cpu(void) { return current_cpu; }
+bool arch_send_probe(uint32_t apic_id)
+{
+    (void)apic_id;
+    return false;
+}
+bool arch_send_nmi(uint32_t apic_id)
+{
+    (void)apic_id;
+    return false;
+}
+void arch_idle(void) {}
+void arch_interrupts_enable(void) {}
+void arch_interrupts_disable(void) {}
+bool arch_interrupts_save_disable(void) { return false; }
+void arch_interrupts_restore(bool enabled) { (void)enabled; }
+bool inject_requested(const char *what)
+{
+    (void)what;
+    return false;
+}
+const struct boot_info *kernel_boot_info(void) { return NULL; }
+bool ipi_nmi(uintptr_t pc, uintptr_t fp)
+{
+    (void)pc;
+    (void)fp;
+    return false;
+}
+int kprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = getenv("AP_START_VERBOSE") != NULL ? vfprintf(stderr, fmt, ap) : 0;
+    va_end(ap);
+    return n;
+}
+noreturn void panic_at(const char *file, int line, const char *fmt, ...)
+{
+    fprintf(stderr, "PANIC at %s:%d: %s\n", file, line, fmt);
+    abort();
+}
+
+/* ---- the machine under test ---- */
+static struct madt_info madt;
+
+static void machine(const char *cmdline, const enum ap_behaviour *behaviour, size_t n,
+                    uint64_t init_delay_us)
+{
+    memset(&madt, 0, sizeof(madt));
+    memset(aps, 0, sizeof(aps));
+    event_count = 0;
+    now_ns = 1000000000ull;
+    ap_count = n;
+    required_init_delay_us = init_delay_us;
+    madt.valid = true;
+    madt.cpu_count = n + 1;
+    madt.enabled_count = n + 1;
+    madt.cpus[0] = (struct madt_cpu){0, 0, true, false};
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = (uint32_t)(i + 1) * 2; /* not contiguous, not the index */
+        madt.cpus[i + 1] = (struct madt_cpu){id, (uint32_t)i + 1, true, false};
+        aps[i] = (struct fake_ap){id, behaviour[i], false, 0, 0, NULL};
+    }
+    cmdline_parse(&boot_cmdline, cmdline);
+    smp_init(&madt, true);
+}
+
+/* The events for one APIC ID, with the delays that came between them. */
+static bool sequence_for(uint32_t apic_id, uint64_t min_init_us, uint64_t min_sipi_us,
+                         unsigned sipis_wanted, char *why, size_t why_len)
+{
+    uint64_t init_at = 0, last_sipi_at = 0;
+    unsigned inits = 0, sipis = 0;
+    for (size_t i = 0; i < event_count; i++) {
+        const struct event *e = &events[i];
+        if (e->kind == EV_DELAY || e->apic_id != apic_id)
+            continue;
+        if (e->kind == EV_INIT) {
+            if (sipis > 0)
+                break; /* a later INIT: the give-up, not the start */
+            inits++;
+            init_at = e->at_ns;
+            continue;
+        }
+        if (inits == 0) {
+            snprintf(why, why_len, "SIPI to %u before any INIT", apic_id);
+            return false;
+        }
+        uint64_t gap = (e->at_ns - (sipis == 0 ? init_at : last_sipi_at)) / NS_PER_US;
+        uint64_t min = sipis == 0 ? min_init_us : min_sipi_us;
+        if (gap < min) {
+            snprintf(why, why_len, "SIPI %u to %u came %llu us after the %s (want >= %llu)",
+                     sipis + 1, apic_id, (unsigned long long)gap, sipis == 0 ? "INIT" : "SIPI",
+                     (unsigned long long)min);
+            return false;
+        }
+        sipis++;
+        last_sipi_at = e->at_ns;
+    }
+    if (inits != 1 || sipis != sipis_wanted) {
+        snprintf(why, why_len, "APIC ID %u got %u INITs and %u SIPIs (want 1 and %u)", apic_id,
+                 inits, sipis, sipis_wanted);
+        return false;
+    }
+    return true;
+}
+
+static bool only_known_destinations(char *why, size_t why_len)
+{
+    for (size_t i = 0; i < event_count; i++) {
+        if (events[i].kind != EV_DELAY && ap_with(events[i].apic_id) == NULL) {
+            snprintf(why, why_len, "%s sent to APIC ID %u, which no CPU has",
+                     events[i].kind == EV_INIT ? "INIT" : "SIPI", events[i].apic_id);
+            return false;
+        }
+    }
+    return true;
+}
+
+int main(void)
+{
+    char why[160] = "";
+    const enum ap_behaviour first[3] = {AP_FIRST_SIPI, AP_FIRST_SIPI, AP_FIRST_SIPI};
+    const enum ap_behaviour second[3] = {AP_SECOND_SIPI, AP_FIRST_SIPI, AP_SECOND_SIPI};
+    const enum ap_behaviour silent[3] = {AP_FIRST_SIPI, AP_NEVER, AP_FIRST_SIPI};
+
+    /* The SDM's sequence: INIT, 10 ms, SIPI, (200 us, SIPI if it has not
+     * checked in), each AP becoming the CPU it was set up as. */
+    machine("ap_start=sdm", first, 3, 10000);
+    bool ok = smp_online_count() == 4;
+    for (size_t i = 0; i < 3 && ok; i++)
+        ok = sequence_for(aps[i].apic_id, 10000, 200, 1, why, sizeof(why)) &&
+             aps[i].becomes == smp_cpu(i + 1) && smp_cpu(i + 1)->apic_id == aps[i].apic_id;
+    ok = ok && only_known_destinations(why, sizeof(why));
+    HCHECK("ap_start.sdm_init_10ms_then_sipi_to_each_ap", ok, "online %zu; %s",
+           smp_online_count(), why);
+
+    why[0] = '\0';
+    machine("ap_start=sdm", second, 3, 10000);
+    ok = smp_online_count() == 4 && sequence_for(aps[0].apic_id, 10000, 200, 2, why, sizeof(why)) &&
+         sequence_for(aps[1].apic_id, 10000, 200, 1, why, sizeof(why)) &&
+         sequence_for(aps[2].apic_id, 10000, 200, 2, why, sizeof(why));
+    HCHECK("ap_start.an_ap_that_needs_the_second_sipi_gets_it", ok, "online %zu; %s",
+           smp_online_count(), why);
+
+    /* One that never answers: left out, put back to sleep with an INIT so it
+     * cannot wake later on another CPU's stack, and the next still starts. */
+    why[0] = '\0';
+    machine("ap_start=sdm ap_timeout_ms=50", silent, 3, 10000);
+    size_t inits = 0, last_init = 0, last_sipi = 0;
+    for (size_t i = 0; i < event_count; i++) {
+        if (events[i].kind == EV_INIT && events[i].apic_id == aps[1].apic_id) {
+            inits++;
+            last_init = i;
+        }
+        if (events[i].kind == EV_SIPI && events[i].apic_id == aps[1].apic_id)
+            last_sipi = i;
+    }
+    bool final_init = inits == 2 && last_init > last_sipi;
+    ok = smp_online_count() == 3 && smp_cpu(2)->state == CPU_NO_RESPONSE &&
+         smp_cpu(1)->state == CPU_ONLINE && smp_cpu(3)->state == CPU_ONLINE && final_init &&
+         aps[2].becomes == smp_cpu(3);
+    HCHECK("ap_start.a_silent_ap_is_left_out_and_sent_back_to_init", ok,
+           "online %zu, CPU 2 state %u, final INIT %s", smp_online_count(),
+           smp_cpu(2)->state, final_init ? "yes" : "no");
+
+    /* ap_start=fast: Linux's delays on modern CPUs (none after INIT, 10 us). */
+    why[0] = '\0';
+    machine("ap_start=fast", second, 3, 0);
+    ok = smp_online_count() == 4 && sequence_for(aps[0].apic_id, 0, 10, 2, why, sizeof(why));
+    HCHECK("ap_start.fast_delays", ok, "online %zu; %s", smp_online_count(), why);
+
+    /* An APIC ID the mode cannot address gets no INIT at all. */
+    max_apic_id = 3;
+    machine("ap_start=sdm", first, 3, 10000);
+    max_apic_id = 254;
+    bool untouched = true;
+    for (size_t i = 0; i < event_count; i++)
+        untouched &= events[i].kind == EV_DELAY || events[i].apic_id <= 3;
+    HCHECK("ap_start.unaddressable_ids_get_no_ipi",
+           untouched && smp_cpu(2)->state == CPU_UNADDRESSABLE &&
+               smp_cpu(3)->state == CPU_UNADDRESSABLE && smp_online_count() == 2,
+           "online %zu", smp_online_count());
+    return htest_finish();
+}

@@ -26,6 +26,8 @@ const struct cmdline_option_def cmdline_known_options[] = {
     {"stress_ms", "<n>", "time budget of each rendezvous stress self-test (default 5000)"},
     {"expect_no_acpi", NULL, "the machine has no ACPI tables (the test runner says so): the "
                              "ACPI self-test is skipped instead of failing"},
+    {"expect_apic", "xapic|x2apic", "the APIC mode the machine gives (the test runner knows): "
+                                    "the self-tests hold the kernel's choice against it"},
     {"expect_cpus", "<n>", "CPUs the machine really has (the test runner passes what QEMU "
                            "made): the self-tests hold the kernel's count against it"},
     {"acpi_dump", NULL, "print the MADT in hex (tools/capture_madt.py reads it)"},

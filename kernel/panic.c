@@ -14,6 +14,11 @@
 noreturn void panic_at(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
+    /* One report, whole: a CPU that panics while another already does
+     * (a rendezvous timing out on several at once) waits for the stop. */
+    static uint32_t panicking;
+    if (__atomic_exchange_n(&panicking, 1, __ATOMIC_ACQ_REL) != 0)
+        arch_halt_forever();
     console_enter_panic_mode();
     kprintf("\nPANIC: ");
     va_start(ap, fmt);

@@ -191,7 +191,8 @@ NEGATIVE = [
            expect="crash",
            must_contain=("timed out", "missing: CPU 2 (APIC ID 2)",
                          "nmi: CPU 2 (APIC ID 2) was at", "inject_stuck_spin+",
-                         "PANIC: ipi: the rendezvous timed out")),
+                         "PANIC: ipi: the rendezvous timed out"),
+           must_not_contain=("did not take the stop NMI",)),
     # The same CPU, stuck while it holds the console lock: the report and
     # the NMI's answer must not wait for it.
     Config("inject-stuck-cpu-printing", smp="3",
@@ -512,6 +513,8 @@ def effective_cmdline(cfg):
     # something other than its own tables to check themselves against.
     if any(w == "test" or w.startswith("test=") for w in words):
         cmdline += f" expect_cpus={cfg.cpus or first_number(cfg.smp)}"
+        if cfg.apic != "none":
+            cmdline += f" expect_apic={cfg.apic}"
     return cmdline
 
 

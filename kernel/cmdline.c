@@ -28,6 +28,8 @@ const struct cmdline_option_def cmdline_known_options[] = {
                              "ACPI self-test is skipped instead of failing"},
     {"expect_apic", "xapic|x2apic", "the APIC mode the machine gives (the test runner knows): "
                                     "the self-tests hold the kernel's choice against it"},
+    {"expect_loader", "<name>", "how the boot loader's name starts (the test runner knows): "
+                                "held against what the loader says"},
     {"expect_cpus", "<n>", "CPUs the machine really has (the test runner passes what QEMU "
                            "made): the self-tests hold the kernel's count against it"},
     {"acpi_dump", NULL, "print the MADT in hex (tools/capture_madt.py reads it)"},

@@ -515,6 +515,7 @@ def effective_cmdline(cfg):
         cmdline += f" expect_cpus={cfg.cpus or first_number(cfg.smp)}"
         if cfg.apic != "none":
             cmdline += f" expect_apic={cfg.apic}"
+        cmdline += f" expect_loader={'GRUB' if cfg.boot == 'iso' else 'qemu'}"
     return cmdline
 
 

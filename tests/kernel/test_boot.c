@@ -28,6 +28,10 @@ KTEST(boot, memory_map_covers_the_kernel)
 KTEST(boot, loader_is_named)
 {
     EXPECT_TRUE(t, kernel_boot_info()->loader_name[0] != '\0');
+    /* The runner knows who booted the kernel (QEMU's -kernel, or GRUB). */
+    const char *expected = cmdline_value(&boot_cmdline, "expect_loader", NULL);
+    if (expected != NULL)
+        EXPECT_TRUE(t, strncmp(kernel_boot_info()->loader_name, expected, strlen(expected)) == 0);
 }
 
 KTEST(boot, acpi_rsdp_passed_by_multiboot2)

@@ -6,6 +6,7 @@
 #include "kernel/acpi.h"
 #include "kernel/arch.h"
 #include "kernel/cmdline.h"
+#include "kernel/console.h"
 #include "kernel/ipi.h"
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
@@ -167,10 +168,36 @@ KTEST(timing, udelay_waits_at_least_as_long_as_asked)
     EXPECT_TRUE(t, elapsed >= 2 * (arch_cycles_per_second() / 1000));
 }
 
+/* The calibration held against the TSC: 5 ticks of a 1 ms periodic timer
+ * cannot take less than about 5 ms (a tick held back can make them take
+ * longer on a loaded host, never shorter). A calibration that counted too
+ * few APIC ticks per millisecond makes them come early. */
+#define CALIBRATION_TICKS 5
+
 KTEST(timing, apic_timer_is_calibrated)
 {
     KTEST_NEEDS_APIC(t);
-    EXPECT_TRUE(t, arch_apic_timer_ticks_per_ms() > 0);
+    ASSERT_TRUE(t, arch_apic_timer_ticks_per_ms() > 0);
+    struct cpu *me = arch_this_cpu();
+    uint64_t per_ms = arch_cycles_per_second() / 1000;
+    arch_interrupts_enable();
+    arch_timer_start(1);
+    uint64_t first = me->timer_ticks, start = 0;
+    uint64_t give_up = arch_cycles() + 10000 * per_ms;
+    while (me->timer_ticks == first && (int64_t)(arch_cycles() - give_up) < 0)
+        arch_cpu_relax(); /* line up with a tick */
+    start = arch_cycles();
+    uint64_t from = me->timer_ticks;
+    while (me->timer_ticks < from + CALIBRATION_TICKS && (int64_t)(arch_cycles() - give_up) < 0)
+        arch_cpu_relax();
+    uint64_t elapsed = arch_cycles() - start, ticks = me->timer_ticks - from;
+    arch_timer_start(0);
+    arch_interrupts_disable();
+    kprintf("# %llu ticks of 1 ms took %llu us by the TSC\n", (unsigned long long)ticks,
+            (unsigned long long)(elapsed / (per_ms / 1000)));
+    EXPECT_EQ(t, CALIBRATION_TICKS, ticks);
+    /* 80 %: room for the TSC's own calibration error. */
+    EXPECT_TRUE(t, elapsed >= CALIBRATION_TICKS * per_ms * 8 / 10);
 }
 
 KTEST(acpi, rsdp_and_root_table_found)

@@ -285,23 +285,26 @@ static void take_part(const struct call *c, uint64_t number, struct cpu *me)
 }
 
 /* Takes part in the newest call if it includes this CPU and it has not
- * done so already. Must run at IPI_LEVEL with interrupts off. */
-static void serve_pending_call(struct cpu *me)
+ * done so already; true if it did. Must run at IPI_LEVEL with interrupts
+ * off. */
+static bool serve_pending_call(struct cpu *me)
 {
     struct call c;
     uint64_t number;
     if (!snapshot_new_call(me, &c, &number))
-        return;
+        return false;
     me->ipi.seen = number;
-    if (cpu_set_has(&c.members, me->index) && me->ipi.served < number)
-        take_part(&c, number, me);
+    if (!cpu_set_has(&c.members, me->index) || me->ipi.served >= number)
+        return false;
+    take_part(&c, number, me);
+    return true;
 }
 
 void kernel_call_interrupt(void)
 {
     /* arch runs this handler at IPI_LEVEL with interrupts off. A late IPI
      * for a call this CPU already served by polling finds nothing new. */
-    serve_pending_call(arch_this_cpu());
+    (void)serve_pending_call(arch_this_cpu());
 }
 
 /* Waits for this CPU's turn, at IPI_LEVEL with interrupts off, taking part
@@ -320,8 +323,10 @@ static void acquire_call_lock(struct cpu *me)
         uint64_t serving = __atomic_load_n(&call_lock.serving, __ATOMIC_ACQUIRE);
         if (serving == ticket)
             break;
-        serve_pending_call(me);
-        if (spins % CHECK_CLOCK_EVERY == 0) {
+        /* The clock is read every so many spins, and after every call
+         * served meanwhile: serving one can take long. */
+        bool served = serve_pending_call(me);
+        if (served || spins % CHECK_CLOCK_EVERY == 0) {
             uint64_t seq = __atomic_load_n(&current.seq, __ATOMIC_RELAXED);
             if (serving != last_serving || seq != last_seq) {
                 last_serving = serving;

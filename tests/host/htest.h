@@ -44,6 +44,10 @@ __attribute__((format(printf, 3, 4))) static void htest_report(const char *name,
         vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
         va_end(ap);
     }
+    /* Said at once as a diagnostic too: if a later case crashes the
+     * process (a sanitizer stops it), the verdicts so far are not lost. */
+    printf("# %s %s\n", ok ? "ok" : "not ok", r->name);
+    fflush(stdout);
 }
 
 #define HCHECK(name, cond, fmt, ...)                                                              \

@@ -910,7 +910,7 @@ int main(void)
     rendezvous_interrupted_caller(3);
     rendezvous_stuck_cpu(false);
     rendezvous_stuck_cpu(true);
-    rendezvous_long_queue(4);
+    rendezvous_long_queue(HOST_CPUS); /* waits of 5 calls: 600 ms, over twice the timeout */
     barrier_test(BARRIER_CENTRAL, 2);
     barrier_test(BARRIER_CENTRAL, HOST_CPUS);
     barrier_test(BARRIER_DISSEMINATION, 3);

@@ -334,7 +334,8 @@ static void acquire_call_lock(struct cpu *me)
                 deadline = arch_cycles() + limit;
             } else if (past(deadline)) {
                 uint32_t holder = __atomic_load_n(&call_lock.holder, __ATOMIC_RELAXED);
-                bool published = current.call.caller == holder && (seq & 1) == 0;
+                bool published = (seq & 1) == 0 &&
+                                 __atomic_load_n(&current.call.caller, __ATOMIC_RELAXED) == holder;
                 if (holder == me->index)
                     kprintf("ipi: CPU %u is waiting for a lock it holds itself: an interrupt "
                             "handler called while its own call was under way\n", me->index);

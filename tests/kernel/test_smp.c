@@ -51,15 +51,23 @@ KTEST(smp, every_enabled_madt_cpu_is_online)
         EXPECT_EQ(t, expected, smp_online_count());
 }
 
+/* Each online CPU's APIC ID as it reads it itself (CPUID, in the probe
+ * interrupt), not as the kernel copied it from the MADT, must be one the
+ * MADT lists as enabled; a slot that never came online is held to the ID
+ * it was given. */
 KTEST(smp, cpu_slots_match_madt_ids)
 {
     const struct madt_info *madt = kernel_madt();
     if (!madt->valid)
         KTEST_SKIP(t, "no usable MADT");
+    KTEST_NEEDS_APIC(t);
+    probe_once(t);
     for (size_t i = 0; i < smp_cpu_count(); i++) {
+        struct cpu *c = smp_cpu(i);
+        uint32_t id = c->state == CPU_ONLINE ? c->probe.apic_id : c->apic_id;
         bool found = false;
         for (size_t m = 0; m < madt->cpu_count; m++)
-            found |= madt->cpus[m].enabled && madt->cpus[m].apic_id == smp_cpu(i)->apic_id;
+            found |= madt->cpus[m].enabled && madt->cpus[m].apic_id == id;
         EXPECT_TRUE(t, found);
     }
 }
@@ -224,6 +232,10 @@ KTEST(acpi, madt_copy_parses_again_identically)
     EXPECT_TRUE(t, madt_parse(copy, length, &again));
     EXPECT_EQ(t, kernel_madt()->enabled_count, again.enabled_count);
     EXPECT_EQ(t, 0, acpi_checksum(copy, length));
+    /* The copy against the firmware's own table, still in memory. */
+    const void *firmware = arch_phys_to_virt(acpi_state()->madt_phys, length);
+    ASSERT_TRUE(t, firmware != 0);
+    EXPECT_EQ(t, 0, memcmp(firmware, copy, length));
 }
 
 /* An NMI the kernel did not send (a watchdog, a front-panel button):

@@ -176,10 +176,9 @@ KTEST(timing, udelay_waits_at_least_as_long_as_asked)
     EXPECT_TRUE(t, elapsed >= 2 * (arch_cycles_per_second() / 1000));
 }
 
-/* The calibration held against the TSC: 5 ticks of a 1 ms periodic timer
- * cannot take less than about 5 ms (a tick held back can make them take
- * longer on a loaded host, never shorter). A calibration that counted too
- * few APIC ticks per millisecond makes them come early. */
+/* The calibration held against the TSC: ticks of a 1 ms periodic timer
+ * cannot come faster than one a millisecond. A calibration that counted
+ * too few APIC ticks per millisecond makes them come early. */
 #define CALIBRATION_TICKS 5
 
 KTEST(timing, apic_timer_is_calibrated)
@@ -203,9 +202,12 @@ KTEST(timing, apic_timer_is_calibrated)
     arch_interrupts_disable();
     kprintf("# %llu ticks of 1 ms took %llu us by the TSC\n", (unsigned long long)ticks,
             (unsigned long long)(elapsed / (per_ms / 1000)));
-    EXPECT_EQ(t, CALIBRATION_TICKS, ticks);
-    /* 80 %: room for the TSC's own calibration error. */
-    EXPECT_TRUE(t, elapsed >= CALIBRATION_TICKS * per_ms * 8 / 10);
+    /* A loaded host may deliver ticks late, several at once, or merge
+     * them, but a 1 ms timer never gives more ticks than milliseconds
+     * passed (plus the one the start was lined up with). 80 %: room for
+     * the TSC's own calibration error. */
+    EXPECT_TRUE(t, ticks >= CALIBRATION_TICKS);
+    EXPECT_TRUE(t, elapsed >= (ticks - 1) * per_ms * 8 / 10);
 }
 
 KTEST(acpi, rsdp_and_root_table_found)

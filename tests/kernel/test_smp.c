@@ -57,10 +57,10 @@ KTEST(smp, every_enabled_madt_cpu_is_online)
  * it was given. */
 KTEST(smp, cpu_slots_match_madt_ids)
 {
+    KTEST_NEEDS_APIC(t);
     const struct madt_info *madt = kernel_madt();
     if (!madt->valid)
         KTEST_SKIP(t, "no usable MADT");
-    KTEST_NEEDS_APIC(t);
     probe_once(t);
     for (size_t i = 0; i < smp_cpu_count(); i++) {
         struct cpu *c = smp_cpu(i);

@@ -11,16 +11,16 @@
 #include "lib/string.h"
 
 #define RSDP_SIGNATURE "RSD PTR "
-#define RSDP_V1_LENGTH 20          /* ACPI 1.0 RSDP: checksum covers these */
-#define RSDP_V2_LENGTH 36          /* ACPI 2.0+: extended checksum covers all */
-#define RSDP_ALIGN 16              /* the RSDP sits on a 16-byte boundary */
+#define RSDP_V1_LENGTH 20 /* ACPI 1.0 RSDP: checksum covers these */
+#define RSDP_V2_LENGTH 36 /* ACPI 2.0+: extended checksum covers all */
+#define RSDP_ALIGN 16     /* the RSDP sits on a 16-byte boundary */
 #define SDT_HEADER_SIZE 36
-#define SDT_MAX_LENGTH (1u << 20)  /* sanity bound for any table we read */
-#define MADT_COPY_MAX 32768        /* 1024 x2APIC entries fit */
-#define EBDA_SCAN_LENGTH 1024      /* the first KiB of the EBDA (ACPI §5.2.5.1) */
+#define SDT_MAX_LENGTH (1u << 20) /* sanity bound for any table we read */
+#define MADT_COPY_MAX 32768       /* 1024 x2APIC entries fit */
+#define EBDA_SCAN_LENGTH 1024     /* the first KiB of the EBDA (ACPI §5.2.5.1) */
 #define BIOS_AREA_START 0xE0000u
 #define BIOS_AREA_END 0x100000u
-#define FADT_PM_TMR_BLK 76         /* ACPI 6.5 table 5.9 */
+#define FADT_PM_TMR_BLK 76 /* ACPI 6.5 table 5.9 */
 #define FADT_FLAGS 112
 #define FADT_FLAG_TMR_VAL_EXT (1u << 8)
 #define DUMP_BYTES_PER_LINE 32
@@ -37,7 +37,10 @@ const uint8_t *acpi_madt_copy(size_t *length)
     return madt_copy_length != 0 ? madt_copy : NULL;
 }
 
-static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t get32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
 static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 
 /* A valid RSDP: signature, checksum, and for revision 2+ the extended one. */
@@ -184,7 +187,9 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
     }
     kprintf("acpi: RSDP revision %u, OEM \"%s\", from the %s; root table %s at %#llx\n",
             state.revision, state.oem_id, source_name(state.rsdp_source),
-            state.root_phys == 0 ? "(none usable)" : state.use_xsdt ? "XSDT" : "RSDT",
+            state.root_phys == 0 ? "(none usable)"
+            : state.use_xsdt     ? "XSDT"
+                                 : "RSDT",
             (unsigned long long)state.root_phys);
     if (state.root_phys == 0) {
         kprintf("acpi: no usable root table; running on the boot CPU alone\n");
@@ -217,7 +222,8 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
     kprintf("acpi: MADT revision %u: %zu CPUs enabled, %zu hot-pluggable, %zu I/O APICs, "
             "local APIC at %#llx%s\n",
             madt->revision, madt->enabled_count, madt->hotpluggable_count, madt->ioapic_count,
-            (unsigned long long)madt->lapic_address, madt->pcat_compat ? ", 8259 PICs present" : "");
+            (unsigned long long)madt->lapic_address,
+            madt->pcat_compat ? ", 8259 PICs present" : "");
     return true;
 }
 

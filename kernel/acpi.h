@@ -22,15 +22,15 @@ enum acpi_rsdp_source { RSDP_NONE, RSDP_TAG_NEW, RSDP_TAG_OLD, RSDP_EBDA, RSDP_B
 
 struct acpi_state {
     enum acpi_rsdp_source rsdp_source;
-    uint64_t rsdp_phys;       /* 0 when it came from a tag (copied by the loader) */
-    uint8_t revision;         /* RSDP revision: 0 = ACPI 1.0, 2 = 2.0+ */
+    uint64_t rsdp_phys; /* 0 when it came from a tag (copied by the loader) */
+    uint8_t revision;   /* RSDP revision: 0 = ACPI 1.0, 2 = 2.0+ */
     char oem_id[7];
     bool use_xsdt;
-    uint64_t root_phys;       /* the XSDT or RSDT */
-    uint64_t madt_phys;       /* 0 if not found */
+    uint64_t root_phys; /* the XSDT or RSDT */
+    uint64_t madt_phys; /* 0 if not found */
     size_t madt_length;
-    uint64_t fadt_phys;       /* 0 if not found */
-    uint16_t pm_timer_port;   /* ACPI PM timer from the FADT, 0 if none */
+    uint64_t fadt_phys;     /* 0 if not found */
+    uint16_t pm_timer_port; /* ACPI PM timer from the FADT, 0 if none */
     bool pm_timer_32bit;
 };
 

@@ -28,9 +28,9 @@ const void *arch_phys_to_virt(uint64_t phys, size_t length);
 const char *arch_cpu_vendor(void);
 
 noreturn void arch_halt_forever(void);
-void arch_cpu_relax(void);          /* body of every spin-wait loop */
-void arch_idle(void);               /* wait for the next interrupt */
-uint64_t arch_cycles(void);         /* a free-running cycle counter */
+void arch_cpu_relax(void);  /* body of every spin-wait loop */
+void arch_idle(void);       /* wait for the next interrupt */
+uint64_t arch_cycles(void); /* a free-running cycle counter */
 
 /* True when a hypervisor announces itself (CPUID); it enables the QEMU exit
  * device below, which does not exist on real PCs. */
@@ -58,9 +58,9 @@ void arch_print_backtrace_from(uintptr_t pc, bool pc_is_return_address, uintptr_
 struct arch_fault {
     uint32_t vector;
     uint64_t error_code;
-    uintptr_t pc;           /* the faulting instruction */
-    uintptr_t fault_addr;   /* CR2 for page faults */
-    uintptr_t handler_sp;   /* where the handler's frame was: proves IST use */
+    uintptr_t pc;         /* the faulting instruction */
+    uintptr_t fault_addr; /* CR2 for page faults */
+    uintptr_t handler_sp; /* where the handler's frame was: proves IST use */
 };
 int arch_try_call(void (*fn)(void *), void *arg, struct arch_fault *fault);
 
@@ -96,8 +96,8 @@ uint64_t arch_legacy_ebda_base(void);
  * and the local APIC timer. */
 void arch_timing_init(const char *source, uint16_t pm_timer_port, bool pm_timer_32bit);
 uint64_t arch_cycles_per_second(void);
-const char *arch_cycles_source(void);      /* what calibrated it */
-void arch_udelay(uint64_t microseconds);   /* busy-waits, with pause */
+const char *arch_cycles_source(void);    /* what calibrated it */
+void arch_udelay(uint64_t microseconds); /* busy-waits, with pause */
 uint64_t arch_apic_timer_ticks_per_ms(void);
 
 /* ---- Processors ---- */
@@ -107,10 +107,10 @@ struct cpu;
  * "xapic", "x2apic"); lapic_address comes from the MADT (0: unknown).
  * Returns false, after saying why, when there is no usable APIC. */
 bool arch_apic_init(const char *requested, uint64_t lapic_address);
-const char *arch_apic_mode_name(void);     /* "xapic", "x2apic", or "none" */
-bool arch_apic_present(void);              /* false: no IPIs, no APIC timer */
-uint32_t arch_apic_max_id(void);           /* highest APIC ID an IPI can reach */
-uint32_t arch_cpu_apic_id(void);           /* the running CPU's ID, from CPUID */
+const char *arch_apic_mode_name(void); /* "xapic", "x2apic", or "none" */
+bool arch_apic_present(void);          /* false: no IPIs, no APIC timer */
+uint32_t arch_apic_max_id(void);       /* highest APIC ID an IPI can reach */
+uint32_t arch_cpu_apic_id(void);       /* the running CPU's ID, from CPUID */
 
 /* Points GS at cpu on the boot CPU and records its boot stack. */
 void arch_cpu_setup_boot(struct cpu *cpu);
@@ -136,7 +136,7 @@ bool arch_send_probe(uint32_t apic_id);
 void arch_interrupts_enable(void);
 void arch_interrupts_disable(void);
 bool arch_interrupts_enabled(void);
-bool arch_interrupts_save_disable(void);   /* returns whether they were enabled */
+bool arch_interrupts_save_disable(void); /* returns whether they were enabled */
 void arch_interrupts_restore(bool enabled);
 
 /* ---- Interrupt priority and inter-processor interrupts ---- */

@@ -46,8 +46,8 @@ static uint64_t decide(struct barrier *b, uint64_t episode, uint64_t wanted)
 {
     uint64_t seen = __atomic_load_n(&b->outcome.value, __ATOMIC_ACQUIRE);
     while ((seen >> 1) < episode) {
-        if (__atomic_compare_exchange_n(&b->outcome.value, &seen, wanted, false,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        if (__atomic_compare_exchange_n(&b->outcome.value, &seen, wanted, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
             return wanted;
     }
     return seen;
@@ -72,9 +72,8 @@ static bool decided(struct barrier *b, uint64_t episode)
  * if watch_outcome, when the episode was decided (released or aborted) by
  * someone else first.
  */
-static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target,
-                       uint64_t episode, uint64_t deadline, bool watch_outcome, bool *timed_out,
-                       uint64_t *value)
+static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target, uint64_t episode,
+                       uint64_t deadline, bool watch_outcome, bool *timed_out, uint64_t *value)
 {
     *timed_out = false;
     for (uint64_t spins = 1;; spins++) {
@@ -124,9 +123,8 @@ static enum barrier_result central_wait(struct barrier *b, uint64_t episode, uin
 static void signal_at_least(uint64_t *flag, uint64_t episode)
 {
     uint64_t seen = __atomic_load_n(flag, __ATOMIC_RELAXED);
-    while (seen < episode &&
-           !__atomic_compare_exchange_n(flag, &seen, episode, true, __ATOMIC_RELEASE,
-                                        __ATOMIC_RELAXED)) {
+    while (seen < episode && !__atomic_compare_exchange_n(flag, &seen, episode, true,
+                                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
     }
 }
 
@@ -143,9 +141,9 @@ static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episod
         while (!spin_until(b, &b->flag[rank][round].value, episode, episode, deadline,
                            watch_outcome, &timed_out, &signal)) {
             enum barrier_result r =
-                timed_out ? give_up(b, episode)
-                          : result_of(__atomic_load_n(&b->outcome.value, __ATOMIC_ACQUIRE),
-                                      episode);
+                timed_out
+                    ? give_up(b, episode)
+                    : result_of(__atomic_load_n(&b->outcome.value, __ATOMIC_ACQUIRE), episode);
             if (r != BARRIER_RELEASED)
                 return r;
             /* Released by someone who saw everyone arrive: this CPU's
@@ -165,8 +163,8 @@ static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episod
     return result_of(decide(b, episode, OUTCOME_RELEASED(episode)), episode);
 }
 
-enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, uint32_t rank,
-                                 uint32_t count, uint64_t limit_cycles)
+enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, uint32_t rank, uint32_t count,
+                                 uint64_t limit_cycles)
 {
     if (count <= 1)
         return BARRIER_RELEASED;

@@ -52,11 +52,11 @@ struct barrier {
 };
 
 enum barrier_result {
-    BARRIER_RELEASED,   /* everyone arrived */
-    BARRIER_TIMED_OUT,  /* this CPU's deadline passed and it aborted the episode */
-    BARRIER_ABORTED,    /* another participant aborted the episode */
-    BARRIER_LATE,       /* released for the others, but this CPU's share of the
-                           signals did not come within twice the bound */
+    BARRIER_RELEASED,  /* everyone arrived */
+    BARRIER_TIMED_OUT, /* this CPU's deadline passed and it aborted the episode */
+    BARRIER_ABORTED,   /* another participant aborted the episode */
+    BARRIER_LATE,      /* released for the others, but this CPU's share of the
+                          signals did not come within twice the bound */
 };
 
 /* Parses "central" or "dissemination"; false if neither. */
@@ -72,7 +72,7 @@ void barrier_init(struct barrier *b, enum barrier_kind kind);
  * was released for someone else meanwhile: then this CPU keeps waiting for
  * its signals, at most as long again (BARRIER_LATE). After anything but
  * BARRIER_RELEASED the barrier is unusable: the caller must stop. */
-enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, uint32_t rank,
-                                 uint32_t count, uint64_t limit_cycles);
+enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, uint32_t rank, uint32_t count,
+                                 uint64_t limit_cycles);
 
 #endif

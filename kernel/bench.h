@@ -17,10 +17,11 @@ struct kbench {
     void (*fn)(void);
 };
 
-#define KBENCH(bname)                                                                             \
-    static void kbench_fn_##bname(void);                                                          \
-    static const struct kbench kbench_rec_##bname                                                 \
-        __attribute__((used, section(".kbench." #bname), aligned(8))) = {#bname, kbench_fn_##bname}; \
+#define KBENCH(bname)                                                                              \
+    static void kbench_fn_##bname(void);                                                           \
+    static const struct kbench kbench_rec_##bname                                                  \
+        __attribute__((used, section(".kbench." #bname), aligned(8))) = {#bname,                   \
+                                                                         kbench_fn_##bname};       \
     static void kbench_fn_##bname(void)
 
 #define BENCH_MAX_SAMPLES 1024

@@ -65,7 +65,7 @@ struct boot_info {
     struct framebuffer_info fb;
     bool uefi; /* the loader reported EFI tables: booted through UEFI */
 
-    size_t tag_count;     /* multiboot2 tags seen, including unknown ones */
+    size_t tag_count; /* multiboot2 tags seen, including unknown ones */
     char warnings[BOOTINFO_WARN_MAX][BOOTINFO_WARN_LEN];
     size_t warning_count; /* may exceed BOOTINFO_WARN_MAX; only the first are kept */
 };

@@ -17,19 +17,19 @@
 #define KERNEL_STACK_SIZE 16384
 
 enum cpu_state {
-    CPU_ABSENT = 0,       /* slot unused */
-    CPU_STARTING,         /* INIT/SIPI sent, not checked in yet */
-    CPU_ONLINE,           /* running kernel code */
-    CPU_NO_RESPONSE,      /* did not check in within the bound: left out */
-    CPU_UNADDRESSABLE,    /* APIC ID beyond what the APIC mode can reach */
-    CPU_NO_MEMORY,        /* no memory for its stacks */
+    CPU_ABSENT = 0,    /* slot unused */
+    CPU_STARTING,      /* INIT/SIPI sent, not checked in yet */
+    CPU_ONLINE,        /* running kernel code */
+    CPU_NO_RESPONSE,   /* did not check in within the bound: left out */
+    CPU_UNADDRESSABLE, /* APIC ID beyond what the APIC mode can reach */
+    CPU_NO_MEMORY,     /* no memory for its stacks */
 };
 
 struct cpu_probe {
-    uint32_t apic_id;          /* from CPUID, read by the CPU itself */
-    struct cpu *gs_block;      /* arch_this_cpu() on that CPU */
-    uintptr_t stack_pointer;   /* inside the interrupt handler */
-    uint64_t interrupts;       /* probe interrupts taken */
+    uint32_t apic_id;        /* from CPUID, read by the CPU itself */
+    struct cpu *gs_block;    /* arch_this_cpu() on that CPU */
+    uintptr_t stack_pointer; /* inside the interrupt handler */
+    uint64_t interrupts;     /* probe interrupts taken */
 };
 
 /* A set of CPUs by index. */
@@ -48,7 +48,10 @@ static inline uint32_t popcount64(uint64_t v)
     return (uint32_t)((v * 0x0101010101010101ull) >> 56);
 }
 
-static inline void cpu_set_add(struct cpu_set *s, uint32_t i) { s->bits[i / 64] |= 1ull << (i % 64); }
+static inline void cpu_set_add(struct cpu_set *s, uint32_t i)
+{
+    s->bits[i / 64] |= 1ull << (i % 64);
+}
 static inline bool cpu_set_has(const struct cpu_set *s, uint32_t i)
 {
     return (s->bits[i / 64] >> (i % 64)) & 1;
@@ -74,15 +77,15 @@ static inline uint32_t cpu_set_rank(const struct cpu_set *s, uint32_t i)
 enum nmi_request { NMI_NONE, NMI_REPORT, NMI_STOP };
 
 struct cpu_ipi {
-    uint64_t served;           /* newest call this CPU ran the worker for */
-    uint64_t seen;             /* newest call it has looked at */
+    uint64_t served;              /* newest call this CPU ran the worker for */
+    uint64_t seen;                /* newest call it has looked at */
     volatile uint64_t arrived[2]; /* barrier episode reached, per phase */
-    uintptr_t result;          /* its worker's return value */
-    uint64_t aborted;          /* a call that timed out while this CPU waited in it */
+    uintptr_t result;             /* its worker's return value */
+    uint64_t aborted;             /* a call that timed out while this CPU waited in it */
     bool in_worker;
     volatile uint32_t nmi_request;
     volatile uint32_t nmi_ack;
-    uint64_t worker_runs;      /* statistics, and for the self-tests */
+    uint64_t worker_runs; /* statistics, and for the self-tests */
 } __attribute__((aligned(CACHE_LINE)));
 
 /* Work posted to an idle AP (smp_post_work), run at PASSIVE_LEVEL. */
@@ -93,14 +96,14 @@ struct cpu_work {
 } __attribute__((aligned(CACHE_LINE)));
 
 struct cpu {
-    struct cpu *self;          /* first: arch_this_cpu() loads it from GS:0 */
-    uint32_t index;            /* 0 is the boot CPU */
-    uint32_t apic_id;          /* from the MADT */
+    struct cpu *self; /* first: arch_this_cpu() loads it from GS:0 */
+    uint32_t index;   /* 0 is the boot CPU */
+    uint32_t apic_id; /* from the MADT */
     uint32_t acpi_uid;
-    volatile uint32_t state;   /* enum cpu_state, written by its owner */
+    volatile uint32_t state;      /* enum cpu_state, written by its owner */
     uintptr_t stack_lo, stack_hi; /* its kernel stack */
-    void *arch;                /* the architecture's per-CPU tables */
-    uint64_t start_cycles;     /* how long its start-up took */
+    void *arch;                   /* the architecture's per-CPU tables */
+    uint64_t start_cycles;        /* how long its start-up took */
     volatile struct cpu_probe probe;
     volatile uint64_t timer_ticks;
     struct cpu_ipi ipi;

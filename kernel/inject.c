@@ -9,8 +9,8 @@
 #include "kernel/cpu.h"
 #include "kernel/ipi.h"
 #include "kernel/irql.h"
-#include "kernel/smp.h"
 #include "kernel/panic.h"
+#include "kernel/smp.h"
 #include "lib/string.h"
 
 #define RECURSE_FRAME_BYTES 256
@@ -51,7 +51,8 @@ void inject_fault(const char *what)
         arch_halt_forever();
     }
     kprintf("warning: unknown inject=%s; known: test-fail panic stack-overflow triple-fault "
-            "hang bad-madt phantom-cpu stuck-cpu stuck-cpu-printing irql-misuse\n", what);
+            "hang bad-madt phantom-cpu stuck-cpu stuck-cpu-printing irql-misuse\n",
+            what);
 }
 
 /* Spins with interrupts off and never answers an IPI: the NMI report of

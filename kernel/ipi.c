@@ -35,13 +35,13 @@ static const char *const phase_name[] = {"arrival (before the worker)",
 struct call {
     ipi_broadcast_worker *worker;
     uintptr_t argument;
-    uint32_t caller;           /* CPU index */
-    uint32_t count;            /* participants */
+    uint32_t caller; /* CPU index */
+    uint32_t count;  /* participants */
     struct cpu_set members;
 };
 
 static struct {
-    uint64_t seq;              /* 2 * call number, +1 while being written */
+    uint64_t seq; /* 2 * call number, +1 while being written */
     struct call call;
 } current __attribute__((aligned(CACHE_LINE)));
 
@@ -55,7 +55,7 @@ static struct {
 
 static struct barrier rendezvous_barrier;
 static uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
-static uint32_t reporting;     /* 1 once a CPU has started a timeout report */
+static uint32_t reporting;       /* 1 once a CPU has started a timeout report */
 static uint64_t caller_delay_us; /* self-tests: see ipi_test_set_caller_delay_us */
 
 void ipi_test_set_caller_delay_us(uint64_t microseconds)
@@ -150,9 +150,10 @@ static noreturn void report_timeout(const struct call *c, uint64_t number, enum 
         arch_halt_forever();
     console_enter_panic_mode();
     kprintf("\nipi: call #%llu (worker %s, argument %#lx, from CPU %u) timed out: CPU %u "
-            "waited %llu ms at the %s barrier\n", (unsigned long long)number,
-            symbol((uintptr_t)c->worker), (unsigned long)c->argument, c->caller, me->index,
-            (unsigned long long)(late ? 2 * timeout_ms : timeout_ms), phase_name[phase]);
+            "waited %llu ms at the %s barrier\n",
+            (unsigned long long)number, symbol((uintptr_t)c->worker), (unsigned long)c->argument,
+            c->caller, me->index, (unsigned long long)(late ? 2 * timeout_ms : timeout_ms),
+            phase_name[phase]);
     if (late)
         kprintf("ipi: the barrier had released the others; this CPU's signals did not come\n");
     else
@@ -200,8 +201,8 @@ bool ipi_nmi(uintptr_t pc, uintptr_t fp)
          * Say what the platform latched and go on; stopping a machine for
          * a button press would be worse than the NMI. */
         kprintf("nmi: CPU %u (APIC ID %u) took an NMI the kernel did not ask for, at %#lx %s: "
-                "%s; going on\n", me->index, me->apic_id, (unsigned long)pc, symbol(pc),
-                arch_nmi_reason());
+                "%s; going on\n",
+                me->index, me->apic_id, (unsigned long)pc, symbol(pc), arch_nmi_reason());
         __atomic_add_fetch(&unexpected_nmis, 1, __ATOMIC_ACQ_REL);
         return true;
     }
@@ -241,8 +242,8 @@ static bool snapshot_new_call(struct cpu *me, struct call *out, uint64_t *number
             deadline = arch_cycles() + ms_to_cycles(timeout_ms);
         else if (spins % CHECK_CLOCK_EVERY == 0 && past(deadline))
             panic("ipi: CPU %u waited %llu ms for call #%llu to be published; its caller "
-                  "stopped while writing it", me->index, (unsigned long long)timeout_ms,
-                  (unsigned long long)(s1 / 2 + 1));
+                  "stopped while writing it",
+                  me->index, (unsigned long long)timeout_ms, (unsigned long long)(s1 / 2 + 1));
         arch_cpu_relax();
     }
 }
@@ -253,14 +254,10 @@ static void wait_phase(const struct call *c, uint64_t number, enum phase phase, 
     uint64_t episode = number * 2 + phase;
     __atomic_store_n(&me->ipi.arrived[phase], episode, __ATOMIC_RELEASE);
     switch (barrier_wait(&rendezvous_barrier, episode, rank, c->count, ms_to_cycles(timeout_ms))) {
-    case BARRIER_RELEASED:
-        return;
-    case BARRIER_TIMED_OUT:
-        report_timeout(c, number, phase, episode, false);
-    case BARRIER_LATE:
-        report_timeout(c, number, phase, episode, true);
-    case BARRIER_ABORTED:
-        break;
+    case BARRIER_RELEASED: return;
+    case BARRIER_TIMED_OUT: report_timeout(c, number, phase, episode, false);
+    case BARRIER_LATE: report_timeout(c, number, phase, episode, true);
+    case BARRIER_ABORTED: break;
     }
     /* Another participant declared the call timed out and reports it: this
      * CPU must not run (or finish) the worker. Wait for the stop. */
@@ -338,11 +335,12 @@ static void acquire_call_lock(struct cpu *me)
                                  __atomic_load_n(&current.call.caller, __ATOMIC_RELAXED) == holder;
                 if (holder == me->index)
                     kprintf("ipi: CPU %u is waiting for a lock it holds itself: an interrupt "
-                            "handler called while its own call was under way\n", me->index);
+                            "handler called while its own call was under way\n",
+                            me->index);
                 panic("ipi: CPU %u waited %llu ms for its turn (ticket %llu) with no call "
                       "finishing; CPU %u holds the rendezvous (ticket %llu)%s%llu",
-                      me->index, (unsigned long long)(2 * timeout_ms),
-                      (unsigned long long)ticket, holder, (unsigned long long)serving,
+                      me->index, (unsigned long long)(2 * timeout_ms), (unsigned long long)ticket,
+                      holder, (unsigned long long)serving,
                       published ? " in call #" : " and has not published its call; newest #",
                       (unsigned long long)(seq / 2));
             }
@@ -380,13 +378,13 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
     struct cpu *me = arch_this_cpu();
     irql_t entry_irql = irql_current();
     if (me->ipi.in_worker) {
-        kprintf("ipi: refused: CPU %u called ipi_generic_call from inside a worker\n",
-                me->index);
+        kprintf("ipi: refused: CPU %u called ipi_generic_call from inside a worker\n", me->index);
         return IPI_REFUSED_NESTED;
     }
     if (entry_irql >= IPI_LEVEL) {
         kprintf("ipi: refused: CPU %u called ipi_generic_call at %s; callers must be below "
-                "IPI_LEVEL\n", me->index, irql_name(entry_irql));
+                "IPI_LEVEL\n",
+                me->index, irql_name(entry_irql));
         return IPI_REFUSED_IRQL;
     }
 

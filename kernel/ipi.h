@@ -41,8 +41,8 @@ uintptr_t ipi_generic_call_set(const struct cpu_set *targets, ipi_broadcast_work
 
 enum ipi_status {
     IPI_OK,
-    IPI_REFUSED_IRQL,    /* called at IPI_LEVEL or above */
-    IPI_REFUSED_NESTED,  /* called from inside a worker */
+    IPI_REFUSED_IRQL,   /* called at IPI_LEVEL or above */
+    IPI_REFUSED_NESTED, /* called from inside a worker */
 };
 
 /* Like ipi_generic_call_set, but a refused call returns its reason (after
@@ -55,7 +55,7 @@ void ipi_init(void);
 
 enum barrier_kind ipi_barrier_kind(void);
 uint64_t ipi_timeout_ms(void);
-uint64_t ipi_calls_started(void);   /* calls made so far, system-wide */
+uint64_t ipi_calls_started(void); /* calls made so far, system-wide */
 
 /* Self-test support: every caller busy-waits this long, interrupts still
  * as it came, just before it disables them to queue for the call lock: it
@@ -66,6 +66,6 @@ void ipi_test_set_caller_delay_us(uint64_t microseconds);
  * that did not arrive, or the stop; one the kernel did not ask for is
  * reported (with what the platform says caused it) and survived. */
 bool ipi_nmi(uintptr_t pc, uintptr_t fp);
-uint64_t ipi_unexpected_nmis(void);   /* NMIs reported and survived so far */
+uint64_t ipi_unexpected_nmis(void); /* NMIs reported and survived so far */
 
 #endif

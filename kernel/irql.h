@@ -17,12 +17,12 @@
 
 typedef uint8_t irql_t;
 
-#define PASSIVE_LEVEL 0   /* ordinary code */
+#define PASSIVE_LEVEL 0 /* ordinary code */
 #define APC_LEVEL 1
-#define DISPATCH_LEVEL 2  /* the scheduler's level; no waiting */
-#define CLOCK_LEVEL 13    /* the local APIC timer */
-#define IPI_LEVEL 14      /* inter-processor interrupts: the rendezvous */
-#define HIGH_LEVEL 15     /* everything masked (NMI and machine checks still arrive) */
+#define DISPATCH_LEVEL 2 /* the scheduler's level; no waiting */
+#define CLOCK_LEVEL 13   /* the local APIC timer */
+#define IPI_LEVEL 14     /* inter-processor interrupts: the rendezvous */
+#define HIGH_LEVEL 15    /* everything masked (NMI and machine checks still arrive) */
 
 irql_t irql_current(void);
 

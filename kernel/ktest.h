@@ -31,7 +31,7 @@
 struct ktest_ctx {
     int failures;
     bool skipped;
-    bool quiet; /* do not print failures (for testing the framework itself) */
+    bool quiet;       /* do not print failures (for testing the framework itself) */
     char reason[128]; /* the first failure, or why it was skipped */
 };
 
@@ -41,11 +41,11 @@ struct ktest {
     void (*fn)(struct ktest_ctx *t);
 };
 
-#define KTEST(suite, name)                                                                        \
-    static void ktest_fn_##suite##_##name(struct ktest_ctx *t);                                   \
-    static const struct ktest ktest_rec_##suite##_##name                                          \
-        __attribute__((used, section(".ktest." #suite "." #name), aligned(8))) = {                \
-            #suite, #name, ktest_fn_##suite##_##name};                                            \
+#define KTEST(suite, name)                                                                         \
+    static void ktest_fn_##suite##_##name(struct ktest_ctx *t);                                    \
+    static const struct ktest ktest_rec_##suite##_##name                                           \
+        __attribute__((used, section(".ktest." #suite "." #name), aligned(8))) = {                 \
+            #suite, #name, ktest_fn_##suite##_##name};                                             \
     static void ktest_fn_##suite##_##name(struct ktest_ctx *t)
 
 /* Records a failure (the test goes on); the first one becomes the reason. */
@@ -54,57 +54,57 @@ void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt
 
 void ktest_skip(struct ktest_ctx *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define EXPECT_TRUE(t, cond)                                                                      \
-    do {                                                                                          \
-        if (!(cond))                                                                              \
-            ktest_fail(t, __FILE__, __LINE__, "expected %s", #cond);                              \
+#define EXPECT_TRUE(t, cond)                                                                       \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            ktest_fail(t, __FILE__, __LINE__, "expected %s", #cond);                               \
     } while (0)
 
-#define EXPECT_EQ(t, expected, actual)                                                            \
-    do {                                                                                          \
-        uint64_t e_ = (uint64_t)(expected), a_ = (uint64_t)(actual);                              \
-        if (e_ != a_)                                                                             \
-            ktest_fail(t, __FILE__, __LINE__, "%s: expected %#llx, got %#llx", #actual,           \
-                       (unsigned long long)e_, (unsigned long long)a_);                           \
+#define EXPECT_EQ(t, expected, actual)                                                             \
+    do {                                                                                           \
+        uint64_t e_ = (uint64_t)(expected), a_ = (uint64_t)(actual);                               \
+        if (e_ != a_)                                                                              \
+            ktest_fail(t, __FILE__, __LINE__, "%s: expected %#llx, got %#llx", #actual,            \
+                       (unsigned long long)e_, (unsigned long long)a_);                            \
     } while (0)
 
-#define EXPECT_STREQ(t, expected, actual)                                                         \
-    do {                                                                                          \
-        const char *e_ = (expected), *a_ = (actual);                                              \
-        if (a_ == 0 || strcmp(e_, a_) != 0)                                                       \
-            ktest_fail(t, __FILE__, __LINE__, "%s: expected \"%s\", got \"%s\"", #actual, e_,     \
-                       a_ != 0 ? a_ : "(null)");                                                  \
+#define EXPECT_STREQ(t, expected, actual)                                                          \
+    do {                                                                                           \
+        const char *e_ = (expected), *a_ = (actual);                                               \
+        if (a_ == 0 || strcmp(e_, a_) != 0)                                                        \
+            ktest_fail(t, __FILE__, __LINE__, "%s: expected \"%s\", got \"%s\"", #actual, e_,      \
+                       a_ != 0 ? a_ : "(null)");                                                   \
     } while (0)
 
 /* The ASSERT forms end the test at the first failure. */
-#define ASSERT_TRUE(t, cond)                                                                      \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            ktest_fail(t, __FILE__, __LINE__, "expected %s", #cond);                              \
-            return;                                                                               \
-        }                                                                                         \
+#define ASSERT_TRUE(t, cond)                                                                       \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            ktest_fail(t, __FILE__, __LINE__, "expected %s", #cond);                               \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define ASSERT_EQ(t, expected, actual)                                                            \
-    do {                                                                                          \
-        int before_ = (t)->failures;                                                              \
-        EXPECT_EQ(t, expected, actual);                                                           \
-        if ((t)->failures != before_)                                                             \
-            return;                                                                               \
+#define ASSERT_EQ(t, expected, actual)                                                             \
+    do {                                                                                           \
+        int before_ = (t)->failures;                                                               \
+        EXPECT_EQ(t, expected, actual);                                                            \
+        if ((t)->failures != before_)                                                              \
+            return;                                                                                \
     } while (0)
 
-#define KTEST_SKIP(t, ...)                                                                        \
-    do {                                                                                          \
-        ktest_skip(t, __VA_ARGS__);                                                               \
-        return;                                                                                   \
+#define KTEST_SKIP(t, ...)                                                                         \
+    do {                                                                                           \
+        ktest_skip(t, __VA_ARGS__);                                                                \
+        return;                                                                                    \
     } while (0)
 
 /* Skips a self-test that needs interrupts between CPUs or a local APIC
  * timer on a machine without a local APIC (e.g. QEMU -cpu ...,-apic). */
-#define KTEST_NEEDS_APIC(t)                                                                       \
-    do {                                                                                          \
-        if (!arch_apic_present())                                                                 \
-            KTEST_SKIP(t, "no local APIC");                                                       \
+#define KTEST_NEEDS_APIC(t)                                                                        \
+    do {                                                                                           \
+        if (!arch_apic_present())                                                                  \
+            KTEST_SKIP(t, "no local APIC");                                                        \
     } while (0)
 
 /* Exit codes for arch_vm_exit(); QEMU's status becomes (code << 1) | 1. */

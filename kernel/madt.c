@@ -12,7 +12,7 @@
 #define SDT_HEADER_SIZE 36
 #define MADT_FIXED_SIZE (SDT_HEADER_SIZE + 8) /* + local APIC address, flags */
 #define MADT_FLAG_PCAT_COMPAT (1u << 0)
-#define MADT_ONLINE_CAPABLE_REVISION 5        /* ACPI 6.3 */
+#define MADT_ONLINE_CAPABLE_REVISION 5 /* ACPI 6.3 */
 
 __attribute__((format(printf, 2, 3))) static void warn(struct madt_info *info, const char *fmt, ...)
 {
@@ -27,8 +27,14 @@ __attribute__((format(printf, 2, 3))) static void warn(struct madt_info *info, c
 
 /* Unaligned little-endian reads: ACPI tables pack their fields. */
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16; }
-static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
+}
+static uint64_t get64(const uint8_t *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
 
 uint8_t acpi_checksum(const void *data, size_t length)
 {
@@ -72,8 +78,8 @@ static void add_cpu(struct madt_info *info, uint32_t apic_id, uint32_t uid, uint
         }
     }
     if (info->cpu_count == MADT_MAX_CPUS) {
-        warn(info, "madt: more than %d processors; APIC ID %u and later are ignored",
-             MADT_MAX_CPUS, apic_id);
+        warn(info, "madt: more than %d processors; APIC ID %u and later are ignored", MADT_MAX_CPUS,
+             apic_id);
         return;
     }
     info->cpus[info->cpu_count++] = (struct madt_cpu){apic_id, uid, enabled, from_x2apic};
@@ -88,18 +94,15 @@ static void add_nmi(struct madt_info *info, uint32_t uid, uint16_t flags, uint8_
     if (info->nmi_count < MADT_MAX_NMIS)
         info->nmis[info->nmi_count++] = (struct madt_nmi){uid, flags, lint};
     else
-        warn(info, "madt: more than %d local APIC NMI entries; the rest are ignored", MADT_MAX_NMIS);
+        warn(info, "madt: more than %d local APIC NMI entries; the rest are ignored",
+             MADT_MAX_NMIS);
 }
 
 static void parse_entry(struct madt_info *info, const uint8_t *e)
 {
     switch (e[0]) {
-    case MADT_LOCAL_APIC:
-        add_cpu(info, e[3], e[2], get32(e + 4), false);
-        break;
-    case MADT_LOCAL_X2APIC:
-        add_cpu(info, get32(e + 4), get32(e + 12), get32(e + 8), true);
-        break;
+    case MADT_LOCAL_APIC: add_cpu(info, e[3], e[2], get32(e + 4), false); break;
+    case MADT_LOCAL_X2APIC: add_cpu(info, get32(e + 4), get32(e + 12), get32(e + 8), true); break;
     case MADT_IO_APIC:
         if (info->ioapic_count < MADT_MAX_IOAPICS)
             info->ioapics[info->ioapic_count++] =
@@ -120,14 +123,9 @@ static void parse_entry(struct madt_info *info, const uint8_t *e)
         add_nmi(info, uid, get16(e + 3), e[5]);
         break;
     }
-    case MADT_LOCAL_X2APIC_NMI:
-        add_nmi(info, get32(e + 4), get16(e + 2), e[8]);
-        break;
-    case MADT_LOCAL_APIC_ADDRESS_OVERRIDE:
-        info->lapic_address = get64(e + 4);
-        break;
-    default:
-        break; /* types the kernel does not use (GIC, RINTC, ...) are skipped */
+    case MADT_LOCAL_X2APIC_NMI: add_nmi(info, get32(e + 4), get16(e + 2), e[8]); break;
+    case MADT_LOCAL_APIC_ADDRESS_OVERRIDE: info->lapic_address = get64(e + 4); break;
+    default: break; /* types the kernel does not use (GIC, RINTC, ...) are skipped */
     }
 }
 
@@ -168,8 +166,8 @@ bool madt_parse(const void *table, size_t length, struct madt_info *info)
         const uint8_t *e = t + offset;
         uint8_t entry_length = e[1];
         if (entry_length < entry_min_length(e[0]) || entry_length > table_length - offset) {
-            warn(info, "madt: entry type %u at offset %zu has bad length %u; parsing stops",
-                 e[0], offset, entry_length);
+            warn(info, "madt: entry type %u at offset %zu has bad length %u; parsing stops", e[0],
+                 offset, entry_length);
             break;
         }
         parse_entry(info, e);

@@ -41,8 +41,8 @@ enum madt_entry_type {
 struct madt_cpu {
     uint32_t apic_id;
     uint32_t acpi_uid;
-    bool enabled;         /* firmware says: start it */
-    bool from_x2apic;     /* described by a type 9 entry */
+    bool enabled;     /* firmware says: start it */
+    bool from_x2apic; /* described by a type 9 entry */
 };
 
 struct madt_ioapic {
@@ -64,7 +64,7 @@ struct madt_nmi {
 };
 
 struct madt_info {
-    bool valid;            /* false: the table was unusable, see warnings */
+    bool valid; /* false: the table was unusable, see warnings */
     uint8_t revision;
     uint64_t lapic_address; /* after any type 5 override */
     bool pcat_compat;       /* dual 8259 PICs present (must be masked) */
@@ -72,7 +72,7 @@ struct madt_info {
     /* CPUs the kernel may start (enabled), then those that could come later
      * (disabled but online capable): possible = enabled + hotpluggable. */
     struct madt_cpu cpus[MADT_MAX_CPUS];
-    size_t cpu_count;        /* entries kept in cpus[] */
+    size_t cpu_count; /* entries kept in cpus[] */
     size_t enabled_count;
     size_t hotpluggable_count;
 
@@ -83,9 +83,9 @@ struct madt_info {
     struct madt_nmi nmis[MADT_MAX_NMIS];
     size_t nmi_count;
 
-    size_t entry_count;      /* entries walked, of every type */
+    size_t entry_count; /* entries walked, of every type */
     char warnings[MADT_WARN_MAX][MADT_WARN_LEN];
-    size_t warning_count;    /* may exceed MADT_WARN_MAX */
+    size_t warning_count; /* may exceed MADT_WARN_MAX */
 };
 
 /* Parses the table at `table` (length bytes available there; the table's own

@@ -91,25 +91,25 @@ static void warn_unknown_options(const struct cmdline *cl)
 
 void kmain(uint32_t magic, uint32_t info_phys)
 {
-    read_boot_info(magic, info_phys);         /* copy it before low memory is reused */
+    read_boot_info(magic, info_phys); /* copy it before low memory is reused */
     cmdline_parse(&boot_cmdline, boot_info.cmdline);
     if (cmdline_has(&boot_cmdline, "test"))
-        ktest_mode_enter();                   /* from here a crash ends the VM at once */
-    arch_console_init(&boot_info);            /* serial port, VGA text screen */
+        ktest_mode_enter();        /* from here a crash ends the VM at once */
+    arch_console_init(&boot_info); /* serial port, VGA text screen */
     print_banner();
     warn_unknown_options(&boot_cmdline);
-    page_alloc_init(&boot_info);              /* free memory from the memory map */
-    arch_init();                              /* page tables, GDT/TSS, IDT */
+    page_alloc_init(&boot_info); /* free memory from the memory map */
+    arch_init();                 /* page tables, GDT/TSS, IDT */
 
-    bool madt_ok = acpi_init(&boot_info, &madt);   /* RSDP, XSDT/RSDT, MADT */
+    bool madt_ok = acpi_init(&boot_info, &madt); /* RSDP, XSDT/RSDT, MADT */
     if (cmdline_has(&boot_cmdline, "acpi_dump"))
         acpi_dump_madt();
     bool apic_ok = arch_apic_init(cmdline_value(&boot_cmdline, "apic", "auto"),
                                   madt_ok ? madt.lapic_address : 0);
     arch_timing_init(cmdline_value(&boot_cmdline, "tsc_source", "auto"),
                      acpi_state()->pm_timer_port, acpi_state()->pm_timer_32bit);
-    smp_init(&madt, madt_ok && apic_ok);      /* start every AP */
-    ipi_init();                               /* the rendezvous: barrier, timeout */
+    smp_init(&madt, madt_ok && apic_ok); /* start every AP */
+    ipi_init();                          /* the rendezvous: barrier, timeout */
     inject_after_smp();
 
     const char *inject = cmdline_value(&boot_cmdline, "inject", NULL);

@@ -77,11 +77,11 @@ int mb1_parse(const void *info_ptr, mb_map_fn *map, struct boot_info *bi)
         bi->mem_upper_kib = info.mem_upper;
     }
     if (info.flags & MB1_INFO_CMDLINE)
-        copy_phys_string(bi, map, info.cmdline, bi->cmdline, sizeof(bi->cmdline),
-                         "command line", &bi->cmdline_truncated);
+        copy_phys_string(bi, map, info.cmdline, bi->cmdline, sizeof(bi->cmdline), "command line",
+                         &bi->cmdline_truncated);
     if (info.flags & MB1_INFO_LOADER_NAME)
-        copy_phys_string(bi, map, info.boot_loader_name, bi->loader_name,
-                         sizeof(bi->loader_name), "boot loader name", NULL);
+        copy_phys_string(bi, map, info.boot_loader_name, bi->loader_name, sizeof(bi->loader_name),
+                         "boot loader name", NULL);
 
     if (info.flags & MB1_INFO_MMAP) {
         const uint8_t *mmap = map(info.mmap_addr, info.mmap_length);

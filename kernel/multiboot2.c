@@ -19,8 +19,7 @@ static void copy_tag_string(struct boot_info *bi, const char *what, const char *
     if (n == len)
         bootinfo_warn(bi, "multiboot2: %s tag has no terminating NUL; cut at %zu bytes", what, len);
     if (n >= dst_size) {
-        bootinfo_warn(bi, "multiboot2: %s is %zu bytes; kept the first %zu", what, n,
-                      dst_size - 1);
+        bootinfo_warn(bi, "multiboot2: %s is %zu bytes; kept the first %zu", what, n, dst_size - 1);
         n = dst_size - 1;
         if (truncated != NULL)
             *truncated = true;
@@ -125,26 +124,17 @@ static void parse_tag(struct boot_info *bi, const uint8_t *tag, uint32_t type, u
         memcpy(&bi->mem_lower_kib, payload, 4);
         memcpy(&bi->mem_upper_kib, payload + 4, 4);
         break;
-    case MB2_TAG_MMAP:
-        parse_mmap(bi, tag, size);
-        break;
-    case MB2_TAG_FRAMEBUFFER:
-        parse_framebuffer(bi, tag, size);
-        break;
+    case MB2_TAG_MMAP: parse_mmap(bi, tag, size); break;
+    case MB2_TAG_FRAMEBUFFER: parse_framebuffer(bi, tag, size); break;
     case MB2_TAG_ACPI_OLD:
-    case MB2_TAG_ACPI_NEW:
-        parse_rsdp(bi, payload, len, type == MB2_TAG_ACPI_NEW);
-        break;
+    case MB2_TAG_ACPI_NEW: parse_rsdp(bi, payload, len, type == MB2_TAG_ACPI_NEW); break;
     case MB2_TAG_EFI32:
     case MB2_TAG_EFI64:
     case MB2_TAG_EFI_MMAP:
     case MB2_TAG_EFI_BS_NOT_TERMINATED:
     case MB2_TAG_EFI32_IMAGE_HANDLE:
-    case MB2_TAG_EFI64_IMAGE_HANDLE:
-        bi->uefi = true;
-        break;
-    default:
-        break; /* tags the kernel does not use */
+    case MB2_TAG_EFI64_IMAGE_HANDLE: bi->uefi = true; break;
+    default: break; /* tags the kernel does not use */
     }
 }
 
@@ -174,8 +164,10 @@ int mb2_parse(const void *info, size_t available, struct boot_info *bi)
         struct mb2_tag tag;
         memcpy(&tag, base + off, sizeof(tag));
         if (tag.size < sizeof(tag) || tag.size > head.total_size - off) {
-            bootinfo_warn(bi, "multiboot2: tag type %u at offset %u has bad size %u; "
-                          "ignoring the rest", tag.type, off, tag.size);
+            bootinfo_warn(bi,
+                          "multiboot2: tag type %u at offset %u has bad size %u; "
+                          "ignoring the rest",
+                          tag.type, off, tag.size);
             break;
         }
         bi->tag_count++;

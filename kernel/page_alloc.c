@@ -7,8 +7,8 @@
 #include "kernel/bootinfo.h"
 #include "lib/string.h"
 
-#define LOW_MEMORY_END 0x100000ull       /* below 1 MiB: trampoline, BIOS */
-#define ALLOC_LIMIT (4ull << 30)        /* what arch_phys_to_virt reaches */
+#define LOW_MEMORY_END 0x100000ull /* below 1 MiB: trampoline, BIOS */
+#define ALLOC_LIMIT (4ull << 30)   /* what arch_phys_to_virt reaches */
 #define MAX_RANGES 64
 
 struct range {
@@ -18,7 +18,10 @@ struct range {
 static struct range ranges[MAX_RANGES];
 static size_t range_count;
 
-static uint64_t align_up(uint64_t v) { return (v + PAGE_ALLOC_PAGE - 1) & ~(uint64_t)(PAGE_ALLOC_PAGE - 1); }
+static uint64_t align_up(uint64_t v)
+{
+    return (v + PAGE_ALLOC_PAGE - 1) & ~(uint64_t)(PAGE_ALLOC_PAGE - 1);
+}
 static uint64_t align_down(uint64_t v) { return v & ~(uint64_t)(PAGE_ALLOC_PAGE - 1); }
 
 static void add_range(uint64_t start, uint64_t end)

@@ -16,10 +16,10 @@ noreturn void panic_at(const char *file, int line, const char *fmt, ...)
 #define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
 
 /* Asserts stay on in every build: a wrong kernel should stop, loudly. */
-#define KASSERT(cond)                                                                             \
-    do {                                                                                          \
-        if (!(cond))                                                                              \
-            panic("assertion failed: %s", #cond);                                                 \
+#define KASSERT(cond)                                                                              \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            panic("assertion failed: %s", #cond);                                                  \
     } while (0)
 
 /* The common end of panic() and of unexpected exceptions. */

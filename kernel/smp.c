@@ -29,16 +29,16 @@
 #define US_PER_MS 1000u
 #define US_PER_S 1000000u
 #define MS_PER_S 1000u
-#define STOP_TIMEOUT_MS 1000   /* for the others to take the stop NMI */
+#define STOP_TIMEOUT_MS 1000 /* for the others to take the stop NMI */
 
 static struct cpu cpus[MAX_CPUS];
-static size_t cpu_count;          /* slots used */
+static size_t cpu_count; /* slots used */
 static size_t online_count;
 static size_t possible_count;
 static size_t listed_count; /* enabled CPUs the firmware lists, kept or not */
 static uint64_t bringup_us;
 static const char *start_delays = "none";
-static bool smp_started;     /* GS and the CPU table are set up */
+static bool smp_started; /* GS and the CPU table are set up */
 
 size_t smp_cpu_count(void) { return cpu_count; }
 size_t smp_online_count(void) { return online_count; }
@@ -216,8 +216,8 @@ static uint64_t parse_ms(const char *text, uint64_t fallback)
         return fallback;
     for (const char *p = text; *p != '\0'; p++) {
         if (*p < '0' || *p > '9' || v > 10000000) {
-            kprintf("warning: ap_timeout_ms=%s is not a number of milliseconds; using %llu\n",
-                    text, (unsigned long long)fallback);
+            kprintf("warning: ap_timeout_ms=%s is not a number of milliseconds; using %llu\n", text,
+                    (unsigned long long)fallback);
             return fallback;
         }
         v = v * 10 + (uint64_t)(*p - '0');
@@ -252,9 +252,9 @@ void smp_init(const struct madt_info *madt, bool madt_ok)
             start_ap(&cpus[i], init_us, sipi_us, timeout_ms);
         bringup_us = cycles_to_us(arch_cycles() - start);
         kprintf("smp: started %zu of %zu APs in %llu us (ap_start=%s: %llu us after INIT, "
-                "%llu us after each SIPI)\n", online_count - 1, cpu_count - 1,
-                (unsigned long long)bringup_us, start_delays, (unsigned long long)init_us,
-                (unsigned long long)sipi_us);
+                "%llu us after each SIPI)\n",
+                online_count - 1, cpu_count - 1, (unsigned long long)bringup_us, start_delays,
+                (unsigned long long)init_us, (unsigned long long)sipi_us);
     }
     print_summary();
 }
@@ -320,7 +320,10 @@ static bool wait_work_done(struct cpu *cpu, uint64_t timeout_ms)
 
 static void (*timer_hook)(void);
 
-void smp_set_timer_hook(void (*hook)(void)) { __atomic_store_n(&timer_hook, hook, __ATOMIC_RELEASE); }
+void smp_set_timer_hook(void (*hook)(void))
+{
+    __atomic_store_n(&timer_hook, hook, __ATOMIC_RELEASE);
+}
 
 void kernel_timer_interrupt(void)
 {
@@ -384,15 +387,14 @@ size_t smp_probe_all(void)
         if (arch_send_probe(c->apic_id)) {
             arch_interrupts_enable(); /* the boot CPU probes itself too */
             uint64_t start = arch_cycles();
-            while (!(answered = __atomic_load_n(&c->probe.interrupts, __ATOMIC_ACQUIRE) !=
-                                before) &&
-                   arch_cycles() - start < limit)
+            while (
+                !(answered = __atomic_load_n(&c->probe.interrupts, __ATOMIC_ACQUIRE) != before) &&
+                arch_cycles() - start < limit)
                 arch_cpu_relax();
             arch_interrupts_disable();
         }
         if (!answered) {
-            kprintf("smp: CPU %zu (APIC ID %u) did not take the probe interrupt\n", i,
-                    c->apic_id);
+            kprintf("smp: CPU %zu (APIC ID %u) did not take the probe interrupt\n", i, c->apic_id);
             missing++;
         }
     }

@@ -61,5 +61,4 @@ void smp_set_timer_hook(void (*hook)(void));
 /* Sends every other online CPU an NMI that halts it (panic uses it). */
 void smp_stop_other_cpus(void);
 
-
 #endif

@@ -15,7 +15,10 @@ struct spinlock {
     volatile uint32_t locked;
 };
 
-#define SPINLOCK_INIT {0}
+#define SPINLOCK_INIT                                                                              \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Takes the lock, or gives up after max_spins failed looks and returns
  * false (the caller decides what a stuck holder means). */

@@ -11,13 +11,13 @@
 #include <stdint.h>
 
 struct spec {
-    bool left;      /* '-' */
-    bool zero;      /* '0' */
-    bool plus;      /* '+' */
-    bool space;     /* ' ' */
-    bool alt;       /* '#' */
-    int width;      /* -1: none */
-    int precision;  /* -1: none */
+    bool left;     /* '-' */
+    bool zero;     /* '0' */
+    bool plus;     /* '+' */
+    bool space;    /* ' ' */
+    bool alt;      /* '#' */
+    int width;     /* -1: none */
+    int precision; /* -1: none */
 };
 
 struct out {
@@ -242,9 +242,7 @@ int format_v(format_sink *sink, void *ctx, const char *fmt, va_list ap)
             emit_field(&o, &sp, "", 0, 0, s, (int)bounded_strlen(s, sp.precision));
             break;
         }
-        case '%':
-            emit(&o, "%", 1);
-            break;
+        case '%': emit(&o, "%", 1); break;
         default:
             /* Unknown or truncated conversion: show it rather than guess. */
             emit(&o, conv_start, (size_t)(fmt - conv_start));

@@ -28,7 +28,6 @@
 #define CPUID_LEAF_BRAND_FIRST 0x80000002u
 #define CPUID_LEAF_BRAND_LAST 0x80000004u
 
-
 static struct console serial_console = {"serial", serial_write, NULL};
 static struct console vga_console = {"vga", vga_text_write, NULL};
 static struct console fb_console = {"framebuffer", fb_console_write, NULL};
@@ -58,10 +57,10 @@ void arch_read_bios_data(void); /* apic_glue.c */
 void arch_init(void)
 {
     arch_read_bios_data(); /* while page 0 is still mapped */
-    paging_init(); /* W^X page tables, guard pages */
-    gdt_init();    /* GDT, TSS with IST stacks */
-    idt_init();    /* all 256 vectors */
-    pic_disable(); /* legacy PICs off the exception vectors, all masked */
+    paging_init();         /* W^X page tables, guard pages */
+    gdt_init();            /* GDT, TSS with IST stacks */
+    idt_init();            /* all 256 vectors */
+    pic_disable();         /* legacy PICs off the exception vectors, all masked */
 }
 
 const char *arch_cpu_vendor(void)

@@ -43,7 +43,9 @@ static inline uint64_t rdmsr(uint32_t msr)
 
 static inline void wrmsr(uint32_t msr, uint64_t value)
 {
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
+    __asm__ volatile("wrmsr"
+                     :
+                     : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
                      : "memory");
 }
 
@@ -67,16 +69,16 @@ static inline uint64_t rdtsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
-#define DEFINE_CR_ACCESSORS(n)                                                                    \
-    static inline uint64_t read_cr##n(void)                                                       \
-    {                                                                                             \
-        uint64_t v;                                                                               \
-        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                         \
-        return v;                                                                                 \
-    }                                                                                             \
-    static inline void write_cr##n(uint64_t v)                                                    \
-    {                                                                                             \
-        __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");                                \
+#define DEFINE_CR_ACCESSORS(n)                                                                     \
+    static inline uint64_t read_cr##n(void)                                                        \
+    {                                                                                              \
+        uint64_t v;                                                                                \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                          \
+        return v;                                                                                  \
+    }                                                                                              \
+    static inline void write_cr##n(uint64_t v)                                                     \
+    {                                                                                              \
+        __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");                                 \
     }
 DEFINE_CR_ACCESSORS(0)
 DEFINE_CR_ACCESSORS(2)
@@ -116,10 +118,7 @@ static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void invlpg(uintptr_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 
-static inline uint32_t mmio_read32(volatile void *addr)
-{
-    return *(volatile uint32_t *)addr;
-}
+static inline uint32_t mmio_read32(volatile void *addr) { return *(volatile uint32_t *)addr; }
 
 static inline void mmio_write32(volatile void *addr, uint32_t value)
 {
@@ -145,7 +144,7 @@ static inline void mmio_write16(volatile void *addr, uint16_t value)
 #define APIC_BASE_X2APIC_ENABLE (1ull << 10) /* EXTD */
 #define APIC_BASE_ENABLE (1ull << 11)        /* EN */
 #define APIC_BASE_ADDR_MASK 0x000FFFFFFFFFF000ull
-#define MSR_X2APIC_BASE 0x800u               /* x2APIC register = 0x800 + (MMIO offset >> 4) */
+#define MSR_X2APIC_BASE 0x800u /* x2APIC register = 0x800 + (MMIO offset >> 4) */
 
 /* CPUID leaves and bits (SDM vol. 2A, CPUID). */
 #define CPUID_LEAF_FEATURES 1u
@@ -154,9 +153,9 @@ static inline void mmio_write16(volatile void *addr, uint16_t value)
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID_1_EDX_APIC (1u << 9)
 #define CPUID_1_EBX_APIC_ID_SHIFT 24
-#define CPUID_LEAF_TOPOLOGY 0x0Bu             /* EDX: the full 32-bit x2APIC ID */
-#define CPUID_LEAF_TSC 0x15u                  /* EAX/EBX: TSC/crystal ratio, ECX: crystal Hz */
-#define CPUID_LEAF_FREQUENCY 0x16u            /* EAX: base frequency in MHz */
+#define CPUID_LEAF_TOPOLOGY 0x0Bu  /* EDX: the full 32-bit x2APIC ID */
+#define CPUID_LEAF_TSC 0x15u       /* EAX/EBX: TSC/crystal ratio, ECX: crystal Hz */
+#define CPUID_LEAF_FREQUENCY 0x16u /* EAX: base frequency in MHz */
 #define CPUID_LEAF_EXT_MAX 0x80000000u
 #define CPUID_LEAF_POWER 0x80000007u
 #define CPUID_80000007_EDX_INVARIANT_TSC (1u << 8)

@@ -17,8 +17,8 @@
 #define DESC_PRESENT (1ull << 47)
 #define DESC_CODE_DATA (1ull << 44) /* S = 1: code or data, not system */
 #define DESC_EXECUTABLE (1ull << 43)
-#define DESC_WRITABLE (1ull << 41)  /* data: writable; code: readable */
-#define DESC_LONG_MODE (1ull << 53) /* L = 1: 64-bit code */
+#define DESC_WRITABLE (1ull << 41)        /* data: writable; code: readable */
+#define DESC_LONG_MODE (1ull << 53)       /* L = 1: 64-bit code */
 #define DESC_DEFAULT_SIZE_32 (1ull << 54) /* D/B = 1 */
 #define DESC_GRANULARITY_4K (1ull << 55)
 #define DESC_LIMIT_MAX (0xFFFFull | (0xFull << 48))
@@ -77,8 +77,8 @@ static void build_and_load(struct gdt_cpu *g)
     gdt[0] = 0;
     gdt[SEL_KERNEL_CODE / 8] = DESC_PRESENT | DESC_CODE_DATA | DESC_EXECUTABLE | DESC_WRITABLE |
                                DESC_LONG_MODE | DESC_GRANULARITY_4K | DESC_LIMIT_MAX;
-    gdt[SEL_KERNEL_DATA / 8] = DESC_PRESENT | DESC_CODE_DATA | DESC_WRITABLE |
-                               DESC_GRANULARITY_4K | DESC_LIMIT_MAX | DESC_DEFAULT_SIZE_32;
+    gdt[SEL_KERNEL_DATA / 8] = DESC_PRESENT | DESC_CODE_DATA | DESC_WRITABLE | DESC_GRANULARITY_4K |
+                               DESC_LIMIT_MAX | DESC_DEFAULT_SIZE_32;
 
     memset(tss, 0, sizeof(*tss));
     for (int i = 0; i < IST_COUNT; i++)
@@ -122,4 +122,7 @@ void gdt_ist_stack(int ist, uintptr_t *lo, uintptr_t *hi)
     *hi = *lo + IST_STACK_SIZE;
 }
 
-void arch_double_fault_stack(uintptr_t *lo, uintptr_t *hi) { gdt_ist_stack(IST_DOUBLE_FAULT, lo, hi); }
+void arch_double_fault_stack(uintptr_t *lo, uintptr_t *hi)
+{
+    gdt_ist_stack(IST_DOUBLE_FAULT, lo, hi);
+}

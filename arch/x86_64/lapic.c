@@ -20,8 +20,8 @@
 #include "kernel/console.h"
 #include "lib/string.h"
 
-#define ICR_IDLE_SPINS 1000000     /* bound on waiting for delivery status */
-#define CALIBRATE_US 10000         /* 10 ms of LAPIC timer counting */
+#define ICR_IDLE_SPINS 1000000 /* bound on waiting for delivery status */
+#define CALIBRATE_US 10000     /* 10 ms of LAPIC timer counting */
 #define LAPIC_MMIO_SIZE 0x1000ull
 
 struct lapic_ops {
@@ -179,18 +179,17 @@ bool lapic_init_bsp(const char *requested, uint64_t mmio_base)
         ops = firmware_x2apic ? &x2apic_ops : &xapic_ops;
     } else {
         if (strcmp(requested, "auto") != 0 && strcmp(requested, "x2apic") != 0)
-            kprintf("warning: unknown apic=%s (known: auto xapic x2apic); using auto\n",
-                    requested);
+            kprintf("warning: unknown apic=%s (known: auto xapic x2apic); using auto\n", requested);
         ops = have_x2apic ? &x2apic_ops : &xapic_ops;
     }
 
     if (ops == &xapic_ops) {
-        uint64_t base = mmio_base != 0 ? mmio_base
-                                       : (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_ADDR_MASK);
+        uint64_t base =
+            mmio_base != 0 ? mmio_base : (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_ADDR_MASK);
         if (base < APIC_MMIO_START || base + LAPIC_MMIO_SIZE > APIC_MMIO_END) {
             kprintf("apic: the local APIC registers at %#llx are outside the uncacheable "
-                    "window %#llx-%#llx; not using the APIC\n", (unsigned long long)base,
-                    APIC_MMIO_START, APIC_MMIO_END - 1);
+                    "window %#llx-%#llx; not using the APIC\n",
+                    (unsigned long long)base, APIC_MMIO_START, APIC_MMIO_END - 1);
             ops = NULL;
             return false;
         }

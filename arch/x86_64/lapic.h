@@ -50,8 +50,8 @@
 #define ICR_SHORTHAND_SELF (1u << 18)
 #define ICR_SHORTHAND_ALL_INCLUDING_SELF (2u << 18)
 #define ICR_SHORTHAND_ALL_EXCLUDING_SELF (3u << 18)
-#define ICR_XAPIC_DEST_SHIFT 24                /* in ICR_HIGH */
-#define XAPIC_MAX_ID 0xFEu                     /* 0xFF is the broadcast address */
+#define ICR_XAPIC_DEST_SHIFT 24 /* in ICR_HIGH */
+#define XAPIC_MAX_ID 0xFEu      /* 0xFF is the broadcast address */
 
 enum lapic_mode { LAPIC_XAPIC, LAPIC_X2APIC };
 

@@ -14,12 +14,12 @@
 #define COM1_PORT 0x3F8
 
 /* Register offsets from the base port. */
-#define UART_DATA 0        /* RBR / THR; divisor low byte when DLAB = 1 */
-#define UART_IER 1         /* interrupt enable; divisor high byte when DLAB = 1 */
-#define UART_FCR 2         /* FIFO control */
-#define UART_LCR 3         /* line control */
-#define UART_MCR 4         /* modem control */
-#define UART_LSR 5         /* line status */
+#define UART_DATA 0 /* RBR / THR; divisor low byte when DLAB = 1 */
+#define UART_IER 1  /* interrupt enable; divisor high byte when DLAB = 1 */
+#define UART_FCR 2  /* FIFO control */
+#define UART_LCR 3  /* line control */
+#define UART_MCR 4  /* modem control */
+#define UART_LSR 5  /* line status */
 
 #define LCR_8N1 0x03
 #define LCR_DLAB 0x80
@@ -33,7 +33,7 @@
 
 #define UART_CLOCK_DIVISOR_115200 1 /* 1.8432 MHz / (16 * 115200) */
 #define LOOPBACK_PROBE_BYTE 0xA5
-#define TX_WAIT_LIMIT 100000        /* polls before the UART is given up as dead */
+#define TX_WAIT_LIMIT 100000 /* polls before the UART is given up as dead */
 
 static bool present;
 

@@ -109,7 +109,8 @@ bool arch_ap_trampoline_install(const struct boot_info *bi)
     size_t size = (size_t)(ap_trampoline_end - ap_trampoline_start);
     if (ap_trampoline_args_size != sizeof(struct trampoline_args)) {
         kprintf("smp: trampoline arguments are %u bytes in assembly, %zu in C; not starting "
-                "APs\n", ap_trampoline_args_size, sizeof(struct trampoline_args));
+                "APs\n",
+                ap_trampoline_args_size, sizeof(struct trampoline_args));
         return false;
     }
     trampoline_phys = size <= PAGE_SIZE ? find_low_page(bi) : 0;
@@ -174,9 +175,9 @@ bool arch_send_probe(uint32_t apic_id)
 noreturn void arch_ap_main(struct cpu *cpu)
 {
     wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)cpu); /* arch_this_cpu() works from here */
-    gdt_init_cpu(cpu->arch);                       /* its own GDT, TSS and IST stacks */
-    idt_load();                                    /* the shared IDT */
-    lapic_init_ap();                               /* its APIC, in the boot CPU's mode */
-    smp_ap_entry(cpu);                             /* check in, then idle */
+    gdt_init_cpu(cpu->arch);                      /* its own GDT, TSS and IST stacks */
+    idt_load();                                   /* the shared IDT */
+    lapic_init_ap();                              /* its APIC, in the boot CPU's mode */
+    smp_ap_entry(cpu);                            /* check in, then idle */
     arch_halt_forever();
 }

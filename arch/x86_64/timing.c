@@ -18,16 +18,16 @@
 #define PIT_PORT_COMMAND 0x43
 #define PIT_CMD_CHANNEL2 (2u << 6)
 #define PIT_CMD_ACCESS_LOHI (3u << 4)
-#define PIT_CMD_MODE0 (0u << 1)      /* interrupt on terminal count: OUT goes high at 0 */
+#define PIT_CMD_MODE0 (0u << 1) /* interrupt on terminal count: OUT goes high at 0 */
 #define PORT_SYSTEM_CONTROL_B 0x61
 #define SCB_GATE2 (1u << 0)
 #define SCB_SPEAKER (1u << 1)
 #define SCB_OUT2 (1u << 5)
 
-#define ACPI_PM_TIMER_HZ 3579545u    /* ACPI §4.8.3.3 */
+#define ACPI_PM_TIMER_HZ 3579545u /* ACPI §4.8.3.3 */
 #define CALIBRATE_MS 10u
 #define CALIBRATE_ROUNDS 3
-#define POLL_BOUND 50000000u         /* port reads before a timer is declared absent */
+#define POLL_BOUND 50000000u /* port reads before a timer is declared absent */
 
 static uint64_t hz;
 static bool invariant;

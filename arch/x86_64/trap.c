@@ -82,9 +82,10 @@ static void report_exception(const struct trap_frame *f)
             (unsigned long)f->vector);
     kprintf("  error code %#lx", (unsigned long)f->error_code);
     if (f->vector == VEC_PAGE_FAULT)
-        kprintf(" (%s, %s)", (f->error_code & PF_ERR_FETCH)   ? "instruction fetch"
-                             : (f->error_code & PF_ERR_WRITE) ? "write"
-                                                              : "read",
+        kprintf(" (%s, %s)",
+                (f->error_code & PF_ERR_FETCH)   ? "instruction fetch"
+                : (f->error_code & PF_ERR_WRITE) ? "write"
+                                                 : "read",
                 (f->error_code & PF_ERR_PRESENT) ? "protection violation" : "page not present");
     kprintf("\n  RIP    %016lx", (unsigned long)f->rip);
     print_symbol(f->rip);
@@ -98,8 +99,8 @@ static void report_exception(const struct trap_frame *f)
             (unsigned long)f->rdi, (unsigned long)f->rbp, (unsigned long)f->r8);
     kprintf("  R9  %016lx  R10 %016lx  R11 %016lx  R12 %016lx\n", (unsigned long)f->r9,
             (unsigned long)f->r10, (unsigned long)f->r11, (unsigned long)f->r12);
-    kprintf("  R13 %016lx  R14 %016lx  R15 %016lx\n", (unsigned long)f->r13,
-            (unsigned long)f->r14, (unsigned long)f->r15);
+    kprintf("  R13 %016lx  R14 %016lx  R15 %016lx\n", (unsigned long)f->r13, (unsigned long)f->r14,
+            (unsigned long)f->r15);
     if (f->vector == VEC_DOUBLE_FAULT && !arch_page_is_mapped(f->rsp - 8))
         kprintf("  the stack pointer is at an unmapped page: kernel stack overflow\n");
     arch_print_backtrace_from(f->rip, false, f->rbp);

@@ -50,7 +50,7 @@ __attribute__((format(printf, 3, 4))) static void htest_report(const char *name,
     fflush(stdout);
 }
 
-#define HCHECK(name, cond, fmt, ...)                                                              \
+#define HCHECK(name, cond, fmt, ...)                                                               \
     htest_report(name, (cond), "%s:%d: " fmt, __FILE__, __LINE__, ##__VA_ARGS__)
 
 /* Prints the KTAP report; returns the process exit status. */

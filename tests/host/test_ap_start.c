@@ -35,8 +35,8 @@ void arch_cpu_relax(void) { now_ns += NS_PER_US; }
 enum event_kind { EV_INIT, EV_SIPI, EV_DELAY };
 struct event {
     enum event_kind kind;
-    uint32_t apic_id;   /* INIT, SIPI */
-    uint64_t us;        /* DELAY */
+    uint32_t apic_id; /* INIT, SIPI */
+    uint64_t us;      /* DELAY */
     uint64_t at_ns;
 };
 static struct event events[MAX_EVENTS];
@@ -46,10 +46,10 @@ enum ap_behaviour { AP_FIRST_SIPI, AP_SECOND_SIPI, AP_NEVER };
 struct fake_ap {
     uint32_t apic_id;
     enum ap_behaviour behaviour;
-    bool initialised;        /* has had an INIT: waits for a SIPI */
+    bool initialised; /* has had an INIT: waits for a SIPI */
     uint64_t init_at_ns;
     unsigned sipis;
-    struct cpu *becomes;     /* the trampoline's target when it started */
+    struct cpu *becomes; /* the trampoline's target when it started */
 };
 static struct fake_ap aps[FAKE_CPUS];
 static size_t ap_count;
@@ -261,8 +261,8 @@ int main(void)
         ok = sequence_for(aps[i].apic_id, 10000, 200, 1, why, sizeof(why)) &&
              aps[i].becomes == smp_cpu(i + 1) && smp_cpu(i + 1)->apic_id == aps[i].apic_id;
     ok = ok && only_known_destinations(why, sizeof(why));
-    HCHECK("ap_start.sdm_init_10ms_then_sipi_to_each_ap", ok, "online %zu; %s",
-           smp_online_count(), why);
+    HCHECK("ap_start.sdm_init_10ms_then_sipi_to_each_ap", ok, "online %zu; %s", smp_online_count(),
+           why);
 
     why[0] = '\0';
     machine("ap_start=sdm", second, 3, 10000);
@@ -290,8 +290,8 @@ int main(void)
          smp_cpu(1)->state == CPU_ONLINE && smp_cpu(3)->state == CPU_ONLINE && final_init &&
          aps[2].becomes == smp_cpu(3);
     HCHECK("ap_start.a_silent_ap_is_left_out_and_sent_back_to_init", ok,
-           "online %zu, CPU 2 state %u, final INIT %s", smp_online_count(),
-           smp_cpu(2)->state, final_init ? "yes" : "no");
+           "online %zu, CPU 2 state %u, final INIT %s", smp_online_count(), smp_cpu(2)->state,
+           final_init ? "yes" : "no");
 
     /* ap_start=fast: Linux's delays on modern CPUs (none after INIT, 10 us). */
     why[0] = '\0';

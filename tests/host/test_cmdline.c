@@ -16,17 +16,17 @@ int main(void)
     HCHECK("null_line", cl.count == 0, "count %zu", cl.count);
 
     cmdline_parse(&cl, "/boot/kernel.elf test");
-    HCHECK("kernel_path_skipped", cl.count == 1 && cmdline_has(&cl, "test"), "count %zu",
-           cl.count);
+    HCHECK("kernel_path_skipped", cl.count == 1 && cmdline_has(&cl, "test"), "count %zu", cl.count);
 
     cmdline_parse(&cl, "build/kernel.elf test=lib. bench");
     HCHECK("relative_path_skipped_and_value_kept",
-           cl.count == 2 && strcmp(cmdline_value(&cl, "test", ""), "lib.") == 0,
-           "count %zu", cl.count);
+           cl.count == 2 && strcmp(cmdline_value(&cl, "test", ""), "lib.") == 0, "count %zu",
+           cl.count);
 
     cmdline_parse(&cl, "test path=/a/b");
-    HCHECK("path_in_value_is_an_option", cl.count == 2 &&
-           strcmp(cmdline_value(&cl, "path", ""), "/a/b") == 0, "count %zu", cl.count);
+    HCHECK("path_in_value_is_an_option",
+           cl.count == 2 && strcmp(cmdline_value(&cl, "path", ""), "/a/b") == 0, "count %zu",
+           cl.count);
 
     cmdline_parse(&cl, "  test \t  bench   ");
     HCHECK("extra_white_space", cl.count == 2 && cl.unknown_count == 0, "count %zu", cl.count);
@@ -41,8 +41,9 @@ int main(void)
            cmdline_value(&cl, "inject", ""));
 
     cmdline_parse(&cl, "test=");
-    HCHECK("empty_value", cmdline_value(&cl, "test", NULL) != NULL &&
-           cmdline_value(&cl, "test", NULL)[0] == '\0', "value missing");
+    HCHECK("empty_value",
+           cmdline_value(&cl, "test", NULL) != NULL && cmdline_value(&cl, "test", NULL)[0] == '\0',
+           "value missing");
 
     cmdline_parse(&cl, "test");
     HCHECK("flag_without_value_uses_fallback",
@@ -61,8 +62,7 @@ int main(void)
     longline[sizeof(longline) - 1] = '\0';
     cmdline_parse(&cl, longline);
     HCHECK("overlong_line_truncated_safely",
-           cl.count == 1 && strlen(cl.args[0].name) == CMDLINE_BUFFER - 1, "count %zu",
-           cl.count);
+           cl.count == 1 && strlen(cl.args[0].name) == CMDLINE_BUFFER - 1, "count %zu", cl.count);
 
     uint64_t v = 7;
     cmdline_parse(&cl, "a=0 b=18446744073709551615 c=18446744073709551616 d=12x e= f");

@@ -21,14 +21,14 @@
 static int case_number;
 
 /* Runs one format through both implementations and compares text and length. */
-#define SAME(fmt, ...)                                                                            \
-    do {                                                                                          \
-        char want[256], got[256], name[160];                                                      \
-        int want_n = snprintf(want, sizeof(want), fmt, ##__VA_ARGS__);                            \
-        int got_n = fmt_snprintf(got, sizeof(got), fmt, ##__VA_ARGS__);                           \
-        snprintf(name, sizeof(name), "format_%03d \"%s\"", ++case_number, fmt);                   \
-        HCHECK(name, want_n == got_n && strcmp(want, got) == 0,                                   \
-               "want \"%s\" (%d), got \"%s\" (%d)", want, want_n, got, got_n);                    \
+#define SAME(fmt, ...)                                                                             \
+    do {                                                                                           \
+        char want[256], got[256], name[160];                                                       \
+        int want_n = snprintf(want, sizeof(want), fmt, ##__VA_ARGS__);                             \
+        int got_n = fmt_snprintf(got, sizeof(got), fmt, ##__VA_ARGS__);                            \
+        snprintf(name, sizeof(name), "format_%03d \"%s\"", ++case_number, fmt);                    \
+        HCHECK(name, want_n == got_n && strcmp(want, got) == 0,                                    \
+               "want \"%s\" (%d), got \"%s\" (%d)", want, want_n, got, got_n);                     \
     } while (0)
 
 static void integers(void)
@@ -168,8 +168,8 @@ static void unknown_conversion(void)
     fmt[3] = '\0'; /* "[%q" then a format ending in '%' */
     char tail[4] = {'a', '%', '\0'};
     n = fmt_snprintf(got, sizeof(got), tail);
-    HCHECK("format_trailing_percent_is_copied", n == 2 && strcmp(got, "a%") == 0,
-           "got \"%s\" (%d)", got, n);
+    HCHECK("format_trailing_percent_is_copied", n == 2 && strcmp(got, "a%") == 0, "got \"%s\" (%d)",
+           got, n);
 }
 
 int main(void)

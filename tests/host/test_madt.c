@@ -20,9 +20,21 @@ struct blob {
 };
 
 static void put8(struct blob *t, uint8_t v) { t->b[t->len++] = v; }
-static void put16(struct blob *t, uint16_t v) { put8(t, v & 0xFF); put8(t, v >> 8); }
-static void put32(struct blob *t, uint32_t v) { put16(t, v & 0xFFFF); put16(t, v >> 16); }
-static void put64(struct blob *t, uint64_t v) { put32(t, (uint32_t)v); put32(t, v >> 32); }
+static void put16(struct blob *t, uint16_t v)
+{
+    put8(t, v & 0xFF);
+    put8(t, v >> 8);
+}
+static void put32(struct blob *t, uint32_t v)
+{
+    put16(t, v & 0xFFFF);
+    put16(t, v >> 16);
+}
+static void put64(struct blob *t, uint64_t v)
+{
+    put32(t, (uint32_t)v);
+    put32(t, v >> 32);
+}
 
 static void begin(struct blob *t, uint8_t revision, uint32_t lapic, uint32_t flags)
 {
@@ -37,18 +49,30 @@ static void begin(struct blob *t, uint8_t revision, uint32_t lapic, uint32_t fla
 
 static void lapic(struct blob *t, uint8_t uid, uint8_t id, uint32_t flags)
 {
-    put8(t, 0); put8(t, 8); put8(t, uid); put8(t, id); put32(t, flags);
+    put8(t, 0);
+    put8(t, 8);
+    put8(t, uid);
+    put8(t, id);
+    put32(t, flags);
 }
 
 static void x2apic(struct blob *t, uint32_t id, uint32_t flags, uint32_t uid)
 {
-    put8(t, 9); put8(t, 16); put16(t, 0); put32(t, id); put32(t, flags); put32(t, uid);
+    put8(t, 9);
+    put8(t, 16);
+    put16(t, 0);
+    put32(t, id);
+    put32(t, flags);
+    put32(t, uid);
 }
 
 /* Writes the length and checksum. */
 static void finish(struct blob *t)
 {
-    t->b[4] = t->len & 0xFF; t->b[5] = (t->len >> 8) & 0xFF; t->b[6] = 0; t->b[7] = 0;
+    t->b[4] = t->len & 0xFF;
+    t->b[5] = (t->len >> 8) & 0xFF;
+    t->b[6] = 0;
+    t->b[7] = 0;
     t->b[9] = 0;
     t->b[9] = (uint8_t)(0x100 - acpi_checksum(t->b, t->len));
 }
@@ -70,31 +94,65 @@ static void hand_built(void)
     begin(&t, 4, 0xFEE00000, 1);
     lapic(&t, 0, 0, 1);
     lapic(&t, 1, 2, 1);
-    put8(&t, 1); put8(&t, 12); put8(&t, 7); put8(&t, 0); put32(&t, 0xFEC00000); put32(&t, 0);
-    put8(&t, 2); put8(&t, 10); put8(&t, 0); put8(&t, 0); put32(&t, 2); put16(&t, 0);
-    put8(&t, 2); put8(&t, 10); put8(&t, 0); put8(&t, 9); put32(&t, 9); put16(&t, 0xD);
-    put8(&t, 4); put8(&t, 6); put8(&t, 0xFF); put16(&t, 5); put8(&t, 1);
-    put8(&t, 0xA); put8(&t, 12); put16(&t, 5); put32(&t, 3); put8(&t, 1); put8(&t, 0);
+    put8(&t, 1);
+    put8(&t, 12);
+    put8(&t, 7);
+    put8(&t, 0);
+    put32(&t, 0xFEC00000);
+    put32(&t, 0);
+    put8(&t, 2);
+    put8(&t, 10);
+    put8(&t, 0);
+    put8(&t, 0);
+    put32(&t, 2);
     put16(&t, 0);
-    put8(&t, 5); put8(&t, 12); put16(&t, 0); put64(&t, 0xFED00000ull);
+    put8(&t, 2);
+    put8(&t, 10);
+    put8(&t, 0);
+    put8(&t, 9);
+    put32(&t, 9);
+    put16(&t, 0xD);
+    put8(&t, 4);
+    put8(&t, 6);
+    put8(&t, 0xFF);
+    put16(&t, 5);
+    put8(&t, 1);
+    put8(&t, 0xA);
+    put8(&t, 12);
+    put16(&t, 5);
+    put32(&t, 3);
+    put8(&t, 1);
+    put8(&t, 0);
+    put16(&t, 0);
+    put8(&t, 5);
+    put8(&t, 12);
+    put16(&t, 0);
+    put64(&t, 0xFED00000ull);
     x2apic(&t, 300, 1, 3);
-    put8(&t, 0x7F); put8(&t, 4); put16(&t, 0); /* an unknown type is skipped */
+    put8(&t, 0x7F);
+    put8(&t, 4);
+    put16(&t, 0); /* an unknown type is skipped */
     finish(&t);
     bool ok = madt_parse(t.b, t.len, &info);
     HCHECK("all_types.valid", ok && info.warning_count == 0, "ok %d, %zu warnings: %s", ok,
            info.warning_count, info.warnings[0]);
     HCHECK("all_types.entries", info.entry_count == 10, "got %zu", info.entry_count);
-    HCHECK("all_types.cpus", info.cpu_count == 3 && info.enabled_count == 3 &&
-           info.cpus[0].apic_id == 0 && info.cpus[1].apic_id == 2 && info.cpus[2].apic_id == 300 &&
-           info.cpus[2].from_x2apic && !info.cpus[1].from_x2apic && info.cpus[2].acpi_uid == 3,
+    HCHECK("all_types.cpus",
+           info.cpu_count == 3 && info.enabled_count == 3 && info.cpus[0].apic_id == 0 &&
+               info.cpus[1].apic_id == 2 && info.cpus[2].apic_id == 300 &&
+               info.cpus[2].from_x2apic && !info.cpus[1].from_x2apic && info.cpus[2].acpi_uid == 3,
            "count %zu", info.cpu_count);
-    HCHECK("all_types.ioapic", info.ioapic_count == 1 && info.ioapics[0].id == 7 &&
-           info.ioapics[0].address == 0xFEC00000, "count %zu", info.ioapic_count);
-    HCHECK("all_types.overrides", info.override_count == 2 && info.overrides[1].source == 9 &&
-           info.overrides[1].gsi == 9 && info.overrides[1].flags == 0xD, "count %zu",
-           info.override_count);
-    HCHECK("all_types.nmis", info.nmi_count == 2 && info.nmis[0].acpi_uid == MADT_UID_ALL_X2APIC &&
-           info.nmis[0].lint == 1 && info.nmis[1].acpi_uid == 3 && info.nmis[1].flags == 5,
+    HCHECK("all_types.ioapic",
+           info.ioapic_count == 1 && info.ioapics[0].id == 7 &&
+               info.ioapics[0].address == 0xFEC00000,
+           "count %zu", info.ioapic_count);
+    HCHECK("all_types.overrides",
+           info.override_count == 2 && info.overrides[1].source == 9 &&
+               info.overrides[1].gsi == 9 && info.overrides[1].flags == 0xD,
+           "count %zu", info.override_count);
+    HCHECK("all_types.nmis",
+           info.nmi_count == 2 && info.nmis[0].acpi_uid == MADT_UID_ALL_X2APIC &&
+               info.nmis[0].lint == 1 && info.nmis[1].acpi_uid == 3 && info.nmis[1].flags == 5,
            "count %zu", info.nmi_count);
     HCHECK("all_types.address_override", info.lapic_address == 0xFED00000ull, "got %llx",
            (unsigned long long)info.lapic_address);
@@ -120,7 +178,7 @@ static void hand_built(void)
     madt_parse(t.b, t.len, &info);
     HCHECK("flags.rev5_online_capable",
            info.enabled_count == 2 && info.hotpluggable_count == 1 && info.cpu_count == 3 &&
-           info.cpus[1].apic_id == 2 && !info.pcat_compat,
+               info.cpus[1].apic_id == 2 && !info.pcat_compat,
            "enabled %zu hot %zu", info.enabled_count, info.hotpluggable_count);
 
     /* Duplicates. */
@@ -130,15 +188,16 @@ static void hand_built(void)
     x2apic(&t, 5, 1, 2);
     finish(&t);
     madt_parse(t.b, t.len, &info);
-    HCHECK("duplicate_apic_id_skipped", info.valid && info.enabled_count == 2 &&
-           has_warning("APIC ID 5 is listed twice"), "enabled %zu", info.enabled_count);
+    HCHECK("duplicate_apic_id_skipped",
+           info.valid && info.enabled_count == 2 && has_warning("APIC ID 5 is listed twice"),
+           "enabled %zu", info.enabled_count);
 
     /* Zero CPUs: valid but warned. */
     begin(&t, 4, 0xFEE00000, 0);
     finish(&t);
     madt_parse(t.b, t.len, &info);
-    HCHECK("zero_cpus", info.valid && info.cpu_count == 0 &&
-           has_warning("no enabled processor"), "valid %d", info.valid);
+    HCHECK("zero_cpus", info.valid && info.cpu_count == 0 && has_warning("no enabled processor"),
+           "valid %d", info.valid);
 
     /* Bad checksum. */
     begin(&t, 4, 0xFEE00000, 0);
@@ -177,13 +236,17 @@ static void hand_built(void)
            "enabled %zu", info.enabled_count);
     begin(&t, 4, 0xFEE00000, 0);
     lapic(&t, 0, 0, 1);
-    put8(&t, 9); put8(&t, 8); put16(&t, 0); put32(&t, 7);
+    put8(&t, 9);
+    put8(&t, 8);
+    put16(&t, 0);
+    put32(&t, 7);
     finish(&t);
     madt_parse(t.b, t.len, &info);
     HCHECK("entry_too_short_for_type", info.enabled_count == 1 && has_warning("bad length"),
            "enabled %zu", info.enabled_count);
     begin(&t, 4, 0xFEE00000, 0);
-    put8(&t, 0x80); put8(&t, 0);
+    put8(&t, 0x80);
+    put8(&t, 0);
     finish(&t);
     madt_parse(t.b, t.len, &info);
     HCHECK("zero_length_entry_stops", info.valid && has_warning("bad length"), "no warning");
@@ -202,8 +265,10 @@ static void hand_built(void)
         x2apic(&t, i, 1, i);
     finish(&t);
     madt_parse(t.b, t.len, &info);
-    HCHECK("cpus_288", info.valid && info.enabled_count == 288 && info.cpus[287].apic_id == 287 &&
-           info.warning_count == 0, "enabled %zu", info.enabled_count);
+    HCHECK("cpus_288",
+           info.valid && info.enabled_count == 288 && info.cpus[287].apic_id == 287 &&
+               info.warning_count == 0,
+           "enabled %zu", info.enabled_count);
 
     /* Overflow of the CPU array is reported, not written past. */
     begin(&t, 4, 0xFEE00000, 0);
@@ -232,8 +297,8 @@ static void hand_built(void)
         uint8_t *copy = malloc(avail);
         memcpy(copy, t.b, avail);
         madt_parse(copy, avail, &info);
-        if (info.cpu_count > MADT_MAX_CPUS || info.enabled_count + info.hotpluggable_count !=
-                                                  info.cpu_count)
+        if (info.cpu_count > MADT_MAX_CPUS ||
+            info.enabled_count + info.hotpluggable_count != info.cpu_count)
             sane = false;
         free(copy);
     }
@@ -277,8 +342,9 @@ static void captured(void)
         char got[8192];
         int pos = 0;
         madt_parse(buf, len, &info);
-        pos += snprintf(got + pos, sizeof(got) - pos, "online=%zu possible=%zu ids=",
-                        info.enabled_count, info.enabled_count + info.hotpluggable_count);
+        pos += snprintf(got + pos, sizeof(got) - pos,
+                        "online=%zu possible=%zu ids=", info.enabled_count,
+                        info.enabled_count + info.hotpluggable_count);
         bool first = true;
         for (size_t i = 0; i < info.cpu_count && pos < (int)sizeof(got) - 16; i++) {
             if (!info.cpus[i].enabled)

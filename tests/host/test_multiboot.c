@@ -79,7 +79,7 @@ static void build_complete(struct blob *b)
     put32(fb + 16, 768);  /* height */
     fb[20] = 32;          /* bpp */
     fb[21] = FB_RGB;
-    fb[24] = 16;          /* red position, size 8 */
+    fb[24] = 16; /* red position, size 8 */
     fb[25] = 8;
     fb[26] = 8;
     fb[27] = 8;
@@ -124,18 +124,22 @@ static void complete_blob(void)
     HCHECK("mb2_cmdline", strcmp(bi.cmdline, "test bench") == 0, "got \"%s\"", bi.cmdline);
     HCHECK("mb2_loader_name", strcmp(bi.loader_name, "GRUB 2.06") == 0, "got \"%s\"",
            bi.loader_name);
-    HCHECK("mb2_basic_meminfo", bi.mem_lower_kib == 639 && bi.mem_upper_kib == 130048,
-           "got %u/%u", bi.mem_lower_kib, bi.mem_upper_kib);
-    HCHECK("mb2_memory_map", bi.mmap_count == 3 && bi.mmap[2].base == 0x100000 &&
-           bi.mmap[2].length == 0x7f00000 && bi.mmap[1].type == MEM_RESERVED,
+    HCHECK("mb2_basic_meminfo", bi.mem_lower_kib == 639 && bi.mem_upper_kib == 130048, "got %u/%u",
+           bi.mem_lower_kib, bi.mem_upper_kib);
+    HCHECK("mb2_memory_map",
+           bi.mmap_count == 3 && bi.mmap[2].base == 0x100000 && bi.mmap[2].length == 0x7f00000 &&
+               bi.mmap[1].type == MEM_RESERVED,
            "count %zu", bi.mmap_count);
-    HCHECK("mb2_available_bytes", bootinfo_available_bytes(&bi) == 0x9fc00 + 0x7f00000,
-           "got %llu", (unsigned long long)bootinfo_available_bytes(&bi));
-    HCHECK("mb2_framebuffer_rgb", bi.fb.present && bi.fb.width == 1024 && bi.fb.height == 768 &&
-           bi.fb.bpp == 32 && bi.fb.pitch == 4096 && bi.fb.red_pos == 16 &&
-           bi.fb.blue_size == 8 && bi.fb.addr == 0xfd000000, "wrong fields");
-    HCHECK("mb2_new_rsdp_preferred_over_old", bi.rsdp_length == 36 && bi.rsdp_is_new &&
-           bi.rsdp[15] == 2, "length %zu new %d", bi.rsdp_length, bi.rsdp_is_new);
+    HCHECK("mb2_available_bytes", bootinfo_available_bytes(&bi) == 0x9fc00 + 0x7f00000, "got %llu",
+           (unsigned long long)bootinfo_available_bytes(&bi));
+    HCHECK("mb2_framebuffer_rgb",
+           bi.fb.present && bi.fb.width == 1024 && bi.fb.height == 768 && bi.fb.bpp == 32 &&
+               bi.fb.pitch == 4096 && bi.fb.red_pos == 16 && bi.fb.blue_size == 8 &&
+               bi.fb.addr == 0xfd000000,
+           "wrong fields");
+    HCHECK("mb2_new_rsdp_preferred_over_old",
+           bi.rsdp_length == 36 && bi.rsdp_is_new && bi.rsdp[15] == 2, "length %zu new %d",
+           bi.rsdp_length, bi.rsdp_is_new);
     HCHECK("mb2_efi_tag_means_uefi", bi.uefi, "uefi not set");
     HCHECK("mb2_all_tags_counted", bi.tag_count == 10, "got %zu", bi.tag_count);
 }
@@ -144,8 +148,8 @@ static void bad_totals(void)
 {
     struct blob b;
     build_complete(&b);
-    HCHECK("mb2_total_beyond_available_refused", parse(&b, b.len - 8) == -1 &&
-           has_warning("implausible"), "accepted");
+    HCHECK("mb2_total_beyond_available_refused",
+           parse(&b, b.len - 8) == -1 && has_warning("implausible"), "accepted");
     put32(b.data, 8);
     HCHECK("mb2_total_too_small_refused", parse(&b, sizeof(b.data)) == -1, "accepted");
     put32(b.data, 0xFFFFFFF0u);
@@ -164,8 +168,8 @@ static void bad_tags(void)
     put32(tag + 4, 4); /* size below the 8-byte header */
     blob_finish(&b);
     int rc = parse(&b, b.len);
-    HCHECK("mb2_tag_size_below_header", rc == 0 && has_warning("bad size") &&
-           strcmp(bi.cmdline, "ok") == 0, "rc %d", rc);
+    HCHECK("mb2_tag_size_below_header",
+           rc == 0 && has_warning("bad size") && strcmp(bi.cmdline, "ok") == 0, "rc %d", rc);
 
     blob_start(&b);
     tag = add_tag(&b, MB2_TAG_CMDLINE, "abc", 4);
@@ -179,15 +183,17 @@ static void bad_tags(void)
     add_string(&b, MB2_TAG_LOADER_NAME, "loader");
     put32(b.data, (uint32_t)b.len); /* no end tag */
     rc = parse(&b, b.len);
-    HCHECK("mb2_missing_end_tag_keeps_tags", rc == 0 && has_warning("no end tag") &&
-           strcmp(bi.loader_name, "loader") == 0, "rc %d", rc);
+    HCHECK("mb2_missing_end_tag_keeps_tags",
+           rc == 0 && has_warning("no end tag") && strcmp(bi.loader_name, "loader") == 0, "rc %d",
+           rc);
 
     blob_start(&b);
     add_tag(&b, MB2_TAG_CMDLINE, "abcdef", 6); /* no NUL */
     blob_finish(&b);
     rc = parse(&b, b.len);
-    HCHECK("mb2_string_without_nul", has_warning("no terminating NUL") &&
-           strcmp(bi.cmdline, "abcdef") == 0, "cmdline \"%s\"", bi.cmdline);
+    HCHECK("mb2_string_without_nul",
+           has_warning("no terminating NUL") && strcmp(bi.cmdline, "abcdef") == 0, "cmdline \"%s\"",
+           bi.cmdline);
 
     char longline[BOOTINFO_CMDLINE_MAX + 100];
     memset(longline, 'x', sizeof(longline) - 1);
@@ -196,15 +202,16 @@ static void bad_tags(void)
     add_string(&b, MB2_TAG_CMDLINE, longline);
     blob_finish(&b);
     rc = parse(&b, b.len);
-    HCHECK("mb2_overlong_cmdline_truncated", bi.cmdline_truncated &&
-           strlen(bi.cmdline) == BOOTINFO_CMDLINE_MAX - 1, "len %zu", strlen(bi.cmdline));
+    HCHECK("mb2_overlong_cmdline_truncated",
+           bi.cmdline_truncated && strlen(bi.cmdline) == BOOTINFO_CMDLINE_MAX - 1, "len %zu",
+           strlen(bi.cmdline));
 
     blob_start(&b);
     add_mmap(&b, sample_map, 3, 0);
     blob_finish(&b);
     parse(&b, b.len);
-    HCHECK("mb2_mmap_entry_size_zero", bi.mmap_count == 0 && has_warning("entry size"),
-           "count %zu", bi.mmap_count);
+    HCHECK("mb2_mmap_entry_size_zero", bi.mmap_count == 0 && has_warning("entry size"), "count %zu",
+           bi.mmap_count);
 
     blob_start(&b);
     add_mmap(&b, sample_map, 3, 28);
@@ -217,8 +224,9 @@ static void bad_tags(void)
     add_mmap(&b, sample_map, 3, 32); /* larger entries are allowed: newer versions */
     blob_finish(&b);
     parse(&b, b.len);
-    HCHECK("mb2_mmap_larger_entries", bi.mmap_count == 3 && bi.warning_count == 0 &&
-           bi.mmap[2].base == 0x100000, "count %zu", bi.mmap_count);
+    HCHECK("mb2_mmap_larger_entries",
+           bi.mmap_count == 3 && bi.warning_count == 0 && bi.mmap[2].base == 0x100000, "count %zu",
+           bi.mmap_count);
 
     static struct mb2_mmap_entry many[200];
     for (int i = 0; i < 200; i++)
@@ -227,15 +235,14 @@ static void bad_tags(void)
     add_mmap(&b, many, 200, sizeof(struct mb2_mmap_entry));
     blob_finish(&b);
     parse(&b, b.len);
-    HCHECK("mb2_mmap_too_many_entries", bi.mmap_count == BOOTINFO_MMAP_MAX &&
-           bi.mmap_truncated, "count %zu", bi.mmap_count);
+    HCHECK("mb2_mmap_too_many_entries", bi.mmap_count == BOOTINFO_MMAP_MAX && bi.mmap_truncated,
+           "count %zu", bi.mmap_count);
 
     blob_start(&b);
     add_tag(&b, MB2_TAG_FRAMEBUFFER, "short", 5);
     blob_finish(&b);
     parse(&b, b.len);
-    HCHECK("mb2_framebuffer_too_short", !bi.fb.present && has_warning("framebuffer"),
-           "accepted");
+    HCHECK("mb2_framebuffer_too_short", !bi.fb.present && has_warning("framebuffer"), "accepted");
 
     uint8_t fb[24] = {0};
     fb[21] = FB_RGB;
@@ -253,8 +260,9 @@ static void bad_tags(void)
     add_tag(&b, MB2_TAG_FRAMEBUFFER, fb, sizeof(fb));
     blob_finish(&b);
     parse(&b, b.len);
-    HCHECK("mb2_ega_text_framebuffer", bi.fb.present && bi.fb.type == FB_EGA_TEXT &&
-           bi.fb.width == 80 && bi.fb.height == 25, "not parsed");
+    HCHECK("mb2_ega_text_framebuffer",
+           bi.fb.present && bi.fb.type == FB_EGA_TEXT && bi.fb.width == 80 && bi.fb.height == 25,
+           "not parsed");
 
     blob_start(&b);
     add_tag(&b, MB2_TAG_ACPI_NEW, "RSD PTR ", 8);
@@ -273,8 +281,8 @@ static void bad_tags(void)
     blob_start(&b);
     blob_finish(&b);
     parse(&b, b.len);
-    HCHECK("mb2_only_end_tag", bi.warning_count == 0 && bi.mmap_count == 0 &&
-           bi.tag_count == 1, "warnings %zu", bi.warning_count);
+    HCHECK("mb2_only_end_tag", bi.warning_count == 0 && bi.mmap_count == 0 && bi.tag_count == 1,
+           "warnings %zu", bi.warning_count);
 }
 
 /* xorshift: a fixed sequence, so a failure can be reproduced. */
@@ -329,10 +337,10 @@ static void multiboot1(void)
     info[0] = (1u << 0) | (1u << 2) | (1u << 6) | (1u << 9); /* mem, cmdline, mmap, loader */
     info[1] = 639;
     info[2] = 64512;
-    info[4] = 0x100;              /* cmdline */
-    info[11] = 2 * 24;            /* mmap_length */
-    info[12] = 0x200;             /* mmap_addr */
-    info[16] = 0x300;             /* boot_loader_name */
+    info[4] = 0x100;   /* cmdline */
+    info[11] = 2 * 24; /* mmap_length */
+    info[12] = 0x200;  /* mmap_addr */
+    info[16] = 0x300;  /* boot_loader_name */
     strcpy((char *)fake_memory + 0x100, "/kernel.elf test");
     strcpy((char *)fake_memory + 0x300, "qemu");
     struct {
@@ -346,23 +354,26 @@ static void multiboot1(void)
     int rc = mb1_parse(info, fake_map, &bi);
     HCHECK("mb1_parses", rc == 0 && bi.warning_count == 0 && bi.protocol == BOOT_MULTIBOOT1,
            "rc %d warnings %zu", rc, bi.warning_count);
-    HCHECK("mb1_strings", strcmp(bi.cmdline, "/kernel.elf test") == 0 &&
-           strcmp(bi.loader_name, "qemu") == 0, "cmdline \"%s\"", bi.cmdline);
-    HCHECK("mb1_memory_map", bi.mmap_count == 2 && bi.mmap[1].base == 0x100000 &&
-           bi.mmap[1].length == 0x3f00000, "count %zu", bi.mmap_count);
+    HCHECK("mb1_strings",
+           strcmp(bi.cmdline, "/kernel.elf test") == 0 && strcmp(bi.loader_name, "qemu") == 0,
+           "cmdline \"%s\"", bi.cmdline);
+    HCHECK("mb1_memory_map",
+           bi.mmap_count == 2 && bi.mmap[1].base == 0x100000 && bi.mmap[1].length == 0x3f00000,
+           "count %zu", bi.mmap_count);
 
     info[4] = 0x7fffffff; /* unreadable cmdline */
     info[12] = 0x1fff0;   /* unreadable map */
     memset(&bi, 0, sizeof(bi));
     mb1_parse(info, fake_map, &bi);
-    HCHECK("mb1_unreadable_pointers_warn", bi.warning_count == 2 && bi.cmdline[0] == '\0' &&
-           bi.mmap_count == 0, "warnings %zu", bi.warning_count);
+    HCHECK("mb1_unreadable_pointers_warn",
+           bi.warning_count == 2 && bi.cmdline[0] == '\0' && bi.mmap_count == 0, "warnings %zu",
+           bi.warning_count);
 
     info[0] = 1u << 0; /* only the basic fields */
     memset(&bi, 0, sizeof(bi));
     mb1_parse(info, fake_map, &bi);
-    HCHECK("mb1_basic_memory_without_map", bi.mmap_count == 2 &&
-           bi.mmap[1].length == 64512ull * 1024, "count %zu", bi.mmap_count);
+    HCHECK("mb1_basic_memory_without_map",
+           bi.mmap_count == 2 && bi.mmap[1].length == 64512ull * 1024, "count %zu", bi.mmap_count);
 
     info[0] = (1u << 2);
     info[4] = sizeof(fake_memory) - 4; /* string runs off the end of readable memory */

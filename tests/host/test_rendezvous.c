@@ -65,7 +65,7 @@ static _Thread_local struct cpu *this_cpu;
 static atomic_bool machine_stopped;
 static unsigned panic_linger_ms;
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
-static char report[8192];   /* what the kernel printed since the last reset */
+static char report[8192]; /* what the kernel printed since the last reset */
 static size_t report_len;
 static atomic_bool panicked;
 
@@ -74,7 +74,7 @@ static _Thread_local uint64_t arch_calls;
 static _Thread_local uint64_t timer_at = UINT64_MAX;
 static _Thread_local bool timer_pending;
 static void (*timer_handler)(void);
-static void (*relax_hook)(void); /* a test's say in when a spinning CPU moves on */
+static void (*relax_hook)(void);  /* a test's say in when a spinning CPU moves on */
 static void (*cycles_hook)(void); /* ... and in when it reads the clock */
 
 static struct sim_cpu *me_sim(void) { return &sim[this_cpu->index]; }
@@ -560,7 +560,7 @@ static void barrier_timeout_race_test(void)
 /* What a worker checks and leaves behind. Plain data on purpose: the
  * barriers' orderings are what makes these accesses race-free. */
 struct handoff {
-    uint64_t token_in;    /* written by the caller before the call */
+    uint64_t token_in; /* written by the caller before the call */
     uint64_t token_seen[HOST_CPUS];
     uint64_t done[HOST_CPUS];
 };
@@ -569,15 +569,15 @@ struct handoff {
 #define SLOTS (HOST_CPUS * 2)
 static struct handoff handoff[SLOTS];
 static _Thread_local unsigned call_depth;
-static uint64_t runs[HOST_CPUS];          /* written only by the owning CPU's worker */
+static uint64_t runs[HOST_CPUS]; /* written only by the owning CPU's worker */
 static atomic_int errors;
 static atomic_int finished;
 static char first_error[256];
 
-#define FAIL(...)                                                                                 \
-    do {                                                                                          \
-        if (atomic_fetch_add(&errors, 1) == 0)                                                    \
-            snprintf(first_error, sizeof(first_error), __VA_ARGS__);                              \
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        if (atomic_fetch_add(&errors, 1) == 0)                                                     \
+            snprintf(first_error, sizeof(first_error), __VA_ARGS__);                               \
     } while (0)
 
 /* The participants of the call in flight, as its caller chose them. */
@@ -732,8 +732,9 @@ static void rendezvous_one_caller(const char *barrier, size_t n)
                  (unsigned long long)runs[i], (unsigned long long)ipis, (unsigned long long)want);
         }
     }
-    HCHECK(name, ok && atomic_load(&errors) == 0 && !atomic_load(&panicked) &&
-                     atomic_load(&sim[0].ipis_received) == 0,
+    HCHECK(name,
+           ok && atomic_load(&errors) == 0 && !atomic_load(&panicked) &&
+               atomic_load(&sim[0].ipis_received) == 0,
            "runs[0]=%llu (want %d), %d errors, first: %s", (unsigned long long)runs[0],
            ONE_CALLER_CALLS, atomic_load(&errors), first_error);
 }
@@ -802,13 +803,16 @@ static void rendezvous_interrupted_caller(size_t n)
  * deadline: the moment a release would let CPUs 1 and 2 run (or finish)
  * the worker that CPU 0 declared timed out. */
 #define STUCK_TIMEOUT_MS 300
-#define SLOW_CPU_MS 150  /* CPU 1: its deadline falls at about 450 ms */
-#define LATE_CPU_MS 380  /* CPU 2: back after CPU 0's deadline (310 ms), before CPU 1's */
+#define SLOW_CPU_MS 150 /* CPU 1: its deadline falls at about 450 ms */
+#define LATE_CPU_MS 380 /* CPU 2: back after CPU 0's deadline (310 ms), before CPU 1's */
 static atomic_bool caller_returned;
 static atomic_uint worker_starts;
 static bool stuck_in_worker;
 
-static unsigned away_ms(uint32_t cpu) { return cpu == 1 ? SLOW_CPU_MS : cpu == 2 ? LATE_CPU_MS : 0; }
+static unsigned away_ms(uint32_t cpu)
+{
+    return cpu == 1 ? SLOW_CPU_MS : cpu == 2 ? LATE_CPU_MS : 0;
+}
 
 static uintptr_t counting_worker(uintptr_t arg)
 {
@@ -837,9 +841,8 @@ static void *stuck_thread(void *arg)
 
 static void rendezvous_stuck_cpu(bool in_worker)
 {
-    const char *name = in_worker
-                           ? "rendezvous.a_cpu_stuck_in_the_worker_lets_nobody_past_the_exit"
-                           : "rendezvous.a_cpu_back_after_the_timeout_starts_no_worker";
+    const char *name = in_worker ? "rendezvous.a_cpu_stuck_in_the_worker_lets_nobody_past_the_exit"
+                                 : "rendezvous.a_cpu_back_after_the_timeout_starts_no_worker";
     char cmdline[64];
     snprintf(cmdline, sizeof(cmdline), "ipi_timeout_ms=%d", STUCK_TIMEOUT_MS);
     machine_reset(3, cmdline);
@@ -859,7 +862,8 @@ static void rendezvous_stuck_cpu(bool in_worker)
            named && atomic_load(&panicked) && !atomic_load(&caller_returned) && exits == 0 &&
                starts == (in_worker ? 3u : 0u),
            "report names CPU 2: %s; %u worker starts (want %u); %u handlers and %s went past "
-           "the barrier", named ? "yes" : "no", starts, in_worker ? 3u : 0u, exits,
+           "the barrier",
+           named ? "yes" : "no", starts, in_worker ? 3u : 0u, exits,
            atomic_load(&caller_returned) ? "the caller" : "not the caller");
 }
 

@@ -11,7 +11,4 @@ static void read_cycles(void *arg)
     (void)arch_cycles();
 }
 
-KBENCH(cycle_counter_read)
-{
-    bench_measure("cycle_counter_read", read_cycles, 0, 1000);
-}
+KBENCH(cycle_counter_read) { bench_measure("cycle_counter_read", read_cycles, 0, 1000); }

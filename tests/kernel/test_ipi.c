@@ -25,7 +25,7 @@ struct record {
 } __attribute__((aligned(CACHE_LINE)));
 
 static struct record rec[MAX_CPUS];
-static volatile uint32_t inside;   /* workers currently inside (simultaneity) */
+static volatile uint32_t inside; /* workers currently inside (simultaneity) */
 
 static uint32_t me(void) { return arch_this_cpu()->index; }
 
@@ -79,7 +79,7 @@ KTEST(ipi, a_subset_call_leaves_the_others_alone)
  * worker starts, every participant must be in the call already, at
  * IPI_LEVEL; when the call returns, every worker must have finished. */
 static volatile uint32_t finished_worker[MAX_CPUS];
-static volatile uint32_t early_start;  /* 1 + index of a worker that started too early */
+static volatile uint32_t early_start; /* 1 + index of a worker that started too early */
 
 static uintptr_t check_everyone_arrived(uintptr_t generation)
 {
@@ -106,8 +106,9 @@ KTEST(ipi, every_worker_starts_after_all_arrive_and_ends_before_any_returns)
     /* Many calls: a missing barrier shows up as a race, so give it chances
      * (100 calls, or 2 s of them on a slow machine, at least 3). */
     uint64_t start = arch_cycles();
-    for (uint32_t n = 0; n < 100 && early_start == 0 && late_finish == 0 &&
-                         (n < 3 || arch_cycles() - start < 2000 * (arch_cycles_per_second() / 1000));
+    for (uint32_t n = 0;
+         n < 100 && early_start == 0 && late_finish == 0 &&
+         (n < 3 || arch_cycles() - start < 2000 * (arch_cycles_per_second() / 1000));
          n++) {
         /* The arrival episode of the next call is twice its number. */
         uint64_t generation = (ipi_calls_started() + 1) * 2;
@@ -457,7 +458,7 @@ KTEST(ipi, use_tlb_shootdown)
         EXPECT_EQ(t, PATTERN_OLD, rec[i].value);
 
     arch_test_window_map((uint64_t)(uintptr_t)new_page); /* no flush yet */
-    ipi_generic_call(flush_and_read_window, va);          /* the shoot-down */
+    ipi_generic_call(flush_and_read_window, va);         /* the shoot-down */
     ipi_generic_call(read_window, va);
     for (uint32_t i = 0; i < online(); i++)
         EXPECT_EQ(t, PATTERN_NEW, rec[i].value);

@@ -6,10 +6,7 @@
 
 extern char __data_start[];
 
-KTEST(paging, null_page_is_unmapped)
-{
-    EXPECT_TRUE(t, !arch_page_is_mapped(0));
-}
+KTEST(paging, null_page_is_unmapped) { EXPECT_TRUE(t, !arch_page_is_mapped(0)); }
 
 KTEST(paging, text_is_read_only_and_executable)
 {

@@ -108,8 +108,8 @@ KTEST(smp, every_cpu_runs_on_its_own_stack)
         uintptr_t sp = c->probe.stack_pointer;
         EXPECT_TRUE(t, sp >= c->stack_lo && sp < c->stack_hi);
         for (size_t j = 0; j < i; j++) /* no two stacks overlap */
-            EXPECT_TRUE(t, c->stack_hi <= smp_cpu(j)->stack_lo ||
-                           c->stack_lo >= smp_cpu(j)->stack_hi);
+            EXPECT_TRUE(t,
+                        c->stack_hi <= smp_cpu(j)->stack_lo || c->stack_lo >= smp_cpu(j)->stack_hi);
     }
 }
 

@@ -838,6 +838,14 @@ def main():
         total.add(dataclasses.replace(host, lines=[]))
         counts["host cases"] = host.passed + host.failed + host.skipped
 
+    # Every C file as .clang-format says (tools/check_format.py).
+    if args.only in ("", "host"):
+        fmt = run_ktap_tool("format", [sys.executable, os.path.join(ROOT, "tools",
+                                                                    "check_format.py")],
+                            300, args.verbose)
+        print("\n".join(fmt.lines), flush=True)
+        total.add(dataclasses.replace(fmt, lines=[]))
+
     # The protocol's model, checked by SPIN (tests/model/, tools/check_model.py).
     if args.only in ("", "model"):
         model = run_ktap_tool("model", [sys.executable, os.path.join(ROOT, "tools",

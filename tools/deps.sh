@@ -17,6 +17,7 @@ need_cmd xorriso xorriso
 need_cmd mformat mtools
 need_cmd python3 python3
 need_cmd spin spin   # the SPIN model checker (tests/model/)
+need_cmd clang-format clang-format
 need_file /usr/lib/grub/i386-pc/moddep.lst grub-pc-bin
 need_file '/usr/share/OVMF/OVMF_CODE*.fd' ovmf
 efi_missing=""

@@ -838,13 +838,14 @@ def main():
         total.add(dataclasses.replace(host, lines=[]))
         counts["host cases"] = host.passed + host.failed + host.skipped
 
-    # Every C file as .clang-format says (tools/check_format.py).
+    # Every C file as .clang-format says, and the layering rule: kernel/ and
+    # lib/ reach the machine only through kernel/arch.h.
     if args.only in ("", "host"):
-        fmt = run_ktap_tool("format", [sys.executable, os.path.join(ROOT, "tools",
-                                                                    "check_format.py")],
-                            300, args.verbose)
-        print("\n".join(fmt.lines), flush=True)
-        total.add(dataclasses.replace(fmt, lines=[]))
+        for label, tool in (("format", "check_format.py"), ("layering", "check_layering.py")):
+            result = run_ktap_tool(label, [sys.executable, os.path.join(ROOT, "tools", tool)],
+                                   300, args.verbose)
+            print("\n".join(result.lines), flush=True)
+            total.add(dataclasses.replace(result, lines=[]))
 
     # The protocol's model, checked by SPIN (tests/model/, tools/check_model.py).
     if args.only in ("", "model"):

@@ -40,17 +40,23 @@ void barrier_init(struct barrier *b, enum barrier_kind kind)
 #define OUTCOME_RELEASED(e) ((e) << 1)
 #define OUTCOME_ABORTED(e) (((e) << 1) | 1)
 
-/* Decides episode's outcome unless it is decided already; returns the
- * outcome word as it then stands. */
-static uint64_t decide(struct barrier *b, uint64_t episode, uint64_t wanted)
+/* Decides episode's outcome as wanted unless it is decided already.
+ * Returns true when this call made the decision; *outcome is the word as
+ * it then stands. Two CPUs whose deadlines pass together both try to
+ * abort: only the one whose swap succeeded may call itself the one that
+ * timed out, or both would report. */
+static bool decide(struct barrier *b, uint64_t episode, uint64_t wanted, uint64_t *outcome)
 {
     uint64_t seen = __atomic_load_n(&b->outcome.value, __ATOMIC_ACQUIRE);
     while ((seen >> 1) < episode) {
         if (__atomic_compare_exchange_n(&b->outcome.value, &seen, wanted, false, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE))
-            return wanted;
+                                        __ATOMIC_ACQUIRE)) {
+            *outcome = wanted;
+            return true;
+        }
     }
-    return seen;
+    *outcome = seen;
+    return false;
 }
 
 /* What outcome says about episode. A newer episode decided means this one
@@ -94,8 +100,8 @@ static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target,
 /* The deadline passed: abort the episode unless it was decided meanwhile. */
 static enum barrier_result give_up(struct barrier *b, uint64_t episode)
 {
-    uint64_t outcome = decide(b, episode, OUTCOME_ABORTED(episode));
-    if (outcome == OUTCOME_ABORTED(episode))
+    uint64_t outcome;
+    if (decide(b, episode, OUTCOME_ABORTED(episode), &outcome))
         return BARRIER_TIMED_OUT;
     return result_of(outcome, episode);
 }
@@ -108,7 +114,9 @@ static enum barrier_result central_wait(struct barrier *b, uint64_t episode, uin
      * released. */
     if (__atomic_add_fetch(&b->arrived.value, 1, __ATOMIC_ACQ_REL) == count) {
         __atomic_store_n(&b->arrived.value, 0, __ATOMIC_RELAXED);
-        return result_of(decide(b, episode, OUTCOME_RELEASED(episode)), episode);
+        uint64_t outcome;
+        decide(b, episode, OUTCOME_RELEASED(episode), &outcome);
+        return result_of(outcome, episode);
     }
     bool timed_out;
     uint64_t outcome;
@@ -160,7 +168,9 @@ static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episod
     }
     /* Every participant has arrived: release the episode, unless a
      * participant that had not seen that yet gave up first. */
-    return result_of(decide(b, episode, OUTCOME_RELEASED(episode)), episode);
+    uint64_t outcome;
+    decide(b, episode, OUTCOME_RELEASED(episode), &outcome);
+    return result_of(outcome, episode);
 }
 
 enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, uint32_t rank, uint32_t count,

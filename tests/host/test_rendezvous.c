@@ -555,6 +555,63 @@ static void barrier_timeout_race_test(void)
            (unsigned long long)race_seen);
 }
 
+/* Two participants whose deadlines pass together both go to abort the
+ * episode: one of them aborts it, and only that one may hear it timed out
+ * (the other is told it was aborted), or two CPUs would report the one
+ * timeout. The clock hook holds each at its first deadline check until
+ * both are there and both deadlines are past. */
+static atomic_int at_deadline_check, gave_up;
+static enum barrier_result together_results[3];
+
+static void hold_until_both_are_late(void)
+{
+    if (this_cpu->index > 1 || ++clock_reads != 2)
+        return;
+    atomic_fetch_add(&at_deadline_check, 1);
+    while (atomic_load(&at_deadline_check) < 2)
+        usleep(100);
+    usleep(2000); /* both deadlines (1 us) are long past */
+}
+
+static void *together_thread(void *arg)
+{
+    uint32_t rank = (uint32_t)(uintptr_t)arg;
+    clock_reads = 0;
+    if (rank < 2) {
+        together_results[rank] = barrier_wait(&test_barrier, 1, rank, 3, 1000);
+        atomic_fetch_add(&gave_up, 1);
+        return NULL;
+    }
+    while (atomic_load(&gave_up) < 2) /* absent until both others have given up */
+        usleep(1000);
+    together_results[2] = barrier_wait(&test_barrier, 1, 2, 3, 1000000);
+    return NULL;
+}
+
+static void barrier_timeouts_together_test(enum barrier_kind kind)
+{
+    char name[96];
+    snprintf(name, sizeof(name), "barrier.%s_two_timeouts_at_once_one_reports",
+             barrier_kind_name(kind));
+    machine_reset(3, "");
+    barrier_init(&test_barrier, kind);
+    atomic_store(&at_deadline_check, 0);
+    atomic_store(&gave_up, 0);
+    for (int i = 0; i < 3; i++)
+        together_results[i] = BARRIER_RELEASED;
+    cycles_hook = hold_until_both_are_late;
+    run_cpus(name, 3, together_thread);
+    int timed_out = 0, aborted = 0;
+    for (int i = 0; i < 2; i++) {
+        timed_out += together_results[i] == BARRIER_TIMED_OUT;
+        aborted += together_results[i] == BARRIER_ABORTED;
+    }
+    HCHECK(name, timed_out == 1 && aborted == 1 && together_results[2] == BARRIER_ABORTED,
+           "CPU 0 got %d, CPU 1 got %d, latecomer %d (want one %d and one %d, latecomer %d)",
+           (int)together_results[0], (int)together_results[1], (int)together_results[2],
+           (int)BARRIER_TIMED_OUT, (int)BARRIER_ABORTED, (int)BARRIER_ABORTED);
+}
+
 /* ---- the rendezvous ---- */
 
 /* What a worker checks and leaves behind. Plain data on purpose: the
@@ -923,5 +980,7 @@ int main(void)
     barrier_absent_test(BARRIER_DISSEMINATION, 5);
     barrier_late_look_test();
     barrier_timeout_race_test();
+    barrier_timeouts_together_test(BARRIER_CENTRAL);
+    barrier_timeouts_together_test(BARRIER_DISSEMINATION);
     return htest_finish();
 }

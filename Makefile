@@ -237,9 +237,11 @@ $(HOST_BUILD)/test_cmdline: $(HOST_BUILD)/tests/host/test_cmdline.o \
     $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/test_madt: $(HOST_BUILD)/tests/host/test_madt.o \
     $(HOST_BUILD)/kernel/madt.o $(HOST_LIB_OBJS)
-# The AP start-up sequence of kernel/smp.c against a fake local APIC.
+# The AP start-up sequence (kernel/smp.c, arch/x86_64/smp_start.c) against a
+# fake local APIC.
 $(HOST_BUILD)/test_ap_start: $(HOST_BUILD)/tests/host/test_ap_start.o \
-    $(HOST_BUILD)/kernel/smp.o $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
+    $(HOST_BUILD)/kernel/smp.o $(HOST_BUILD)/arch/x86_64/smp_start.o \
+    $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/tests/host/test_madt.o: HOST_CFLAGS += -DMADT_DATA_DIR='"$(CURDIR)/tests/host/data/madt"'
 # The barriers and the rendezvous state machine, with one thread per CPU,
 # under ThreadSanitizer (which cannot be combined with AddressSanitizer).

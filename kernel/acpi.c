@@ -222,7 +222,7 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
     kprintf("acpi: MADT revision %u: %zu CPUs enabled, %zu hot-pluggable, %zu I/O APICs, "
             "local APIC at %#llx%s\n",
             madt->revision, madt->enabled_count, madt->hotpluggable_count, madt->ioapic_count,
-            (unsigned long long)madt->lapic_address,
+            (unsigned long long)madt->controller_address,
             madt->pcat_compat ? ", 8259 PICs present" : "");
     return true;
 }

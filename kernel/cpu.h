@@ -2,31 +2,33 @@
  * cpu.h - the per-CPU block.
  *
  * Every CPU has one struct cpu, found through the GS segment base
- * (arch_this_cpu()), cache-line aligned so that one CPU's writes to its
+ * (arch_this_cpu() in kernel/arch.h), cache-line aligned so that one CPU's writes to its
  * own block never slow down another's.
  */
 #ifndef KERNEL_CPU_H
 #define KERNEL_CPU_H
+
+#include "kernel/arch.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define MAX_CPUS 512
-#define CACHE_LINE 64
+#define CACHE_LINE ARCH_CACHE_LINE_SIZE
 #define KERNEL_STACK_SIZE 16384
 
 enum cpu_state {
     CPU_ABSENT = 0,    /* slot unused */
-    CPU_STARTING,      /* INIT/SIPI sent, not checked in yet */
+    CPU_STARTING,      /* being started, not checked in yet */
     CPU_ONLINE,        /* running kernel code */
     CPU_NO_RESPONSE,   /* did not check in within the bound: left out */
-    CPU_UNADDRESSABLE, /* APIC ID beyond what the APIC mode can reach */
+    CPU_UNADDRESSABLE, /* a hardware number its IPIs cannot reach */
     CPU_NO_MEMORY,     /* no memory for its stacks */
 };
 
 struct cpu_probe {
-    uint32_t apic_id;        /* from CPUID, read by the CPU itself */
+    uint32_t hw_id;          /* arch_cpu_hw_id(), read by the CPU itself */
     struct cpu *gs_block;    /* arch_this_cpu() on that CPU */
     uintptr_t stack_pointer; /* inside the interrupt handler */
     uint64_t interrupts;     /* probe interrupts taken */
@@ -51,6 +53,10 @@ static inline uint32_t popcount64(uint64_t v)
 static inline void cpu_set_add(struct cpu_set *s, uint32_t i)
 {
     s->bits[i / 64] |= 1ull << (i % 64);
+}
+static inline void cpu_set_remove(struct cpu_set *s, uint32_t i)
+{
+    s->bits[i / 64] &= ~(1ull << (i % 64));
 }
 static inline bool cpu_set_has(const struct cpu_set *s, uint32_t i)
 {
@@ -98,7 +104,7 @@ struct cpu_work {
 struct cpu {
     struct cpu *self; /* first: arch_this_cpu() loads it from GS:0 */
     uint32_t index;   /* 0 is the boot CPU */
-    uint32_t apic_id; /* from the MADT */
+    uint32_t hw_id;   /* its hardware number (x86: APIC ID), from the MADT */
     uint32_t acpi_uid;
     volatile uint32_t state;      /* enum cpu_state, written by its owner */
     uintptr_t stack_lo, stack_hi; /* its kernel stack */
@@ -109,8 +115,5 @@ struct cpu {
     struct cpu_ipi ipi;
     struct cpu_work work;
 } __attribute__((aligned(CACHE_LINE)));
-
-/* The CPU this code runs on. */
-struct cpu *arch_this_cpu(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include "kernel/inject.h"
 
 #include "kernel/arch.h"
+#include "kernel/arch_test.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"

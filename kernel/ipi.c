@@ -163,7 +163,7 @@ static noreturn void report_timeout(const struct call *c, uint64_t number, enum 
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
         struct cpu *cpu = smp_cpu(i);
         if (cpu_set_has(&c->members, i) && !arrived(cpu, phase, episode))
-            kprintf(" CPU %u (APIC ID %u)", i, cpu->apic_id);
+            kprintf(" CPU %u (" ARCH_HW_ID_NAME " %u)", i, cpu->hw_id);
     }
     kprintf("\n");
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
@@ -173,7 +173,7 @@ static noreturn void report_timeout(const struct call *c, uint64_t number, enum 
         kprintf("ipi: sending an NMI to CPU %u to see where it is\n", i);
         cpu->ipi.nmi_request = NMI_REPORT;
         uint64_t deadline = arch_cycles() + ms_to_cycles(NMI_ACK_TIMEOUT_MS);
-        bool acked = arch_send_nmi(cpu->apic_id);
+        bool acked = arch_send_ipi_to(i, IPI_NMI);
         while (acked && !__atomic_load_n(&cpu->ipi.nmi_ack, __ATOMIC_ACQUIRE)) {
             if (past(deadline)) {
                 acked = false;
@@ -200,9 +200,9 @@ bool ipi_nmi(uintptr_t pc, uintptr_t fp)
         /* Not ours: a watchdog, a front-panel button, a hardware error.
          * Say what the platform latched and go on; stopping a machine for
          * a button press would be worse than the NMI. */
-        kprintf("nmi: CPU %u (APIC ID %u) took an NMI the kernel did not ask for, at %#lx %s: "
-                "%s; going on\n",
-                me->index, me->apic_id, (unsigned long)pc, symbol(pc), arch_nmi_reason());
+        kprintf("nmi: CPU %u (" ARCH_HW_ID_NAME " %u) took an NMI the kernel did not ask for, "
+                "at %#lx %s: %s; going on\n",
+                me->index, me->hw_id, (unsigned long)pc, symbol(pc), arch_nmi_reason());
         __atomic_add_fetch(&unexpected_nmis, 1, __ATOMIC_ACQ_REL);
         return true;
     }
@@ -210,8 +210,9 @@ bool ipi_nmi(uintptr_t pc, uintptr_t fp)
         const char *name;
         uintptr_t offset;
         bool known = ksym_lookup(pc, &name, &offset);
-        kprintf("nmi: CPU %u (APIC ID %u) was at %#lx %s+%#lx%s\n", me->index, me->apic_id,
-                (unsigned long)pc, known ? name : "?", (unsigned long)(known ? offset : 0),
+        kprintf("nmi: CPU %u (" ARCH_HW_ID_NAME " %u) was at %#lx %s+%#lx%s\n", me->index,
+                me->hw_id, (unsigned long)pc, known ? name : "?",
+                (unsigned long)(known ? offset : 0),
                 me->ipi.in_worker ? ", inside the worker" : "");
         arch_print_backtrace_from(pc, false, fp);
     }
@@ -360,16 +361,15 @@ static void release_call_lock(void)
 
 static void send_ipis(const struct call *c, uint32_t self)
 {
-    /* The shorthand reaches every APIC, started or not: use it only when
-     * every CPU the firmware listed is online and taking part. */
+    /* The one-go broadcast reaches every CPU, started or not: use it only
+     * when every CPU the firmware listed is online and taking part. */
     if (c->count == smp_listed_count() && smp_online_count() == smp_listed_count()) {
-        if (arch_send_call_ipi_all_but_self())
+        if (arch_send_ipi_all_others(IPI_CALL))
             return;
     }
-    for (uint32_t i = 0; i < smp_cpu_count(); i++) {
-        if (i != self && cpu_set_has(&c->members, i) && !arch_send_call_ipi(smp_cpu(i)->apic_id))
-            kprintf("ipi: the APIC did not accept the IPI for CPU %u\n", i);
-    }
+    struct cpu_set others = c->members;
+    cpu_set_remove(&others, self);
+    (void)arch_send_ipi(&others, IPI_CALL); /* a refusal is named there; the barrier times out */
 }
 
 enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_worker *worker,

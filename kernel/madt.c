@@ -72,7 +72,7 @@ static void add_cpu(struct madt_info *info, uint32_t apic_id, uint32_t uid, uint
     if (!enabled && !hotpluggable)
         return;
     for (size_t i = 0; i < info->cpu_count; i++) {
-        if (info->cpus[i].apic_id == apic_id) {
+        if (info->cpus[i].hw_id == apic_id) {
             warn(info, "madt: APIC ID %u is listed twice; the second entry is ignored", apic_id);
             return;
         }
@@ -124,7 +124,7 @@ static void parse_entry(struct madt_info *info, const uint8_t *e)
         break;
     }
     case MADT_LOCAL_X2APIC_NMI: add_nmi(info, get32(e + 4), get16(e + 2), e[8]); break;
-    case MADT_LOCAL_APIC_ADDRESS_OVERRIDE: info->lapic_address = get64(e + 4); break;
+    case MADT_LOCAL_APIC_ADDRESS_OVERRIDE: info->controller_address = get64(e + 4); break;
     default: break; /* types the kernel does not use (GIC, RINTC, ...) are skipped */
     }
 }
@@ -154,7 +154,7 @@ bool madt_parse(const void *table, size_t length, struct madt_info *info)
         return false;
     }
     info->revision = t[8];
-    info->lapic_address = get32(t + SDT_HEADER_SIZE);
+    info->controller_address = get32(t + SDT_HEADER_SIZE);
     info->pcat_compat = (get32(t + SDT_HEADER_SIZE + 4) & MADT_FLAG_PCAT_COMPAT) != 0;
 
     size_t offset = MADT_FIXED_SIZE;

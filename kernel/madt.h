@@ -39,7 +39,7 @@ enum madt_entry_type {
 #define MADT_UID_ALL_X2APIC 0xFFFFFFFFu
 
 struct madt_cpu {
-    uint32_t apic_id;
+    uint32_t hw_id; /* its (x2)APIC ID: struct cpu's hw_id */
     uint32_t acpi_uid;
     bool enabled;     /* firmware says: start it */
     bool from_x2apic; /* described by a type 9 entry */
@@ -66,8 +66,8 @@ struct madt_nmi {
 struct madt_info {
     bool valid; /* false: the table was unusable, see warnings */
     uint8_t revision;
-    uint64_t lapic_address; /* after any type 5 override */
-    bool pcat_compat;       /* dual 8259 PICs present (must be masked) */
+    uint64_t controller_address; /* local APIC registers, after any type 5 override */
+    bool pcat_compat;            /* dual 8259 PICs present (must be masked) */
 
     /* CPUs the kernel may start (enabled), then those that could come later
      * (disabled but online capable): possible = enabled + hotpluggable. */

@@ -105,7 +105,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     if (cmdline_has(&boot_cmdline, "acpi_dump"))
         acpi_dump_madt();
     bool apic_ok = arch_apic_init(cmdline_value(&boot_cmdline, "apic", "auto"),
-                                  madt_ok ? madt.lapic_address : 0);
+                                  madt_ok ? madt.controller_address : 0);
     arch_timing_init(cmdline_value(&boot_cmdline, "tsc_source", "auto"),
                      acpi_state()->pm_timer_port, acpi_state()->pm_timer_32bit);
     smp_init(&madt, madt_ok && apic_ok); /* start every AP */

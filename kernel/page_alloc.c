@@ -8,7 +8,6 @@
 #include "lib/string.h"
 
 #define LOW_MEMORY_END 0x100000ull /* below 1 MiB: trampoline, BIOS */
-#define ALLOC_LIMIT (4ull << 30)   /* what arch_phys_to_virt reaches */
 #define MAX_RANGES 64
 
 struct range {
@@ -42,8 +41,8 @@ void page_alloc_init(const struct boot_info *bi)
             continue;
         uint64_t start = r->base < LOW_MEMORY_END ? LOW_MEMORY_END : r->base;
         uint64_t end = r->base + r->length;
-        if (end > ALLOC_LIMIT)
-            end = ALLOC_LIMIT;
+        if (end > arch_phys_mapped_limit())
+            end = arch_phys_mapped_limit();
         if (start >= end)
             continue;
         /* Cut the kernel image out of the region. */

@@ -29,9 +29,7 @@ noreturn void panic_at(const char *file, int line, const char *fmt, ...)
         kprintf("\n  on CPU %d at %s:%d\n", cpu, file, line);
     else
         kprintf("\n  at %s:%d (before the CPUs were counted)\n", file, line);
-    /* Start at our caller: its return address, and its frame (saved at [rbp]). */
-    arch_print_backtrace_from((uintptr_t)__builtin_return_address(0), true,
-                              *(uintptr_t *)__builtin_frame_address(0));
+    arch_print_caller_backtrace(); /* starting where panic() was called */
     panic_stop();
 }
 

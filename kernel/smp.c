@@ -1,12 +1,10 @@
 /*
- * smp.c - the MP start-up protocol, run by the boot CPU.
+ * smp.c - which CPUs there are, starting them, and what they do once up.
  *
- * APs are started one at a time: the trampoline has one arguments block,
- * and a CPU that checks in before the next is started cannot be confused
- * with it. The delays are the Intel SDM's (vol. 3A §9.4.4.1): INIT, 10 ms,
- * SIPI, 200 us, and a second SIPI only if the AP has not checked in yet.
- * "ap_start=fast" drops them, as Linux does on modern CPUs; both ways
- * report the total time.
+ * The boot CPU becomes CPU 0, then each CPU the MADT lists as enabled, in
+ * table order. They are started one at a time (arch_cpu_start knows how);
+ * one that does not check in is left out, and the boot log says why. The
+ * boot prints the total start-up time either way.
  */
 #include "kernel/smp.h"
 
@@ -20,10 +18,6 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
-#define SDM_INIT_DELAY_US 10000
-#define SDM_SIPI_DELAY_US 200
-#define FAST_INIT_DELAY_US 0
-#define FAST_SIPI_DELAY_US 10
 #define DEFAULT_AP_TIMEOUT_MS 10000
 #define PROBE_TIMEOUT_US 5000000
 #define US_PER_MS 1000u
@@ -52,25 +46,12 @@ static uint64_t cycles_to_us(uint64_t cycles)
     return hz != 0 ? cycles / (hz / US_PER_S) : 0;
 }
 
-/* Spins until cpu checks in or `us` microseconds pass. */
-static bool wait_for_checkin(struct cpu *cpu, uint64_t us)
-{
-    uint64_t start = arch_cycles();
-    uint64_t limit = us * (arch_cycles_per_second() / US_PER_S);
-    while (__atomic_load_n(&cpu->state, __ATOMIC_ACQUIRE) != CPU_ONLINE) {
-        if (arch_cycles() - start >= limit)
-            return false;
-        arch_cpu_relax();
-    }
-    return true;
-}
-
-static void add_cpu(uint32_t apic_id, uint32_t acpi_uid)
+static void add_cpu(uint32_t hw_id, uint32_t acpi_uid)
 {
     struct cpu *c = &cpus[cpu_count];
     c->self = c;
     c->index = (uint32_t)cpu_count;
-    c->apic_id = apic_id;
+    c->hw_id = hw_id;
     c->acpi_uid = acpi_uid;
     c->state = CPU_ABSENT;
     cpu_count++;
@@ -79,7 +60,7 @@ static void add_cpu(uint32_t apic_id, uint32_t acpi_uid)
 /* The boot CPU becomes index 0, then the MADT's enabled CPUs in table order. */
 static void collect_cpus(const struct madt_info *madt, bool madt_ok)
 {
-    uint32_t bsp_id = arch_cpu_apic_id();
+    uint32_t bsp_id = arch_cpu_hw_id();
     cpu_count = 0;
     add_cpu(bsp_id, 0);
     possible_count = 1;
@@ -89,7 +70,7 @@ static void collect_cpus(const struct madt_info *madt, bool madt_ok)
     bool bsp_listed = false;
     for (size_t i = 0; i < madt->cpu_count; i++) {
         const struct madt_cpu *m = &madt->cpus[i];
-        if (m->apic_id == bsp_id) {
+        if (m->hw_id == bsp_id) {
             bsp_listed = true;
             cpus[0].acpi_uid = m->acpi_uid;
             continue;
@@ -97,16 +78,17 @@ static void collect_cpus(const struct madt_info *madt, bool madt_ok)
         if (!m->enabled)
             continue;
         if (cpu_count == MAX_CPUS) {
-            kprintf("warning: smp: more than %d CPUs; APIC ID %u and later are not started\n",
-                    MAX_CPUS, m->apic_id);
+            kprintf("warning: smp: more than %d CPUs; " ARCH_HW_ID_NAME
+                    " %u and later are not started\n",
+                    MAX_CPUS, m->hw_id);
             break;
         }
-        add_cpu(m->apic_id, m->acpi_uid);
+        add_cpu(m->hw_id, m->acpi_uid);
     }
     possible_count = madt->enabled_count + madt->hotpluggable_count;
     listed_count = madt->enabled_count;
     if (!bsp_listed) {
-        kprintf("warning: smp: the boot CPU (APIC ID %u) is not in the MADT\n", bsp_id);
+        kprintf("warning: smp: the boot CPU (" ARCH_HW_ID_NAME " %u) is not in the MADT\n", bsp_id);
         possible_count++;
         listed_count++;
     }
@@ -114,54 +96,24 @@ static void collect_cpus(const struct madt_info *madt, bool madt_ok)
         /* A CPU the firmware lists but that never answers. */
         uint32_t max_id = 0;
         for (size_t i = 0; i < cpu_count; i++)
-            max_id = cpus[i].apic_id > max_id ? cpus[i].apic_id : max_id;
-        kprintf("inject: adding a CPU with APIC ID %u that does not exist\n", max_id + 1);
+            max_id = cpus[i].hw_id > max_id ? cpus[i].hw_id : max_id;
+        kprintf("inject: adding a CPU with " ARCH_HW_ID_NAME " %u that does not exist\n",
+                max_id + 1);
         add_cpu(max_id + 1, 0xFFFF);
         possible_count++;
         listed_count++;
     }
 }
 
-static void start_ap(struct cpu *cpu, uint64_t init_us, uint64_t sipi_us, uint64_t timeout_ms)
+static void start_ap(struct cpu *cpu, const struct cpu_start_options *options)
 {
-    if (cpu->apic_id > arch_apic_max_id()) {
-        kprintf("warning: smp: APIC ID %u cannot be addressed in %s mode; CPU %u left out\n",
-                cpu->apic_id, arch_apic_mode_name(), cpu->index);
-        cpu->state = CPU_UNADDRESSABLE;
-        return;
-    }
-    if (!arch_cpu_prepare(cpu)) {
-        kprintf("warning: smp: no memory for CPU %u's stacks; left out\n", cpu->index);
-        cpu->state = CPU_NO_MEMORY;
-        return;
-    }
-    cpu->state = CPU_STARTING;
-    arch_ap_trampoline_target(cpu);
     uint64_t start = arch_cycles();
-
-    bool sent = arch_send_init(cpu->apic_id);
-    arch_udelay(init_us);
-    sent = sent && arch_send_startup(cpu->apic_id);
-    if (sent && !wait_for_checkin(cpu, sipi_us)) {
-        sent = arch_send_startup(cpu->apic_id);
-        if (sent && !wait_for_checkin(cpu, sipi_us))
-            (void)wait_for_checkin(cpu, timeout_ms * US_PER_MS);
-    }
-    if (__atomic_load_n(&cpu->state, __ATOMIC_ACQUIRE) == CPU_ONLINE) {
+    uint32_t state = arch_cpu_start(cpu, options);
+    if (state == CPU_ONLINE) {
         cpu->start_cycles = arch_cycles() - start;
         online_count++;
-        return;
     }
-    /* Give up on it. INIT puts it back into wait-for-SIPI, so a CPU that
-     * was only slow cannot wake later on the next CPU's stack. */
-    cpu->state = CPU_NO_RESPONSE;
-    arch_send_init(cpu->apic_id);
-    kprintf("warning: smp: CPU %u (APIC ID %u) %s; left out\n", cpu->index, cpu->apic_id,
-            sent ? "did not check in" : "was not sent its start-up IPIs (APIC busy)");
-    if (!sent)
-        return;
-    kprintf("  (waited %llu ms after the second SIPI; ap_timeout_ms= changes this)\n",
-            (unsigned long long)timeout_ms);
+    __atomic_store_n(&cpu->state, state, __ATOMIC_RELEASE);
 }
 
 static const char *state_name(uint32_t s)
@@ -185,7 +137,7 @@ static void print_summary(void)
     size_t n = 0;
     for (size_t i = 0; i < cpu_count; i++)
         if (cpus[i].state == CPU_ONLINE)
-            ids[n++] = cpus[i].apic_id;
+            ids[n++] = cpus[i].hw_id;
     for (size_t i = 1; i < n; i++) { /* insertion sort, ascending */
         uint32_t x = ids[i];
         size_t j = i;
@@ -198,14 +150,14 @@ static void print_summary(void)
     for (size_t i = 0; i < n; i++)
         kprintf("%s%u", i == 0 ? "" : ",", ids[i]);
     kprintf("\n");
-    kprintf("  cpu  apic id  state          start-up\n");
+    kprintf("  cpu  " ARCH_HW_ID_NAME "  state          start-up\n");
     for (size_t i = 0; i < cpu_count; i++) {
         const struct cpu *c = &cpus[i];
         char took[24] = "boot CPU";
         if (i != 0)
             fmt_snprintf(took, sizeof(took), c->state == CPU_ONLINE ? "%llu us" : "-",
                          (unsigned long long)cycles_to_us(c->start_cycles));
-        kprintf("  %3zu  %7u  %-13s  %s\n", i, c->apic_id, state_name(c->state), took);
+        kprintf("  %3zu  %7u  %-13s  %s\n", i, c->hw_id, state_name(c->state), took);
     }
 }
 
@@ -234,27 +186,27 @@ void smp_init(const struct madt_info *madt, bool madt_ok)
     smp_started = true;
 
     const char *mode = cmdline_value(&boot_cmdline, "ap_start", "sdm");
-    uint64_t init_us = SDM_INIT_DELAY_US, sipi_us = SDM_SIPI_DELAY_US;
+    struct cpu_start_options options = {
+        .fast = false,
+        .timeout_ms =
+            parse_ms(cmdline_value(&boot_cmdline, "ap_timeout_ms", NULL), DEFAULT_AP_TIMEOUT_MS),
+    };
     start_delays = "sdm";
     if (strcmp(mode, "fast") == 0) {
-        init_us = FAST_INIT_DELAY_US;
-        sipi_us = FAST_SIPI_DELAY_US;
+        options.fast = true;
         start_delays = "fast";
     } else if (strcmp(mode, "sdm") != 0) {
         kprintf("warning: unknown ap_start=%s (known: sdm fast); using sdm\n", mode);
     }
-    uint64_t timeout_ms =
-        parse_ms(cmdline_value(&boot_cmdline, "ap_timeout_ms", NULL), DEFAULT_AP_TIMEOUT_MS);
 
-    if (cpu_count > 1 && arch_ap_trampoline_install(kernel_boot_info())) {
+    if (cpu_count > 1 && arch_cpus_start_prepare(kernel_boot_info())) {
         uint64_t start = arch_cycles();
         for (size_t i = 1; i < cpu_count; i++)
-            start_ap(&cpus[i], init_us, sipi_us, timeout_ms);
+            start_ap(&cpus[i], &options);
         bringup_us = cycles_to_us(arch_cycles() - start);
-        kprintf("smp: started %zu of %zu APs in %llu us (ap_start=%s: %llu us after INIT, "
-                "%llu us after each SIPI)\n",
-                online_count - 1, cpu_count - 1, (unsigned long long)bringup_us, start_delays,
-                (unsigned long long)init_us, (unsigned long long)sipi_us);
+        kprintf("smp: started %zu of %zu APs in %llu us (ap_start=%s: %s)\n", online_count - 1,
+                cpu_count - 1, (unsigned long long)bringup_us, start_delays,
+                arch_cpu_start_delays(options.fast));
     }
     print_summary();
 }
@@ -289,7 +241,7 @@ bool smp_post_work(struct cpu *cpu, void (*fn)(void *), void *arg)
     cpu->work.fn = fn;
     cpu->work.arg = arg;
     __atomic_store_n(&cpu->work.posted, cpu->work.posted + 1, __ATOMIC_RELEASE);
-    return arch_send_probe(cpu->apic_id); /* wakes it from hlt */
+    return arch_send_ipi_to(cpu->index, IPI_PROBE); /* wakes it from hlt */
 }
 
 bool smp_wait_work(struct cpu *cpu, uint64_t timeout_ms)
@@ -341,26 +293,27 @@ void smp_stop_other_cpus(void)
 {
     if (!smp_started)
         return;
-    uint32_t self = arch_cpu_apic_id();
+    uint32_t self = arch_cpu_hw_id(); /* GS may be what broke: ask the hardware */
     for (size_t i = 0; i < cpu_count; i++) {
         struct cpu *c = &cpus[i];
-        if (c->state != CPU_ONLINE || c->apic_id == self || c->ipi.nmi_request != NMI_NONE)
+        if (c->state != CPU_ONLINE || c->hw_id == self || c->ipi.nmi_request != NMI_NONE)
             continue;
         c->ipi.nmi_request = NMI_STOP;
-        arch_send_nmi(c->apic_id);
+        arch_send_ipi_to((uint32_t)i, IPI_NMI);
     }
     /* Wait (bounded) until each has taken its NMI, so that nothing else
      * runs while the report is read; name any that did not. */
     uint64_t deadline = arch_cycles() + STOP_TIMEOUT_MS * (arch_cycles_per_second() / MS_PER_S);
     for (size_t i = 0; i < cpu_count; i++) {
         struct cpu *c = &cpus[i];
-        if (c->state != CPU_ONLINE || c->apic_id == self || c->ipi.nmi_request != NMI_STOP)
+        if (c->state != CPU_ONLINE || c->hw_id == self || c->ipi.nmi_request != NMI_STOP)
             continue;
         while (!__atomic_load_n(&c->ipi.nmi_ack, __ATOMIC_ACQUIRE) &&
                (int64_t)(arch_cycles() - deadline) < 0)
             arch_cpu_relax();
         if (!__atomic_load_n(&c->ipi.nmi_ack, __ATOMIC_ACQUIRE))
-            kprintf("smp: CPU %zu (APIC ID %u) did not take the stop NMI\n", i, c->apic_id);
+            kprintf("smp: CPU %zu (" ARCH_HW_ID_NAME " %u) did not take the stop NMI\n", i,
+                    c->hw_id);
     }
 }
 
@@ -368,7 +321,7 @@ void smp_probe_interrupt(void)
 {
     struct cpu *cpu = arch_this_cpu();
     uintptr_t marker = (uintptr_t)&marker; /* an address on this CPU's stack */
-    cpu->probe.apic_id = arch_cpu_apic_id();
+    cpu->probe.hw_id = arch_cpu_hw_id();
     cpu->probe.gs_block = cpu;
     cpu->probe.stack_pointer = marker;
     __atomic_fetch_add(&cpu->probe.interrupts, 1, __ATOMIC_RELEASE);
@@ -384,7 +337,7 @@ size_t smp_probe_all(void)
             continue;
         uint64_t before = __atomic_load_n(&c->probe.interrupts, __ATOMIC_ACQUIRE);
         bool answered = false;
-        if (arch_send_probe(c->apic_id)) {
+        if (arch_send_ipi_to((uint32_t)i, IPI_PROBE)) {
             arch_interrupts_enable(); /* the boot CPU probes itself too */
             uint64_t start = arch_cycles();
             while (
@@ -394,7 +347,8 @@ size_t smp_probe_all(void)
             arch_interrupts_disable();
         }
         if (!answered) {
-            kprintf("smp: CPU %zu (APIC ID %u) did not take the probe interrupt\n", i, c->apic_id);
+            kprintf("smp: CPU %zu (" ARCH_HW_ID_NAME " %u) did not take the probe interrupt\n", i,
+                    c->hw_id);
             missing++;
         }
     }

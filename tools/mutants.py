@@ -110,6 +110,18 @@ def apply(m, tree):
     return None
 
 
+def still_applies(m):
+    """None when m's '-' lines each occur once in the tree as it is, else why not."""
+    with open(os.path.join(ROOT, m.file)) as f:
+        lines = f.read().split("\n")
+    for number, (find, _) in enumerate(m.hunks, 1):
+        n = len(find)
+        hits = sum(1 for i in range(len(lines) - n + 1) if lines[i:i + n] == find)
+        if hits != 1:
+            return f"hunk {number} occurs {hits} times in {m.file}"
+    return None
+
+
 def first_failure(output):
     """The name of the first failing KTAP case, or the test that was running."""
     for line in output.splitlines():
@@ -193,6 +205,13 @@ def main():
     os.makedirs(args.logs, exist_ok=True)
     caught = survived = known = 0
     results = []
+    if args.quick and args.ktap:
+        # Every mutant, quick or not, must still apply to the sources as they
+        # are: a list gone stale is found in `make test`, not months later.
+        stale = [f"{m.name}: {p}" for m in parse(LIST) for p in [still_applies(m)] if p]
+        results.append((not stale, "list_matches_the_sources",
+                        "; ".join(stale) if stale else "every mutant's '-' lines occur once"))
+        survived += 1 if stale else 0
     scratch = tempfile.mkdtemp(prefix="ipikernel-mutants-")
     try:
         pristine = os.path.join(scratch, "pristine")

@@ -4,6 +4,7 @@
  */
 #include "kernel/arch.h"
 
+#include "arch/x86_64/bios_data.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/fb_console.h"
 #include "arch/x86_64/gdt.h"
@@ -12,6 +13,7 @@
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/vga_text.h"
+#include "kernel/arch_test.h"
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
 #include "lib/string.h"
@@ -52,15 +54,13 @@ void arch_console_init(const struct boot_info *bi)
     }
 }
 
-void arch_read_bios_data(void); /* apic_glue.c */
-
 void arch_init(void)
 {
-    arch_read_bios_data(); /* while page 0 is still mapped */
-    paging_init();         /* W^X page tables, guard pages */
-    gdt_init();            /* GDT, TSS with IST stacks */
-    idt_init();            /* all 256 vectors */
-    pic_disable();         /* legacy PICs off the exception vectors, all masked */
+    bios_data_read(); /* while page 0 is still mapped */
+    paging_init();    /* W^X page tables, guard pages */
+    gdt_init();       /* GDT, TSS with IST stacks */
+    idt_init();       /* all 256 vectors */
+    pic_disable();    /* legacy PICs off the exception vectors, all masked */
 }
 
 const char *arch_cpu_vendor(void)
@@ -97,7 +97,7 @@ void arch_cpu_relax(void) { cpu_pause(); }
 void arch_idle(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
 uint64_t arch_cycles(void) { return rdtsc(); }
 
-bool arch_running_under_hypervisor(void)
+static bool running_under_hypervisor(void)
 {
     return (cpuid(CPUID_LEAF_FEATURES, 0).ecx & CPUID_1_ECX_HYPERVISOR) != 0;
 }
@@ -105,7 +105,7 @@ bool arch_running_under_hypervisor(void)
 void arch_vm_exit(uint32_t code)
 {
     /* On a real PC this port may belong to anything: only write it in a VM. */
-    if (arch_running_under_hypervisor())
+    if (running_under_hypervisor())
         outl(QEMU_DEBUG_EXIT_PORT, code);
 }
 
@@ -127,6 +127,15 @@ const void *arch_phys_to_virt(uint64_t phys, size_t length)
     if (phys < PAGE_SIZE || phys >= IDENTITY_MAP_LIMIT || length > IDENTITY_MAP_LIMIT - phys)
         return NULL;
     return phys_to_virt(phys);
+}
+
+uint64_t arch_phys_mapped_limit(void) { return IDENTITY_MAP_LIMIT; }
+
+void arch_kernel_phys_range(uint64_t *lo, uint64_t *hi)
+{
+    extern char __load_phys_start[], __bss_phys_end[];
+    *lo = (uint64_t)(uintptr_t)__load_phys_start;
+    *hi = (uint64_t)(uintptr_t)__bss_phys_end;
 }
 
 /* System control port B latches the legacy NMI sources: bit 7 for a

@@ -11,6 +11,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "kernel/arch.h"
+#include "kernel/arch_test.h"
 #include "kernel/console.h"
 #include "kernel/ksyms.h"
 
@@ -76,4 +77,18 @@ void arch_print_backtrace_from(uintptr_t pc, bool pc_is_return_address, uintptr_
     }
     if (n == BACKTRACE_MAX_DEPTH)
         kprintf("    ... (stopped after %d frames)\n", BACKTRACE_MAX_DEPTH);
+}
+
+/* noinline: the walk counts on this function having a frame of its own. */
+__attribute__((noinline)) void arch_print_caller_backtrace(void)
+{
+    /* [fp] is the caller's frame; the return address saved there ([+8])
+     * leads into the caller's caller, where the backtrace starts. */
+    const uintptr_t *fp = (const uintptr_t *)__builtin_frame_address(0);
+    const uintptr_t *caller = (const uintptr_t *)fp[0];
+    if (!frame_is_readable((uintptr_t)caller)) {
+        kprintf("  backtrace: no readable frame\n");
+        return;
+    }
+    arch_print_backtrace_from(caller[1], true, caller[0]);
 }

@@ -1,183 +1,90 @@
 /*
- * smp_start.c - the x86 side of starting APs: the trampoline page, the
- * start-up IPIs, and an AP's first steps in C.
+ * smp_start.c - starts one AP with the Intel SDM's INIT-SIPI-SIPI sequence
+ * (vol. 3A §9.4.4.1, "Typical BSP initialization sequence"): INIT, wait
+ * 10 ms, SIPI, wait 200 us, and a second SIPI only if the AP has not
+ * checked in yet. ap_start=fast waits 0 and 10 us instead, as Linux does on
+ * CPUs that do not need the delays. APs are started one at a time: the
+ * trampoline has one arguments block, and a CPU that checks in before the
+ * next is started cannot be confused with it.
  *
- * kernel/smp.c runs the protocol (which CPU, which delays, how long to
- * wait); this file knows how each step is done on x86.
+ * tests/host/test_ap_start.c runs this file against a fake local APIC that
+ * decodes each ICR write, so the sequence is checked where QEMU cannot.
  */
-#include "arch/x86_64/cpu.h"
-#include "arch/x86_64/gdt.h"
 #include "arch/x86_64/lapic.h"
-#include "arch/x86_64/layout.h"
-#include "arch/x86_64/paging.h"
-#include "arch/x86_64/trap.h"
-#include "arch/x86_64/vectors.h"
+#include "arch/x86_64/trampoline.h"
 #include "kernel/arch.h"
-#include "kernel/bootinfo.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
-#include "kernel/smp.h"
-#include "lib/string.h"
 
-#define LOW_MEMORY_LIMIT 0x100000ull /* a SIPI vector names a page below 1 MiB */
-#define EFER_LME (1ull << 8)
-#define TR_SEL_CODE32 0x08
-#define TR_SEL_DATA 0x10
-#define TR_SEL_CODE64 0x18
+#define SDM_INIT_DELAY_US 10000
+#define SDM_SIPI_DELAY_US 200
+#define FAST_INIT_DELAY_US 0
+#define FAST_SIPI_DELAY_US 10
+#define US_PER_MS 1000u
+#define US_PER_S 1000000u
 
-/* The arguments block at the end of boot/trampoline.asm (struc tr_args). */
-struct trampoline_args {
-    uint16_t gdtr_limit;
-    uint32_t gdtr_base;
-    uint16_t pad0;
-    uint32_t far32_offset;
-    uint16_t far32_sel, pad1;
-    uint32_t far64_offset;
-    uint16_t far64_sel, pad2;
-    uint32_t boot_cr3;
-    uint32_t efer_bits;
-    uint64_t kernel_cr3;
-    uint64_t entry64;
-    uint64_t stack_top;
-    uint64_t cpu;
-    uint64_t gdt[4];
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct trampoline_args) == 96, "matches struc tr_args");
-
-extern const char ap_trampoline_start[], ap_trampoline_end[], ap_trampoline_args[];
-extern const char ap_trampoline_pm32[], ap_trampoline_lm64[];
-extern const uint32_t ap_trampoline_args_size;
-extern char boot_pml4[];
-extern void ap_entry64(void);
-
-static uint64_t trampoline_phys;
-static volatile struct trampoline_args *args;
-
-noreturn void arch_ap_main(struct cpu *cpu);
-
-/* ---- per-CPU setup ---- */
-struct cpu *arch_this_cpu(void)
+const char *arch_cpu_start_delays(bool fast)
 {
-    struct cpu *c;
-    __asm__ volatile("movq %%gs:0, %0" : "=r"(c));
-    return c;
+    return fast ? "0 us after INIT, 10 us after each SIPI"
+                : "10000 us after INIT, 200 us after each SIPI";
 }
 
-void arch_cpu_setup_boot(struct cpu *cpu)
-{
-    cpu->stack_lo = (uintptr_t)boot_stack_bottom;
-    cpu->stack_hi = (uintptr_t)boot_stack_top;
-    wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)cpu);
-}
-
-bool arch_cpu_prepare(struct cpu *cpu)
-{
-    cpu->arch = gdt_alloc_cpu();
-    if (cpu->arch == NULL)
-        return false;
-    cpu->stack_lo = paging_map_stack(KERNEL_STACK_SIZE);
-    cpu->stack_hi = cpu->stack_lo + KERNEL_STACK_SIZE;
-    return true;
-}
-
-/* ---- the trampoline ---- */
-
-/* The highest page below 1 MiB that lies wholly in an available region. */
-static uint64_t find_low_page(const struct boot_info *bi)
-{
-    const uint64_t bytes = PAGE_SIZE;
-    uint64_t best = 0;
-    for (size_t i = 0; i < bi->mmap_count; i++) {
-        const struct mem_region *r = &bi->mmap[i];
-        if (r->type != MEM_AVAILABLE || r->base >= LOW_MEMORY_LIMIT)
-            continue;
-        uint64_t end = r->base + r->length;
-        if (end > LOW_MEMORY_LIMIT)
-            end = LOW_MEMORY_LIMIT;
-        uint64_t page = (end - bytes) & ~(PAGE_SIZE - 1);
-        if (end < bytes || page < r->base || page < PAGE_SIZE)
-            continue; /* page 0 holds the real-mode interrupt table */
-        if (page > best)
-            best = page;
-    }
-    return best;
-}
-
-bool arch_ap_trampoline_install(const struct boot_info *bi)
-{
-    size_t size = (size_t)(ap_trampoline_end - ap_trampoline_start);
-    if (ap_trampoline_args_size != sizeof(struct trampoline_args)) {
-        kprintf("smp: trampoline arguments are %u bytes in assembly, %zu in C; not starting "
-                "APs\n",
-                ap_trampoline_args_size, sizeof(struct trampoline_args));
-        return false;
-    }
-    trampoline_phys = size <= PAGE_SIZE ? find_low_page(bi) : 0;
-    if (trampoline_phys == 0) {
-        kprintf("smp: the memory map has no free page below 1 MiB for the AP start-up code; "
-                "not starting APs\n");
-        return false;
-    }
-    uint8_t *page = phys_to_virt(trampoline_phys);
-    memcpy(page, ap_trampoline_start, size);
-    args = (volatile struct trampoline_args *)(page + (ap_trampoline_args - ap_trampoline_start));
-
-    /* The trampoline's own GDT: null, 32-bit code, data, 64-bit code
-     * (SDM vol. 3A §3.4.5). */
-    args->gdt[0] = 0;
-    args->gdt[1] = 0x00CF9A000000FFFFull; /* base 0, 4 GiB, code, D = 1 */
-    args->gdt[2] = 0x00CF92000000FFFFull; /* base 0, 4 GiB, data */
-    args->gdt[3] = 0x00AF9A000000FFFFull; /* code, L = 1 */
-    args->gdtr_limit = sizeof(args->gdt) - 1;
-    args->gdtr_base = (uint32_t)(trampoline_phys + (ap_trampoline_args - ap_trampoline_start) +
-                                 offsetof(struct trampoline_args, gdt));
-    args->far32_offset = (uint32_t)(trampoline_phys + (ap_trampoline_pm32 - ap_trampoline_start));
-    args->far32_sel = TR_SEL_CODE32;
-    args->far64_offset = (uint32_t)(trampoline_phys + (ap_trampoline_lm64 - ap_trampoline_start));
-    args->far64_sel = TR_SEL_CODE64;
-    args->boot_cr3 = (uint32_t)kernel_virt_to_phys(boot_pml4);
-    args->efer_bits = (uint32_t)(EFER_LME | (rdmsr(MSR_EFER) & EFER_NXE));
-    args->kernel_cr3 = paging_kernel_cr3();
-    args->entry64 = (uint64_t)(uintptr_t)ap_entry64;
-    kprintf("smp: AP start-up code at %#llx (%zu bytes)\n", (unsigned long long)trampoline_phys,
-            size);
-    return true;
-}
-
-void arch_ap_trampoline_target(struct cpu *cpu)
-{
-    args->stack_top = cpu->stack_hi;
-    args->cpu = (uint64_t)(uintptr_t)cpu;
-    memory_fence();
-}
-
-/* ---- start-up IPIs ---- */
-bool arch_send_init(uint32_t apic_id)
+static bool send_init(uint32_t apic_id)
 {
     return lapic_send_ipi(apic_id, ICR_DELIVERY_INIT | ICR_LEVEL_ASSERT);
 }
 
-bool arch_send_startup(uint32_t apic_id)
+static bool send_startup(uint32_t apic_id)
 {
-    /* The vector is the page number: the AP starts at vector * 4096. */
-    return lapic_send_ipi(apic_id, ICR_DELIVERY_STARTUP | (uint32_t)(trampoline_phys >> 12));
+    return lapic_send_ipi(apic_id, ICR_DELIVERY_STARTUP | trampoline_sipi_vector());
 }
 
-bool arch_send_probe(uint32_t apic_id)
+/* True once cpu has checked in (smp_ap_entry), within microseconds. */
+static bool wait_for_checkin(struct cpu *cpu, uint64_t microseconds)
 {
-    if (apic_id == arch_cpu_apic_id())
-        return lapic_send_ipi(0, ICR_DELIVERY_FIXED | ICR_SHORTHAND_SELF | VECTOR_IPI_PROBE);
-    return lapic_send_ipi(apic_id, ICR_DELIVERY_FIXED | ICR_LEVEL_ASSERT | VECTOR_IPI_PROBE);
+    uint64_t start = arch_cycles();
+    uint64_t limit = microseconds * (arch_cycles_per_second() / US_PER_S);
+    while (__atomic_load_n(&cpu->state, __ATOMIC_ACQUIRE) != CPU_ONLINE) {
+        if (arch_cycles() - start >= limit)
+            return false;
+        arch_cpu_relax();
+    }
+    return true;
 }
 
-/* ---- the AP's first C code ---- */
-noreturn void arch_ap_main(struct cpu *cpu)
+uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options)
 {
-    wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)cpu); /* arch_this_cpu() works from here */
-    gdt_init_cpu(cpu->arch);                      /* its own GDT, TSS and IST stacks */
-    idt_load();                                   /* the shared IDT */
-    lapic_init_ap();                              /* its APIC, in the boot CPU's mode */
-    smp_ap_entry(cpu);                            /* check in, then idle */
-    arch_halt_forever();
+    uint64_t init_us = options->fast ? FAST_INIT_DELAY_US : SDM_INIT_DELAY_US;
+    uint64_t sipi_us = options->fast ? FAST_SIPI_DELAY_US : SDM_SIPI_DELAY_US;
+    if (cpu->hw_id > lapic_max_addressable_id()) {
+        kprintf("warning: smp: APIC ID %u cannot be addressed in %s mode; CPU %u left out\n",
+                cpu->hw_id, lapic_mode_name(), cpu->index);
+        return CPU_UNADDRESSABLE;
+    }
+    if (!trampoline_prepare_cpu(cpu)) {
+        kprintf("warning: smp: no memory for CPU %u's stacks; left out\n", cpu->index);
+        return CPU_NO_MEMORY;
+    }
+    cpu->state = CPU_STARTING;
+    trampoline_target(cpu);
+
+    bool sent = send_init(cpu->hw_id);
+    arch_udelay(init_us);
+    sent = sent && send_startup(cpu->hw_id);
+    if (sent && !wait_for_checkin(cpu, sipi_us)) {
+        sent = send_startup(cpu->hw_id);
+        if (sent && !wait_for_checkin(cpu, sipi_us))
+            (void)wait_for_checkin(cpu, options->timeout_ms * US_PER_MS);
+    }
+    if (__atomic_load_n(&cpu->state, __ATOMIC_ACQUIRE) == CPU_ONLINE)
+        return CPU_ONLINE;
+    /* Give up on it. INIT puts it back into wait-for-SIPI, so a CPU that
+     * was only slow cannot wake later on the next CPU's stack. */
+    send_init(cpu->hw_id);
+    kprintf("warning: smp: CPU %u (APIC ID %u) %s; left out\n", cpu->index, cpu->hw_id,
+            sent ? "did not check in" : "was not sent its start-up IPIs (APIC busy)");
+    if (sent)
+        kprintf("  (waited %llu ms after the second SIPI; ap_timeout_ms= changes this)\n",
+                (unsigned long long)options->timeout_ms);
+    return CPU_NO_RESPONSE;
 }

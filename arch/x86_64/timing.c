@@ -9,6 +9,9 @@
 #include "arch/x86_64/timing.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
+#include "kernel/arch.h"
+#include "kernel/arch_test.h"
 #include "kernel/console.h"
 #include "lib/string.h"
 
@@ -155,3 +158,20 @@ void tsc_udelay(uint64_t us)
     while (rdtsc() - start < cycles)
         cpu_pause();
 }
+
+/* ---- kernel/arch.h's time functions ---- */
+
+void arch_timing_init(const char *source, uint16_t pm_timer_port, bool pm_timer_32bit)
+{
+    tsc_init(source, pm_timer_port, pm_timer_32bit);
+    if (lapic_active()) {
+        lapic_timer_calibrate();
+        kprintf("timing: local APIC timer %llu ticks/ms (divide by 16)\n",
+                (unsigned long long)lapic_timer_ticks_per_ms());
+    }
+}
+
+uint64_t arch_cycles_per_second(void) { return tsc_hz(); }
+const char *arch_cycles_source(void) { return tsc_source(); }
+void arch_udelay(uint64_t microseconds) { tsc_udelay(microseconds); }
+uint64_t arch_timer_ticks_per_ms(void) { return lapic_timer_ticks_per_ms(); }

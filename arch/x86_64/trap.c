@@ -10,6 +10,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "kernel/arch.h"
+#include "kernel/arch_test.h"
 #include "kernel/console.h"
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"

@@ -1,6 +1,7 @@
 /*
- * test_ap_start.c - kernel/smp.c starts the APs against a fake local APIC
- * that records every INIT and SIPI and every delay, with fake APs that
+ * test_ap_start.c - kernel/smp.c and arch/x86_64/smp_start.c start the APs
+ * against a fake local APIC that decodes every ICR write (delivery mode,
+ * destination, SIPI vector) and records it and every delay, with fake APs that
  * behave as the Intel SDM says real ones may (vol. 3A §9.4.4, "MP
  * initialization protocol"): an AP starts only on a SIPI that follows an
  * INIT to its own APIC ID, some need the second SIPI, some never answer.
@@ -10,7 +11,10 @@
  * Time is a fake clock: arch_udelay advances it by what it is asked; every
  * other look at the clock or spin advances it by a microsecond.
  */
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/trampoline.h"
 #include "kernel/arch.h"
+#include "kernel/arch_test.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
 #include "kernel/cpu.h"
@@ -24,6 +28,7 @@
 #define NS_PER_US 1000ull
 #define MAX_EVENTS 256
 #define FAKE_CPUS 8
+#define TRAMPOLINE_PAGE 0x9F /* the SIPI vector the fake trampoline asks for */
 
 /* ---- the fake clock ---- */
 static uint64_t now_ns;
@@ -53,7 +58,7 @@ struct fake_ap {
 };
 static struct fake_ap aps[FAKE_CPUS];
 static size_t ap_count;
-static struct cpu *trampoline_target;
+static struct cpu *trampoline_target_cpu;
 static uint64_t required_init_delay_us;
 static uint32_t max_apic_id = 254;
 
@@ -71,7 +76,7 @@ static struct fake_ap *ap_with(uint32_t apic_id)
     return NULL;
 }
 
-bool arch_send_init(uint32_t apic_id)
+static void fake_init(uint32_t apic_id)
 {
     record(EV_INIT, apic_id, 0);
     struct fake_ap *ap = ap_with(apic_id);
@@ -80,26 +85,43 @@ bool arch_send_init(uint32_t apic_id)
         ap->init_at_ns = now_ns;
         ap->sipis = 0;
     }
-    return true;
 }
 
-bool arch_send_startup(uint32_t apic_id)
+static void fake_sipi(uint32_t apic_id)
 {
     record(EV_SIPI, apic_id, 0);
     struct fake_ap *ap = ap_with(apic_id);
     if (ap == NULL || !ap->initialised || ap->behaviour == AP_NEVER)
-        return true;
+        return;
     /* The INIT must have had its time to settle before the SIPI counts. */
     if (now_ns - ap->init_at_ns < required_init_delay_us * NS_PER_US)
-        return true;
+        return;
     ap->sipis++;
     unsigned needed = ap->behaviour == AP_SECOND_SIPI ? 2 : 1;
     if (ap->sipis == needed) {
         /* It runs the trampoline and checks in as the CPU it was set up as. */
-        ap->becomes = trampoline_target;
+        ap->becomes = trampoline_target_cpu;
         ap->initialised = false;
-        __atomic_store_n(&trampoline_target->state, CPU_ONLINE, __ATOMIC_RELEASE);
+        __atomic_store_n(&trampoline_target_cpu->state, CPU_ONLINE, __ATOMIC_RELEASE);
     }
+}
+
+/* One write of the interrupt command register (SDM vol. 3A §11.6.1), as
+ * the device sees it: anything but a plain INIT (level assert) or a SIPI
+ * to the trampoline's page is recorded as a fault. */
+static unsigned icr_faults;
+bool lapic_send_ipi(uint32_t dest, uint32_t icr_low)
+{
+    uint32_t mode = icr_low & ICR_DELIVERY_MODE_MASK;
+    uint32_t shorthand = icr_low & ICR_SHORTHAND_ALL_EXCLUDING_SELF;
+    if (shorthand != ICR_SHORTHAND_NONE)
+        icr_faults++;
+    else if (mode == ICR_DELIVERY_INIT && (icr_low & ICR_LEVEL_ASSERT))
+        fake_init(dest);
+    else if (mode == ICR_DELIVERY_STARTUP && (icr_low & 0xFF) == TRAMPOLINE_PAGE)
+        fake_sipi(dest);
+    else
+        icr_faults++;
     return true;
 }
 
@@ -109,33 +131,31 @@ void arch_udelay(uint64_t microseconds)
     now_ns += microseconds * NS_PER_US;
 }
 
-void arch_ap_trampoline_target(struct cpu *cpu) { trampoline_target = cpu; }
-bool arch_ap_trampoline_install(const struct boot_info *bi)
+void trampoline_target(struct cpu *cpu) { trampoline_target_cpu = cpu; }
+uint8_t trampoline_sipi_vector(void) { return TRAMPOLINE_PAGE; }
+bool arch_cpus_start_prepare(const struct boot_info *bi)
 {
     (void)bi;
     return true;
 }
-bool arch_cpu_prepare(struct cpu *cpu)
+bool trampoline_prepare_cpu(struct cpu *cpu)
 {
     (void)cpu;
     return true;
 }
-uint32_t arch_apic_max_id(void) { return max_apic_id; }
+uint32_t lapic_max_addressable_id(void) { return max_apic_id; }
+const char *lapic_mode_name(void) { return "xapic"; }
 const char *arch_apic_mode_name(void) { return "xapic"; }
-uint32_t arch_cpu_apic_id(void) { return 0; }
+uint32_t arch_cpu_hw_id(void) { return 0; }
 void arch_cpu_setup_boot(struct cpu *cpu) { (void)cpu; }
 
 /* ---- what smp.c needs besides, unused by these tests ---- */
 static struct cpu *current_cpu;
 struct cpu *arch_this_cpu(void) { return current_cpu; }
-bool arch_send_probe(uint32_t apic_id)
+bool arch_send_ipi_to(uint32_t cpu, enum ipi_kind kind)
 {
-    (void)apic_id;
-    return false;
-}
-bool arch_send_nmi(uint32_t apic_id)
-{
-    (void)apic_id;
+    (void)cpu;
+    (void)kind;
     return false;
 }
 void arch_idle(void) {}
@@ -178,6 +198,7 @@ static void machine(const char *cmdline, const enum ap_behaviour *behaviour, siz
     memset(&madt, 0, sizeof(madt));
     memset(aps, 0, sizeof(aps));
     event_count = 0;
+    icr_faults = 0;
     now_ns = 1000000000ull;
     ap_count = n;
     required_init_delay_us = init_delay_us;
@@ -259,8 +280,13 @@ int main(void)
     bool ok = smp_online_count() == 4;
     for (size_t i = 0; i < 3 && ok; i++)
         ok = sequence_for(aps[i].apic_id, 10000, 200, 1, why, sizeof(why)) &&
-             aps[i].becomes == smp_cpu(i + 1) && smp_cpu(i + 1)->apic_id == aps[i].apic_id;
+             aps[i].becomes == smp_cpu(i + 1) && smp_cpu(i + 1)->hw_id == aps[i].apic_id;
     ok = ok && only_known_destinations(why, sizeof(why));
+    if (ok && icr_faults != 0) {
+        ok = false;
+        snprintf(why, sizeof(why), "%u ICR writes were neither INIT nor a SIPI to page %#x",
+                 icr_faults, TRAMPOLINE_PAGE);
+    }
     HCHECK("ap_start.sdm_init_10ms_then_sipi_to_each_ap", ok, "online %zu; %s", smp_online_count(),
            why);
 

@@ -138,9 +138,9 @@ static void hand_built(void)
            info.warning_count, info.warnings[0]);
     HCHECK("all_types.entries", info.entry_count == 10, "got %zu", info.entry_count);
     HCHECK("all_types.cpus",
-           info.cpu_count == 3 && info.enabled_count == 3 && info.cpus[0].apic_id == 0 &&
-               info.cpus[1].apic_id == 2 && info.cpus[2].apic_id == 300 &&
-               info.cpus[2].from_x2apic && !info.cpus[1].from_x2apic && info.cpus[2].acpi_uid == 3,
+           info.cpu_count == 3 && info.enabled_count == 3 && info.cpus[0].hw_id == 0 &&
+               info.cpus[1].hw_id == 2 && info.cpus[2].hw_id == 300 && info.cpus[2].from_x2apic &&
+               !info.cpus[1].from_x2apic && info.cpus[2].acpi_uid == 3,
            "count %zu", info.cpu_count);
     HCHECK("all_types.ioapic",
            info.ioapic_count == 1 && info.ioapics[0].id == 7 &&
@@ -154,8 +154,8 @@ static void hand_built(void)
            info.nmi_count == 2 && info.nmis[0].acpi_uid == MADT_UID_ALL_X2APIC &&
                info.nmis[0].lint == 1 && info.nmis[1].acpi_uid == 3 && info.nmis[1].flags == 5,
            "count %zu", info.nmi_count);
-    HCHECK("all_types.address_override", info.lapic_address == 0xFED00000ull, "got %llx",
-           (unsigned long long)info.lapic_address);
+    HCHECK("all_types.address_override", info.controller_address == 0xFED00000ull, "got %llx",
+           (unsigned long long)info.controller_address);
     HCHECK("all_types.pcat_compat", info.pcat_compat && info.revision == 4, "rev %u",
            info.revision);
 
@@ -178,7 +178,7 @@ static void hand_built(void)
     madt_parse(t.b, t.len, &info);
     HCHECK("flags.rev5_online_capable",
            info.enabled_count == 2 && info.hotpluggable_count == 1 && info.cpu_count == 3 &&
-               info.cpus[1].apic_id == 2 && !info.pcat_compat,
+               info.cpus[1].hw_id == 2 && !info.pcat_compat,
            "enabled %zu hot %zu", info.enabled_count, info.hotpluggable_count);
 
     /* Duplicates. */
@@ -266,7 +266,7 @@ static void hand_built(void)
     finish(&t);
     madt_parse(t.b, t.len, &info);
     HCHECK("cpus_288",
-           info.valid && info.enabled_count == 288 && info.cpus[287].apic_id == 287 &&
+           info.valid && info.enabled_count == 288 && info.cpus[287].hw_id == 287 &&
                info.warning_count == 0,
            "enabled %zu", info.enabled_count);
 
@@ -350,7 +350,7 @@ static void captured(void)
             if (!info.cpus[i].enabled)
                 continue;
             pos += snprintf(got + pos, sizeof(got) - pos, "%s%u", first ? "" : ",",
-                            info.cpus[i].apic_id);
+                            info.cpus[i].hw_id);
             first = false;
         }
         char label[300];

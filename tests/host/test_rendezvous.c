@@ -191,17 +191,32 @@ void arch_cpu_relax(void)
     sched_yield(); /* more threads than cores: let the others run */
 }
 
-bool arch_send_call_ipi(uint32_t apic_id)
+/* The simulated interrupt controller: only call IPIs arrive; NMIs are
+ * refused (a CPU that does not answer them either). */
+bool arch_send_ipi_to(uint32_t cpu, enum ipi_kind kind)
 {
     interrupt_point();
-    atomic_fetch_add(&sim[apic_id].ipis_received, 1);
-    atomic_store(&sim[apic_id].ipi_pending, true);
+    if (kind != IPI_CALL || cpu >= cpu_count)
+        return false;
+    atomic_fetch_add(&sim[cpu].ipis_received, 1);
+    atomic_store(&sim[cpu].ipi_pending, true);
     return true;
 }
 
-bool arch_send_call_ipi_all_but_self(void)
+bool arch_send_ipi(const struct cpu_set *targets, enum ipi_kind kind)
+{
+    bool all_sent = true;
+    for (uint32_t i = 0; i < HOST_CPUS; i++)
+        if (cpu_set_has(targets, i))
+            all_sent &= arch_send_ipi_to(i, kind);
+    return all_sent;
+}
+
+bool arch_send_ipi_all_others(enum ipi_kind kind)
 {
     interrupt_point();
+    if (kind != IPI_CALL)
+        return false;
     atomic_fetch_add(&shorthands_sent, 1);
     for (size_t i = 0; i < cpu_count; i++) {
         if (&cpus[i] != this_cpu) {
@@ -210,12 +225,6 @@ bool arch_send_call_ipi_all_but_self(void)
         }
     }
     return true;
-}
-
-bool arch_send_nmi(uint32_t apic_id)
-{
-    (void)apic_id;
-    return false; /* a CPU that does not answer NMIs either */
 }
 
 noreturn void arch_halt_forever(void) { leave_machine(); }
@@ -290,7 +299,7 @@ static void machine_reset(size_t n, const char *cmdline)
     for (size_t i = 0; i < HOST_CPUS; i++) {
         cpus[i].self = &cpus[i];
         cpus[i].index = (uint32_t)i;
-        cpus[i].apic_id = (uint32_t)i;
+        cpus[i].hw_id = (uint32_t)i;
         cpus[i].state = i < n ? CPU_ONLINE : CPU_ABSENT;
         atomic_store(&sim[i].tpr, PASSIVE_LEVEL);
         atomic_store(&sim[i].interrupts_on, false);

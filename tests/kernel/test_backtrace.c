@@ -2,6 +2,7 @@
  * test_backtrace.c - the embedded symbol table and frame-pointer backtraces.
  */
 #include "kernel/arch.h"
+#include "kernel/arch_test.h"
 #include "kernel/ksyms.h"
 #include "kernel/ktest.h"
 #include "lib/string.h"

@@ -4,6 +4,7 @@
  * TSC read on every CPU at the release point.
  */
 #include "kernel/arch.h"
+#include "kernel/arch_test.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/ipi.h"

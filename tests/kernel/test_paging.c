@@ -2,6 +2,7 @@
  * test_paging.c - the page tables paging.c builds protect what they should.
  */
 #include "kernel/arch.h"
+#include "kernel/arch_test.h"
 #include "kernel/ktest.h"
 
 extern char __data_start[];

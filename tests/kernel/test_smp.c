@@ -5,6 +5,7 @@
  */
 #include "kernel/acpi.h"
 #include "kernel/arch.h"
+#include "kernel/arch_test.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/ipi.h"
@@ -31,7 +32,7 @@ KTEST(smp, boot_cpu_is_index_0)
     ASSERT_TRUE(t, self != 0);
     EXPECT_EQ(t, 0, self->index);
     EXPECT_TRUE(t, self == smp_cpu(0));
-    EXPECT_EQ(t, arch_cpu_apic_id(), self->apic_id);
+    EXPECT_EQ(t, arch_cpu_hw_id(), self->hw_id);
 }
 
 KTEST(smp, every_enabled_madt_cpu_is_online)
@@ -64,10 +65,10 @@ KTEST(smp, cpu_slots_match_madt_ids)
     probe_once(t);
     for (size_t i = 0; i < smp_cpu_count(); i++) {
         struct cpu *c = smp_cpu(i);
-        uint32_t id = c->state == CPU_ONLINE ? c->probe.apic_id : c->apic_id;
+        uint32_t id = c->state == CPU_ONLINE ? c->probe.hw_id : c->hw_id;
         bool found = false;
         for (size_t m = 0; m < madt->cpu_count; m++)
-            found |= madt->cpus[m].enabled && madt->cpus[m].apic_id == id;
+            found |= madt->cpus[m].enabled && madt->cpus[m].hw_id == id;
         EXPECT_TRUE(t, found);
     }
 }
@@ -85,7 +86,7 @@ KTEST(smp, every_cpu_reads_its_own_apic_id)
     KTEST_NEEDS_APIC(t);
     probe_once(t);
     for (size_t i = 0; i < smp_cpu_count(); i++)
-        EXPECT_EQ(t, smp_cpu(i)->apic_id, smp_cpu(i)->probe.apic_id);
+        EXPECT_EQ(t, smp_cpu(i)->hw_id, smp_cpu(i)->probe.hw_id);
 }
 
 KTEST(smp, every_cpu_has_its_own_gs_block)
@@ -143,7 +144,7 @@ KTEST(apic, mode_follows_the_command_line)
 KTEST(apic, addressable_range_fits_the_mode)
 {
     KTEST_NEEDS_APIC(t);
-    uint32_t max = arch_apic_max_id();
+    uint32_t max = arch_hw_id_max();
     if (strcmp(arch_apic_mode_name(), "xapic") == 0)
         EXPECT_EQ(t, 0xFE, max);
     else
@@ -184,7 +185,7 @@ KTEST(timing, udelay_waits_at_least_as_long_as_asked)
 KTEST(timing, apic_timer_is_calibrated)
 {
     KTEST_NEEDS_APIC(t);
-    ASSERT_TRUE(t, arch_apic_timer_ticks_per_ms() > 0);
+    ASSERT_TRUE(t, arch_timer_ticks_per_ms() > 0);
     struct cpu *me = arch_this_cpu();
     uint64_t per_ms = arch_cycles_per_second() / 1000;
     arch_interrupts_enable();
@@ -248,7 +249,7 @@ KTEST(smp, an_nmi_nobody_asked_for_is_reported_and_survived)
 {
     KTEST_NEEDS_APIC(t);
     uint64_t before = ipi_unexpected_nmis();
-    ASSERT_TRUE(t, arch_send_nmi(arch_this_cpu()->apic_id));
+    ASSERT_TRUE(t, arch_send_ipi_to(arch_this_cpu()->index, IPI_NMI));
     uint64_t deadline = arch_cycles() + arch_cycles_per_second(); /* 1 s */
     while (ipi_unexpected_nmis() == before && (int64_t)(arch_cycles() - deadline) < 0)
         arch_cpu_relax();

@@ -4,6 +4,7 @@
  * deliver it to a guest; #UD works everywhere.)
  */
 #include "kernel/arch.h"
+#include "kernel/arch_test.h"
 #include "kernel/bench.h"
 
 static void raise_invalid_opcode(void *arg)

@@ -5,6 +5,7 @@
  */
 #include "arch/x86_64/trap.h"
 #include "kernel/arch.h"
+#include "kernel/arch_test.h"
 #include "kernel/inject.h"
 #include "kernel/ksyms.h"
 #include "kernel/ktest.h"

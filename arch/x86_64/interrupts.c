@@ -1,0 +1,109 @@
+/*
+ * interrupts.c - kernel/arch.h's interrupt flag, task priority and timer,
+ * and the local APIC's interrupt handlers that lead into the kernel.
+ */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/vectors.h"
+#include "kernel/arch.h"
+#include "kernel/console.h"
+#include "kernel/smp.h"
+
+static void spurious_interrupt(struct trap_frame *frame)
+{
+    (void)frame; /* no EOI for a spurious interrupt (SDM vol. 3A §11.9) */
+}
+
+static void probe_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    smp_probe_interrupt();
+    lapic_eoi();
+}
+
+static void apic_error_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    lapic_write(LAPIC_REG_ESR, 0);
+    kprintf("apic: error interrupt on APIC ID %u, ESR %#x\n", lapic_id(),
+            lapic_read(LAPIC_REG_ESR));
+    lapic_eoi();
+}
+
+static void call_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    kernel_call_interrupt();
+    lapic_eoi();
+}
+
+static void timer_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    kernel_timer_interrupt();
+    lapic_eoi();
+}
+
+bool arch_apic_init(const char *requested, uint64_t controller_address)
+{
+    trap_set_handler(VECTOR_IPI_CALL, call_interrupt);
+    trap_set_handler(VECTOR_TIMER, timer_interrupt);
+    trap_set_handler(VECTOR_SPURIOUS, spurious_interrupt);
+    trap_set_handler(VECTOR_IPI_PROBE, probe_interrupt);
+    trap_set_handler(VECTOR_APIC_ERROR, apic_error_interrupt);
+    return lapic_init_bsp(requested, controller_address);
+}
+
+const char *arch_apic_mode_name(void) { return lapic_mode_name(); }
+bool arch_apic_present(void) { return lapic_active(); }
+
+void arch_interrupts_enable(void) { irq_enable(); }
+void arch_interrupts_disable(void) { irq_disable(); }
+bool arch_interrupts_enabled(void) { return (read_rflags() & RFLAGS_IF) != 0; }
+
+bool arch_interrupts_save_disable(void)
+{
+    bool enabled = arch_interrupts_enabled();
+    irq_disable();
+    return enabled;
+}
+
+void arch_interrupts_restore(bool enabled)
+{
+    if (enabled)
+        irq_enable();
+    else
+        irq_disable();
+}
+
+/* CR8 is the local APIC's TPR (SDM vol. 3A §11.8.6): a CPU without an APIC
+ * reads it back as 0. There, no interrupt comes through the APIC anyway
+ * and only the boot CPU runs, so a plain copy keeps the IRQL model whole. */
+static unsigned priority_without_apic;
+
+unsigned arch_task_priority(void)
+{
+    return lapic_active() ? (unsigned)read_cr8() : priority_without_apic;
+}
+
+void arch_set_task_priority(unsigned priority)
+{
+    if (lapic_active())
+        write_cr8(priority);
+    else
+        priority_without_apic = priority;
+}
+
+void arch_timer_start(unsigned ms)
+{
+    if (ms == 0) {
+        lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_MASKED | VECTOR_TIMER);
+        lapic_write(LAPIC_REG_TIMER_INITIAL, 0);
+        return;
+    }
+    lapic_write(LAPIC_REG_TIMER_DIVIDE, LAPIC_TIMER_DIVIDE_BY_16);
+    lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_TIMER_PERIODIC | VECTOR_TIMER);
+    uint64_t count = lapic_timer_ticks_per_ms() * ms;
+    lapic_write(LAPIC_REG_TIMER_INITIAL, count > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)count);
+}

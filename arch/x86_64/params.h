@@ -1,0 +1,16 @@
+/*
+ * params.h - the x86-64 facts the portable kernel needs at compile time.
+ * kernel/arch.h includes it; nothing in kernel/ includes it directly.
+ */
+#ifndef ARCH_X86_64_PARAMS_H
+#define ARCH_X86_64_PARAMS_H
+
+/* Every x86-64 CPU we target has 64-byte cache lines (CPUID leaf 1,
+ * EBX[15:8] * 8 reports it; the Intel optimization manual, §2.x, and AMD's
+ * agree). Per-CPU blocks are aligned to it so CPUs do not share lines. */
+#define ARCH_CACHE_LINE_SIZE 64
+
+/* What x86 calls a CPU's hardware number, for messages. */
+#define ARCH_HW_ID_NAME "APIC ID"
+
+#endif

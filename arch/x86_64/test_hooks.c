@@ -1,0 +1,19 @@
+/*
+ * test_hooks.c - kernel/arch_test.h's machine access for the self-tests:
+ * a per-CPU scratch register and a page whose mapping can be changed.
+ */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/paging.h"
+#include "kernel/arch_test.h"
+
+void arch_scratch_msr_write(uint64_t value) { wrmsr(MSR_KERNEL_GS_BASE, value); }
+uint64_t arch_scratch_msr_read(void) { return rdmsr(MSR_KERNEL_GS_BASE); }
+
+uintptr_t arch_test_window_map(uint64_t phys)
+{
+    paging_set_page(TEST_WINDOW_VA, phys, PTE_PRESENT | PTE_WRITE | PTE_NX_IF_SUPPORTED);
+    return TEST_WINDOW_VA;
+}
+
+void arch_tlb_flush_page(uintptr_t va) { invlpg(va); }

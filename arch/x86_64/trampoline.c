@@ -1,0 +1,169 @@
+/*
+ * trampoline.c - what an AP needs before and just after its start-up IPIs:
+ * the trampoline page below 1 MiB it starts in, its stacks and per-CPU
+ * tables, and its first steps in C. smp_start.c sends the IPIs.
+ */
+#include "arch/x86_64/trampoline.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/vectors.h"
+#include "kernel/arch.h"
+#include "kernel/bootinfo.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/smp.h"
+#include "lib/string.h"
+
+#define LOW_MEMORY_LIMIT 0x100000ull /* a SIPI vector names a page below 1 MiB */
+#define EFER_LME (1ull << 8)
+#define TR_SEL_CODE32 0x08
+#define TR_SEL_DATA 0x10
+#define TR_SEL_CODE64 0x18
+
+/* The arguments block at the end of boot/trampoline.asm (struc tr_args). */
+struct trampoline_args {
+    uint16_t gdtr_limit;
+    uint32_t gdtr_base;
+    uint16_t pad0;
+    uint32_t far32_offset;
+    uint16_t far32_sel, pad1;
+    uint32_t far64_offset;
+    uint16_t far64_sel, pad2;
+    uint32_t boot_cr3;
+    uint32_t efer_bits;
+    uint64_t kernel_cr3;
+    uint64_t entry64;
+    uint64_t stack_top;
+    uint64_t cpu;
+    uint64_t gdt[4];
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct trampoline_args) == 96, "matches struc tr_args");
+
+extern const char ap_trampoline_start[], ap_trampoline_end[], ap_trampoline_args[];
+extern const char ap_trampoline_pm32[], ap_trampoline_lm64[];
+extern const uint32_t ap_trampoline_args_size;
+extern char boot_pml4[];
+extern void ap_entry64(void);
+
+static uint64_t trampoline_phys;
+static volatile struct trampoline_args *args;
+
+noreturn void arch_ap_main(struct cpu *cpu);
+
+/* ---- per-CPU setup ---- */
+struct cpu *arch_this_cpu(void)
+{
+    struct cpu *c;
+    __asm__ volatile("movq %%gs:0, %0" : "=r"(c));
+    return c;
+}
+
+void arch_cpu_setup_boot(struct cpu *cpu)
+{
+    cpu->stack_lo = (uintptr_t)boot_stack_bottom;
+    cpu->stack_hi = (uintptr_t)boot_stack_top;
+    wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)cpu);
+}
+
+bool trampoline_prepare_cpu(struct cpu *cpu)
+{
+    cpu->arch = gdt_alloc_cpu();
+    if (cpu->arch == NULL)
+        return false;
+    cpu->stack_lo = paging_map_stack(KERNEL_STACK_SIZE);
+    cpu->stack_hi = cpu->stack_lo + KERNEL_STACK_SIZE;
+    return true;
+}
+
+/* ---- the trampoline ---- */
+
+/* The highest page below 1 MiB that lies wholly in an available region. */
+static uint64_t find_low_page(const struct boot_info *bi)
+{
+    const uint64_t bytes = PAGE_SIZE;
+    uint64_t best = 0;
+    for (size_t i = 0; i < bi->mmap_count; i++) {
+        const struct mem_region *r = &bi->mmap[i];
+        if (r->type != MEM_AVAILABLE || r->base >= LOW_MEMORY_LIMIT)
+            continue;
+        uint64_t end = r->base + r->length;
+        if (end > LOW_MEMORY_LIMIT)
+            end = LOW_MEMORY_LIMIT;
+        uint64_t page = (end - bytes) & ~(PAGE_SIZE - 1);
+        if (end < bytes || page < r->base || page < PAGE_SIZE)
+            continue; /* page 0 holds the real-mode interrupt table */
+        if (page > best)
+            best = page;
+    }
+    return best;
+}
+
+bool arch_cpus_start_prepare(const struct boot_info *bi)
+{
+    size_t size = (size_t)(ap_trampoline_end - ap_trampoline_start);
+    if (ap_trampoline_args_size != sizeof(struct trampoline_args)) {
+        kprintf("smp: trampoline arguments are %u bytes in assembly, %zu in C; not starting "
+                "APs\n",
+                ap_trampoline_args_size, sizeof(struct trampoline_args));
+        return false;
+    }
+    trampoline_phys = size <= PAGE_SIZE ? find_low_page(bi) : 0;
+    if (trampoline_phys == 0) {
+        kprintf("smp: the memory map has no free page below 1 MiB for the AP start-up code; "
+                "not starting APs\n");
+        return false;
+    }
+    uint8_t *page = phys_to_virt(trampoline_phys);
+    memcpy(page, ap_trampoline_start, size);
+    args = (volatile struct trampoline_args *)(page + (ap_trampoline_args - ap_trampoline_start));
+
+    /* The trampoline's own GDT: null, 32-bit code, data, 64-bit code
+     * (SDM vol. 3A §3.4.5). */
+    args->gdt[0] = 0;
+    args->gdt[1] = 0x00CF9A000000FFFFull; /* base 0, 4 GiB, code, D = 1 */
+    args->gdt[2] = 0x00CF92000000FFFFull; /* base 0, 4 GiB, data */
+    args->gdt[3] = 0x00AF9A000000FFFFull; /* code, L = 1 */
+    args->gdtr_limit = sizeof(args->gdt) - 1;
+    args->gdtr_base = (uint32_t)(trampoline_phys + (ap_trampoline_args - ap_trampoline_start) +
+                                 offsetof(struct trampoline_args, gdt));
+    args->far32_offset = (uint32_t)(trampoline_phys + (ap_trampoline_pm32 - ap_trampoline_start));
+    args->far32_sel = TR_SEL_CODE32;
+    args->far64_offset = (uint32_t)(trampoline_phys + (ap_trampoline_lm64 - ap_trampoline_start));
+    args->far64_sel = TR_SEL_CODE64;
+    args->boot_cr3 = (uint32_t)kernel_virt_to_phys(boot_pml4);
+    args->efer_bits = (uint32_t)(EFER_LME | (rdmsr(MSR_EFER) & EFER_NXE));
+    args->kernel_cr3 = paging_kernel_cr3();
+    args->entry64 = (uint64_t)(uintptr_t)ap_entry64;
+    kprintf("smp: AP start-up code at %#llx (%zu bytes)\n", (unsigned long long)trampoline_phys,
+            size);
+    return true;
+}
+
+void trampoline_target(struct cpu *cpu)
+{
+    args->stack_top = cpu->stack_hi;
+    args->cpu = (uint64_t)(uintptr_t)cpu;
+    memory_fence();
+}
+
+uint8_t trampoline_sipi_vector(void)
+{
+    /* The vector is the page number: the AP starts at vector * 4096. */
+    return (uint8_t)(trampoline_phys >> 12);
+}
+
+/* ---- the AP's first C code ---- */
+noreturn void arch_ap_main(struct cpu *cpu)
+{
+    wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)cpu); /* arch_this_cpu() works from here */
+    gdt_init_cpu(cpu->arch);                      /* its own GDT, TSS and IST stacks */
+    idt_load();                                   /* the shared IDT */
+    lapic_init_ap();                              /* its APIC, in the boot CPU's mode */
+    smp_ap_entry(cpu);                            /* check in, then idle */
+    arch_halt_forever();
+}

@@ -1,0 +1,69 @@
+/*
+ * arch_test.h - what the architecture offers self-tests and fault
+ * injection only. tests/ and kernel/inject.c include it; the rest of
+ * kernel/ must not (tools/check_layering.py holds it to that).
+ */
+#ifndef KERNEL_ARCH_TEST_H
+#define KERNEL_ARCH_TEST_H
+
+#include "kernel/arch.h"
+
+/* Fills pcs[] with the return addresses of the current call chain (newest
+ * first, starting with the caller's caller); returns how many. */
+size_t arch_backtrace(uintptr_t *pcs, size_t max);
+
+/*
+ * Runs fn(arg) and catches any CPU exception it raises, like a tiny setjmp:
+ * returns -1 if fn returned normally, else the exception vector, with the
+ * details in *fault. The stack is reset to where arch_try_call was called, so
+ * fn must hold no locks. Self-tests use it to prove faults are reported.
+ */
+struct arch_fault {
+    uint32_t vector;
+    uint64_t error_code;
+    uintptr_t pc;         /* the faulting instruction */
+    uintptr_t fault_addr; /* CR2 for page faults */
+    uintptr_t handler_sp; /* where the handler's frame was: proves IST use */
+};
+int arch_try_call(void (*fn)(void *), void *arg, struct arch_fault *fault);
+
+/* The stack the double-fault handler runs on (self-tests check it is used). */
+void arch_double_fault_stack(uintptr_t *lo, uintptr_t *hi);
+
+/* Counts breakpoints taken and resumed (int3): a resumable exception. */
+uint64_t arch_breakpoint_count(void);
+void arch_breakpoint(void);
+
+/* Page-table queries. */
+bool arch_page_is_mapped(uintptr_t va);
+bool arch_page_is_writable(uintptr_t va);
+bool arch_page_is_executable(uintptr_t va);
+bool arch_has_nx(void);
+
+/* Address of the boot stack's guard page (unmapped). */
+uintptr_t arch_boot_stack_guard(void);
+
+/* What calibrated the cycle counter ("cpuid", "pit", "pm_timer"), and the
+ * timer's rate, for the self-tests that check them against each other. */
+const char *arch_cycles_source(void);
+uint64_t arch_timer_ticks_per_ms(void);
+
+/* The highest hardware number (x86: APIC ID) an IPI can reach in the
+ * interrupt controller's mode. */
+uint32_t arch_hw_id_max(void);
+
+/* A register each CPU has its own copy of and the kernel does not otherwise
+ * use (x86: IA32_KERNEL_GS_BASE), for the "write an MSR everywhere" test. */
+void arch_scratch_msr_write(uint64_t value);
+uint64_t arch_scratch_msr_read(void);
+
+/* A page-sized window whose mapping can be changed, for the TLB
+ * shoot-down test: maps it to phys (no TLB flush anywhere); returns its
+ * address. arch_tlb_flush_page flushes one page on the calling CPU. */
+uintptr_t arch_test_window_map(uint64_t phys);
+void arch_tlb_flush_page(uintptr_t va);
+
+/* Deliberate failures, for checking that the test runner notices them. */
+noreturn void arch_triple_fault(void);
+
+#endif

@@ -77,8 +77,8 @@ ifneq ($(COMPILER_IS_CLANG),yes)
 endif
 # No NASM DWARF: gdb 13 warns "pc ... in address map, but not in symtab" on
 # every frame that returns into assembly. Use "x/8i $$pc" to read it instead.
-NASMFLAGS := -f elf64 -I. -Werror
-LDFLAGS := -T linker.ld -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-warnings
+NASMFLAGS = -f elf64 -I. -I$(GEN)/ -Werror
+LDFLAGS = -L $(GEN) -T linker.ld -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-warnings
 
 KERNEL_C_SRCS := $(wildcard kernel/*.c arch/x86_64/*.c lib/*.c tests/kernel/*.c tests/kernel/x86_64/*.c)
 KERNEL_ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm)
@@ -99,7 +99,19 @@ $(BUILD)/%.o: %.c Makefile
 	$(say) "  CC      $<"
 	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.asm boot/layout.inc Makefile
+# Constants shared by C, assembly, the linker script and the tools have one
+# source, C: arch/x86_64/shared/constants.c is compiled to assembly and its
+# @@const lines become build/gen/constants.{inc,ld,json}.
+GEN = $(BUILD)/gen
+$(GEN)/constants.s: arch/x86_64/shared/constants.c Makefile
+	@mkdir -p $(dir $@)
+	$(say) "  CONST   $<"
+	$(Q)$(CC) $(KERNEL_CFLAGS) -S $< -o $@
+$(GEN)/constants.inc: $(GEN)/constants.s tools/gen_constants.py
+	$(Q)$(PYTHON) tools/gen_constants.py $< $(GEN)
+$(GEN)/constants.ld $(GEN)/constants.json: $(GEN)/constants.inc
+
+$(BUILD)/%.o: %.asm boot/layout.inc $(GEN)/constants.inc Makefile
 	@mkdir -p $(dir $@)
 	$(say) "  NASM    $<"
 	$(Q)$(NASM) $(NASMFLAGS) $< -o $@
@@ -107,7 +119,7 @@ $(BUILD)/%.o: %.asm boot/layout.inc Makefile
 # Two links: the first gives the addresses of all functions, the second
 # embeds them as the symbol table for backtraces (.ksyms comes after all
 # code, so no function moves). The check proves it.
-$(BUILD)/kernel.stage1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms_empty.o linker.ld
+$(BUILD)/kernel.stage1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms_empty.o linker.ld $(GEN)/constants.ld
 	$(say) "  LD      $@"
 	$(Q)$(LD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms_empty.o
 
@@ -157,8 +169,10 @@ else
   BOOT ?= iso
   ACCEL_FLAGS := -accel tcg
 endif
-QEMU_COMMON := -M $(MACHINE) -m $(MEMORY) -smp $(CPUS) $(ACCEL_FLAGS) -no-reboot \
-    -device isa-debug-exit,iobase=0xf4,iosize=0x04
+# The exit device's port is the kernel's (platform.h), read from the build.
+QEMU_EXIT_DEVICE = -device isa-debug-exit,iosize=0x04,iobase=$(shell \
+    $(PYTHON) tools/gen_constants.py --get QEMU_DEBUG_EXIT_PORT $(GEN)/constants.json)
+QEMU_COMMON = -M $(MACHINE) -m $(MEMORY) -smp $(CPUS) $(ACCEL_FLAGS) -no-reboot $(QEMU_EXIT_DEVICE)
 ifeq ($(BOOT),kernel)
   QEMU_BOOT = -kernel $(KERNEL) -append "$(CMDLINE)"
 else
@@ -192,7 +206,7 @@ bench: deps all
 	echo "bench: accelerator $$accel"; \
 	for cpus in $(BENCH_CPUS); do for barrier in central dissemination; do \
 	  timeout 300 qemu-system-x86_64 -M q35 -m $(MEMORY) -smp $$cpus $$accel -no-reboot -display none \
-	    -device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial stdio \
+	    $(QEMU_EXIT_DEVICE) -serial stdio \
 	    -kernel $(KERNEL) -append "bench barrier=$$barrier" | grep -a '^bench: [a-z]'; \
 	done; done
 

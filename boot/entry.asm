@@ -256,8 +256,8 @@ msg_no_long_mode:
 align 16
 boot_gdt:
     dq 0
-    dq 0x00AF9A000000FFFF               ; SEL_KERNEL_CODE: present, DPL 0, code, L=1
-    dq 0x00CF92000000FFFF               ; SEL_KERNEL_DATA: present, DPL 0, data, writable
+    dq DESC_KERNEL_CODE64               ; SEL_KERNEL_CODE (descriptors.h)
+    dq DESC_KERNEL_DATA                 ; SEL_KERNEL_DATA
 boot_gdt_end:
 boot_gdt_ptr:
     dw boot_gdt_end - boot_gdt - 1

@@ -18,6 +18,7 @@ import argparse
 import concurrent.futures
 import dataclasses
 import fcntl
+import json
 import os
 import re
 import shutil
@@ -32,9 +33,32 @@ import qmp  # noqa: E402  (tools/qmp.py)
 
 QEMU = "qemu-system-x86_64"
 
-# QEMU's status for a value v written to isa-debug-exit is (v << 1) | 1;
-# the values are KTEST_EXIT_* in kernel/ktest.h.
-EXIT_PASS, EXIT_FAIL, EXIT_CRASH = 33, 35, 37
+# Facts the kernel's C code defines (exit codes, the exit device's port, the
+# font cell) are read from the build's generated constants.json
+# (tools/gen_constants.py), never copied here: load_constants() fills these.
+# QEMU's status for a value v written to isa-debug-exit is (v << 1) | 1.
+EXIT_PASS = EXIT_FAIL = EXIT_CRASH = None
+EXIT_PORT = None
+FONT_CELL = None
+LARGE_SCREEN_WIDTH = None
+EXPECTED_STATUS = {}
+
+
+def load_constants(build):
+    """Reads build/gen/constants.json (made with the kernel)."""
+    global EXIT_PASS, EXIT_FAIL, EXIT_CRASH, EXIT_PORT, FONT_CELL, LARGE_SCREEN_WIDTH
+    global EXPECTED_STATUS
+    path = os.path.join(build, "gen", "constants.json")
+    with open(path) as f:
+        c = json.load(f)
+    status = lambda v: (v << 1) | 1
+    EXIT_PASS, EXIT_FAIL = status(c["KTEST_EXIT_PASS"]), status(c["KTEST_EXIT_FAIL"])
+    EXIT_CRASH = status(c["KTEST_EXIT_CRASH"])
+    EXIT_PORT = c["QEMU_DEBUG_EXIT_PORT"]
+    FONT_CELL = (c["FONT_CELL_WIDTH"], c["FONT_CELL_HEIGHT"])
+    LARGE_SCREEN_WIDTH = c["FB_LARGE_SCREEN_WIDTH"]
+    EXPECTED_STATUS = {"pass": EXIT_PASS, "bench": EXIT_PASS, "fail": EXIT_FAIL,
+                       "crash": EXIT_CRASH, "reset": 0, "hang": "timeout"}
 
 OVMF_CANDIDATES = ["/usr/share/ovmf/OVMF.fd", "/usr/share/qemu/OVMF.fd",
                    "/usr/share/OVMF/OVMF_CODE.fd"]
@@ -510,7 +534,7 @@ def qemu_command(cfg, kernel, iso, serial_log, qmp_socket):
            "-serial", f"file:{serial_log}",
            # Stopped until the runner has asked QEMU over QMP which CPUs it made.
            "-S", "-qmp", f"unix:{qmp_socket},server=on,wait=off",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+           "-device", f"isa-debug-exit,iobase={EXIT_PORT:#x},iosize=0x04"]
     if cfg.accel == "kvm":
         # -cpu host alone fails on some hosts: "failed to set MSR 0x10a".
         cmd += ["-accel", "kvm", "-cpu", "host,-arch-capabilities"]
@@ -581,8 +605,6 @@ def describe_status(status):
 
 
 FONT_FILE = os.path.join(ROOT, "lib", "font5x7.c")
-FONT_CELL = (6, 9)            # lib/font5x7.h: FONT_CELL_WIDTH, FONT_CELL_HEIGHT
-LARGE_SCREEN_WIDTH = 1600     # arch/x86_64/fb_console.c: glyphs twice as big from here
 SCREEN_TEXT = "ipikernel 0.1 (x86_64), built with"
 
 
@@ -701,10 +723,6 @@ def check_smp_line(cfg, serial, topology):
     if mode != cfg.apic:
         problems.append(f"smp: apic={mode}, expected {cfg.apic}")
     return problems
-
-
-EXPECTED_STATUS = {"pass": EXIT_PASS, "bench": EXIT_PASS, "fail": EXIT_FAIL,
-                   "crash": EXIT_CRASH, "reset": 0, "hang": "timeout"}
 
 
 def check_config(cfg, kernel, iso, workdir, verbose):
@@ -828,6 +846,7 @@ def main():
 
     build = os.path.join(ROOT, args.build) if not os.path.isabs(args.build) else args.build
     kernel = os.path.join(build, "kernel.elf")
+    load_constants(build)
     total = Outcome()
     print(f"== ipikernel tests ({args.cc or 'default compiler'}, {build})", flush=True)
 

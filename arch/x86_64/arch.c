@@ -10,6 +10,7 @@
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/pic.h"
+#include "arch/x86_64/platform.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/vga_text.h"
@@ -18,11 +19,6 @@
 #include "kernel/console.h"
 #include "lib/string.h"
 
-/* QEMU's isa-debug-exit device, as the test runner configures it
- * (-device isa-debug-exit,iobase=0xf4,iosize=0x04). */
-#define QEMU_DEBUG_EXIT_PORT 0xF4
-
-#define VGA_TEXT_PHYS 0xB8000
 #define VGA_TEXT_COLUMNS 80
 #define VGA_TEXT_ROWS 25
 

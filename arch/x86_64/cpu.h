@@ -136,6 +136,7 @@ static inline void mmio_write16(volatile void *addr, uint16_t value)
 #define CR0_WP (1ull << 16)
 #define CR4_PGE (1ull << 7)
 #define MSR_EFER 0xC0000080u
+#define EFER_LME (1ull << 8)
 #define EFER_NXE (1ull << 11)
 #define MSR_GS_BASE 0xC0000101u
 #define MSR_KERNEL_GS_BASE 0xC0000102u

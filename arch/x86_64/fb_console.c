@@ -16,7 +16,6 @@
 
 #define MAX_COLUMNS 320
 #define MAX_ROWS 160
-#define LARGE_SCREEN_WIDTH 1600 /* from here on, glyphs are drawn twice as big */
 #define TAB_WIDTH 8
 
 static volatile uint8_t *pixels;
@@ -92,7 +91,7 @@ bool fb_console_init(const struct framebuffer_info *fb)
     pixels = phys_to_virt(fb->addr);
     pitch = fb->pitch;
     bytes_per_pixel = fb->bpp / 8;
-    scale = fb->width >= LARGE_SCREEN_WIDTH ? 2 : 1;
+    scale = fb->width >= FB_LARGE_SCREEN_WIDTH ? 2 : 1;
     columns = fb->width / (FONT_CELL_WIDTH * scale);
     rows = fb->height / (FONT_CELL_HEIGHT * scale);
     if (columns > MAX_COLUMNS)

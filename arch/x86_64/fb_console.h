@@ -8,6 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* From this screen width on, glyphs are drawn twice as big (the screen
+ * check in tests/ reads it from the generated constants). */
+#define FB_LARGE_SCREEN_WIDTH 1600
+
 struct framebuffer_info;
 
 /* False (with nothing drawn) when the framebuffer is not one this console

@@ -7,23 +7,13 @@
  */
 #include "arch/x86_64/gdt.h"
 
+#include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "kernel/arch.h"
 #include "kernel/arch_test.h"
 #include "kernel/page_alloc.h"
 #include "lib/string.h"
-
-/* Descriptor fields (SDM vol. 3A §3.4.5, §7.2.3). */
-#define DESC_PRESENT (1ull << 47)
-#define DESC_CODE_DATA (1ull << 44) /* S = 1: code or data, not system */
-#define DESC_EXECUTABLE (1ull << 43)
-#define DESC_WRITABLE (1ull << 41)        /* data: writable; code: readable */
-#define DESC_LONG_MODE (1ull << 53)       /* L = 1: 64-bit code */
-#define DESC_DEFAULT_SIZE_32 (1ull << 54) /* D/B = 1 */
-#define DESC_GRANULARITY_4K (1ull << 55)
-#define DESC_LIMIT_MAX (0xFFFFull | (0xFull << 48))
-#define DESC_TYPE_TSS_AVAILABLE (0x9ull << 40)
 
 #define GDT_ENTRIES 5 /* null, code, data, TSS (two slots) */
 
@@ -76,10 +66,8 @@ static void build_and_load(struct gdt_cpu *g)
     uint64_t *gdt = g->gdt;
     struct tss *tss = &g->tss;
     gdt[0] = 0;
-    gdt[SEL_KERNEL_CODE / 8] = DESC_PRESENT | DESC_CODE_DATA | DESC_EXECUTABLE | DESC_WRITABLE |
-                               DESC_LONG_MODE | DESC_GRANULARITY_4K | DESC_LIMIT_MAX;
-    gdt[SEL_KERNEL_DATA / 8] = DESC_PRESENT | DESC_CODE_DATA | DESC_WRITABLE | DESC_GRANULARITY_4K |
-                               DESC_LIMIT_MAX | DESC_DEFAULT_SIZE_32;
+    gdt[SEL_KERNEL_CODE / 8] = DESC_KERNEL_CODE64;
+    gdt[SEL_KERNEL_DATA / 8] = DESC_KERNEL_DATA;
 
     memset(tss, 0, sizeof(*tss));
     for (int i = 0; i < IST_COUNT; i++)

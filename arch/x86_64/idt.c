@@ -1,6 +1,7 @@
 /*
  * idt.c - the interrupt descriptor table (SDM vol. 3A §6.10, §6.14.1).
  */
+#include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/trap.h"

@@ -1,6 +1,7 @@
 /*
- * layout.h - the kernel's address-space layout, shared with boot/layout.inc
- * and linker.ld (docs/memory-layout.md draws it).
+ * layout.h - the kernel's address-space layout (docs/memory-layout.md draws
+ * it). The one source: the assembly (boot/) and linker.ld get these values from the
+ * constants generated out of arch/x86_64/shared/constants.c.
  */
 #ifndef ARCH_X86_64_LAYOUT_H
 #define ARCH_X86_64_LAYOUT_H
@@ -8,6 +9,8 @@
 #include <stdint.h>
 
 #define KERNEL_VMA 0xFFFFFFFF80000000ull /* virtual = physical + KERNEL_VMA in the image */
+#define KERNEL_PHYS_BASE 0x100000ull     /* the loaders put the image at 1 MiB */
+#define BOOT_STACK_SIZE 0x4000ull        /* boot/entry.asm's stack; a guard page below */
 #define IDENTITY_MAP_LIMIT (4ull << 30)  /* physical 0..4 GiB is also mapped 1:1 */
 #define PAGE_SIZE 4096ull
 #define LARGE_PAGE_SIZE (2ull << 20)
@@ -23,10 +26,6 @@
 #define STACK_REGION_END 0xFFFFFFFFFFE00000ull
 /* One page whose mapping the TLB shoot-down self-test changes. */
 #define TEST_WINDOW_VA 0xFFFFFFFFFFE00000ull
-
-#define SEL_KERNEL_CODE 0x08
-#define SEL_KERNEL_DATA 0x10
-#define SEL_TSS 0x18
 
 /* Symbols from linker.ld and boot/entry.asm. */
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];

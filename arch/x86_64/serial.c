@@ -8,10 +8,9 @@
 #include "arch/x86_64/serial.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/platform.h"
 
 #include <stdint.h>
-
-#define COM1_PORT 0x3F8
 
 /* Register offsets from the base port. */
 #define UART_DATA 0 /* RBR / THR; divisor low byte when DLAB = 1 */

@@ -5,6 +5,7 @@
  */
 #include "arch/x86_64/trampoline.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/layout.h"
@@ -19,34 +20,9 @@
 #include "lib/string.h"
 
 #define LOW_MEMORY_LIMIT 0x100000ull /* a SIPI vector names a page below 1 MiB */
-#define EFER_LME (1ull << 8)
-#define TR_SEL_CODE32 0x08
-#define TR_SEL_DATA 0x10
-#define TR_SEL_CODE64 0x18
-
-/* The arguments block at the end of boot/trampoline.asm (struc tr_args). */
-struct trampoline_args {
-    uint16_t gdtr_limit;
-    uint32_t gdtr_base;
-    uint16_t pad0;
-    uint32_t far32_offset;
-    uint16_t far32_sel, pad1;
-    uint32_t far64_offset;
-    uint16_t far64_sel, pad2;
-    uint32_t boot_cr3;
-    uint32_t efer_bits;
-    uint64_t kernel_cr3;
-    uint64_t entry64;
-    uint64_t stack_top;
-    uint64_t cpu;
-    uint64_t gdt[4];
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct trampoline_args) == 96, "matches struc tr_args");
 
 extern const char ap_trampoline_start[], ap_trampoline_end[], ap_trampoline_args[];
 extern const char ap_trampoline_pm32[], ap_trampoline_lm64[];
-extern const uint32_t ap_trampoline_args_size;
 extern char boot_pml4[];
 extern void ap_entry64(void);
 
@@ -106,12 +82,6 @@ static uint64_t find_low_page(const struct boot_info *bi)
 bool arch_cpus_start_prepare(const struct boot_info *bi)
 {
     size_t size = (size_t)(ap_trampoline_end - ap_trampoline_start);
-    if (ap_trampoline_args_size != sizeof(struct trampoline_args)) {
-        kprintf("smp: trampoline arguments are %u bytes in assembly, %zu in C; not starting "
-                "APs\n",
-                ap_trampoline_args_size, sizeof(struct trampoline_args));
-        return false;
-    }
     trampoline_phys = size <= PAGE_SIZE ? find_low_page(bi) : 0;
     if (trampoline_phys == 0) {
         kprintf("smp: the memory map has no free page below 1 MiB for the AP start-up code; "
@@ -125,16 +95,16 @@ bool arch_cpus_start_prepare(const struct boot_info *bi)
     /* The trampoline's own GDT: null, 32-bit code, data, 64-bit code
      * (SDM vol. 3A §3.4.5). */
     args->gdt[0] = 0;
-    args->gdt[1] = 0x00CF9A000000FFFFull; /* base 0, 4 GiB, code, D = 1 */
-    args->gdt[2] = 0x00CF92000000FFFFull; /* base 0, 4 GiB, data */
-    args->gdt[3] = 0x00AF9A000000FFFFull; /* code, L = 1 */
+    args->gdt[SEL_TRAMPOLINE_CODE32 / 8] = DESC_KERNEL_CODE32;
+    args->gdt[SEL_TRAMPOLINE_DATA / 8] = DESC_KERNEL_DATA;
+    args->gdt[SEL_TRAMPOLINE_CODE64 / 8] = DESC_KERNEL_CODE64;
     args->gdtr_limit = sizeof(args->gdt) - 1;
     args->gdtr_base = (uint32_t)(trampoline_phys + (ap_trampoline_args - ap_trampoline_start) +
                                  offsetof(struct trampoline_args, gdt));
     args->far32_offset = (uint32_t)(trampoline_phys + (ap_trampoline_pm32 - ap_trampoline_start));
-    args->far32_sel = TR_SEL_CODE32;
+    args->far32_sel = SEL_TRAMPOLINE_CODE32;
     args->far64_offset = (uint32_t)(trampoline_phys + (ap_trampoline_lm64 - ap_trampoline_start));
-    args->far64_sel = TR_SEL_CODE64;
+    args->far64_sel = SEL_TRAMPOLINE_CODE64;
     args->boot_cr3 = (uint32_t)kernel_virt_to_phys(boot_pml4);
     args->efer_bits = (uint32_t)(EFER_LME | (rdmsr(MSR_EFER) & EFER_NXE));
     args->kernel_cr3 = paging_kernel_cr3();

@@ -6,9 +6,45 @@
 #define ARCH_X86_64_TRAMPOLINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct cpu;
+
+/*
+ * The arguments block at the end of boot/trampoline.asm, filled in before
+ * each SIPI. The assembly takes every offset and the size from this struct
+ * (TRAMPOLINE_ARGS_* in the generated constants.inc), so the two cannot
+ * drift; the asserts pin what the instructions themselves require.
+ */
+struct trampoline_args {
+    uint16_t gdtr_limit; /* lgdt's pseudo-descriptor: limit, then base */
+    uint32_t gdtr_base;
+    uint16_t pad0;
+    uint32_t far32_offset; /* jmp far m16:32: offset, then selector */
+    uint16_t far32_sel, pad1;
+    uint32_t far64_offset;
+    uint16_t far64_sel, pad2;
+    uint32_t boot_cr3;  /* page tables the AP can reach in 32-bit mode */
+    uint32_t efer_bits; /* LME, and NXE when the boot CPU has it on */
+    uint64_t kernel_cr3;
+    uint64_t entry64;
+    uint64_t stack_top;
+    uint64_t cpu; /* struct cpu *, for arch_ap_main */
+    uint64_t gdt[4];
+} __attribute__((packed));
+
+/* SDM vol. 3A §3.5.1 (the GDTR pseudo-descriptor) and vol. 2A JMP (m16:32). */
+_Static_assert(offsetof(struct trampoline_args, gdtr_base) ==
+                   offsetof(struct trampoline_args, gdtr_limit) + 2,
+               "lgdt reads the base right after the limit");
+_Static_assert(offsetof(struct trampoline_args, far32_sel) ==
+                   offsetof(struct trampoline_args, far32_offset) + 4,
+               "a far pointer's selector follows its offset");
+_Static_assert(offsetof(struct trampoline_args, far64_sel) ==
+                   offsetof(struct trampoline_args, far64_offset) + 4,
+               "a far pointer's selector follows its offset");
+_Static_assert(offsetof(struct trampoline_args, gdt) % 8 == 0, "the GDT is 8-byte aligned");
 
 /* Gives cpu its kernel stack (with a guard page) and its GDT, TSS and IST
  * stacks. False when memory runs out. */

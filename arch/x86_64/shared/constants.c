@@ -1,0 +1,81 @@
+/*
+ * constants.c - the facts C shares with assembly, the linker script and
+ * the test tools, exported from their one C definition (Linux's
+ * asm-offsets idea). It is compiled to assembly only, never linked:
+ * tools/gen_constants.py reads the "@@const NAME VALUE" lines out of the
+ * .s file and writes build/gen/constants.inc (NASM), constants.ld (the
+ * linker script) and constants.json (tests/run.py, tools/).
+ */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/descriptors.h"
+#include "arch/x86_64/fb_console.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/platform.h"
+#include "arch/x86_64/trampoline.h"
+#include "kernel/ktest.h"
+#include "kernel/multiboot2.h"
+#include "lib/font5x7.h"
+
+#include <stddef.h>
+
+#define EXPORT(name, value)                                                                        \
+    __asm__ volatile("\n.ascii \"@@const " #name " %0\\n\"" : : "i"((unsigned long long)(value)))
+#define EXPORT_FIELD(name, field) EXPORT(name, offsetof(struct trampoline_args, field))
+
+void export_constants(void);
+void export_constants(void)
+{
+    /* The address space (layout.h). */
+    EXPORT(KERNEL_VMA, KERNEL_VMA);
+    EXPORT(KERNEL_PHYS_BASE, KERNEL_PHYS_BASE);
+    EXPORT(BOOT_STACK_SIZE, BOOT_STACK_SIZE);
+    EXPORT(PAGE_SIZE, PAGE_SIZE);
+
+    /* Segments (descriptors.h). */
+    EXPORT(SEL_KERNEL_CODE, SEL_KERNEL_CODE);
+    EXPORT(SEL_KERNEL_DATA, SEL_KERNEL_DATA);
+    EXPORT(SEL_TRAMPOLINE_DATA, SEL_TRAMPOLINE_DATA);
+    EXPORT(DESC_KERNEL_CODE64, DESC_KERNEL_CODE64);
+    EXPORT(DESC_KERNEL_DATA, DESC_KERNEL_DATA);
+
+    /* Registers and page-table bits the boot code sets (cpu.h, paging.h). */
+    EXPORT(CR0_WP, CR0_WP);
+    EXPORT(CR4_PGE, CR4_PGE);
+    EXPORT(MSR_EFER, MSR_EFER);
+    EXPORT(EFER_LME, EFER_LME);
+    EXPORT(EFER_NXE, EFER_NXE);
+    EXPORT(PTE_PRESENT, PTE_PRESENT);
+    EXPORT(PTE_WRITE, PTE_WRITE);
+    EXPORT(PTE_LARGE, PTE_LARGE);
+
+    /* The PC's fixed devices (platform.h), for the 32-bit failure path. */
+    EXPORT(COM1_PORT, COM1_PORT);
+    EXPORT(VGA_TEXT_PHYS, VGA_TEXT_PHYS);
+
+    /* What the loaders hand over (multiboot2.h). */
+    EXPORT(MB1_BOOTLOADER_MAGIC, MB1_BOOTLOADER_MAGIC);
+    EXPORT(MB2_BOOTLOADER_MAGIC, MB2_BOOTLOADER_MAGIC);
+
+    /* The AP trampoline's arguments block (trampoline.h). */
+    EXPORT(TRAMPOLINE_ARGS_SIZE, sizeof(struct trampoline_args));
+    EXPORT_FIELD(TRAMPOLINE_ARGS_GDTR, gdtr_limit);
+    EXPORT_FIELD(TRAMPOLINE_ARGS_FAR32, far32_offset);
+    EXPORT_FIELD(TRAMPOLINE_ARGS_FAR64, far64_offset);
+    EXPORT_FIELD(TRAMPOLINE_ARGS_BOOT_CR3, boot_cr3);
+    EXPORT_FIELD(TRAMPOLINE_ARGS_EFER_BITS, efer_bits);
+    EXPORT_FIELD(TRAMPOLINE_ARGS_KERNEL_CR3, kernel_cr3);
+    EXPORT_FIELD(TRAMPOLINE_ARGS_ENTRY64, entry64);
+    EXPORT_FIELD(TRAMPOLINE_ARGS_STACK_TOP, stack_top);
+    EXPORT_FIELD(TRAMPOLINE_ARGS_CPU, cpu);
+
+    /* For the test runner: QEMU's exit port and codes (ktest.h), and the
+     * console's font cell (font5x7.h). */
+    EXPORT(QEMU_DEBUG_EXIT_PORT, QEMU_DEBUG_EXIT_PORT);
+    EXPORT(KTEST_EXIT_PASS, KTEST_EXIT_PASS);
+    EXPORT(KTEST_EXIT_FAIL, KTEST_EXIT_FAIL);
+    EXPORT(KTEST_EXIT_CRASH, KTEST_EXIT_CRASH);
+    EXPORT(FONT_CELL_WIDTH, FONT_CELL_WIDTH);
+    EXPORT(FONT_CELL_HEIGHT, FONT_CELL_HEIGHT);
+    EXPORT(FB_LARGE_SCREEN_WIDTH, FB_LARGE_SCREEN_WIDTH);
+}

@@ -89,7 +89,8 @@ KERNEL := $(BUILD)/kernel.elf
 ISO := $(BUILD)/ipikernel.iso
 CMDLINE ?=
 
-.PHONY: all kernel iso run bench debug test test-host test-large mutants model deps clean
+.PHONY: all kernel iso run bench debug test test-host test-large mutants model deps clean \
+        readme-options
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)
 iso: $(ISO)
@@ -240,7 +241,7 @@ $(HOST_BUILD)/tests/host/%.o: tests/host/%.c Makefile
 HOST_LIB_OBJS := $(HOST_BUILD)/lib/format.o $(HOST_BUILD)/lib/string.o
 HOST_TESTS := $(HOST_BUILD)/test_format $(HOST_BUILD)/test_string \
               $(HOST_BUILD)/test_multiboot $(HOST_BUILD)/test_cmdline $(HOST_BUILD)/test_madt \
-              $(HOST_BUILD)/test_ap_start
+              $(HOST_BUILD)/test_ap_start $(HOST_BUILD)/test_options
 
 $(HOST_BUILD)/test_format: $(HOST_BUILD)/tests/host/test_format.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/test_string: $(HOST_BUILD)/tests/host/test_string.o $(HOST_LIB_OBJS)
@@ -249,19 +250,23 @@ $(HOST_BUILD)/test_multiboot: $(HOST_BUILD)/tests/host/test_multiboot.o \
     $(HOST_BUILD)/kernel/bootinfo.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/test_cmdline: $(HOST_BUILD)/tests/host/test_cmdline.o \
     $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
+$(HOST_BUILD)/test_options: $(HOST_BUILD)/tests/host/test_options.o \
+    $(HOST_BUILD)/kernel/options.o $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
+$(HOST_BUILD)/tests/host/test_options.o: HOST_CFLAGS += -DREADME_PATH='"$(CURDIR)/README.md"'
 $(HOST_BUILD)/test_madt: $(HOST_BUILD)/tests/host/test_madt.o \
     $(HOST_BUILD)/kernel/madt.o $(HOST_LIB_OBJS)
 # The AP start-up sequence (kernel/smp.c, arch/x86_64/smp_start.c) against a
 # fake local APIC.
 $(HOST_BUILD)/test_ap_start: $(HOST_BUILD)/tests/host/test_ap_start.o \
     $(HOST_BUILD)/kernel/smp.o $(HOST_BUILD)/arch/x86_64/smp_start.o \
-    $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
+    $(HOST_BUILD)/kernel/options.o $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/tests/host/test_madt.o: HOST_CFLAGS += -DMADT_DATA_DIR='"$(CURDIR)/tests/host/data/madt"'
 # The barriers and the rendezvous state machine, with one thread per CPU,
 # under ThreadSanitizer (which cannot be combined with AddressSanitizer).
 TSAN_CFLAGS := $(filter-out -fsanitize=address%,$(HOST_CFLAGS)) -fsanitize=thread -pthread
 TSAN_BUILD := $(HOST_BUILD)/tsan
 TSAN_SRCS := kernel/barrier.c kernel/ipi.c kernel/irql.c kernel/spinlock.c kernel/cmdline.c \
+             kernel/options.c \
              lib/format.c lib/string.c
 $(TSAN_BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -280,6 +285,11 @@ HOST_TESTS += $(HOST_BUILD)/test_rendezvous
 $(filter-out $(HOST_BUILD)/test_rendezvous,$(HOST_TESTS)):
 	$(say) "  HOSTLD  $@"
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^
+
+# README.md's option table, regenerated from kernel/options.c (make test
+# checks that it is current).
+readme-options: $(HOST_BUILD)/test_options
+	$(Q)$(PYTHON) -c 'import re,subprocess,sys; t=subprocess.run(["$<","--markdown"],check=True,capture_output=True,text=True).stdout; r=open("README.md").read(); b="<!-- options: begin (generated from kernel/options.c by make readme-options) -->\n"; e="<!-- options: end -->"; i=r.index(b)+len(b); j=r.index(e); open("README.md","w").write(r[:i]+t+r[j:])'
 
 host-tests: $(HOST_TESTS)
 

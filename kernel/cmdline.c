@@ -1,59 +1,12 @@
 /*
- * cmdline.c - command-line splitting and the table of known options.
+ * cmdline.c - splits the command line into words (kernel/options.c knows
+ * what they mean).
  */
 #include "kernel/cmdline.h"
 
 #include "lib/string.h"
 
-/* Keep in step with the "Command-line options" section of README.md. */
-const struct cmdline_option_def cmdline_known_options[] = {
-    {"test", "<filter>",
-     "run the self-tests (those whose suite.name starts with filter), "
-     "print KTAP, then exit QEMU with the result"},
-    {"test_skip", "<suite.name>[,...] (a trailing * matches a prefix)",
-     "report these self-tests as skipped instead of running "
-     "them"},
-    {"bench", NULL, "run the benchmarks and print bench: lines"},
-    {"inject",
-     "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu|"
-     "stuck-cpu|stuck-cpu-printing|irql-misuse",
-     "fail on purpose, to check that the test runner notices"},
-    {"apic", "auto|xapic|x2apic", "local APIC mode (auto: x2APIC when the CPU has it)"},
-    {"ap_start", "sdm|fast",
-     "AP start-up delays: the SDM's 10 ms after INIT and 200 us after "
-     "each SIPI, or short ones"},
-    {"ap_timeout_ms", "<n>", "how long to wait for each AP to check in (default 10000)"},
-    {"tsc_source", "auto|cpuid|pit|pm_timer", "what to measure the TSC frequency with"},
-    {"barrier", "central|dissemination", "the rendezvous' spin barrier (default central)"},
-    {"ipi_timeout_ms", "<n>", "bound on every rendezvous wait (default 10000)"},
-    {"stress_calls", "<n>", "back-to-back rendezvous calls in the stress self-test"},
-    {"stress_ms", "<n>", "time budget of each rendezvous stress self-test (default 5000)"},
-    {"expect_no_acpi", NULL,
-     "the machine has no ACPI tables (the test runner says so): the "
-     "ACPI self-test is skipped instead of failing"},
-    {"expect_apic", "xapic|x2apic",
-     "the APIC mode the machine gives (the test runner knows): "
-     "the self-tests hold the kernel's choice against it"},
-    {"expect_loader", "<name>",
-     "how the boot loader's name starts (the test runner knows): "
-     "held against what the loader says"},
-    {"expect_cpus", "<n>",
-     "CPUs the machine really has (the test runner passes what QEMU "
-     "made): the self-tests hold the kernel's count against it"},
-    {"acpi_dump", NULL, "print the MADT in hex (tools/capture_madt.py reads it)"},
-};
-const size_t cmdline_known_count = sizeof(cmdline_known_options) / sizeof(cmdline_known_options[0]);
-
 struct cmdline boot_cmdline;
-
-static bool is_known(const char *name)
-{
-    for (size_t i = 0; i < cmdline_known_count; i++) {
-        if (strcmp(cmdline_known_options[i].name, name) == 0)
-            return true;
-    }
-    return false;
-}
 
 static bool looks_like_path(const char *word)
 {
@@ -94,9 +47,6 @@ void cmdline_parse(struct cmdline *cl, const char *line)
         struct cmdline_arg *a = &cl->args[cl->count++];
         a->name = word;
         a->value = eq != NULL ? eq + 1 : NULL;
-        a->known = is_known(word);
-        if (!a->known)
-            cl->unknown_count++;
     }
 }
 

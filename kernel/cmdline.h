@@ -1,7 +1,7 @@
 /*
  * cmdline.h - the kernel command line: words "name" or "name=value",
- * separated by spaces. Every option the kernel knows is listed in
- * cmdline.c's table (and in README.md); anything else draws a warning.
+ * separated by spaces. This splits them; kernel/options.h knows which
+ * options there are and what their values mean.
  */
 #ifndef KERNEL_CMDLINE_H
 #define KERNEL_CMDLINE_H
@@ -13,28 +13,17 @@
 #define CMDLINE_MAX_OPTIONS 32
 #define CMDLINE_BUFFER 512
 
-struct cmdline_option_def {
-    const char *name;
-    const char *values; /* what may follow '=', or NULL for a plain flag */
-    const char *help;
-};
-
 struct cmdline_arg {
     const char *name;
     const char *value; /* NULL when written without '=' */
-    bool known;
 };
 
 struct cmdline {
     char buffer[CMDLINE_BUFFER]; /* words are cut out of this copy */
     struct cmdline_arg args[CMDLINE_MAX_OPTIONS];
     size_t count;
-    size_t unknown_count;
     size_t dropped; /* words beyond CMDLINE_MAX_OPTIONS */
 };
-
-extern const struct cmdline_option_def cmdline_known_options[];
-extern const size_t cmdline_known_count;
 
 /* Splits line into arguments. A first word that looks like a file path (QEMU
  * and GRUB's multiboot 1 pass the kernel's own path first) is skipped. */

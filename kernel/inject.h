@@ -8,12 +8,14 @@
 
 #include <stdbool.h>
 
-/* Performs the named failure; returns only for "test-fail" (a self-test
- * fails instead) or an unknown name (after a warning). */
+/* Performs the named failure (one of option inject='s values). Returns for
+ * the failures that act later (test-fail, bad-madt, phantom-cpu,
+ * stuck-cpu, stuck-cpu-printing, irql-misuse), or after a warning for a
+ * name it does not know. */
 void inject_fault(const char *what);
 
-/* True when inject=<what> is on the command line. The failures that act
- * later in the boot (bad-madt, phantom-cpu) are asked for this way. */
+/* True when the kernel booted with inject=<what>. The failures that act
+ * later in the boot ask this way. */
 bool inject_requested(const char *what);
 
 /* The failures that need the other CPUs: stuck-cpu (one CPU spins with

@@ -15,7 +15,6 @@
 #include "kernel/ipi.h"
 
 #include "kernel/arch.h"
-#include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/irql.h"
 #include "kernel/ksyms.h"
@@ -70,28 +69,12 @@ uint64_t ipi_calls_started(void) { return __atomic_load_n(&current.seq, __ATOMIC
 static uint64_t ms_to_cycles(uint64_t ms) { return ms * (arch_cycles_per_second() / MS_PER_S); }
 static bool past(uint64_t deadline) { return (int64_t)(arch_cycles() - deadline) >= 0; }
 
-void ipi_init(void)
+void ipi_init(const char *barrier, uint64_t call_timeout_ms)
 {
     enum barrier_kind kind = BARRIER_CENTRAL;
-    const char *name = cmdline_value(&boot_cmdline, "barrier", "central");
-    if (!barrier_kind_parse(name, &kind))
-        kprintf("warning: unknown barrier=%s (known: central dissemination); using central\n",
-                name);
-    timeout_ms = DEFAULT_TIMEOUT_MS;
-    const char *ms = cmdline_value(&boot_cmdline, "ipi_timeout_ms", NULL);
-    if (ms != NULL) {
-        uint64_t v = 0;
-        bool ok = *ms != '\0';
-        for (const char *p = ms; *p != '\0' && ok; p++) {
-            ok = *p >= '0' && *p <= '9' && v < 100000000;
-            v = v * 10 + (uint64_t)(*p - '0');
-        }
-        if (ok && v > 0)
-            timeout_ms = v;
-        else
-            kprintf("warning: ipi_timeout_ms=%s is not a positive number; using %llu\n", ms,
-                    (unsigned long long)timeout_ms);
-    }
+    if (!barrier_kind_parse(barrier, &kind))
+        kprintf("warning: ipi: unknown barrier %s; using central\n", barrier);
+    timeout_ms = call_timeout_ms != 0 ? call_timeout_ms : DEFAULT_TIMEOUT_MS;
     /* Before any CPU can call: the state starts over. */
     barrier_init(&rendezvous_barrier, kind);
     memset(&call_lock, 0, sizeof(call_lock));

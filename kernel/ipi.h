@@ -50,8 +50,10 @@ enum ipi_status {
 enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_worker *worker,
                                  uintptr_t argument, uintptr_t *result);
 
-/* Reads barrier= and ipi_timeout_ms= from the command line. */
-void ipi_init(void);
+/* Sets the rendezvous up before any CPU calls: the barrier ("central" or
+ * "dissemination") and the bound on every wait (options barrier= and
+ * ipi_timeout_ms=, which kmain passes). */
+void ipi_init(const char *barrier, uint64_t timeout_ms);
 
 enum barrier_kind ipi_barrier_kind(void);
 uint64_t ipi_timeout_ms(void);

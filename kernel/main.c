@@ -14,6 +14,7 @@
 #include "kernel/ipi.h"
 #include "kernel/ktest.h"
 #include "kernel/multiboot2.h"
+#include "kernel/options.h"
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 #include "kernel/smp.h"
@@ -72,54 +73,37 @@ static void print_banner(void)
         kprintf("warning: %s\n", bi->warnings[i]);
 }
 
-static void warn_unknown_options(const struct cmdline *cl)
-{
-    for (size_t i = 0; i < cl->count; i++) {
-        if (cl->args[i].known)
-            continue;
-        kprintf("warning: unknown command-line option \"%s\"; known options:\n", cl->args[i].name);
-        for (size_t k = 0; k < cmdline_known_count; k++) {
-            const struct cmdline_option_def *d = &cmdline_known_options[k];
-            kprintf("  %s%s%s  %s\n", d->name, d->values != NULL ? "=" : "",
-                    d->values != NULL ? d->values : "", d->help);
-        }
-    }
-    if (cl->dropped != 0)
-        kprintf("warning: %zu command-line words beyond the first %d were ignored\n", cl->dropped,
-                CMDLINE_MAX_OPTIONS);
-}
-
 void kmain(uint32_t magic, uint32_t info_phys)
 {
+    static struct option_problems option_problems;
     read_boot_info(magic, info_phys); /* copy it before low memory is reused */
     cmdline_parse(&boot_cmdline, boot_info.cmdline);
-    if (cmdline_has(&boot_cmdline, "test"))
+    options_parse(&boot_cmdline, &boot_options, &option_problems); /* once, for everyone */
+    const struct options *o = &boot_options;
+    if (o->test != NULL)
         ktest_mode_enter();        /* from here a crash ends the VM at once */
     arch_console_init(&boot_info); /* serial port, VGA text screen */
     print_banner();
-    warn_unknown_options(&boot_cmdline);
-    page_alloc_init(&boot_info); /* free memory from the memory map */
-    arch_init();                 /* page tables, GDT/TSS, IDT */
+    options_report(&option_problems); /* unknown options, bad values */
+    page_alloc_init(&boot_info);      /* free memory from the memory map */
+    arch_init();                      /* page tables, GDT/TSS, IDT */
 
     bool madt_ok = acpi_init(&boot_info, &madt); /* RSDP, XSDT/RSDT, MADT */
-    if (cmdline_has(&boot_cmdline, "acpi_dump"))
+    if (o->acpi_dump)
         acpi_dump_madt();
-    bool apic_ok = arch_apic_init(cmdline_value(&boot_cmdline, "apic", "auto"),
-                                  madt_ok ? madt.controller_address : 0);
-    arch_timing_init(cmdline_value(&boot_cmdline, "tsc_source", "auto"),
-                     acpi_state()->pm_timer_port, acpi_state()->pm_timer_32bit);
-    smp_init(&madt, madt_ok && apic_ok); /* start every AP */
-    ipi_init();                          /* the rendezvous: barrier, timeout */
+    bool apic_ok = arch_apic_init(o->apic, madt_ok ? madt.controller_address : 0);
+    arch_timing_init(o->tsc_source, acpi_state()->pm_timer_port, acpi_state()->pm_timer_32bit);
+    struct cpu_start_options start = {strcmp(o->ap_start, "fast") == 0, o->ap_timeout_ms};
+    smp_init(&madt, madt_ok && apic_ok, &start); /* start every AP */
+    ipi_init(o->barrier, o->ipi_timeout_ms);     /* the rendezvous: barrier, timeout */
     inject_after_smp();
 
-    const char *inject = cmdline_value(&boot_cmdline, "inject", NULL);
-    if (inject != NULL)
-        inject_fault(inject);
+    if (o->inject != NULL)
+        inject_fault(o->inject);
 
     if (ktest_mode_active())
-        ktest_run_all(cmdline_value(&boot_cmdline, "test", ""),
-                      cmdline_value(&boot_cmdline, "test_skip", ""));
-    if (cmdline_has(&boot_cmdline, "bench")) {
+        ktest_run_all(o->test, o->test_skip != NULL ? o->test_skip : "");
+    if (o->bench) {
         bench_run_all();
         arch_vm_exit(KTEST_EXIT_PASS);
     }

@@ -10,7 +10,6 @@
 
 #include "kernel/arch.h"
 #include "kernel/bootinfo.h"
-#include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/inject.h"
 #include "kernel/ipi.h"
@@ -18,7 +17,6 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
-#define DEFAULT_AP_TIMEOUT_MS 10000
 #define PROBE_TIMEOUT_US 5000000
 #define US_PER_MS 1000u
 #define US_PER_S 1000000u
@@ -161,52 +159,23 @@ static void print_summary(void)
     }
 }
 
-static uint64_t parse_ms(const char *text, uint64_t fallback)
-{
-    uint64_t v = 0;
-    if (text == NULL || *text == '\0')
-        return fallback;
-    for (const char *p = text; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9' || v > 10000000) {
-            kprintf("warning: ap_timeout_ms=%s is not a number of milliseconds; using %llu\n", text,
-                    (unsigned long long)fallback);
-            return fallback;
-        }
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    return v;
-}
-
-void smp_init(const struct madt_info *madt, bool madt_ok)
+void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start_options *plan)
 {
     collect_cpus(madt, madt_ok);
     arch_cpu_setup_boot(&cpus[0]);
     cpus[0].state = CPU_ONLINE;
     online_count = 1;
     smp_started = true;
-
-    const char *mode = cmdline_value(&boot_cmdline, "ap_start", "sdm");
-    struct cpu_start_options options = {
-        .fast = false,
-        .timeout_ms =
-            parse_ms(cmdline_value(&boot_cmdline, "ap_timeout_ms", NULL), DEFAULT_AP_TIMEOUT_MS),
-    };
-    start_delays = "sdm";
-    if (strcmp(mode, "fast") == 0) {
-        options.fast = true;
-        start_delays = "fast";
-    } else if (strcmp(mode, "sdm") != 0) {
-        kprintf("warning: unknown ap_start=%s (known: sdm fast); using sdm\n", mode);
-    }
+    start_delays = plan->fast ? "fast" : "sdm";
 
     if (cpu_count > 1 && arch_cpus_start_prepare(kernel_boot_info())) {
         uint64_t start = arch_cycles();
         for (size_t i = 1; i < cpu_count; i++)
-            start_ap(&cpus[i], &options);
+            start_ap(&cpus[i], plan);
         bringup_us = cycles_to_us(arch_cycles() - start);
         kprintf("smp: started %zu of %zu APs in %llu us (ap_start=%s: %s)\n", online_count - 1,
                 cpu_count - 1, (unsigned long long)bringup_us, start_delays,
-                arch_cpu_start_delays(options.fast));
+                arch_cpu_start_delays(plan->fast));
     }
     print_summary();
 }

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void smp_init(const struct madt_info *madt, bool madt_ok);
+void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start_options *plan);
 
 /* The MADT as kmain parsed it (self-tests compare the CPUs with it). */
 const struct madt_info *kernel_madt(void);

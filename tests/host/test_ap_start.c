@@ -21,6 +21,7 @@
 #include "kernel/inject.h"
 #include "kernel/ipi.h"
 #include "kernel/madt.h"
+#include "kernel/options.h"
 #include "kernel/smp.h"
 
 #include "tests/host/htest.h"
@@ -211,8 +212,12 @@ static void machine(const char *cmdline, const enum ap_behaviour *behaviour, siz
         madt.cpus[i + 1] = (struct madt_cpu){id, (uint32_t)i + 1, true, false};
         aps[i] = (struct fake_ap){id, behaviour[i], false, 0, 0, NULL};
     }
+    static struct options options;
+    static struct option_problems problems;
     cmdline_parse(&boot_cmdline, cmdline);
-    smp_init(&madt, true);
+    options_parse(&boot_cmdline, &options, &problems);
+    struct cpu_start_options plan = {strcmp(options.ap_start, "fast") == 0, options.ap_timeout_ms};
+    smp_init(&madt, true, &plan);
 }
 
 /* The events for one APIC ID, with the delays that came between them. */

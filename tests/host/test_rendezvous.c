@@ -25,6 +25,7 @@
 #include "kernel/ipi.h"
 #include "kernel/irql.h"
 #include "kernel/ksyms.h"
+#include "kernel/options.h"
 #include "kernel/smp.h"
 
 #include "tests/host/htest.h"
@@ -317,8 +318,11 @@ static void machine_reset(size_t n, const char *cmdline)
     timer_handler = NULL;
     relax_hook = NULL;
     cycles_hook = NULL;
+    static struct options options;
+    static struct option_problems problems;
     cmdline_parse(&boot_cmdline, cmdline);
-    ipi_init();
+    options_parse(&boot_cmdline, &options, &problems);
+    ipi_init(options.barrier, options.ipi_timeout_ms);
     /* The call numbers go on from the previous test: start from there. */
     for (size_t i = 0; i < n; i++)
         cpus[i].ipi.seen = cpus[i].ipi.served = ipi_calls_started();

@@ -5,11 +5,11 @@
  */
 #include "kernel/arch.h"
 #include "kernel/arch_test.h"
-#include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/ipi.h"
 #include "kernel/irql.h"
 #include "kernel/ktest.h"
+#include "kernel/options.h"
 #include "kernel/page_alloc.h"
 #include "kernel/smp.h"
 #include "lib/string.h"
@@ -57,7 +57,7 @@ KTEST(ipi, every_cpu_runs_the_worker_exactly_once)
     }
     /* Held against what the machine really has, where the runner says
      * (QEMU's CPU count): not against the kernel's own idea of online. */
-    if (cmdline_u64(&boot_cmdline, "expect_cpus", &expected))
+    if ((expected = boot_options.expect_cpus) != 0)
         EXPECT_EQ(t, expected, ran);
 }
 
@@ -229,23 +229,12 @@ static uintptr_t bump(uintptr_t arg)
     return 0;
 }
 
-static uint64_t option_u64(const char *name, uint64_t fallback)
-{
-    uint64_t n;
-    if (cmdline_u64(&boot_cmdline, name, &n) && n > 0)
-        return n;
-    if (cmdline_has(&boot_cmdline, name))
-        kprintf("# %s=%s is not a positive number; using %llu\n", name,
-                cmdline_value(&boot_cmdline, name, ""), (unsigned long long)fallback);
-    return fallback;
-}
-
 /* 100 000 calls (stress_calls=<n>), or as many as fit in the time budget
  * (stress_ms=<n>, default 5 s): a virtual machine with more CPUs than its
  * host has cores runs spin barriers very slowly (a spinning vCPU holds a
  * host core the CPU it waits for needs). */
-static uint64_t stress_calls(void) { return option_u64("stress_calls", 100000); }
-static uint64_t stress_budget_ms(void) { return option_u64("stress_ms", 5000); }
+static uint64_t stress_calls(void) { return boot_options.stress_calls; }
+static uint64_t stress_budget_ms(void) { return boot_options.stress_ms; }
 static uint64_t ms_to_cycles(uint64_t ms) { return ms * (arch_cycles_per_second() / 1000); }
 
 KTEST(ipi, stress_back_to_back_calls)

@@ -1,16 +1,15 @@
 /*
  * test_ktest.c - the self-test framework checks itself.
  */
-#include "kernel/cmdline.h"
 #include "kernel/ktest.h"
+#include "kernel/options.h"
 #include "lib/string.h"
 
 /* Fails only when asked (inject=test-fail): the runner must then report the
  * run as failed. Otherwise there is nothing to test, so it is skipped. */
 KTEST(ktest, injected_failure)
 {
-    const char *inject = cmdline_value(&boot_cmdline, "inject", "");
-    if (strcmp(inject, "test-fail") != 0)
+    if (boot_options.inject == NULL || strcmp(boot_options.inject, "test-fail") != 0)
         KTEST_SKIP(t, "only fails with inject=test-fail");
     EXPECT_EQ(t, 1, 2);
 }

@@ -6,10 +6,10 @@
 #include "kernel/acpi.h"
 #include "kernel/arch.h"
 #include "kernel/arch_test.h"
-#include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/ipi.h"
 #include "kernel/ktest.h"
+#include "kernel/options.h"
 #include "kernel/smp.h"
 #include "lib/string.h"
 
@@ -47,9 +47,8 @@ KTEST(smp, every_enabled_madt_cpu_is_online)
         EXPECT_EQ(t, CPU_ONLINE, smp_cpu(i)->state);
     /* The MADT against itself proves little: where the runner says how
      * many CPUs QEMU made (expect_cpus=), every one of them must be online. */
-    uint64_t expected;
-    if (cmdline_u64(&boot_cmdline, "expect_cpus", &expected))
-        EXPECT_EQ(t, expected, smp_online_count());
+    if (boot_options.expect_cpus != 0)
+        EXPECT_EQ(t, boot_options.expect_cpus, smp_online_count());
 }
 
 /* Each online CPU's APIC ID as it reads it itself (CPUID, in the probe
@@ -129,14 +128,14 @@ KTEST(smp, ap_stacks_have_guard_pages)
 KTEST(apic, mode_follows_the_command_line)
 {
     KTEST_NEEDS_APIC(t);
-    const char *want = cmdline_value(&boot_cmdline, "apic", "auto");
+    const char *want = boot_options.apic;
     const char *mode = arch_apic_mode_name();
     EXPECT_TRUE(t, strcmp(mode, "xapic") == 0 || strcmp(mode, "x2apic") == 0);
     if (strcmp(want, "xapic") == 0 || strcmp(want, "x2apic") == 0)
         EXPECT_STREQ(t, want, mode);
     /* Most boots pass no apic=: hold "auto" against the mode the runner
      * knows the machine gives (QEMU's TCG has no x2APIC, its KVM has). */
-    const char *expected = cmdline_value(&boot_cmdline, "expect_apic", NULL);
+    const char *expected = boot_options.expect_apic;
     if (expected != NULL)
         EXPECT_STREQ(t, expected, mode);
 }
@@ -159,7 +158,7 @@ KTEST(timing, tsc_frequency_is_plausible)
 
 KTEST(timing, source_follows_the_command_line)
 {
-    const char *want = cmdline_value(&boot_cmdline, "tsc_source", "auto");
+    const char *want = boot_options.tsc_source;
     const char *got = arch_cycles_source();
     if (strcmp(want, "pit") == 0)
         EXPECT_STREQ(t, "PIT channel 2", got);
@@ -214,7 +213,7 @@ KTEST(timing, apic_timer_is_calibrated)
 KTEST(acpi, rsdp_and_root_table_found)
 {
     const struct acpi_state *s = acpi_state();
-    if (s->rsdp_source == RSDP_NONE && cmdline_has(&boot_cmdline, "expect_no_acpi"))
+    if (s->rsdp_source == RSDP_NONE && boot_options.expect_no_acpi)
         KTEST_SKIP(t, "the machine has no ACPI tables (the runner says so)");
     EXPECT_TRUE(t, s->rsdp_source != RSDP_NONE);
     EXPECT_TRUE(t, s->root_phys != 0);

@@ -1,0 +1,211 @@
+/*
+ * options.c - the table of command-line options, and its one parser.
+ *
+ * Adding an option: a field in struct options (options.h), a row here,
+ * then `make readme-options` to bring README.md's table along (make test
+ * fails until it is).
+ */
+#include "kernel/options.h"
+
+#include "kernel/console.h"
+#include "lib/format.h"
+#include "lib/string.h"
+
+#define FIELD(name) offsetof(struct options, name)
+#define FLAG(name, used_by, help)                                                                  \
+    {                                                                                              \
+#name, OPTION_FLAG, NULL, NULL, 0, 0, 0, FIELD(name), used_by, help                        \
+    }
+#define TEXT(name, form, used_by, help)                                                            \
+    {                                                                                              \
+#name, OPTION_TEXT, form, NULL, 0, 0, 0, FIELD(name), used_by, help                        \
+    }
+#define CHOICE(name, values, fallback, used_by, help)                                              \
+    {                                                                                              \
+#name, OPTION_CHOICE, values, fallback, 0, 0, 0, FIELD(name), used_by, help                \
+    }
+#define NUMBER(name, form, fallback, min, max, used_by, help)                                      \
+    {                                                                                              \
+#name, OPTION_NUMBER, form, NULL, fallback, min, max, FIELD(name), used_by, help           \
+    }
+
+struct options boot_options;
+
+const struct option_def option_table[] = {
+    TEXT(test, "<prefix>", "kernel/ktest.c",
+         "run the self-tests (with a value: those whose `suite.name` starts with it, e.g. "
+         "`test=exceptions.`), print KTAP, then end QEMU with the result (on a real PC: print the "
+         "summary and halt)"),
+    TEXT(test_skip, "<suite.name>[,...]", "kernel/ktest.c",
+         "report these self-tests as skipped instead of running them; `ipi.stress_*` names every "
+         "test starting with `ipi.stress_`"),
+    FLAG(bench, "kernel/bench.c",
+         "run the benchmarks; each prints `bench: <name> cycles min=.. median=.. max=.. "
+         "samples=..`"),
+    CHOICE(inject,
+           "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu|stuck-cpu|"
+           "stuck-cpu-printing|irql-misuse",
+           NULL, "kernel/inject.c",
+           "fail on purpose, to test the test runner: `bad-madt` corrupts the MADT's copy (the "
+           "kernel must run on one CPU), `phantom-cpu` adds a CPU that does not exist (reported "
+           "and left out), `stuck-cpu` has one CPU spin with interrupts off while the rendezvous "
+           "is called, `stuck-cpu-printing` the same holding the console lock, `irql-misuse` "
+           "raises to a lower IRQL"),
+    CHOICE(apic, "auto|xapic|x2apic", "auto", "arch/x86_64/lapic.c",
+           "local APIC mode; `auto` takes x2APIC when the CPU has it. `x2apic` on a CPU without "
+           "it falls back to xAPIC with a message; `xapic` when the firmware already enabled "
+           "x2APIC stays in x2APIC (leaving it would need the APIC disabled)"),
+    CHOICE(ap_start, "sdm|fast", "sdm", "arch/x86_64/smp_start.c",
+           "AP start-up delays: `sdm` waits 10 ms after INIT and 200 us after each SIPI, as the "
+           "Intel SDM's MP initialization protocol says; `fast` waits 0 and 10 us, as Linux does "
+           "on modern CPUs. The boot prints the total start-up time either way"),
+    NUMBER(ap_timeout_ms, "<ms>", 10000, 1, 3600000, "arch/x86_64/smp_start.c",
+           "how long to wait for each AP to check in after its second SIPI"),
+    CHOICE(tsc_source, "auto|cpuid|pit|pm_timer", "auto", "arch/x86_64/timing.c",
+           "what the TSC frequency is measured with; `auto` tries CPUID leaves 0x15/0x16, then "
+           "the PIT, then the ACPI PM timer"),
+    CHOICE(barrier, "central|dissemination", "central", "kernel/ipi.c",
+           "the rendezvous' spin barrier: a central counter, or the dissemination barrier "
+           "(log2 n rounds, no shared counter)"),
+    NUMBER(ipi_timeout_ms, "<ms>", 10000, 1, 3600000, "kernel/ipi.c",
+           "bound on every rendezvous wait; past it the missing CPUs are reported and the kernel "
+           "stops"),
+    NUMBER(stress_calls, "<n>", 100000, 1, 1000000000, "tests/kernel/test_ipi.c",
+           "calls in the rendezvous stress self-test (the test runner asks for fewer where QEMU "
+           "has more vCPUs than the host has cores)"),
+    NUMBER(stress_ms, "<ms>", 5000, 1, 3600000, "tests/kernel/test_ipi.c",
+           "time budget of each rendezvous stress self-test: it stops there and prints the count "
+           "reached, so `make run CPUS=8 CMDLINE=test` ends in well under a minute"),
+    NUMBER(expect_cpus, "<n>", 0, 1, 1024, "tests/kernel/",
+           "the CPUs the machine really has (the test runner passes what QEMU made): the "
+           "self-tests hold the kernel's own count against it"),
+    FLAG(expect_no_acpi, "tests/kernel/test_smp.c",
+         "the machine has no ACPI tables (the runner says so for `-no-acpi`): the ACPI self-test "
+         "is skipped, by name, instead of failing"),
+    CHOICE(expect_apic, "xapic|x2apic", NULL, "tests/kernel/test_smp.c",
+           "the APIC mode the machine gives (the test runner knows): the self-tests hold the "
+           "kernel's choice against it"),
+    TEXT(expect_loader, "<name>", "tests/kernel/test_boot.c",
+         "how the boot loader's name starts (the test runner knows): held against what the "
+         "loader says"),
+    FLAG(acpi_dump, "kernel/acpi.c",
+         "print the MADT in hex (`tools/capture_madt.py` turns it back into a file for the host "
+         "tests)"),
+};
+const size_t option_count = sizeof(option_table) / sizeof(option_table[0]);
+
+static void note(struct option_problems *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note(struct option_problems *p, const char *fmt, ...)
+{
+    if (p->count < OPTIONS_MAX_PROBLEMS) {
+        va_list ap;
+        va_start(ap, fmt);
+        fmt_vsnprintf(p->text[p->count], OPTIONS_PROBLEM_LENGTH, fmt, ap);
+        va_end(ap);
+    }
+    p->count++;
+}
+
+static const struct option_def *find(const char *name)
+{
+    for (size_t i = 0; i < option_count; i++)
+        if (strcmp(option_table[i].name, name) == 0)
+            return &option_table[i];
+    return NULL;
+}
+
+/* True when value is one of values ("a|b|c"). */
+static bool is_choice(const char *values, const char *value)
+{
+    size_t length = strlen(value);
+    for (const char *v = values; *v != '\0';) {
+        const char *end = strchr(v, '|');
+        size_t n = end != NULL ? (size_t)(end - v) : strlen(v);
+        if (n == length && strncmp(v, value, n) == 0)
+            return true;
+        v += end != NULL ? n + 1 : n;
+    }
+    return false;
+}
+
+static void set_default(const struct option_def *d, struct options *out)
+{
+    char *field = (char *)out + d->offset;
+    switch (d->type) {
+    case OPTION_FLAG: *(bool *)field = false; break;
+    case OPTION_TEXT:
+    case OPTION_CHOICE: *(const char **)field = d->default_text; break;
+    case OPTION_NUMBER: *(uint64_t *)field = d->default_number; break;
+    }
+}
+
+static void set(const struct option_def *d, const struct cmdline_arg *a, const struct cmdline *cl,
+                struct options *out, struct option_problems *problems)
+{
+    char *field = (char *)out + d->offset;
+    switch (d->type) {
+    case OPTION_FLAG:
+        if (a->value != NULL)
+            note(problems, "%s takes no value (%s=%s); taken as %s", d->name, d->name, a->value,
+                 d->name);
+        *(bool *)field = true;
+        return;
+    case OPTION_TEXT: *(const char **)field = a->value != NULL ? a->value : ""; return;
+    case OPTION_CHOICE:
+        if (a->value != NULL && is_choice(d->values, a->value)) {
+            *(const char **)field = a->value;
+            return;
+        }
+        note(problems, "%s=%s is not one of %s; %s%s", d->name, a->value != NULL ? a->value : "",
+             d->values, d->default_text != NULL ? "using " : "ignored",
+             d->default_text != NULL ? d->default_text : "");
+        return;
+    case OPTION_NUMBER: {
+        uint64_t v;
+        if (cmdline_u64(cl, d->name, &v) && v >= d->min && v <= d->max) {
+            *(uint64_t *)field = v;
+            return;
+        }
+        note(problems, "%s=%s is not a number from %llu to %llu; using %llu", d->name,
+             a->value != NULL ? a->value : "", (unsigned long long)d->min,
+             (unsigned long long)d->max, (unsigned long long)d->default_number);
+        return;
+    }
+    }
+}
+
+void options_parse(const struct cmdline *cl, struct options *out, struct option_problems *problems)
+{
+    memset(problems, 0, sizeof(*problems));
+    for (size_t i = 0; i < option_count; i++)
+        set_default(&option_table[i], out);
+    for (size_t i = 0; i < cl->count; i++) {
+        const struct cmdline_arg *a = &cl->args[i];
+        const struct option_def *d = find(a->name);
+        if (d == NULL) {
+            char known[OPTIONS_PROBLEM_LENGTH];
+            size_t used = 0;
+            for (size_t k = 0; k < option_count && used < sizeof(known); k++)
+                used += (size_t)fmt_snprintf(known + used, sizeof(known) - used, " %s",
+                                             option_table[k].name);
+            note(problems, "unknown option \"%s\" ignored; known:%s", a->name, known);
+            continue;
+        }
+        /* The last occurrence wins, as cmdline_find has it: only it counts. */
+        if (cmdline_find(cl, a->name) == a)
+            set(d, a, cl, out, problems);
+    }
+    if (cl->dropped != 0)
+        note(problems, "%zu command-line words beyond the first %d were ignored", cl->dropped,
+             CMDLINE_MAX_OPTIONS);
+}
+
+void options_report(const struct option_problems *problems)
+{
+    for (size_t i = 0; i < problems->count && i < OPTIONS_MAX_PROBLEMS; i++)
+        kprintf("warning: %s\n", problems->text[i]);
+    if (problems->count > OPTIONS_MAX_PROBLEMS)
+        kprintf("warning: and %zu more command-line problems\n",
+                problems->count - OPTIONS_MAX_PROBLEMS);
+}

@@ -1,0 +1,83 @@
+/*
+ * options.h - every command-line option the kernel knows, in one typed
+ * table (options.c), parsed once at boot into struct options. kmain()
+ * hands each subsystem its settings from there; README.md's option table
+ * is generated from the same table (make readme-options) and checked
+ * against it in make test.
+ */
+#ifndef KERNEL_OPTIONS_H
+#define KERNEL_OPTIONS_H
+
+#include "kernel/cmdline.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum option_type {
+    OPTION_FLAG,   /* "name": a bool, true when present */
+    OPTION_TEXT,   /* "name=text" (or bare "name": ""); NULL when absent. Text and
+                    * choices point into the parsed struct cmdline. */
+    OPTION_CHOICE, /* "name=one of values"; the default (may be NULL) when absent */
+    OPTION_NUMBER, /* "name=<decimal in [min, max]>" (cmdline_u64's rule) */
+};
+
+struct option_def {
+    const char *name;
+    enum option_type type;
+    const char *values;       /* CHOICE: "a|b|c"; TEXT, NUMBER: the form, for the help */
+    const char *default_text; /* TEXT, CHOICE */
+    uint64_t default_number;  /* NUMBER */
+    uint64_t min, max;        /* NUMBER */
+    size_t offset;            /* of its field in struct options */
+    const char *used_by;      /* the code that reads it */
+    const char *help;
+};
+
+/* The settings, one field per option (names as on the command line). */
+struct options {
+    const char *test; /* ktest: NULL, or a suite.name prefix ("": all) */
+    const char *test_skip;
+    bool bench;
+    const char *inject;
+    const char *apic;
+    const char *ap_start;
+    uint64_t ap_timeout_ms;
+    const char *tsc_source;
+    const char *barrier;
+    uint64_t ipi_timeout_ms;
+    uint64_t stress_calls;
+    uint64_t stress_ms;
+    uint64_t expect_cpus; /* 0: not given */
+    bool expect_no_acpi;
+    const char *expect_apic;
+    const char *expect_loader;
+    bool acpi_dump;
+};
+
+#define OPTIONS_MAX_PROBLEMS 8
+#define OPTIONS_PROBLEM_LENGTH 320
+
+/* What options_parse found wrong, for options_report to print once the
+ * console is up. */
+struct option_problems {
+    size_t count; /* all of them; the first OPTIONS_MAX_PROBLEMS are kept */
+    char text[OPTIONS_MAX_PROBLEMS][OPTIONS_PROBLEM_LENGTH];
+};
+
+extern const struct option_def option_table[];
+extern const size_t option_count;
+
+/* Fills *out: every default, then what cl says. An unknown option, or a
+ * value that is not of its option's form, is left out (the default stays)
+ * and noted in *problems, one line each naming what would have been
+ * accepted. Prints nothing: it runs before the console exists. */
+void options_parse(const struct cmdline *cl, struct options *out, struct option_problems *problems);
+
+/* Prints each problem as a "warning:" line. */
+void options_report(const struct option_problems *problems);
+
+/* The options the kernel booted with (filled once by kmain). */
+extern struct options boot_options;
+
+#endif

@@ -20,12 +20,12 @@
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
 #include "kernel/smp.h"
+#include "kernel/time.h"
 #include "lib/string.h"
 
 #define DEFAULT_TIMEOUT_MS 10000 /* long enough for -smp 8 on two host cores */
 #define NMI_ACK_TIMEOUT_MS 1000
 #define CHECK_CLOCK_EVERY 64
-#define MS_PER_S 1000u
 
 enum phase { PHASE_ARRIVAL = 0, PHASE_COMPLETION = 1 };
 static const char *const phase_name[] = {"arrival (before the worker)",
@@ -65,9 +65,6 @@ void ipi_test_set_caller_delay_us(uint64_t microseconds)
 enum barrier_kind ipi_barrier_kind(void) { return rendezvous_barrier.kind; }
 uint64_t ipi_timeout_ms(void) { return timeout_ms; }
 uint64_t ipi_calls_started(void) { return __atomic_load_n(&current.seq, __ATOMIC_ACQUIRE) / 2; }
-
-static uint64_t ms_to_cycles(uint64_t ms) { return ms * (arch_cycles_per_second() / MS_PER_S); }
-static bool past(uint64_t deadline) { return (int64_t)(arch_cycles() - deadline) >= 0; }
 
 void ipi_init(const char *barrier, uint64_t call_timeout_ms)
 {
@@ -155,10 +152,10 @@ static noreturn void report_timeout(const struct call *c, uint64_t number, enum 
             continue;
         kprintf("ipi: sending an NMI to CPU %u to see where it is\n", i);
         cpu->ipi.nmi_request = NMI_REPORT;
-        uint64_t deadline = arch_cycles() + ms_to_cycles(NMI_ACK_TIMEOUT_MS);
+        uint64_t deadline = arch_cycles() + cycles_from_ms(NMI_ACK_TIMEOUT_MS);
         bool acked = arch_send_ipi_to(i, IPI_NMI);
         while (acked && !__atomic_load_n(&cpu->ipi.nmi_ack, __ATOMIC_ACQUIRE)) {
-            if (past(deadline)) {
+            if (cycles_past(deadline)) {
                 acked = false;
                 break;
             }
@@ -223,8 +220,8 @@ static bool snapshot_new_call(struct cpu *me, struct call *out, uint64_t *number
             }
         }
         if (spins == 0)
-            deadline = arch_cycles() + ms_to_cycles(timeout_ms);
-        else if (spins % CHECK_CLOCK_EVERY == 0 && past(deadline))
+            deadline = arch_cycles() + cycles_from_ms(timeout_ms);
+        else if (spins % CHECK_CLOCK_EVERY == 0 && cycles_past(deadline))
             panic("ipi: CPU %u waited %llu ms for call #%llu to be published; its caller "
                   "stopped while writing it",
                   me->index, (unsigned long long)timeout_ms, (unsigned long long)(s1 / 2 + 1));
@@ -237,7 +234,8 @@ static void wait_phase(const struct call *c, uint64_t number, enum phase phase, 
 {
     uint64_t episode = number * 2 + phase;
     __atomic_store_n(&me->ipi.arrived[phase], episode, __ATOMIC_RELEASE);
-    switch (barrier_wait(&rendezvous_barrier, episode, rank, c->count, ms_to_cycles(timeout_ms))) {
+    switch (
+        barrier_wait(&rendezvous_barrier, episode, rank, c->count, cycles_from_ms(timeout_ms))) {
     case BARRIER_RELEASED: return;
     case BARRIER_TIMED_OUT: report_timeout(c, number, phase, episode, false);
     case BARRIER_LATE: report_timeout(c, number, phase, episode, true);
@@ -297,7 +295,7 @@ void kernel_call_interrupt(void)
 static void acquire_call_lock(struct cpu *me)
 {
     uint64_t ticket = __atomic_fetch_add(&call_lock.next, 1, __ATOMIC_RELAXED);
-    uint64_t limit = 2 * ms_to_cycles(timeout_ms);
+    uint64_t limit = 2 * cycles_from_ms(timeout_ms);
     uint64_t deadline = arch_cycles() + limit;
     uint64_t last_serving = ~0ull, last_seq = ~0ull;
     for (uint64_t spins = 0;; spins++) {
@@ -313,7 +311,7 @@ static void acquire_call_lock(struct cpu *me)
                 last_serving = serving;
                 last_seq = seq;
                 deadline = arch_cycles() + limit;
-            } else if (past(deadline)) {
+            } else if (cycles_past(deadline)) {
                 uint32_t holder = __atomic_load_n(&call_lock.holder, __ATOMIC_RELAXED);
                 bool published = (seq & 1) == 0 &&
                                  __atomic_load_n(&current.call.caller, __ATOMIC_RELAXED) == holder;

@@ -7,6 +7,7 @@
  * boot prints the total start-up time either way.
  */
 #include "kernel/smp.h"
+#include "kernel/time.h"
 
 #include "kernel/arch.h"
 #include "kernel/bootinfo.h"
@@ -18,9 +19,6 @@
 #include "lib/string.h"
 
 #define PROBE_TIMEOUT_US 5000000
-#define US_PER_MS 1000u
-#define US_PER_S 1000000u
-#define MS_PER_S 1000u
 #define STOP_TIMEOUT_MS 1000 /* for the others to take the stop NMI */
 
 static struct cpu cpus[MAX_CPUS];
@@ -37,12 +35,6 @@ size_t smp_online_count(void) { return online_count; }
 size_t smp_possible_count(void) { return possible_count; }
 size_t smp_listed_count(void) { return listed_count; }
 struct cpu *smp_cpu(size_t index) { return index < cpu_count ? &cpus[index] : NULL; }
-
-static uint64_t cycles_to_us(uint64_t cycles)
-{
-    uint64_t hz = arch_cycles_per_second();
-    return hz != 0 ? cycles / (hz / US_PER_S) : 0;
-}
 
 static void add_cpu(uint32_t hw_id, uint32_t acpi_uid)
 {
@@ -154,7 +146,7 @@ static void print_summary(void)
         char took[24] = "boot CPU";
         if (i != 0)
             fmt_snprintf(took, sizeof(took), c->state == CPU_ONLINE ? "%llu us" : "-",
-                         (unsigned long long)cycles_to_us(c->start_cycles));
+                         (unsigned long long)us_from_cycles(c->start_cycles));
         kprintf("  %3zu  %7u  %-13s  %s\n", i, c->hw_id, state_name(c->state), took);
     }
 }
@@ -172,7 +164,7 @@ void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start
         uint64_t start = arch_cycles();
         for (size_t i = 1; i < cpu_count; i++)
             start_ap(&cpus[i], plan);
-        bringup_us = cycles_to_us(arch_cycles() - start);
+        bringup_us = us_from_cycles(arch_cycles() - start);
         kprintf("smp: started %zu of %zu APs in %llu us (ap_start=%s: %s)\n", online_count - 1,
                 cpu_count - 1, (unsigned long long)bringup_us, start_delays,
                 arch_cpu_start_delays(plan->fast));
@@ -227,7 +219,7 @@ bool smp_wait_work(struct cpu *cpu, uint64_t timeout_ms)
 static bool wait_work_done(struct cpu *cpu, uint64_t timeout_ms)
 {
     uint64_t start = arch_cycles();
-    uint64_t limit = timeout_ms * (arch_cycles_per_second() / US_PER_MS);
+    uint64_t limit = cycles_from_ms(timeout_ms);
     while (__atomic_load_n(&cpu->work.done, __ATOMIC_ACQUIRE) != cpu->work.posted) {
         if (arch_cycles() - start > limit) {
             kprintf("smp: CPU %u has not finished its posted work after %llu ms\n", cpu->index,
@@ -272,7 +264,7 @@ void smp_stop_other_cpus(void)
     }
     /* Wait (bounded) until each has taken its NMI, so that nothing else
      * runs while the report is read; name any that did not. */
-    uint64_t deadline = arch_cycles() + STOP_TIMEOUT_MS * (arch_cycles_per_second() / MS_PER_S);
+    uint64_t deadline = arch_cycles() + cycles_from_ms(STOP_TIMEOUT_MS);
     for (size_t i = 0; i < cpu_count; i++) {
         struct cpu *c = &cpus[i];
         if (c->state != CPU_ONLINE || c->hw_id == self || c->ipi.nmi_request != NMI_STOP)
@@ -299,7 +291,7 @@ void smp_probe_interrupt(void)
 size_t smp_probe_all(void)
 {
     size_t missing = 0;
-    uint64_t limit = PROBE_TIMEOUT_US * (arch_cycles_per_second() / US_PER_S);
+    uint64_t limit = cycles_from_us(PROBE_TIMEOUT_US);
     for (size_t i = 0; i < cpu_count; i++) {
         struct cpu *c = &cpus[i];
         if (c->state != CPU_ONLINE)

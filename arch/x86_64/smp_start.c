@@ -15,13 +15,12 @@
 #include "kernel/arch.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/time.h"
 
 #define SDM_INIT_DELAY_US 10000
 #define SDM_SIPI_DELAY_US 200
 #define FAST_INIT_DELAY_US 0
 #define FAST_SIPI_DELAY_US 10
-#define US_PER_MS 1000u
-#define US_PER_S 1000000u
 
 const char *arch_cpu_start_delays(bool fast)
 {
@@ -43,7 +42,7 @@ static bool send_startup(uint32_t apic_id)
 static bool wait_for_checkin(struct cpu *cpu, uint64_t microseconds)
 {
     uint64_t start = arch_cycles();
-    uint64_t limit = microseconds * (arch_cycles_per_second() / US_PER_S);
+    uint64_t limit = cycles_from_us(microseconds);
     while (__atomic_load_n(&cpu->state, __ATOMIC_ACQUIRE) != CPU_ONLINE) {
         if (arch_cycles() - start >= limit)
             return false;

@@ -12,6 +12,7 @@
 #include "kernel/options.h"
 #include "kernel/page_alloc.h"
 #include "kernel/smp.h"
+#include "kernel/time.h"
 #include "lib/string.h"
 
 /* Posted work ends within a few rendezvous bounds, or something is stuck:
@@ -107,9 +108,8 @@ KTEST(ipi, every_worker_starts_after_all_arrive_and_ends_before_any_returns)
     /* Many calls: a missing barrier shows up as a race, so give it chances
      * (100 calls, or 2 s of them on a slow machine, at least 3). */
     uint64_t start = arch_cycles();
-    for (uint32_t n = 0;
-         n < 100 && early_start == 0 && late_finish == 0 &&
-         (n < 3 || arch_cycles() - start < 2000 * (arch_cycles_per_second() / 1000));
+    for (uint32_t n = 0; n < 100 && early_start == 0 && late_finish == 0 &&
+                         (n < 3 || arch_cycles() - start < cycles_from_ms(2000));
          n++) {
         /* The arrival episode of the next call is twice its number. */
         uint64_t generation = (ipi_calls_started() + 1) * 2;
@@ -235,12 +235,11 @@ static uintptr_t bump(uintptr_t arg)
  * host core the CPU it waits for needs). */
 static uint64_t stress_calls(void) { return boot_options.stress_calls; }
 static uint64_t stress_budget_ms(void) { return boot_options.stress_ms; }
-static uint64_t ms_to_cycles(uint64_t ms) { return ms * (arch_cycles_per_second() / 1000); }
 
 KTEST(ipi, stress_back_to_back_calls)
 {
     clear_records();
-    uint64_t calls = stress_calls(), budget = ms_to_cycles(stress_budget_ms());
+    uint64_t calls = stress_calls(), budget = cycles_from_ms(stress_budget_ms());
     uint64_t start = arch_cycles(), done = 0;
     while (done < calls && arch_cycles() - start < budget)
         ipi_generic_call(bump, done++);
@@ -269,8 +268,8 @@ static void call_in_a_loop(void *unused)
      * passed: the timer must have fired on every CPU during the stress,
      * however fast the calls are. */
     uint64_t start = arch_cycles();
-    uint64_t span = ms_to_cycles(TIMER_PERIODS_AT_LEAST);
-    uint64_t budget = ms_to_cycles(stress_budget_ms());
+    uint64_t span = cycles_from_ms(TIMER_PERIODS_AT_LEAST);
+    uint64_t budget = cycles_from_ms(stress_budget_ms());
     budget = budget > span ? budget : span;
     uint64_t n = 0;
     for (;;) {
@@ -319,7 +318,7 @@ KTEST(ipi, stress_every_cpu_calling_at_once_with_timer_interrupts)
     uint64_t start = arch_cycles();
     for (uint32_t i = 0; i < online(); i++)
         while (smp_cpu(i)->timer_ticks == ticks_before[i] &&
-               arch_cycles() - start < TICK_WAIT_MS * (arch_cycles_per_second() / 1000))
+               arch_cycles() - start < cycles_from_ms(TICK_WAIT_MS))
             arch_cpu_relax();
     arch_interrupts_disable();
     ipi_generic_call(start_timer, 0);
@@ -374,7 +373,7 @@ KTEST(ipi, a_timer_interrupt_handler_may_call)
     arch_timer_start(1); /* this CPU only */
     arch_interrupts_enable();
     uint64_t start = arch_cycles(), calls = 0;
-    while (timer_calls_made < TIMER_CALLS_WANTED && arch_cycles() - start < ms_to_cycles(20000)) {
+    while (timer_calls_made < TIMER_CALLS_WANTED && arch_cycles() - start < cycles_from_ms(20000)) {
         ipi_generic_call(count_run, 0);
         calls++;
     }

@@ -6,6 +6,7 @@
 #include "kernel/irql.h"
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
+#include "kernel/time.h"
 
 KTEST(irql, raise_and_lower_round_trip)
 {
@@ -27,7 +28,7 @@ static bool tick_arrives(unsigned ms)
     struct cpu *self = arch_this_cpu();
     uint64_t before = self->timer_ticks;
     uint64_t start = arch_cycles();
-    uint64_t limit = ms * (arch_cycles_per_second() / 1000);
+    uint64_t limit = cycles_from_ms(ms);
     arch_interrupts_enable();
     while (self->timer_ticks == before && arch_cycles() - start < limit)
         arch_cpu_relax();

@@ -13,6 +13,7 @@
 #include "kernel/inject.h"
 #include "kernel/ipi.h"
 #include "kernel/ktest.h"
+#include "kernel/multiboot1.h"
 #include "kernel/multiboot2.h"
 #include "kernel/options.h"
 #include "kernel/page_alloc.h"

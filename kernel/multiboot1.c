@@ -5,6 +5,7 @@
  * Unlike multiboot2, the structure holds physical addresses of the strings
  * and the memory map; the caller's map() makes them readable.
  */
+#include "kernel/multiboot1.h"
 #include "kernel/multiboot2.h"
 
 #include "lib/string.h"

@@ -94,11 +94,4 @@ struct mb2_tag_framebuffer {
  */
 int mb2_parse(const void *info, size_t available, struct boot_info *bi);
 
-/* The multiboot 1 counterpart, for QEMU's -kernel. The information holds
- * physical addresses, which map() turns into readable pointers (or NULL). */
-struct mb1_info;
-typedef const void *mb_map_fn(uint64_t phys, size_t length);
-#define MB1_BOOTLOADER_MAGIC 0x2BADB002u
-int mb1_parse(const void *info, mb_map_fn *map, struct boot_info *bi);
-
 #endif

@@ -21,7 +21,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # What only arch/ may use: the compiler's assembly, and the x86 helpers of
-# arch/x86_64/cpu.h for ports, MSRs, control registers and MMIO.
+# arch/x86_64/x86.h for ports, MSRs, control registers and MMIO.
 MACHINE = re.compile(r"\b(__asm__|__asm|asm)\b|\b(inb|inw|inl|outb|outw|outl|rdmsr|wrmsr|"
                      r"read_cr\d|write_cr\d|mmio_read\d+|mmio_write\d+)\s*\(")
 ARCH_INCLUDE = re.compile(r'^\s*#\s*include\s*"(arch/[^"]*)"', re.M)

@@ -5,7 +5,6 @@
 #include "kernel/arch.h"
 
 #include "arch/x86_64/bios_data.h"
-#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/fb_console.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/paging.h"
@@ -14,6 +13,7 @@
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/vga_text.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/arch_test.h"
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"

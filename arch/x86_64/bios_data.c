@@ -4,7 +4,7 @@
  */
 #include "arch/x86_64/bios_data.h"
 
-#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 
 #define BDA_EBDA_SEGMENT 0x40Eu /* a 16-bit real-mode segment */

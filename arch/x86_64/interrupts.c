@@ -2,10 +2,10 @@
  * interrupts.c - kernel/arch.h's interrupt flag, task priority and timer,
  * and the local APIC's interrupt handlers that lead into the kernel.
  */
-#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/vectors.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 #include "kernel/console.h"
 #include "kernel/smp.h"

@@ -2,9 +2,9 @@
  * ipi.c - kernel/arch.h's IPI kinds on the local APIC: which vector and
  * delivery mode each kind is, and the CPU index -> APIC ID mapping.
  */
-#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/vectors.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 #include "kernel/arch_test.h"
 #include "kernel/console.h"

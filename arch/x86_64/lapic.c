@@ -12,11 +12,11 @@
  */
 #include "arch/x86_64/lapic.h"
 
-#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/timing.h"
 #include "arch/x86_64/vectors.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/console.h"
 #include "lib/string.h"
 

@@ -14,7 +14,7 @@
  */
 #include "arch/x86_64/paging.h"
 
-#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/arch_test.h"
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"

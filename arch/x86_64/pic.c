@@ -7,7 +7,7 @@
  */
 #include "arch/x86_64/pic.h"
 
-#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/x86.h"
 
 #define PIC1_COMMAND 0x20
 #define PIC1_DATA 0x21

@@ -7,8 +7,8 @@
  */
 #include "arch/x86_64/serial.h"
 
-#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/platform.h"
+#include "arch/x86_64/x86.h"
 
 #include <stdint.h>
 

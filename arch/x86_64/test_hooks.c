@@ -2,9 +2,9 @@
  * test_hooks.c - kernel/arch_test.h's machine access for the self-tests:
  * a per-CPU scratch register and a page whose mapping can be changed.
  */
-#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/arch_test.h"
 
 void arch_scratch_msr_write(uint64_t value) { wrmsr(MSR_KERNEL_GS_BASE, value); }

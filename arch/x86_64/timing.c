@@ -8,8 +8,8 @@
  */
 #include "arch/x86_64/timing.h"
 
-#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 #include "kernel/arch_test.h"
 #include "kernel/console.h"

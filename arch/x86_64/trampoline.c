@@ -4,7 +4,6 @@
  * tables, and its first steps in C. smp_start.c sends the IPIs.
  */
 #include "arch/x86_64/trampoline.h"
-#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/lapic.h"
@@ -12,6 +11,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/vectors.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"

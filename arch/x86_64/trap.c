@@ -8,7 +8,7 @@
  */
 #include "arch/x86_64/trap.h"
 
-#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 #include "kernel/arch_test.h"
 #include "kernel/console.h"

@@ -5,8 +5,8 @@
  */
 #include "arch/x86_64/vga_text.h"
 
-#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/x86.h"
 
 #define VGA_ATTR_GREY_ON_BLACK 0x07
 #define VGA_CRTC_INDEX 0x3D4

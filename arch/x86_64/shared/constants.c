@@ -6,14 +6,15 @@
  * .s file and writes build/gen/constants.inc (NASM), constants.ld (the
  * linker script) and constants.json (tests/run.py, tools/).
  */
-#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/fb_console.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/platform.h"
 #include "arch/x86_64/trampoline.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/ktest.h"
+#include "kernel/multiboot1.h"
 #include "kernel/multiboot2.h"
 #include "lib/font5x7.h"
 

@@ -1,12 +1,12 @@
 /*
- * cpu.h - the one header with inline access to x86 instructions, ports,
+ * x86.h - the one header with inline access to x86 instructions, ports,
  * MSRs, control registers and MMIO (Intel SDM vol. 2 for each instruction).
  *
  * Only code under arch/x86_64/ includes this file; kernel/ goes through the
  * arch_* functions of kernel/arch.h.
  */
-#ifndef ARCH_X86_64_CPU_H
-#define ARCH_X86_64_CPU_H
+#ifndef ARCH_X86_64_X86_H
+#define ARCH_X86_64_X86_H
 
 #include <stdint.h>
 

@@ -1,0 +1,24 @@
+/*
+ * multiboot1.h - the multiboot 1 boot information (multiboot spec 0.6.96
+ * §3.3), which QEMU's -kernel hands over; multiboot2.h has GRUB's.
+ */
+#ifndef KERNEL_MULTIBOOT1_H
+#define KERNEL_MULTIBOOT1_H
+
+#include "kernel/bootinfo.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MB1_BOOTLOADER_MAGIC 0x2BADB002u /* in EAX at entry (spec §3.2) */
+
+/* Turns a physical address range into a readable pointer, or NULL. */
+typedef const void *mb_map_fn(uint64_t phys, size_t length);
+
+/* Copies what the kernel uses from the information at info into *bi. It
+ * holds physical addresses, which map() makes readable. Returns 0, or -1
+ * when the information is unusable as a whole (problems with one part are
+ * warnings in bi, and the rest is used). */
+int mb1_parse(const void *info, mb_map_fn *map, struct boot_info *bi);
+
+#endif

@@ -15,7 +15,7 @@ extern trap_dispatch
 ; #PF, #AC, #CP, #VC, #SX.
 %define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
 
-%define ISR_STUB_SIZE 16                ; every stub padded to this, see isr_stub_table
+%define ISR_STUB_SIZE 16                ; every stub padded to this: stub n is at isr_stubs + n * 16
 
 align 16
 global isr_stubs

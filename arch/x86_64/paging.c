@@ -7,7 +7,7 @@
  *   - kernel text is read-only, everything else is no-execute (when the CPU
  *     has NX), and CR0.WP makes read-only binding for the kernel too;
  *   - stack guard pages are unmapped, so an overflow faults at once;
- *   - the APIC range is uncacheable (SDM vol. 3A §10.4.1 requires it).
+ *   - the APIC range is uncacheable (SDM vol. 3A §11.4.1 requires it).
  * Page-table pages come from a fixed pool in .bss until the page allocator
  * runs, then from it. All tables lie below 4 GiB and are reached through the
  * identity map.

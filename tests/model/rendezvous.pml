@@ -20,9 +20,9 @@
  *   DISSEMINATION      the dissemination barrier (default: central)
  *   SUBSETS            callers may also call a subset (themselves and the next CPU)
  *   TIMEOUTS           one barrier deadline may pass, anywhere
- *   BUG_LOCK_WITH_INTERRUPTS_ON   defect 1 of issue 8: the ticket is taken
+ *   BUG_LOCK_WITH_INTERRUPTS_ON   an old defect put back: the ticket is taken
  *                      before interrupts are disabled (SPIN must find the deadlock)
- *   BUG_NO_ABORT       defect 2: a timeout does not abort the episode for the
+ *   BUG_NO_ABORT       another: a timeout does not abort the episode for the
  *                      others (SPIN must find a worker started after the timeout)
  *   BUG_PUBLISH_EARLY  the call number is published before the call's
  *                      contents (a relaxed seqlock publication)

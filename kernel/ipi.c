@@ -106,13 +106,6 @@ static void write_call(const struct call *src)
 
 /* ---- what goes wrong ---- */
 
-static const char *symbol(uintptr_t addr)
-{
-    const char *name;
-    uintptr_t offset;
-    return ksym_lookup(addr, &name, &offset) ? name : "(unknown)";
-}
-
 static bool arrived(const struct cpu *cpu, enum phase phase, uint64_t episode)
 {
     return __atomic_load_n(&cpu->ipi.arrived[phase], __ATOMIC_ACQUIRE) >= episode;
@@ -125,15 +118,17 @@ static bool arrived(const struct cpu *cpu, enum phase phase, uint64_t episode)
 static noreturn void report_timeout(const struct call *c, uint64_t number, enum phase phase,
                                     uint64_t episode, bool late)
 {
+    char where[KSYM_DESCRIBE_MAX];
     struct cpu *me = arch_this_cpu();
     if (__atomic_exchange_n(&reporting, 1, __ATOMIC_ACQ_REL) != 0)
         arch_halt_forever();
     console_enter_panic_mode();
     kprintf("\nipi: call #%llu (worker %s, argument %#lx, from CPU %u) timed out: CPU %u "
             "waited %llu ms at the %s barrier\n",
-            (unsigned long long)number, symbol((uintptr_t)c->worker), (unsigned long)c->argument,
-            c->caller, me->index, (unsigned long long)(late ? 2 * timeout_ms : timeout_ms),
-            phase_name[phase]);
+            (unsigned long long)number,
+            ksym_describe((uintptr_t)c->worker, false, where, sizeof(where)),
+            (unsigned long)c->argument, c->caller, me->index,
+            (unsigned long long)(late ? 2 * timeout_ms : timeout_ms), phase_name[phase]);
     if (late)
         kprintf("ipi: the barrier had released the others; this CPU's signals did not come\n");
     else
@@ -174,6 +169,7 @@ uint64_t ipi_unexpected_nmis(void) { return __atomic_load_n(&unexpected_nmis, __
 
 bool ipi_nmi(uintptr_t pc, uintptr_t fp)
 {
+    char where[KSYM_DESCRIBE_MAX];
     struct cpu *me = arch_this_cpu();
     uint32_t request = me->ipi.nmi_request;
     if (request == NMI_NONE) {
@@ -182,17 +178,14 @@ bool ipi_nmi(uintptr_t pc, uintptr_t fp)
          * a button press would be worse than the NMI. */
         kprintf("nmi: CPU %u (" ARCH_HW_ID_NAME " %u) took an NMI the kernel did not ask for, "
                 "at %#lx %s: %s; going on\n",
-                me->index, me->hw_id, (unsigned long)pc, symbol(pc), arch_nmi_reason());
+                me->index, me->hw_id, (unsigned long)pc,
+                ksym_describe(pc, false, where, sizeof(where)), arch_nmi_reason());
         __atomic_add_fetch(&unexpected_nmis, 1, __ATOMIC_ACQ_REL);
         return true;
     }
     if (request == NMI_REPORT) {
-        const char *name;
-        uintptr_t offset;
-        bool known = ksym_lookup(pc, &name, &offset);
-        kprintf("nmi: CPU %u (" ARCH_HW_ID_NAME " %u) was at %#lx %s+%#lx%s\n", me->index,
-                me->hw_id, (unsigned long)pc, known ? name : "?",
-                (unsigned long)(known ? offset : 0),
+        kprintf("nmi: CPU %u (" ARCH_HW_ID_NAME " %u) was at %#lx %s%s\n", me->index, me->hw_id,
+                (unsigned long)pc, ksym_describe(pc, false, where, sizeof(where)),
                 me->ipi.in_worker ? ", inside the worker" : "");
         arch_print_backtrace_from(pc, false, fp);
     }

@@ -3,6 +3,7 @@
  */
 #include "kernel/ksyms.h"
 
+#include "lib/format.h"
 #include "lib/string.h"
 
 bool ksym_lookup(uintptr_t addr, const char **name, uintptr_t *offset)
@@ -34,4 +35,18 @@ uintptr_t ksym_address(const char *name)
             return ksym_table[i].addr;
     }
     return 0;
+}
+
+const char *ksym_describe(uintptr_t addr, bool is_return_address, char *buf, size_t size)
+{
+    const char *name;
+    uintptr_t offset;
+    uintptr_t at = is_return_address ? addr - 1 : addr;
+    if (!ksym_lookup(at, &name, &offset))
+        fmt_snprintf(buf, size, "?");
+    else if (offset + (addr - at) == 0)
+        fmt_snprintf(buf, size, "%s", name);
+    else
+        fmt_snprintf(buf, size, "%s+%#lx", name, (unsigned long)(offset + (addr - at)));
+    return buf;
 }

@@ -9,6 +9,7 @@
 #define KERNEL_KSYMS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ksym {
@@ -23,6 +24,13 @@ extern const char ksym_names[];
 
 /* Finds the function containing addr. On success sets *name and *offset. */
 bool ksym_lookup(uintptr_t addr, const char **name, uintptr_t *offset);
+
+/* Writes "name+0xoffset" (just "name" at offset 0, "?" for an address in
+ * no known function) into buf and returns buf: the one way the kernel
+ * names an address. A return address points after its call, so it is
+ * looked up as the call itself (and shown with its real offset). */
+#define KSYM_DESCRIBE_MAX 80
+const char *ksym_describe(uintptr_t addr, bool is_return_address, char *buf, size_t size);
 
 /* Address of the named function, or 0. */
 uintptr_t ksym_address(const char *name);

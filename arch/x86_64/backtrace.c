@@ -49,13 +49,9 @@ size_t arch_backtrace(uintptr_t *pcs, size_t max)
 
 static void print_frame(size_t index, uintptr_t pc, bool is_return_address)
 {
-    const char *name;
-    uintptr_t offset;
-    kprintf("    #%zu %016lx", index, (unsigned long)pc);
-    /* A return address points after the call: look up the call itself. */
-    if (ksym_lookup(is_return_address ? pc - 1 : pc, &name, &offset))
-        kprintf(" %s+%#lx", name, (unsigned long)(offset + (is_return_address ? 1 : 0)));
-    kprintf("\n");
+    char where[KSYM_DESCRIBE_MAX];
+    kprintf("    #%zu %016lx %s\n", index, (unsigned long)pc,
+            ksym_describe(pc, is_return_address, where, sizeof(where)));
 }
 
 void arch_print_backtrace_from(uintptr_t pc, bool pc_is_return_address, uintptr_t fp)

@@ -71,10 +71,8 @@ void trap_set_handler(unsigned vector, trap_handler *handler)
 
 static void print_symbol(uintptr_t addr)
 {
-    const char *name;
-    uintptr_t offset;
-    if (ksym_lookup(addr, &name, &offset))
-        kprintf(" <%s+%#lx>", name, (unsigned long)offset);
+    char where[KSYM_DESCRIBE_MAX];
+    kprintf(" <%s>", ksym_describe(addr, false, where, sizeof(where)));
 }
 
 static void report_exception(const struct trap_frame *f)

@@ -236,12 +236,11 @@ void arch_print_backtrace_from(uintptr_t pc, bool r, uintptr_t fp)
     (void)r;
     (void)fp;
 }
-bool ksym_lookup(uintptr_t addr, const char **name, uintptr_t *offset)
+const char *ksym_describe(uintptr_t addr, bool is_return_address, char *buf, size_t size)
 {
-    (void)addr;
-    *name = "?";
-    *offset = 0;
-    return false;
+    (void)is_return_address;
+    snprintf(buf, size, "%#lx", (unsigned long)addr);
+    return buf;
 }
 
 void console_enter_panic_mode(void) {}

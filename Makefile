@@ -238,7 +238,7 @@ $(HOST_BUILD)/tests/host/%.o: tests/host/%.c Makefile
 	$(say) "  HOSTCC  $<"
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
 
-HOST_LIB_OBJS := $(HOST_BUILD)/lib/format.o $(HOST_BUILD)/lib/string.o
+HOST_LIB_OBJS := $(HOST_BUILD)/lib/format.o $(HOST_BUILD)/lib/string.o $(HOST_BUILD)/kernel/warnings.o
 HOST_TESTS := $(HOST_BUILD)/test_format $(HOST_BUILD)/test_string \
               $(HOST_BUILD)/test_multiboot $(HOST_BUILD)/test_cmdline $(HOST_BUILD)/test_madt \
               $(HOST_BUILD)/test_ap_start $(HOST_BUILD)/test_options
@@ -266,7 +266,7 @@ $(HOST_BUILD)/tests/host/test_madt.o: HOST_CFLAGS += -DMADT_DATA_DIR='"$(CURDIR)
 TSAN_CFLAGS := $(filter-out -fsanitize=address%,$(HOST_CFLAGS)) -fsanitize=thread -pthread
 TSAN_BUILD := $(HOST_BUILD)/tsan
 TSAN_SRCS := kernel/barrier.c kernel/ipi.c kernel/irql.c kernel/spinlock.c kernel/cmdline.c \
-             kernel/options.c \
+             kernel/options.c kernel/warnings.c \
              lib/format.c lib/string.c
 $(TSAN_BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)

@@ -213,8 +213,7 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
         madt_copy[SDT_HEADER_SIZE + 4] ^= 0x5A; /* corrupt the flags: the checksum fails */
 
     bool ok = madt_parse(madt_copy, madt_copy_length, madt);
-    for (size_t i = 0; i < madt->warning_count && i < MADT_WARN_MAX; i++)
-        kprintf("warning: %s\n", madt->warnings[i]);
+    console_print_warnings(&madt->warnings);
     if (!ok) {
         kprintf("acpi: the MADT is unusable; running on the boot CPU alone\n");
         return false;

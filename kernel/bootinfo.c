@@ -5,17 +5,16 @@
 
 #include "lib/format.h"
 
-#include <stdarg.h>
-
-void bootinfo_warn(struct boot_info *bi, const char *fmt, ...)
+void bootinfo_add_region(struct boot_info *bi, uint64_t base, uint64_t length, uint32_t type)
 {
-    if (bi->warning_count < BOOTINFO_WARN_MAX) {
-        va_list ap;
-        va_start(ap, fmt);
-        fmt_vsnprintf(bi->warnings[bi->warning_count], BOOTINFO_WARN_LEN, fmt, ap);
-        va_end(ap);
+    if (bi->mmap_count == BOOTINFO_MMAP_MAX) {
+        if (!bi->mmap_truncated)
+            warning_add(&bi->warnings, "memory map has more than %d entries; the rest are ignored",
+                        BOOTINFO_MMAP_MAX);
+        bi->mmap_truncated = true;
+        return;
     }
-    bi->warning_count++;
+    bi->mmap[bi->mmap_count++] = (struct mem_region){base, length, type};
 }
 
 uint64_t bootinfo_available_bytes(const struct boot_info *bi)

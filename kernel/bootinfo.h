@@ -8,6 +8,8 @@
 #ifndef KERNEL_BOOTINFO_H
 #define KERNEL_BOOTINFO_H
 
+#include "kernel/warnings.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,8 +17,6 @@
 #define BOOTINFO_CMDLINE_MAX 512
 #define BOOTINFO_LOADER_MAX 64
 #define BOOTINFO_MMAP_MAX 128
-#define BOOTINFO_WARN_MAX 8
-#define BOOTINFO_WARN_LEN 120
 #define BOOTINFO_RSDP_MAX 36 /* ACPI 2.0+ RSDP (ACPI §5.2.5.3) */
 
 /* Memory region types, as both multiboot versions number them. */
@@ -65,14 +65,13 @@ struct boot_info {
     struct framebuffer_info fb;
     bool uefi; /* the loader reported EFI tables: booted through UEFI */
 
-    size_t tag_count; /* multiboot2 tags seen, including unknown ones */
-    char warnings[BOOTINFO_WARN_MAX][BOOTINFO_WARN_LEN];
-    size_t warning_count; /* may exceed BOOTINFO_WARN_MAX; only the first are kept */
+    size_t tag_count;            /* multiboot2 tags seen, including unknown ones */
+    struct warning_log warnings; /* problems with the information (kmain prints them) */
 };
 
-/* Records a problem with the information (printed by kmain). */
-void bootinfo_warn(struct boot_info *bi, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Appends a region to the memory map; a map that is full keeps what it
+ * has and says so once. */
+void bootinfo_add_region(struct boot_info *bi, uint64_t base, uint64_t length, uint32_t type);
 
 /* Bytes of MEM_AVAILABLE memory in the map. */
 uint64_t bootinfo_available_bytes(const struct boot_info *bi);

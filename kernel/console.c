@@ -9,6 +9,7 @@
  * not even wait for that bound when the stuck CPU holds the first.
  */
 #include "kernel/console.h"
+#include "kernel/warnings.h"
 
 #include "kernel/arch.h"
 #include "kernel/spinlock.h"
@@ -68,3 +69,11 @@ int kprintf(const char *fmt, ...)
 }
 
 void kputs(const char *s) { kprintf("%s", s); }
+
+void console_print_warnings(const struct warning_log *log)
+{
+    for (size_t i = 0; i < log->count && i < WARNINGS_KEPT; i++)
+        kprintf("warning: %s\n", log->text[i]);
+    if (log->count > WARNINGS_KEPT)
+        kprintf("warning: ... and %zu more\n", log->count - WARNINGS_KEPT);
+}

@@ -33,4 +33,9 @@ void console_enter_panic_mode(void);
  * released), as a CPU that stops in the middle of printing would. */
 void console_hold_lock_forever(void);
 
+/* Prints each warning the log kept as a "warning:" line, then how many
+ * more there were. */
+struct warning_log;
+void console_print_warnings(const struct warning_log *log);
+
 #endif

@@ -7,23 +7,10 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
-#include <stdarg.h>
-
 #define SDT_HEADER_SIZE 36
 #define MADT_FIXED_SIZE (SDT_HEADER_SIZE + 8) /* + local APIC address, flags */
 #define MADT_FLAG_PCAT_COMPAT (1u << 0)
 #define MADT_ONLINE_CAPABLE_REVISION 5 /* ACPI 6.3 */
-
-__attribute__((format(printf, 2, 3))) static void warn(struct madt_info *info, const char *fmt, ...)
-{
-    if (info->warning_count < MADT_WARN_MAX) {
-        va_list ap;
-        va_start(ap, fmt);
-        fmt_vsnprintf(info->warnings[info->warning_count], MADT_WARN_LEN, fmt, ap);
-        va_end(ap);
-    }
-    info->warning_count++;
-}
 
 /* Unaligned little-endian reads: ACPI tables pack their fields. */
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -73,13 +60,15 @@ static void add_cpu(struct madt_info *info, uint32_t apic_id, uint32_t uid, uint
         return;
     for (size_t i = 0; i < info->cpu_count; i++) {
         if (info->cpus[i].hw_id == apic_id) {
-            warn(info, "madt: APIC ID %u is listed twice; the second entry is ignored", apic_id);
+            warning_add(&info->warnings,
+                        "madt: APIC ID %u is listed twice; the second entry is ignored", apic_id);
             return;
         }
     }
     if (info->cpu_count == MADT_MAX_CPUS) {
-        warn(info, "madt: more than %d processors; APIC ID %u and later are ignored", MADT_MAX_CPUS,
-             apic_id);
+        warning_add(&info->warnings,
+                    "madt: more than %d processors; APIC ID %u and later are ignored",
+                    MADT_MAX_CPUS, apic_id);
         return;
     }
     info->cpus[info->cpu_count++] = (struct madt_cpu){apic_id, uid, enabled, from_x2apic};
@@ -94,8 +83,9 @@ static void add_nmi(struct madt_info *info, uint32_t uid, uint16_t flags, uint8_
     if (info->nmi_count < MADT_MAX_NMIS)
         info->nmis[info->nmi_count++] = (struct madt_nmi){uid, flags, lint};
     else
-        warn(info, "madt: more than %d local APIC NMI entries; the rest are ignored",
-             MADT_MAX_NMIS);
+        warning_add(&info->warnings,
+                    "madt: more than %d local APIC NMI entries; the rest are ignored",
+                    MADT_MAX_NMIS);
 }
 
 static void parse_entry(struct madt_info *info, const uint8_t *e)
@@ -108,15 +98,17 @@ static void parse_entry(struct madt_info *info, const uint8_t *e)
             info->ioapics[info->ioapic_count++] =
                 (struct madt_ioapic){e[2], get32(e + 4), get32(e + 8)};
         else
-            warn(info, "madt: more than %d I/O APICs; the rest are ignored", MADT_MAX_IOAPICS);
+            warning_add(&info->warnings, "madt: more than %d I/O APICs; the rest are ignored",
+                        MADT_MAX_IOAPICS);
         break;
     case MADT_INTERRUPT_OVERRIDE:
         if (info->override_count < MADT_MAX_OVERRIDES)
             info->overrides[info->override_count++] =
                 (struct madt_override){e[2], e[3], get32(e + 4), get16(e + 8)};
         else
-            warn(info, "madt: more than %d interrupt overrides; the rest are ignored",
-                 MADT_MAX_OVERRIDES);
+            warning_add(&info->warnings,
+                        "madt: more than %d interrupt overrides; the rest are ignored",
+                        MADT_MAX_OVERRIDES);
         break;
     case MADT_LOCAL_APIC_NMI: {
         uint32_t uid = e[2] == MADT_UID_ALL_XAPIC ? MADT_UID_ALL_X2APIC : e[2];
@@ -135,22 +127,23 @@ bool madt_parse(const void *table, size_t length, struct madt_info *info)
     memset(info, 0, sizeof(*info));
 
     if (table == NULL || length < MADT_FIXED_SIZE) {
-        warn(info, "madt: table missing or shorter than its fixed part (%zu bytes)", length);
+        warning_add(&info->warnings,
+                    "madt: table missing or shorter than its fixed part (%zu bytes)", length);
         return false;
     }
     if (memcmp(t, "APIC", 4) != 0) {
-        warn(info, "madt: signature is not \"APIC\"");
+        warning_add(&info->warnings, "madt: signature is not \"APIC\"");
         return false;
     }
     uint32_t table_length = get32(t + 4);
     if (table_length < MADT_FIXED_SIZE || table_length > length) {
-        warn(info, "madt: length field %u is outside %d..%zu", table_length, MADT_FIXED_SIZE,
-             length);
+        warning_add(&info->warnings, "madt: length field %u is outside %d..%zu", table_length,
+                    MADT_FIXED_SIZE, length);
         return false;
     }
     if (acpi_checksum(t, table_length) != 0) {
-        warn(info, "madt: checksum is wrong (bytes sum to %u, not 0)",
-             acpi_checksum(t, table_length));
+        warning_add(&info->warnings, "madt: checksum is wrong (bytes sum to %u, not 0)",
+                    acpi_checksum(t, table_length));
         return false;
     }
     info->revision = t[8];
@@ -160,14 +153,16 @@ bool madt_parse(const void *table, size_t length, struct madt_info *info)
     size_t offset = MADT_FIXED_SIZE;
     while (offset < table_length) {
         if (table_length - offset < 2) {
-            warn(info, "madt: stray byte at the end of the table (offset %zu)", offset);
+            warning_add(&info->warnings, "madt: stray byte at the end of the table (offset %zu)",
+                        offset);
             break;
         }
         const uint8_t *e = t + offset;
         uint8_t entry_length = e[1];
         if (entry_length < entry_min_length(e[0]) || entry_length > table_length - offset) {
-            warn(info, "madt: entry type %u at offset %zu has bad length %u; parsing stops", e[0],
-                 offset, entry_length);
+            warning_add(&info->warnings,
+                        "madt: entry type %u at offset %zu has bad length %u; parsing stops", e[0],
+                        offset, entry_length);
             break;
         }
         parse_entry(info, e);
@@ -175,7 +170,7 @@ bool madt_parse(const void *table, size_t length, struct madt_info *info)
         offset += entry_length;
     }
     if (info->enabled_count == 0)
-        warn(info, "madt: no enabled processor is listed");
+        warning_add(&info->warnings, "madt: no enabled processor is listed");
     info->valid = true;
     return true;
 }

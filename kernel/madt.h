@@ -7,6 +7,8 @@
 #ifndef KERNEL_MADT_H
 #define KERNEL_MADT_H
 
+#include "kernel/warnings.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,8 +17,6 @@
 #define MADT_MAX_IOAPICS 16
 #define MADT_MAX_OVERRIDES 24
 #define MADT_MAX_NMIS 16
-#define MADT_WARN_MAX 8
-#define MADT_WARN_LEN 120
 
 /* Interrupt controller structure types (ACPI 6.5 table 5.21). */
 enum madt_entry_type {
@@ -84,8 +84,7 @@ struct madt_info {
     size_t nmi_count;
 
     size_t entry_count; /* entries walked, of every type */
-    char warnings[MADT_WARN_MAX][MADT_WARN_LEN];
-    size_t warning_count; /* may exceed MADT_WARN_MAX */
+    struct warning_log warnings;
 };
 
 /* Parses the table at `table` (length bytes available there; the table's own

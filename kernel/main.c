@@ -70,13 +70,12 @@ static void print_banner(void)
         kprintf("framebuffer: %ux%u, %u bpp, type %u, at %#llx\n", bi->fb.width, bi->fb.height,
                 bi->fb.bpp, bi->fb.type, (unsigned long long)bi->fb.addr);
     kprintf("cpu: %s\n", arch_cpu_vendor());
-    for (size_t i = 0; i < bi->warning_count && i < BOOTINFO_WARN_MAX; i++)
-        kprintf("warning: %s\n", bi->warnings[i]);
+    console_print_warnings(&bi->warnings);
 }
 
 void kmain(uint32_t magic, uint32_t info_phys)
 {
-    static struct option_problems option_problems;
+    static struct warning_log option_problems;
     read_boot_info(magic, info_phys); /* copy it before low memory is reused */
     cmdline_parse(&boot_cmdline, boot_info.cmdline);
     options_parse(&boot_cmdline, &boot_options, &option_problems); /* once, for everyone */
@@ -85,9 +84,9 @@ void kmain(uint32_t magic, uint32_t info_phys)
         ktest_mode_enter();        /* from here a crash ends the VM at once */
     arch_console_init(&boot_info); /* serial port, VGA text screen */
     print_banner();
-    options_report(&option_problems); /* unknown options, bad values */
-    page_alloc_init(&boot_info);      /* free memory from the memory map */
-    arch_init();                      /* page tables, GDT/TSS, IDT */
+    console_print_warnings(&option_problems); /* unknown options, bad values */
+    page_alloc_init(&boot_info);              /* free memory from the memory map */
+    arch_init();                              /* page tables, GDT/TSS, IDT */
 
     bool madt_ok = acpi_init(&boot_info, &madt); /* RSDP, XSDT/RSDT, MADT */
     if (o->acpi_dump)

@@ -44,7 +44,7 @@ static void copy_phys_string(struct boot_info *bi, mb_map_fn *map, uint32_t phys
 {
     const char *s = map(phys, 1);
     if (s == NULL) {
-        bootinfo_warn(bi, "multiboot: %s at %#x is not readable", what, phys);
+        warning_add(&bi->warnings, "multiboot: %s at %#x is not readable", what, phys);
         return;
     }
     /* The length is unknown until the NUL is found: map it a byte at a time. */
@@ -68,7 +68,7 @@ int mb1_parse(const void *info_ptr, mb_map_fn *map, struct boot_info *bi)
 
     bi->protocol = BOOT_MULTIBOOT1;
     if (info_ptr == NULL) {
-        bootinfo_warn(bi, "multiboot: no boot information");
+        warning_add(&bi->warnings, "multiboot: no boot information");
         return -1;
     }
     memcpy(&info, info_ptr, sizeof(info));
@@ -87,31 +87,26 @@ int mb1_parse(const void *info_ptr, mb_map_fn *map, struct boot_info *bi)
     if (info.flags & MB1_INFO_MMAP) {
         const uint8_t *mmap = map(info.mmap_addr, info.mmap_length);
         if (mmap == NULL) {
-            bootinfo_warn(bi, "multiboot: memory map at %#x is not readable", info.mmap_addr);
+            warning_add(&bi->warnings, "multiboot: memory map at %#x is not readable",
+                        info.mmap_addr);
         } else {
             uint32_t off = 0;
             while (off + sizeof(struct mb1_mmap_entry) <= info.mmap_length) {
                 struct mb1_mmap_entry e;
                 memcpy(&e, mmap + off, sizeof(e));
                 if (e.size < sizeof(e) - sizeof(e.size)) {
-                    bootinfo_warn(bi, "multiboot: memory map entry size %u is invalid", e.size);
+                    warning_add(&bi->warnings, "multiboot: memory map entry size %u is invalid",
+                                e.size);
                     break;
                 }
-                if (bi->mmap_count == BOOTINFO_MMAP_MAX) {
-                    bi->mmap_truncated = true;
-                    bootinfo_warn(bi, "multiboot: memory map has more than %d entries",
-                                  BOOTINFO_MMAP_MAX);
-                    break;
-                }
-                bi->mmap[bi->mmap_count++] = (struct mem_region){e.base_addr, e.length, e.type};
+                bootinfo_add_region(bi, e.base_addr, e.length, e.type);
                 off += e.size + (uint32_t)sizeof(e.size);
             }
         }
     } else if (info.flags & MB1_INFO_MEMORY) {
         /* No map: describe what the basic fields say (spec §3.3). */
-        bi->mmap[0] = (struct mem_region){0, (uint64_t)info.mem_lower * 1024, MEM_AVAILABLE};
-        bi->mmap[1] = (struct mem_region){0x100000, (uint64_t)info.mem_upper * 1024, MEM_AVAILABLE};
-        bi->mmap_count = 2;
+        bootinfo_add_region(bi, 0, (uint64_t)info.mem_lower * 1024, MEM_AVAILABLE);
+        bootinfo_add_region(bi, 0x100000, (uint64_t)info.mem_upper * 1024, MEM_AVAILABLE);
     }
     return 0;
 }

@@ -17,9 +17,11 @@ static void copy_tag_string(struct boot_info *bi, const char *what, const char *
 {
     size_t n = strnlen(s, len);
     if (n == len)
-        bootinfo_warn(bi, "multiboot2: %s tag has no terminating NUL; cut at %zu bytes", what, len);
+        warning_add(&bi->warnings, "multiboot2: %s tag has no terminating NUL; cut at %zu bytes",
+                    what, len);
     if (n >= dst_size) {
-        bootinfo_warn(bi, "multiboot2: %s is %zu bytes; kept the first %zu", what, n, dst_size - 1);
+        warning_add(&bi->warnings, "multiboot2: %s is %zu bytes; kept the first %zu", what, n,
+                    dst_size - 1);
         n = dst_size - 1;
         if (truncated != NULL)
             *truncated = true;
@@ -32,12 +34,13 @@ static void parse_mmap(struct boot_info *bi, const uint8_t *tag, uint32_t size)
 {
     struct mb2_tag_mmap head;
     if (size < sizeof(head)) {
-        bootinfo_warn(bi, "multiboot2: memory map tag too short (%u bytes)", size);
+        warning_add(&bi->warnings, "multiboot2: memory map tag too short (%u bytes)", size);
         return;
     }
     memcpy(&head, tag, sizeof(head));
     if (head.entry_size < sizeof(struct mb2_mmap_entry) || head.entry_size % 8 != 0) {
-        bootinfo_warn(bi, "multiboot2: memory map entry size %u is invalid", head.entry_size);
+        warning_add(&bi->warnings, "multiboot2: memory map entry size %u is invalid",
+                    head.entry_size);
         return;
     }
     /* A later tag replaces an earlier one rather than mixing with it. */
@@ -46,13 +49,7 @@ static void parse_mmap(struct boot_info *bi, const uint8_t *tag, uint32_t size)
     for (uint32_t off = sizeof(head); off + head.entry_size <= size; off += head.entry_size) {
         struct mb2_mmap_entry e;
         memcpy(&e, tag + off, sizeof(e));
-        if (bi->mmap_count == BOOTINFO_MMAP_MAX) {
-            bi->mmap_truncated = true;
-            bootinfo_warn(bi, "multiboot2: memory map has more than %d entries; rest ignored",
-                          BOOTINFO_MMAP_MAX);
-            break;
-        }
-        bi->mmap[bi->mmap_count++] = (struct mem_region){e.base_addr, e.length, e.type};
+        bootinfo_add_region(bi, e.base_addr, e.length, e.type);
     }
 }
 
@@ -60,13 +57,13 @@ static void parse_framebuffer(struct boot_info *bi, const uint8_t *tag, uint32_t
 {
     struct mb2_tag_framebuffer fb;
     if (size < MB2_FRAMEBUFFER_COMMON_SIZE) {
-        bootinfo_warn(bi, "multiboot2: framebuffer tag too short (%u bytes)", size);
+        warning_add(&bi->warnings, "multiboot2: framebuffer tag too short (%u bytes)", size);
         return;
     }
     memset(&fb, 0, sizeof(fb));
     memcpy(&fb, tag, size < sizeof(fb) ? size : sizeof(fb));
     if (fb.type == FB_RGB && size < MB2_FRAMEBUFFER_RGB_SIZE) {
-        bootinfo_warn(bi, "multiboot2: RGB framebuffer tag lacks its colour fields");
+        warning_add(&bi->warnings, "multiboot2: RGB framebuffer tag lacks its colour fields");
         return;
     }
     bi->fb = (struct framebuffer_info){
@@ -91,8 +88,8 @@ static void parse_rsdp(struct boot_info *bi, const uint8_t *payload, uint32_t le
     /* ACPI §5.2.5.3: 20 bytes for revision 0, 36 for 2.0 and later. */
     size_t need = is_new ? 36 : 20;
     if (len < need) {
-        bootinfo_warn(bi, "multiboot2: ACPI %s RSDP tag holds %u bytes, need %zu",
-                      is_new ? "new" : "old", len, need);
+        warning_add(&bi->warnings, "multiboot2: ACPI %s RSDP tag holds %u bytes, need %zu",
+                    is_new ? "new" : "old", len, need);
         return;
     }
     if (bi->rsdp_is_new && !is_new)
@@ -118,7 +115,7 @@ static void parse_tag(struct boot_info *bi, const uint8_t *tag, uint32_t type, u
         break;
     case MB2_TAG_BASIC_MEMINFO:
         if (size < sizeof(struct mb2_tag_basic_meminfo)) {
-            bootinfo_warn(bi, "multiboot2: basic memory tag too short (%u bytes)", size);
+            warning_add(&bi->warnings, "multiboot2: basic memory tag too short (%u bytes)", size);
             break;
         }
         memcpy(&bi->mem_lower_kib, payload, 4);
@@ -145,16 +142,17 @@ int mb2_parse(const void *info, size_t available, struct boot_info *bi)
 
     bi->protocol = BOOT_MULTIBOOT2;
     if (info == NULL || available < sizeof(head)) {
-        bootinfo_warn(bi, "multiboot2: no boot information");
+        warning_add(&bi->warnings, "multiboot2: no boot information");
         return -1;
     }
     if ((uintptr_t)info % MB2_INFO_ALIGN != 0)
-        bootinfo_warn(bi, "multiboot2: boot information at %p is not 8-byte aligned", info);
+        warning_add(&bi->warnings, "multiboot2: boot information at %p is not 8-byte aligned",
+                    info);
 
     memcpy(&head, base, sizeof(head));
     if (head.total_size < sizeof(head) + sizeof(struct mb2_tag) ||
         head.total_size > MB2_INFO_MAX_SIZE || head.total_size > available) {
-        bootinfo_warn(bi, "multiboot2: total size %u is implausible", head.total_size);
+        warning_add(&bi->warnings, "multiboot2: total size %u is implausible", head.total_size);
         return -1;
     }
 
@@ -164,10 +162,10 @@ int mb2_parse(const void *info, size_t available, struct boot_info *bi)
         struct mb2_tag tag;
         memcpy(&tag, base + off, sizeof(tag));
         if (tag.size < sizeof(tag) || tag.size > head.total_size - off) {
-            bootinfo_warn(bi,
-                          "multiboot2: tag type %u at offset %u has bad size %u; "
-                          "ignoring the rest",
-                          tag.type, off, tag.size);
+            warning_add(&bi->warnings,
+                        "multiboot2: tag type %u at offset %u has bad size %u; "
+                        "ignoring the rest",
+                        tag.type, off, tag.size);
             break;
         }
         bi->tag_count++;
@@ -183,6 +181,6 @@ int mb2_parse(const void *info, size_t available, struct boot_info *bi)
         off = next;
     }
     if (!ended)
-        bootinfo_warn(bi, "multiboot2: no end tag within %u bytes", head.total_size);
+        warning_add(&bi->warnings, "multiboot2: no end tag within %u bytes", head.total_size);
     return 0;
 }

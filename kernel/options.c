@@ -7,7 +7,6 @@
  */
 #include "kernel/options.h"
 
-#include "kernel/console.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
@@ -94,19 +93,6 @@ const struct option_def option_table[] = {
 };
 const size_t option_count = sizeof(option_table) / sizeof(option_table[0]);
 
-static void note(struct option_problems *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void note(struct option_problems *p, const char *fmt, ...)
-{
-    if (p->count < OPTIONS_MAX_PROBLEMS) {
-        va_list ap;
-        va_start(ap, fmt);
-        fmt_vsnprintf(p->text[p->count], OPTIONS_PROBLEM_LENGTH, fmt, ap);
-        va_end(ap);
-    }
-    p->count++;
-}
-
 static const struct option_def *find(const char *name)
 {
     for (size_t i = 0; i < option_count; i++)
@@ -141,14 +127,14 @@ static void set_default(const struct option_def *d, struct options *out)
 }
 
 static void set(const struct option_def *d, const struct cmdline_arg *a, const struct cmdline *cl,
-                struct options *out, struct option_problems *problems)
+                struct options *out, struct warning_log *problems)
 {
     char *field = (char *)out + d->offset;
     switch (d->type) {
     case OPTION_FLAG:
         if (a->value != NULL)
-            note(problems, "%s takes no value (%s=%s); taken as %s", d->name, d->name, a->value,
-                 d->name);
+            warning_add(problems, "%s takes no value (%s=%s); taken as %s", d->name, d->name,
+                        a->value, d->name);
         *(bool *)field = true;
         return;
     case OPTION_TEXT: *(const char **)field = a->value != NULL ? a->value : ""; return;
@@ -157,9 +143,10 @@ static void set(const struct option_def *d, const struct cmdline_arg *a, const s
             *(const char **)field = a->value;
             return;
         }
-        note(problems, "%s=%s is not one of %s; %s%s", d->name, a->value != NULL ? a->value : "",
-             d->values, d->default_text != NULL ? "using " : "ignored",
-             d->default_text != NULL ? d->default_text : "");
+        warning_add(problems, "%s=%s is not one of %s; %s%s", d->name,
+                    a->value != NULL ? a->value : "", d->values,
+                    d->default_text != NULL ? "using " : "ignored",
+                    d->default_text != NULL ? d->default_text : "");
         return;
     case OPTION_NUMBER: {
         uint64_t v;
@@ -167,15 +154,15 @@ static void set(const struct option_def *d, const struct cmdline_arg *a, const s
             *(uint64_t *)field = v;
             return;
         }
-        note(problems, "%s=%s is not a number from %llu to %llu; using %llu", d->name,
-             a->value != NULL ? a->value : "", (unsigned long long)d->min,
-             (unsigned long long)d->max, (unsigned long long)d->default_number);
+        warning_add(problems, "%s=%s is not a number from %llu to %llu; using %llu", d->name,
+                    a->value != NULL ? a->value : "", (unsigned long long)d->min,
+                    (unsigned long long)d->max, (unsigned long long)d->default_number);
         return;
     }
     }
 }
 
-void options_parse(const struct cmdline *cl, struct options *out, struct option_problems *problems)
+void options_parse(const struct cmdline *cl, struct options *out, struct warning_log *problems)
 {
     memset(problems, 0, sizeof(*problems));
     for (size_t i = 0; i < option_count; i++)
@@ -184,12 +171,12 @@ void options_parse(const struct cmdline *cl, struct options *out, struct option_
         const struct cmdline_arg *a = &cl->args[i];
         const struct option_def *d = find(a->name);
         if (d == NULL) {
-            char known[OPTIONS_PROBLEM_LENGTH];
+            char known[WARNING_LENGTH - 48];
             size_t used = 0;
             for (size_t k = 0; k < option_count && used < sizeof(known); k++)
                 used += (size_t)fmt_snprintf(known + used, sizeof(known) - used, " %s",
                                              option_table[k].name);
-            note(problems, "unknown option \"%s\" ignored; known:%s", a->name, known);
+            warning_add(problems, "unknown option \"%s\" ignored; known:%s", a->name, known);
             continue;
         }
         /* The last occurrence wins, as cmdline_find has it: only it counts. */
@@ -197,15 +184,6 @@ void options_parse(const struct cmdline *cl, struct options *out, struct option_
             set(d, a, cl, out, problems);
     }
     if (cl->dropped != 0)
-        note(problems, "%zu command-line words beyond the first %d were ignored", cl->dropped,
-             CMDLINE_MAX_OPTIONS);
-}
-
-void options_report(const struct option_problems *problems)
-{
-    for (size_t i = 0; i < problems->count && i < OPTIONS_MAX_PROBLEMS; i++)
-        kprintf("warning: %s\n", problems->text[i]);
-    if (problems->count > OPTIONS_MAX_PROBLEMS)
-        kprintf("warning: and %zu more command-line problems\n",
-                problems->count - OPTIONS_MAX_PROBLEMS);
+        warning_add(problems, "%zu command-line words beyond the first %d were ignored",
+                    cl->dropped, CMDLINE_MAX_OPTIONS);
 }

@@ -9,6 +9,7 @@
 #define KERNEL_OPTIONS_H
 
 #include "kernel/cmdline.h"
+#include "kernel/warnings.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,16 +56,6 @@ struct options {
     bool acpi_dump;
 };
 
-#define OPTIONS_MAX_PROBLEMS 8
-#define OPTIONS_PROBLEM_LENGTH 320
-
-/* What options_parse found wrong, for options_report to print once the
- * console is up. */
-struct option_problems {
-    size_t count; /* all of them; the first OPTIONS_MAX_PROBLEMS are kept */
-    char text[OPTIONS_MAX_PROBLEMS][OPTIONS_PROBLEM_LENGTH];
-};
-
 extern const struct option_def option_table[];
 extern const size_t option_count;
 
@@ -72,10 +63,7 @@ extern const size_t option_count;
  * value that is not of its option's form, is left out (the default stays)
  * and noted in *problems, one line each naming what would have been
  * accepted. Prints nothing: it runs before the console exists. */
-void options_parse(const struct cmdline *cl, struct options *out, struct option_problems *problems);
-
-/* Prints each problem as a "warning:" line. */
-void options_report(const struct option_problems *problems);
+void options_parse(const struct cmdline *cl, struct options *out, struct warning_log *problems);
 
 /* The options the kernel booted with (filled once by kmain). */
 extern struct options boot_options;

@@ -213,7 +213,7 @@ static void machine(const char *cmdline, const enum ap_behaviour *behaviour, siz
         aps[i] = (struct fake_ap){id, behaviour[i], false, 0, 0, NULL};
     }
     static struct options options;
-    static struct option_problems problems;
+    static struct warning_log problems;
     cmdline_parse(&boot_cmdline, cmdline);
     options_parse(&boot_cmdline, &options, &problems);
     struct cpu_start_options plan = {strcmp(options.ap_start, "fast") == 0, options.ap_timeout_ms};

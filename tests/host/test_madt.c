@@ -82,8 +82,8 @@ static struct madt_info info;
 
 static bool has_warning(const char *text)
 {
-    for (size_t i = 0; i < info.warning_count && i < MADT_WARN_MAX; i++)
-        if (strstr(info.warnings[i], text) != NULL)
+    for (size_t i = 0; i < info.warnings.count && i < WARNINGS_KEPT; i++)
+        if (strstr(info.warnings.text[i], text) != NULL)
             return true;
     return false;
 }
@@ -134,8 +134,8 @@ static void hand_built(void)
     put16(&t, 0); /* an unknown type is skipped */
     finish(&t);
     bool ok = madt_parse(t.b, t.len, &info);
-    HCHECK("all_types.valid", ok && info.warning_count == 0, "ok %d, %zu warnings: %s", ok,
-           info.warning_count, info.warnings[0]);
+    HCHECK("all_types.valid", ok && info.warnings.count == 0, "ok %d, %zu warnings: %s", ok,
+           info.warnings.count, info.warnings.text[0]);
     HCHECK("all_types.entries", info.entry_count == 10, "got %zu", info.entry_count);
     HCHECK("all_types.cpus",
            info.cpu_count == 3 && info.enabled_count == 3 && info.cpus[0].hw_id == 0 &&
@@ -205,21 +205,21 @@ static void hand_built(void)
     finish(&t);
     t.b[40] ^= 1;
     HCHECK("bad_checksum", !madt_parse(t.b, t.len, &info) && has_warning("checksum"), "%s",
-           info.warnings[0]);
+           info.warnings.text[0]);
 
     /* Wrong signature. */
     begin(&t, 4, 0xFEE00000, 0);
     finish(&t);
     t.b[0] = 'X';
     HCHECK("bad_signature", !madt_parse(t.b, t.len, &info) && has_warning("signature"), "%s",
-           info.warnings[0]);
+           info.warnings.text[0]);
 
     /* Length field longer than the bytes we have, and shorter than the fixed part. */
     begin(&t, 4, 0xFEE00000, 0);
     lapic(&t, 0, 0, 1);
     finish(&t);
     HCHECK("truncated_buffer", !madt_parse(t.b, t.len - 1, &info) && has_warning("length field"),
-           "%s", info.warnings[0]);
+           "%s", info.warnings.text[0]);
     HCHECK("tiny_buffer", !madt_parse(t.b, 10, &info), "parsed 10 bytes");
     HCHECK("null_table", !madt_parse(NULL, 100, &info), "parsed NULL");
     t.b[4] = 20;
@@ -267,7 +267,7 @@ static void hand_built(void)
     madt_parse(t.b, t.len, &info);
     HCHECK("cpus_288",
            info.valid && info.enabled_count == 288 && info.cpus[287].hw_id == 287 &&
-               info.warning_count == 0,
+               info.warnings.count == 0,
            "enabled %zu", info.enabled_count);
 
     /* Overflow of the CPU array is reported, not written past. */
@@ -355,7 +355,7 @@ static void captured(void)
         }
         char label[300];
         snprintf(label, sizeof(label), "captured.%s", name);
-        HCHECK(label, info.valid && info.warning_count == 0 && strcmp(got, expect) == 0,
+        HCHECK(label, info.valid && info.warnings.count == 0 && strcmp(got, expect) == 0,
                "expected \"%.60s\", got \"%.60s\"", expect, got);
     }
     closedir(d);

@@ -108,8 +108,8 @@ static int parse(const struct blob *b, size_t available)
 
 static bool has_warning(const char *text)
 {
-    for (size_t i = 0; i < bi.warning_count && i < BOOTINFO_WARN_MAX; i++) {
-        if (strstr(bi.warnings[i], text) != NULL)
+    for (size_t i = 0; i < bi.warnings.count && i < WARNINGS_KEPT; i++) {
+        if (strstr(bi.warnings.text[i], text) != NULL)
             return true;
     }
     return false;
@@ -120,8 +120,8 @@ static void complete_blob(void)
     struct blob b;
     build_complete(&b);
     int rc = parse(&b, b.len);
-    HCHECK("mb2_complete_parses_without_warnings", rc == 0 && bi.warning_count == 0,
-           "rc %d, %zu warnings, first: %s", rc, bi.warning_count, bi.warnings[0]);
+    HCHECK("mb2_complete_parses_without_warnings", rc == 0 && bi.warnings.count == 0,
+           "rc %d, %zu warnings, first: %s", rc, bi.warnings.count, bi.warnings.text[0]);
     HCHECK("mb2_cmdline", strcmp(bi.cmdline, "test bench") == 0, "got \"%s\"", bi.cmdline);
     HCHECK("mb2_loader_name", strcmp(bi.loader_name, "GRUB 2.06") == 0, "got \"%s\"",
            bi.loader_name);
@@ -226,7 +226,7 @@ static void bad_tags(void)
     blob_finish(&b);
     parse(&b, b.len);
     HCHECK("mb2_mmap_larger_entries",
-           bi.mmap_count == 3 && bi.warning_count == 0 && bi.mmap[2].base == 0x100000, "count %zu",
+           bi.mmap_count == 3 && bi.warnings.count == 0 && bi.mmap[2].base == 0x100000, "count %zu",
            bi.mmap_count);
 
     static struct mb2_mmap_entry many[200];
@@ -282,8 +282,8 @@ static void bad_tags(void)
     blob_start(&b);
     blob_finish(&b);
     parse(&b, b.len);
-    HCHECK("mb2_only_end_tag", bi.warning_count == 0 && bi.mmap_count == 0 && bi.tag_count == 1,
-           "warnings %zu", bi.warning_count);
+    HCHECK("mb2_only_end_tag", bi.warnings.count == 0 && bi.mmap_count == 0 && bi.tag_count == 1,
+           "warnings %zu", bi.warnings.count);
 }
 
 /* xorshift: a fixed sequence, so a failure can be reproduced. */
@@ -353,8 +353,8 @@ static void multiboot1(void)
 
     memset(&bi, 0, sizeof(bi));
     int rc = mb1_parse(info, fake_map, &bi);
-    HCHECK("mb1_parses", rc == 0 && bi.warning_count == 0 && bi.protocol == BOOT_MULTIBOOT1,
-           "rc %d warnings %zu", rc, bi.warning_count);
+    HCHECK("mb1_parses", rc == 0 && bi.warnings.count == 0 && bi.protocol == BOOT_MULTIBOOT1,
+           "rc %d warnings %zu", rc, bi.warnings.count);
     HCHECK("mb1_strings",
            strcmp(bi.cmdline, "/kernel.elf test") == 0 && strcmp(bi.loader_name, "qemu") == 0,
            "cmdline \"%s\"", bi.cmdline);
@@ -367,8 +367,8 @@ static void multiboot1(void)
     memset(&bi, 0, sizeof(bi));
     mb1_parse(info, fake_map, &bi);
     HCHECK("mb1_unreadable_pointers_warn",
-           bi.warning_count == 2 && bi.cmdline[0] == '\0' && bi.mmap_count == 0, "warnings %zu",
-           bi.warning_count);
+           bi.warnings.count == 2 && bi.cmdline[0] == '\0' && bi.mmap_count == 0, "warnings %zu",
+           bi.warnings.count);
 
     info[0] = 1u << 0; /* only the basic fields */
     memset(&bi, 0, sizeof(bi));

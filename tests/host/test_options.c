@@ -21,7 +21,7 @@ int kprintf(const char *fmt, ...)
 
 static struct cmdline cl;
 static struct options o;
-static struct option_problems problems;
+static struct warning_log problems;
 
 static void parse(const char *line)
 {

@@ -318,7 +318,7 @@ static void machine_reset(size_t n, const char *cmdline)
     relax_hook = NULL;
     cycles_hook = NULL;
     static struct options options;
-    static struct option_problems problems;
+    static struct warning_log problems;
     cmdline_parse(&boot_cmdline, cmdline);
     options_parse(&boot_cmdline, &options, &problems);
     ipi_init(options.barrier, options.ipi_timeout_ms);

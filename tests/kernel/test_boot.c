@@ -47,7 +47,7 @@ KTEST(boot, acpi_rsdp_passed_by_multiboot2)
 KTEST(boot, no_boot_info_warnings)
 {
     const struct boot_info *bi = kernel_boot_info();
-    EXPECT_EQ(t, 0, bi->warning_count);
+    EXPECT_EQ(t, 0, bi->warnings.count);
 }
 
 /* Whatever else the person booting wrote (an option this kernel does not
@@ -62,7 +62,7 @@ KTEST(boot, command_line_parsing)
 {
     static struct cmdline cl;
     static struct options o;
-    static struct option_problems problems;
+    static struct warning_log problems;
     cmdline_parse(&cl, "/boot/kernel.elf  test=lib. bench\tfoo=bar test stress_calls=-5");
     EXPECT_EQ(t, 5, cl.count);
     EXPECT_TRUE(t, cmdline_has(&cl, "bench"));

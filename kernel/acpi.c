@@ -3,6 +3,8 @@
  */
 #include "kernel/acpi.h"
 
+#include "kernel/acpi_tables.h"
+
 #include "kernel/arch.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
@@ -11,18 +13,12 @@
 #include "lib/string.h"
 
 #define RSDP_SIGNATURE "RSD PTR "
-#define RSDP_V1_LENGTH 20 /* ACPI 1.0 RSDP: checksum covers these */
-#define RSDP_V2_LENGTH 36 /* ACPI 2.0+: extended checksum covers all */
-#define RSDP_ALIGN 16     /* the RSDP sits on a 16-byte boundary */
-#define SDT_HEADER_SIZE 36
+#define RSDP_ALIGN 16             /* the RSDP sits on a 16-byte boundary */
 #define SDT_MAX_LENGTH (1u << 20) /* sanity bound for any table we read */
 #define MADT_COPY_MAX 32768       /* 1024 x2APIC entries fit */
 #define EBDA_SCAN_LENGTH 1024     /* the first KiB of the EBDA (ACPI §5.2.5.1) */
 #define BIOS_AREA_START 0xE0000u
 #define BIOS_AREA_END 0x100000u
-#define FADT_PM_TMR_BLK 76 /* ACPI 6.5 table 5.9 */
-#define FADT_FLAGS 112
-#define FADT_FLAG_TMR_VAL_EXT (1u << 8)
 #define DUMP_BYTES_PER_LINE 32
 
 static struct acpi_state state;
@@ -37,23 +33,35 @@ const uint8_t *acpi_madt_copy(size_t *length)
     return madt_copy_length != 0 ? madt_copy : NULL;
 }
 
-static uint32_t get32(const uint8_t *p)
+static uint32_t read32(const uint8_t *p)
 {
-    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
 }
-static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+static uint64_t read64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
 
 /* A valid RSDP: signature, checksum, and for revision 2+ the extended one. */
 static bool rsdp_valid(const uint8_t *r, size_t available)
 {
-    if (available < RSDP_V1_LENGTH || memcmp(r, RSDP_SIGNATURE, 8) != 0)
+    struct acpi_rsdp rsdp;
+    if (available < ACPI_RSDP_V1_LENGTH || memcmp(r, RSDP_SIGNATURE, 8) != 0)
         return false;
-    if (acpi_checksum(r, RSDP_V1_LENGTH) != 0)
+    if (acpi_checksum(r, ACPI_RSDP_V1_LENGTH) != 0)
         return false;
-    if (r[15] >= 2) {
-        uint32_t length = get32(r + 20);
-        if (available < RSDP_V2_LENGTH || length < RSDP_V2_LENGTH || length > available ||
-            acpi_checksum(r, length) != 0)
+    memcpy(&rsdp, r, ACPI_RSDP_V1_LENGTH);
+    if (rsdp.revision >= 2) {
+        if (available < sizeof(rsdp))
+            return false;
+        memcpy(&rsdp, r, sizeof(rsdp));
+        if (rsdp.length < sizeof(rsdp) || rsdp.length > available ||
+            acpi_checksum(r, rsdp.length) != 0)
             return false;
     }
     return true;
@@ -64,7 +72,7 @@ static const uint8_t *scan_for_rsdp(uint64_t start, uint64_t end, uint64_t *foun
     const uint8_t *area = arch_phys_to_virt(start, end - start);
     if (area == NULL)
         return NULL;
-    for (uint64_t off = 0; off + RSDP_V1_LENGTH <= end - start; off += RSDP_ALIGN) {
+    for (uint64_t off = 0; off + ACPI_RSDP_V1_LENGTH <= end - start; off += RSDP_ALIGN) {
         if (rsdp_valid(area + off, end - start - off)) {
             *found = start + off;
             return area + off;
@@ -100,16 +108,18 @@ static const uint8_t *find_rsdp(const struct boot_info *bi)
 /* Maps and checks a system description table header; returns it or NULL. */
 static const uint8_t *table_at(uint64_t phys, const char *expect_signature, size_t *length)
 {
-    const uint8_t *h = arch_phys_to_virt(phys, SDT_HEADER_SIZE);
+    struct acpi_sdt_header header;
+    const uint8_t *h = arch_phys_to_virt(phys, sizeof(header));
     if (h == NULL)
         return NULL;
+    memcpy(&header, h, sizeof(header));
     if (expect_signature != NULL && memcmp(h, expect_signature, 4) != 0) {
         kprintf("acpi: table at %#llx should be \"%.4s\" but is \"%.4s\"\n",
                 (unsigned long long)phys, expect_signature, (const char *)h);
         return NULL;
     }
-    uint32_t len = get32(h + 4);
-    if (len < SDT_HEADER_SIZE || len > SDT_MAX_LENGTH) {
+    uint32_t len = header.length;
+    if (len < sizeof(header) || len > SDT_MAX_LENGTH) {
         kprintf("acpi: table \"%.4s\" at %#llx has impossible length %u\n", (const char *)h,
                 (unsigned long long)phys, len);
         return NULL;
@@ -138,11 +148,12 @@ uint64_t acpi_find_table(const char signature[4], size_t *length)
     if (root == NULL)
         return 0;
     size_t entry_size = state.use_xsdt ? 8 : 4;
-    size_t count = (root_length - SDT_HEADER_SIZE) / entry_size;
+    const size_t header_size = sizeof(struct acpi_sdt_header);
+    size_t count = (root_length - header_size) / entry_size;
     for (size_t i = 0; i < count; i++) {
-        const uint8_t *e = root + SDT_HEADER_SIZE + i * entry_size;
-        uint64_t phys = state.use_xsdt ? get64(e) : get32(e);
-        const uint8_t *h = arch_phys_to_virt(phys, SDT_HEADER_SIZE);
+        const uint8_t *e = root + header_size + i * entry_size;
+        uint64_t phys = state.use_xsdt ? read64(e) : read32(e);
+        const uint8_t *h = arch_phys_to_virt(phys, header_size);
         if (h == NULL || memcmp(h, signature, 4) != 0)
             continue;
         if (table_at(phys, signature, length) != NULL)
@@ -172,9 +183,13 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
                 "CPUs only in the ACPI MADT, not in the older Intel MP table\n");
         return false;
     }
-    state.revision = rsdp[15];
-    memcpy(state.oem_id, rsdp + 9, 6);
-    uint64_t xsdt = state.revision >= 2 ? get64(rsdp + 24) : 0;
+    struct acpi_rsdp r;
+    memcpy(&r, rsdp, ACPI_RSDP_V1_LENGTH); /* rsdp_valid checked the rest if revision >= 2 */
+    if (r.revision >= 2)
+        memcpy(&r, rsdp, sizeof(r));
+    state.revision = r.revision;
+    memcpy(state.oem_id, r.oem_id, sizeof(r.oem_id));
+    uint64_t xsdt = state.revision >= 2 ? r.xsdt_address : 0;
     size_t length;
     if (xsdt != 0 && table_at(xsdt, "XSDT", &length) != NULL) {
         state.use_xsdt = true;
@@ -182,8 +197,8 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
     } else {
         if (xsdt != 0)
             kprintf("acpi: the XSDT is unusable; trying the RSDT\n");
-        if (table_at(get32(rsdp + 16), "RSDT", &length) != NULL)
-            state.root_phys = get32(rsdp + 16);
+        if (table_at(r.rsdt_address, "RSDT", &length) != NULL)
+            state.root_phys = r.rsdt_address;
     }
     kprintf("acpi: RSDP revision %u, OEM \"%s\", from the %s; root table %s at %#llx\n",
             state.revision, state.oem_id, source_name(state.rsdp_source),
@@ -196,11 +211,11 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
         return false;
     }
     state.fadt_phys = acpi_find_table("FACP", &length);
-    if (state.fadt_phys != 0 && length >= FADT_FLAGS + 4) {
+    if (state.fadt_phys != 0 && length >= ACPI_FADT_FLAGS + 4) {
         const uint8_t *fadt = arch_phys_to_virt(state.fadt_phys, length);
-        uint32_t port = get32(fadt + FADT_PM_TMR_BLK);
+        uint32_t port = read32(fadt + ACPI_FADT_PM_TMR_BLK);
         state.pm_timer_port = port <= 0xFFFF ? (uint16_t)port : 0;
-        state.pm_timer_32bit = (get32(fadt + FADT_FLAGS) & FADT_FLAG_TMR_VAL_EXT) != 0;
+        state.pm_timer_32bit = (read32(fadt + ACPI_FADT_FLAGS) & ACPI_FADT_FLAG_TMR_VAL_EXT) != 0;
     }
     state.madt_phys = acpi_find_table("APIC", &state.madt_length);
     if (state.madt_phys == 0 || state.madt_length > MADT_COPY_MAX) {
@@ -210,7 +225,7 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
     memcpy(madt_copy, arch_phys_to_virt(state.madt_phys, state.madt_length), state.madt_length);
     madt_copy_length = state.madt_length;
     if (inject_requested("bad-madt"))
-        madt_copy[SDT_HEADER_SIZE + 4] ^= 0x5A; /* corrupt the flags: the checksum fails */
+        madt_copy[offsetof(struct acpi_madt, flags)] ^= 0x5A; /* now the checksum fails */
 
     bool ok = madt_parse(madt_copy, madt_copy_length, madt);
     console_print_warnings(&madt->warnings);

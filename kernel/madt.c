@@ -4,46 +4,25 @@
  */
 #include "kernel/madt.h"
 
+#include "kernel/acpi_tables.h"
+
 #include "lib/format.h"
 #include "lib/string.h"
 
-#define SDT_HEADER_SIZE 36
-#define MADT_FIXED_SIZE (SDT_HEADER_SIZE + 8) /* + local APIC address, flags */
-#define MADT_FLAG_PCAT_COMPAT (1u << 0)
 #define MADT_ONLINE_CAPABLE_REVISION 5 /* ACPI 6.3 */
-
-/* Unaligned little-endian reads: ACPI tables pack their fields. */
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-uint8_t acpi_checksum(const void *data, size_t length)
-{
-    const uint8_t *p = data;
-    uint8_t sum = 0;
-    for (size_t i = 0; i < length; i++)
-        sum = (uint8_t)(sum + p[i]);
-    return sum;
-}
 
 /* Minimum length of each entry type we read; shorter entries are corrupt. */
 static size_t entry_min_length(uint8_t type)
 {
     switch (type) {
-    case MADT_LOCAL_APIC: return 8;
-    case MADT_IO_APIC: return 12;
-    case MADT_INTERRUPT_OVERRIDE: return 10;
-    case MADT_LOCAL_APIC_NMI: return 6;
-    case MADT_LOCAL_APIC_ADDRESS_OVERRIDE: return 12;
-    case MADT_LOCAL_X2APIC: return 16;
-    case MADT_LOCAL_X2APIC_NMI: return 12;
-    default: return 2;
+    case MADT_LOCAL_APIC: return sizeof(struct acpi_madt_local_apic);
+    case MADT_IO_APIC: return sizeof(struct acpi_madt_io_apic);
+    case MADT_INTERRUPT_OVERRIDE: return sizeof(struct acpi_madt_interrupt_override);
+    case MADT_LOCAL_APIC_NMI: return sizeof(struct acpi_madt_local_apic_nmi);
+    case MADT_LOCAL_APIC_ADDRESS_OVERRIDE: return sizeof(struct acpi_madt_address_override);
+    case MADT_LOCAL_X2APIC: return sizeof(struct acpi_madt_local_x2apic);
+    case MADT_LOCAL_X2APIC_NMI: return sizeof(struct acpi_madt_local_x2apic_nmi);
+    default: return sizeof(struct acpi_madt_entry);
     }
 }
 
@@ -88,35 +67,65 @@ static void add_nmi(struct madt_info *info, uint32_t uid, uint16_t flags, uint8_
                     MADT_MAX_NMIS);
 }
 
+/* e has at least entry_min_length(e[0]) bytes. */
 static void parse_entry(struct madt_info *info, const uint8_t *e)
 {
     switch (e[0]) {
-    case MADT_LOCAL_APIC: add_cpu(info, e[3], e[2], get32(e + 4), false); break;
-    case MADT_LOCAL_X2APIC: add_cpu(info, get32(e + 4), get32(e + 12), get32(e + 8), true); break;
-    case MADT_IO_APIC:
+    case MADT_LOCAL_APIC: {
+        struct acpi_madt_local_apic a;
+        memcpy(&a, e, sizeof(a));
+        add_cpu(info, a.apic_id, a.acpi_processor_uid, a.flags, false);
+        break;
+    }
+    case MADT_LOCAL_X2APIC: {
+        struct acpi_madt_local_x2apic a;
+        memcpy(&a, e, sizeof(a));
+        add_cpu(info, a.x2apic_id, a.acpi_processor_uid, a.flags, true);
+        break;
+    }
+    case MADT_IO_APIC: {
+        struct acpi_madt_io_apic a;
+        memcpy(&a, e, sizeof(a));
         if (info->ioapic_count < MADT_MAX_IOAPICS)
             info->ioapics[info->ioapic_count++] =
-                (struct madt_ioapic){e[2], get32(e + 4), get32(e + 8)};
+                (struct madt_ioapic){a.io_apic_id, a.address, a.gsi_base};
         else
             warning_add(&info->warnings, "madt: more than %d I/O APICs; the rest are ignored",
                         MADT_MAX_IOAPICS);
         break;
-    case MADT_INTERRUPT_OVERRIDE:
+    }
+    case MADT_INTERRUPT_OVERRIDE: {
+        struct acpi_madt_interrupt_override a;
+        memcpy(&a, e, sizeof(a));
         if (info->override_count < MADT_MAX_OVERRIDES)
             info->overrides[info->override_count++] =
-                (struct madt_override){e[2], e[3], get32(e + 4), get16(e + 8)};
+                (struct madt_override){a.bus, a.source, a.gsi, a.flags};
         else
             warning_add(&info->warnings,
                         "madt: more than %d interrupt overrides; the rest are ignored",
                         MADT_MAX_OVERRIDES);
         break;
+    }
     case MADT_LOCAL_APIC_NMI: {
-        uint32_t uid = e[2] == MADT_UID_ALL_XAPIC ? MADT_UID_ALL_X2APIC : e[2];
-        add_nmi(info, uid, get16(e + 3), e[5]);
+        struct acpi_madt_local_apic_nmi a;
+        memcpy(&a, e, sizeof(a));
+        uint32_t uid =
+            a.acpi_processor_uid == MADT_UID_ALL_XAPIC ? MADT_UID_ALL_X2APIC : a.acpi_processor_uid;
+        add_nmi(info, uid, a.flags, a.lint);
         break;
     }
-    case MADT_LOCAL_X2APIC_NMI: add_nmi(info, get32(e + 4), get16(e + 2), e[8]); break;
-    case MADT_LOCAL_APIC_ADDRESS_OVERRIDE: info->controller_address = get64(e + 4); break;
+    case MADT_LOCAL_X2APIC_NMI: {
+        struct acpi_madt_local_x2apic_nmi a;
+        memcpy(&a, e, sizeof(a));
+        add_nmi(info, a.acpi_processor_uid, a.flags, a.lint);
+        break;
+    }
+    case MADT_LOCAL_APIC_ADDRESS_OVERRIDE: {
+        struct acpi_madt_address_override a;
+        memcpy(&a, e, sizeof(a));
+        info->controller_address = a.local_apic_address;
+        break;
+    }
     default: break; /* types the kernel does not use (GIC, RINTC, ...) are skipped */
     }
 }
@@ -126,19 +135,21 @@ bool madt_parse(const void *table, size_t length, struct madt_info *info)
     const uint8_t *t = table;
     memset(info, 0, sizeof(*info));
 
-    if (table == NULL || length < MADT_FIXED_SIZE) {
+    struct acpi_madt m;
+    if (table == NULL || length < sizeof(m)) {
         warning_add(&info->warnings,
                     "madt: table missing or shorter than its fixed part (%zu bytes)", length);
         return false;
     }
-    if (memcmp(t, "APIC", 4) != 0) {
+    memcpy(&m, t, sizeof(m));
+    if (memcmp(m.header.signature, "APIC", 4) != 0) {
         warning_add(&info->warnings, "madt: signature is not \"APIC\"");
         return false;
     }
-    uint32_t table_length = get32(t + 4);
-    if (table_length < MADT_FIXED_SIZE || table_length > length) {
-        warning_add(&info->warnings, "madt: length field %u is outside %d..%zu", table_length,
-                    MADT_FIXED_SIZE, length);
+    uint32_t table_length = m.header.length;
+    if (table_length < sizeof(m) || table_length > length) {
+        warning_add(&info->warnings, "madt: length field %u is outside %zu..%zu", table_length,
+                    sizeof(m), length);
         return false;
     }
     if (acpi_checksum(t, table_length) != 0) {
@@ -146,11 +157,11 @@ bool madt_parse(const void *table, size_t length, struct madt_info *info)
                     acpi_checksum(t, table_length));
         return false;
     }
-    info->revision = t[8];
-    info->controller_address = get32(t + SDT_HEADER_SIZE);
-    info->pcat_compat = (get32(t + SDT_HEADER_SIZE + 4) & MADT_FLAG_PCAT_COMPAT) != 0;
+    info->revision = m.header.revision;
+    info->controller_address = m.local_apic_address;
+    info->pcat_compat = (m.flags & ACPI_MADT_PCAT_COMPAT) != 0;
 
-    size_t offset = MADT_FIXED_SIZE;
+    size_t offset = sizeof(m);
     while (offset < table_length) {
         if (table_length - offset < 2) {
             warning_add(&info->warnings, "madt: stray byte at the end of the table (offset %zu)",

@@ -92,7 +92,4 @@ struct madt_info {
  * table + length). Returns info->valid. */
 bool madt_parse(const void *table, size_t length, struct madt_info *info);
 
-/* Sum of the bytes, mod 256: a valid ACPI table sums to 0 (ACPI §5.2.6). */
-uint8_t acpi_checksum(const void *data, size_t length);
-
 #endif

@@ -2,6 +2,7 @@
  * test_madt.c - kernel/madt.c on hand-built tables and on MADTs captured from
  * QEMU boots (tests/host/data/madt/, made by tools/capture_madt.py).
  */
+#include "kernel/acpi_tables.h"
 #include "kernel/madt.h"
 
 #include "tests/host/htest.h"

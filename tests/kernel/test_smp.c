@@ -4,6 +4,7 @@
  * (from CPUID) and the per-CPU block GS points to.
  */
 #include "kernel/acpi.h"
+#include "kernel/acpi_tables.h"
 #include "kernel/arch.h"
 #include "kernel/arch_test.h"
 #include "kernel/console.h"

@@ -42,9 +42,9 @@ void idt_init(void)
 {
     for (unsigned v = 0; v < IDT_VECTORS; v++)
         set_gate(v, 0);
-    set_gate(VEC_DOUBLE_FAULT, IST_DOUBLE_FAULT);
-    set_gate(VEC_NMI, IST_NMI);
-    set_gate(VEC_MACHINE_CHECK, IST_MACHINE_CHECK);
+    set_gate(VECTOR_DOUBLE_FAULT, IST_DOUBLE_FAULT);
+    set_gate(VECTOR_NMI, IST_NMI);
+    set_gate(VECTOR_MACHINE_CHECK, IST_MACHINE_CHECK);
     idt_load();
 }
 

@@ -30,30 +30,30 @@ static trap_handler *handlers[IDT_VECTORS];
 static volatile uint64_t breakpoints_taken;
 
 static const char *const exception_names[EXCEPTION_VECTORS] = {
-    [VEC_DIVIDE_ERROR] = "#DE divide error",
-    [VEC_DEBUG] = "#DB debug",
-    [VEC_NMI] = "NMI non-maskable interrupt",
-    [VEC_BREAKPOINT] = "#BP breakpoint",
-    [VEC_OVERFLOW] = "#OF overflow",
-    [VEC_BOUND_RANGE] = "#BR bound range exceeded",
-    [VEC_INVALID_OPCODE] = "#UD invalid opcode",
-    [VEC_DEVICE_NOT_AVAILABLE] = "#NM device not available",
-    [VEC_DOUBLE_FAULT] = "#DF double fault",
-    [VEC_COPROCESSOR_OVERRUN] = "coprocessor segment overrun",
-    [VEC_INVALID_TSS] = "#TS invalid TSS",
-    [VEC_SEGMENT_NOT_PRESENT] = "#NP segment not present",
-    [VEC_STACK_FAULT] = "#SS stack-segment fault",
-    [VEC_GENERAL_PROTECTION] = "#GP general protection",
-    [VEC_PAGE_FAULT] = "#PF page fault",
-    [VEC_X87_FPU] = "#MF x87 floating-point error",
-    [VEC_ALIGNMENT_CHECK] = "#AC alignment check",
-    [VEC_MACHINE_CHECK] = "#MC machine check",
-    [VEC_SIMD] = "#XM SIMD floating-point",
-    [VEC_VIRTUALIZATION] = "#VE virtualization exception",
-    [VEC_CONTROL_PROTECTION] = "#CP control protection",
-    [VEC_HYPERVISOR_INJECTION] = "#HV hypervisor injection",
-    [VEC_VMM_COMMUNICATION] = "#VC VMM communication",
-    [VEC_SECURITY] = "#SX security exception",
+    [VECTOR_DIVIDE_ERROR] = "#DE divide error",
+    [VECTOR_DEBUG] = "#DB debug",
+    [VECTOR_NMI] = "NMI non-maskable interrupt",
+    [VECTOR_BREAKPOINT] = "#BP breakpoint",
+    [VECTOR_OVERFLOW] = "#OF overflow",
+    [VECTOR_BOUND_RANGE] = "#BR bound range exceeded",
+    [VECTOR_INVALID_OPCODE] = "#UD invalid opcode",
+    [VECTOR_DEVICE_NOT_AVAILABLE] = "#NM device not available",
+    [VECTOR_DOUBLE_FAULT] = "#DF double fault",
+    [VECTOR_COPROCESSOR_OVERRUN] = "coprocessor segment overrun",
+    [VECTOR_INVALID_TSS] = "#TS invalid TSS",
+    [VECTOR_SEGMENT_NOT_PRESENT] = "#NP segment not present",
+    [VECTOR_STACK_FAULT] = "#SS stack-segment fault",
+    [VECTOR_GENERAL_PROTECTION] = "#GP general protection",
+    [VECTOR_PAGE_FAULT] = "#PF page fault",
+    [VECTOR_X87_FPU] = "#MF x87 floating-point error",
+    [VECTOR_ALIGNMENT_CHECK] = "#AC alignment check",
+    [VECTOR_MACHINE_CHECK] = "#MC machine check",
+    [VECTOR_SIMD] = "#XM SIMD floating-point",
+    [VECTOR_VIRTUALIZATION] = "#VE virtualization exception",
+    [VECTOR_CONTROL_PROTECTION] = "#CP control protection",
+    [VECTOR_HYPERVISOR_INJECTION] = "#HV hypervisor injection",
+    [VECTOR_VMM_COMMUNICATION] = "#VC VMM communication",
+    [VECTOR_SECURITY] = "#SX security exception",
 };
 
 const char *trap_vector_name(unsigned vector)
@@ -80,7 +80,7 @@ static void report_exception(const struct trap_frame *f)
     kprintf("\nEXCEPTION: %s (vector %lu)\n", trap_vector_name((unsigned)f->vector),
             (unsigned long)f->vector);
     kprintf("  error code %#lx", (unsigned long)f->error_code);
-    if (f->vector == VEC_PAGE_FAULT)
+    if (f->vector == VECTOR_PAGE_FAULT)
         kprintf(" (%s, %s)",
                 (f->error_code & PF_ERR_FETCH)   ? "instruction fetch"
                 : (f->error_code & PF_ERR_WRITE) ? "write"
@@ -100,7 +100,7 @@ static void report_exception(const struct trap_frame *f)
             (unsigned long)f->r10, (unsigned long)f->r11, (unsigned long)f->r12);
     kprintf("  R13 %016lx  R14 %016lx  R15 %016lx\n", (unsigned long)f->r13, (unsigned long)f->r14,
             (unsigned long)f->r15);
-    if (f->vector == VEC_DOUBLE_FAULT && !arch_page_is_mapped(f->rsp - 8))
+    if (f->vector == VECTOR_DOUBLE_FAULT && !arch_page_is_mapped(f->rsp - 8))
         kprintf("  the stack pointer is at an unmapped page: kernel stack overflow\n");
     arch_print_backtrace_from(f->rip, false, f->rbp);
 }
@@ -112,7 +112,7 @@ static void resume_try_call(struct trap_frame *f)
     fault->vector = (uint32_t)f->vector;
     fault->error_code = f->error_code;
     fault->pc = f->rip;
-    fault->fault_addr = f->vector == VEC_PAGE_FAULT ? read_cr2() : 0;
+    fault->fault_addr = f->vector == VECTOR_PAGE_FAULT ? read_cr2() : 0;
     fault->handler_sp = (uintptr_t)f;
     try_context.active = 0;
     f->rip = (uintptr_t)arch_try_resume;
@@ -122,12 +122,12 @@ static void resume_try_call(struct trap_frame *f)
 
 void trap_dispatch(struct trap_frame *f)
 {
-    if (f->vector == VEC_BREAKPOINT) {
+    if (f->vector == VECTOR_BREAKPOINT) {
         /* int3 is a trap: RIP already points past it, so returning resumes. */
         breakpoints_taken++;
         return;
     }
-    if (f->vector == VEC_NMI && kernel_nmi(f->rip, f->rbp))
+    if (f->vector == VECTOR_NMI && kernel_nmi(f->rip, f->rbp))
         return;
     if (f->vector < EXCEPTION_VECTORS) {
         if (try_context.active) {

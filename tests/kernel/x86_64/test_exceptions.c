@@ -28,7 +28,7 @@ static void do_ud2(void *arg)
 KTEST(exceptions, invalid_opcode_is_caught)
 {
     struct arch_fault f;
-    EXPECT_EQ(t, VEC_INVALID_OPCODE, arch_try_call(do_ud2, NULL, &f));
+    EXPECT_EQ(t, VECTOR_INVALID_OPCODE, arch_try_call(do_ud2, NULL, &f));
     const char *name = NULL;
     uintptr_t offset;
     EXPECT_TRUE(t, ksym_lookup(f.pc, &name, &offset));
@@ -45,7 +45,7 @@ static void do_divide_by_zero(void *arg)
 KTEST(exceptions, divide_error_is_caught)
 {
     struct arch_fault f;
-    EXPECT_EQ(t, VEC_DIVIDE_ERROR, arch_try_call(do_divide_by_zero, NULL, &f));
+    EXPECT_EQ(t, VECTOR_DIVIDE_ERROR, arch_try_call(do_divide_by_zero, NULL, &f));
 }
 
 static void read_address(void *addr) { (void)*(volatile uint8_t *)addr; }
@@ -54,7 +54,7 @@ static void write_address(void *addr) { *(volatile uint8_t *)addr = 0xC3; }
 KTEST(exceptions, null_dereference_is_a_page_fault)
 {
     struct arch_fault f;
-    EXPECT_EQ(t, VEC_PAGE_FAULT, arch_try_call(read_address, NULL, &f));
+    EXPECT_EQ(t, VECTOR_PAGE_FAULT, arch_try_call(read_address, NULL, &f));
     EXPECT_EQ(t, 0, f.fault_addr);
     EXPECT_EQ(t, 0, f.error_code & (PF_ERR_PRESENT | PF_ERR_WRITE)); /* read of a missing page */
 }
@@ -63,7 +63,7 @@ KTEST(exceptions, write_to_kernel_text_faults)
 {
     struct arch_fault f;
     void *text = (void *)(uintptr_t)read_address;
-    EXPECT_EQ(t, VEC_PAGE_FAULT, arch_try_call(write_address, text, &f));
+    EXPECT_EQ(t, VECTOR_PAGE_FAULT, arch_try_call(write_address, text, &f));
     EXPECT_EQ(t, (uintptr_t)text, f.fault_addr);
     EXPECT_EQ(t, PF_ERR_PRESENT | PF_ERR_WRITE, f.error_code & (PF_ERR_PRESENT | PF_ERR_WRITE));
 }
@@ -82,7 +82,7 @@ KTEST(exceptions, executing_data_faults)
         KTEST_SKIP(t, "the CPU has no NX bit");
     struct arch_fault f;
     data_code[0] = 0xC3; /* ret: harmless if it did run */
-    EXPECT_EQ(t, VEC_PAGE_FAULT, arch_try_call(call_data, data_code, &f));
+    EXPECT_EQ(t, VECTOR_PAGE_FAULT, arch_try_call(call_data, data_code, &f));
     EXPECT_TRUE(t, (f.error_code & PF_ERR_FETCH) != 0);
     EXPECT_EQ(t, (uintptr_t)data_code, f.pc);
 }
@@ -90,7 +90,7 @@ KTEST(exceptions, executing_data_faults)
 KTEST(exceptions, non_canonical_address_is_gp)
 {
     struct arch_fault f;
-    EXPECT_EQ(t, VEC_GENERAL_PROTECTION,
+    EXPECT_EQ(t, VECTOR_GENERAL_PROTECTION,
               arch_try_call(read_address, (void *)0x8000000000000000ull, &f));
 }
 
@@ -105,7 +105,7 @@ KTEST(exceptions, stack_overflow_double_faults_on_ist)
     struct arch_fault f;
     uintptr_t lo, hi;
     arch_double_fault_stack(&lo, &hi);
-    EXPECT_EQ(t, VEC_DOUBLE_FAULT, arch_try_call(overflow_the_stack, NULL, &f));
+    EXPECT_EQ(t, VECTOR_DOUBLE_FAULT, arch_try_call(overflow_the_stack, NULL, &f));
     /* The handler's frame must be on the double-fault stack, not the
      * overflowed one: that is what keeps this from being a triple fault. */
     EXPECT_TRUE(t, f.handler_sp >= lo && f.handler_sp < hi);

@@ -198,18 +198,12 @@ run: deps all
 	qemu-system-x86_64 $(QEMU_COMMON) $(QEMU_BOOT) $(QEMU_OUTPUT); \
 	  status=$$?; [ $$status -eq 0 -o $$status -eq 33 ] || echo "(QEMU exited with status $$status)"
 
-# The benchmarks, on each CPU count in BENCH_CPUS and with both barriers;
-# under KVM when it works here (timing under TCG says little), else TCG.
+# The benchmarks, on each CPU count in BENCH_CPUS and with both barriers,
+# booted with the test runner's QEMU command (tools/bench.py); under KVM when
+# it works here (timing under TCG says little), else TCG.
 BENCH_CPUS ?= 1 2 4
 bench: deps all
-	@accel="-accel tcg"; \
-	if [ -w /dev/kvm ]; then accel="-accel kvm -cpu host,-arch-capabilities"; fi; \
-	echo "bench: accelerator $$accel"; \
-	for cpus in $(BENCH_CPUS); do for barrier in central dissemination; do \
-	  timeout 300 qemu-system-x86_64 -M q35 -m $(MEMORY) -smp $$cpus $$accel -no-reboot -display none \
-	    $(QEMU_EXIT_DEVICE) -serial stdio \
-	    -kernel $(KERNEL) -append "bench barrier=$$barrier" | grep -a '^bench: [a-z]'; \
-	done; done
+	$(PYTHON) tools/bench.py $(BUILD) $(BENCH_CPUS)
 
 debug: deps all
 	@echo "QEMU waits for gdb on :1234; gdb stops in kmain. Quit QEMU with Ctrl-A X."

@@ -7,8 +7,8 @@
 - the portable self-tests (tests/kernel/, but not tests/kernel/<arch>/) follow
   the same rule;
 - kernel/ speaks of CPUs by index and hardware number: no APIC IDs, start-up
-  IPIs, trampolines or interrupt command registers (kernel/madt.c, which
-  reads those out of the firmware's table, excepted);
+  IPIs, trampolines or interrupt command registers (the MADT's parser and kernel/acpi_tables.h,
+  which read them out of the firmware's table, excepted);
 - kernel/arch_test.h, the self-tests' hooks, is included only by tests/,
   kernel/inject.c and the architecture that implements it.
 
@@ -67,7 +67,7 @@ def problems_in(path):
 
 
 def x86_words_in(path):
-    if path in ("kernel/madt.c", "kernel/madt.h"):
+    if path in ("kernel/madt.c", "kernel/madt.h", "kernel/acpi_tables.h"):
         return []
     with open(os.path.join(ROOT, path)) as f:
         code = code_of(f.read())

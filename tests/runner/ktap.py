@@ -1,0 +1,180 @@
+"""KTAP: reading what the host tests and the kernel print, and holding the
+results against the self-tests the sources declare."""
+import dataclasses
+import os
+import re
+
+from runner import ROOT
+from runner.qemu import first_number
+
+
+@dataclasses.dataclass
+class Outcome:
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    lines: list = dataclasses.field(default_factory=list)   # what to print, in order
+    names: set = dataclasses.field(default_factory=set)     # distinct KTAP case names
+
+    def add(self, other):
+        self.passed += other.passed
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.lines += other.lines
+        self.names |= other.names
+
+
+KTAP_RESULT = re.compile(r"^(ok|not ok) (\d+) ([^#]*?)\s*(?:#\s*(.*))?$")
+
+
+KTAP_PLAN = re.compile(r"^1\.\.(\d+)$")
+
+
+def parse_ktap(text):
+    """Returns (plan or None, [(ok, number, name, directive)])."""
+    plan, results, started = None, [], False
+    for raw in text.splitlines():
+        line = raw.rstrip("\r")
+        if line.startswith("KTAP version 1"):
+            started = True
+            plan, results = None, []
+            continue
+        if not started:
+            continue
+        m = KTAP_PLAN.match(line)
+        if m and plan is None:
+            plan = int(m.group(1))
+            continue
+        m = KTAP_RESULT.match(line)
+        if m:
+            results.append((m.group(1) == "ok", int(m.group(2)), m.group(3),
+                            m.group(4) or ""))
+    return plan, results
+
+
+KTEST_DECLARATION = re.compile(r"^KTEST\((\w+),\s*(\w+)\)", re.M)
+
+
+def kernel_test_names():
+    """Every self-test the kernel has, from its sources (tests/kernel/)."""
+    names = []
+    for d, _, files in os.walk(os.path.join(ROOT, "tests", "kernel")):
+        for f in sorted(files):
+            if f.endswith(".c"):
+                with open(os.path.join(d, f)) as src:
+                    names += [f"{a}.{b}" for a, b in KTEST_DECLARATION.findall(src.read())]
+    return names
+
+
+KTEST_BODY = re.compile(r"^KTEST\((\w+),\s*(\w+)\)\n\{\n(.*?)^\}", re.M | re.S)
+
+
+def kernel_tests_needing_apic():
+    """The self-tests that skip themselves without a local APIC (their body
+    says KTEST_NEEDS_APIC)."""
+    names = set()
+    for d, _, files in os.walk(os.path.join(ROOT, "tests", "kernel")):
+        for f in files:
+            if f.endswith(".c"):
+                with open(os.path.join(d, f)) as src:
+                    names |= {f"{a}.{b}" for a, b, body in KTEST_BODY.findall(src.read())
+                              if "KTEST_NEEDS_APIC(" in body}
+    return names
+
+
+def option(cmdline, name):
+    for word in cmdline.split():
+        if word.startswith(name + "="):
+            return word[len(name) + 1:]
+    return None
+
+
+def allowed_skips(cfg, cmdline):
+    """The self-tests a configuration may report as skipped, and why."""
+    allowed = {}
+    for pattern in (option(cmdline, "test_skip") or "").split(","):
+        if pattern:
+            allowed[pattern] = "named by test_skip="
+    cpus = cfg.cpus or first_number(cfg.smp)
+    if "inject=bad-madt" in cmdline:
+        cpus = 1  # the kernel runs on the boot CPU alone
+    if cfg.boot == "kernel":
+        allowed["boot.acpi_rsdp_passed_by_multiboot2"] = "multiboot 1"
+    if "inject=test-fail" not in cmdline:
+        allowed["ktest.injected_failure"] = "only runs with inject=test-fail"
+    if cpus < 3:
+        allowed["ipi.a_subset_call_leaves_the_others_alone"] = "fewer than 3 CPUs"
+    if cpus < 2:
+        for name in ("ipi.a_call_from_an_ap_returns_that_aps_result",
+                     "ipi.stress_every_cpu_calling_at_once_with_timer_interrupts",
+                     "smp.ap_stacks_have_guard_pages"):
+            allowed[name] = "one CPU"
+    if "inject=bad-madt" in cmdline or "-no-acpi" in cfg.qemu_args:
+        for name in ("smp.every_enabled_madt_cpu_is_online", "smp.cpu_slots_match_madt_ids",
+                     "acpi.madt_copy_parses_again_identically"):
+            allowed[name] = "no usable MADT"
+    if "-no-acpi" in cfg.qemu_args:
+        allowed["acpi.rsdp_and_root_table_found"] = "no ACPI tables"
+    if any(a.endswith(",-apic") for a in cfg.qemu_args):
+        for name in kernel_tests_needing_apic():
+            allowed[name] = "no local APIC"
+    return allowed
+
+
+def matches(name, pattern):
+    return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
+
+
+def check_test_set(cfg, cmdline, results):
+    """The self-tests a boot reported, held against the ones it must have:
+    none missing, none twice, numbers 1..n in order, no unexpected skip, not
+    all skipped."""
+    problems = []
+    prefix = option(cmdline, "test") or ""
+    expected = [n for n in kernel_test_names() if n.startswith(prefix)]
+    got = [name for _, _, name, _ in results]
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    twice = sorted({n for n in got if got.count(n) > 1})
+    if missing:
+        problems.append(f"self-tests missing from the report: {', '.join(missing)}")
+    if extra:
+        problems.append(f"self-tests the sources do not declare: {', '.join(extra)}")
+    if twice:
+        problems.append(f"self-tests reported more than once: {', '.join(twice)}")
+    numbers = [num for _, num, _, _ in results]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append("KTAP test numbers are not 1..n in order")
+    allowed = allowed_skips(cfg, cmdline)
+    skipped = [name for ok, _, name, d in results if ok and d.upper().startswith("SKIP")]
+    if results and len(skipped) == len(results):
+        problems.append("every self-test was skipped")
+    for name in skipped:
+        if not any(matches(name, pattern) for pattern in allowed):
+            problems.append(f"{name} was skipped, which this configuration does not allow")
+    return problems
+
+
+def count_ktap(prefix, text, outcome, verbose):
+    """Adds the KTAP cases in text to outcome; returns (plan, number of results)."""
+    plan, results = parse_ktap(text)
+    for ok, num, name, directive in results:
+        outcome.names.add(name)
+        label = f"{prefix}: {name}"
+        if ok and directive.upper().startswith("SKIP"):
+            outcome.skipped += 1
+            if verbose:
+                outcome.lines.append(f"  skip {label} # {directive}")
+        elif ok:
+            outcome.passed += 1
+            if verbose:
+                outcome.lines.append(f"  ok   {label}")
+        else:
+            outcome.failed += 1
+            outcome.lines.append(f"  FAIL {label} # {directive}")
+    return plan, len(results)
+
+
+def tail(text, n=30):
+    lines = text.splitlines()[-n:]
+    return "\n".join("    | " + l for l in lines) if lines else "    | (no output)"

@@ -1,0 +1,193 @@
+"""The configurations the runner boots: the test matrix, the large shapes, the
+benchmark runs and the deliberately broken kernels."""
+import dataclasses
+import os
+
+
+BOOT_TIMEOUT = 180  # seconds; generous, for overcommitted CI machines
+
+
+@dataclasses.dataclass
+class Config:
+    name: str
+    machine: str = "q35"
+    boot: str = "kernel"          # "kernel" (QEMU -kernel, multiboot 1) or "iso" (GRUB)
+    firmware: str = "bios"        # "bios" (SeaBIOS) or "uefi" (OVMF)
+    accel: str = "tcg"
+    smp: str = "1"                # QEMU's -smp argument
+    memory: str = "256M"
+    apic: str = "xapic"           # the mode the kernel must report (TCG has no x2APIC)
+    cmdline: str = "test"
+    # What a correct kernel does: "pass" (KTAP, all ok), or, for the
+    # deliberately broken ones: "fail", "crash", "reset", "hang"; "bench" for
+    # a benchmark run (clean exit, no KTAP); "survive" for a kernel given bad
+    # hardware, which must report it and still finish its self-tests (some
+    # of which may then fail).
+    expect: str = "pass"
+    must_contain: tuple = ()
+    must_match: tuple = ()        # regular expressions, each matched per line
+    must_not_contain: tuple = ()
+    timeout: int = BOOT_TIMEOUT
+    alone: bool = False           # run with no other boot at the same time
+    may_fail: tuple = ()          # "survive": the self-tests that must fail, and only they
+    qemu_args: tuple = ()         # more QEMU arguments (a CPU without an APIC, no ACPI)
+    cpus: int = 0                 # CPUs QEMU starts, where -smp alone does not say
+
+
+KVM_CMDLINE = "test test_skip=exceptions.int3_is_resumable"
+
+
+DISSEMINATION = "test barrier=dissemination"
+
+
+# The rendezvous' stress self-tests make 100 000 calls by default. When the
+# vCPUs of the QEMU boots running at once outnumber this machine's cores,
+# every spin barrier waits for host time slices (a spinning vCPU holds the
+# core that the vCPU it waits for needs), so the matrix asks for fewer calls
+# (see effective_cmdline); the full 100 000 run in a configuration of their
+# own, alone on the machine. Timings are the benchmark's business, not the
+# tests'.
+MATRIX_STRESS_CALLS = 2000
+
+
+OVERCOMMIT_STRESS_CALLS = 300
+
+
+MATRIX = [
+    # 100 000 back-to-back rendezvous calls on as many CPUs as the host has
+    # cores (at most 4), with nothing else running.
+    Config("q35-kernel-tcg-stress-100k", smp=str(min(4, os.cpu_count() or 1)), alone=True,
+           cmdline="test=ipi.stress_back_to_back_calls stress_calls=100000"),
+    Config("q35-kernel-tcg-smp1"),
+    Config("q35-kernel-tcg-smp2", smp="2"),
+    Config("q35-kernel-tcg-smp4", smp="4"),
+    Config("q35-kernel-tcg-smp8", smp="8"),
+    # pc runs the other barrier algorithm.
+    Config("pc-kernel-tcg-smp1-dissemination", machine="pc", cmdline=DISSEMINATION),
+    Config("pc-kernel-tcg-smp2-dissemination", machine="pc", smp="2", cmdline=DISSEMINATION),
+    Config("pc-kernel-tcg-smp4-dissemination", machine="pc", smp="4", cmdline=DISSEMINATION),
+    Config("pc-kernel-tcg-smp8-dissemination", machine="pc", smp="8", cmdline=DISSEMINATION),
+    Config("q35-kernel-tcg-smp16-dissemination", smp="16", cmdline=DISSEMINATION),
+    # Non-contiguous APIC IDs (0-2, 4-6), and CPUs that could be hot-added.
+    Config("q35-kernel-tcg-2sockets", smp="6,sockets=2,cores=3"),
+    Config("q35-kernel-tcg-maxcpus", smp="2,maxcpus=4"),
+    Config("pc-kernel-tcg-maxcpus", machine="pc", smp="3,maxcpus=8", cmdline=DISSEMINATION),
+    Config("q35-kernel-tcg-fast-start", smp="4", cmdline="test ap_start=fast"),
+    Config("q35-kernel-tcg-pm-timer", smp="2", cmdline="test tsc_source=pm_timer"),
+    Config("pc-kernel-tcg-pm-timer", machine="pc", smp="2", cmdline="test tsc_source=pm_timer"),
+    # Many CPUs: start-up and per-CPU checks, and the rendezvous without its
+    # stress tests (64), or start-up only (255: each call costs seconds on
+    # two host cores; make test-large runs the rendezvous there).
+    Config("q35-kernel-tcg-smp64", smp="64",
+           cmdline="test ap_start=fast test_skip=ipi.stress_*"),
+    Config("q35-kernel-tcg-smp255", smp="255", memory="512M",
+           cmdline="test ap_start=fast test_skip=ipi.*"),
+    # Machines a new user may meet: a CPU without a local APIC (the kernel
+    # runs on it alone, and the self-tests that need one say so), and a PC
+    # without ACPI tables (the kernel says why it uses one CPU).
+    Config("q35-kernel-tcg-no-apic", apic="none", qemu_args=("-cpu", "qemu64,-apic")),
+    Config("pc-kernel-tcg-no-acpi", machine="pc", qemu_args=("-no-acpi",),
+           cmdline="test expect_no_acpi", must_contain=("This kernel finds CPUs only in the "
+                                                        "ACPI MADT",)),
+    Config("q35-iso-bios-tcg-smp2", boot="iso", smp="2"),
+    Config("pc-iso-bios-tcg-smp4", machine="pc", boot="iso", smp="4", cmdline=DISSEMINATION),
+    Config("q35-iso-uefi-tcg-smp1", boot="iso", firmware="uefi"),
+    Config("q35-iso-uefi-tcg-smp4", boot="iso", firmware="uefi", smp="4"),
+    # What a UEFI PC shows: the kernel's own text on GRUB's framebuffer,
+    # read back from QEMU's screen (QMP screendump) and compared, pixel by
+    # pixel, with the banner drawn in the kernel's font.
+    Config("q35-iso-uefi-tcg-screen", boot="iso", firmware="uefi", smp="2", cmdline="",
+           expect="screen"),
+    # x2APIC needs KVM (QEMU 7.2's TCG has none). The paravirtual KVM of some
+    # CI hosts (no hardware virtualisation) cannot emulate int3 in a guest
+    # ("KVM internal error ... emulation failure"): that one case is
+    # reported as skipped there, by name.
+    Config("q35-kernel-kvm-x2apic-smp1", accel="kvm", apic="x2apic", cmdline=KVM_CMDLINE),
+    Config("q35-kernel-kvm-x2apic-smp2", accel="kvm", apic="x2apic", smp="2",
+           cmdline=KVM_CMDLINE),
+    Config("q35-kernel-kvm-x2apic-smp4-dissemination", accel="kvm", apic="x2apic", smp="4",
+           cmdline=KVM_CMDLINE + " barrier=dissemination"),
+    Config("q35-kernel-kvm-xapic-smp4", accel="kvm", apic="xapic", smp="4",
+           cmdline=KVM_CMDLINE + " apic=xapic"),
+    # A CPU that only an x2APIC MADT entry describes (APIC ID 287, cold-plugged
+    # beside the boot CPU): cheap, and the only boot of make test whose MADT
+    # has such entries.
+    Config("q35-kernel-kvm-x2apic-only-cpu", accel="kvm", apic="x2apic", smp="1,maxcpus=288",
+           cpus=2, qemu_args=("-device", "host-x86_64-cpu,socket-id=0,core-id=287,thread-id=0"),
+           cmdline=KVM_CMDLINE, must_contain=("ids=0,287",)),
+]
+
+
+# make test-large: hundreds of CPUs, slow to boot, not in the default run.
+LARGE = [
+    Config("q35-kernel-kvm-x2apic-smp288", accel="kvm", apic="x2apic", smp="288",
+           memory="1G", timeout=900,
+           cmdline="test ap_start=fast test_skip=exceptions.int3_is_resumable,ipi.*"),
+    Config("q35-kernel-tcg-smp255-rendezvous", smp="255", memory="512M", timeout=1800,
+           cmdline="test ap_start=fast test_skip=ipi.stress_* ipi_timeout_ms=120000"),
+    Config("q35-kernel-tcg-smp255-rendezvous-dissemination", smp="255", memory="512M",
+           timeout=1800, cmdline="test ap_start=fast test_skip=ipi.stress_* "
+                                 "ipi_timeout_ms=120000 barrier=dissemination"),
+]
+
+
+# The benchmarks must run to the end and print their lines in the agreed form
+# (the numbers themselves are not judged: timing is not a test).
+BENCH_LINE = r"^bench: \w+ cycles min=\d+ median=\d+ max=\d+ samples=\d+$"
+
+
+BENCH = [
+    Config("bench-kernel-tcg", cmdline="bench", expect="bench", must_contain=("bench: done",),
+           must_match=(BENCH_LINE, r"^bench: ipi_generic_call_central_1cpus ")),
+    Config("bench-kernel-tcg-smp2-dissemination", smp="2", cmdline="bench barrier=dissemination",
+           expect="bench", must_contain=("bench: done",),
+           must_match=(BENCH_LINE, r"^bench: ipi_generic_call_dissemination_2cpus ")),
+]
+
+
+# The runner's own checks: each kernel fails on purpose; the check passes
+# when the runner sees exactly that failure.
+NEGATIVE = [
+    Config("inject-test-fail", cmdline="test inject=test-fail", expect="fail",
+           must_contain=("not ok", "ktest.injected_failure")),
+    Config("inject-panic", cmdline="test inject=panic", expect="crash",
+           must_contain=("PANIC: injected panic", "backtrace:", "inject_fault+")),
+    Config("inject-stack-overflow", cmdline="test inject=stack-overflow", expect="crash",
+           must_contain=("EXCEPTION: #DF double fault", "kernel stack overflow",
+                         "inject_recurse+")),
+    Config("inject-triple-fault", cmdline="test inject=triple-fault", expect="reset"),
+    Config("inject-hang", cmdline="test inject=hang", expect="hang", timeout=10),
+    # A broken MADT: a clear message, and the kernel goes on with one CPU.
+    # A CPU that never answers the rendezvous: reported by number, with
+    # where it was (NMI), then a clean stop.
+    Config("inject-stuck-cpu", smp="3", cmdline="test inject=stuck-cpu ipi_timeout_ms=1000",
+           expect="crash",
+           must_contain=("timed out", "missing: CPU 2 (APIC ID 2)",
+                         "nmi: CPU 2 (APIC ID 2) was at", "inject_stuck_spin+",
+                         "PANIC: ipi: the rendezvous timed out"),
+           must_not_contain=("did not take the stop NMI",)),
+    # The same CPU, stuck while it holds the console lock: the report and
+    # the NMI's answer must not wait for it.
+    Config("inject-stuck-cpu-printing", smp="3",
+           cmdline="test inject=stuck-cpu-printing ipi_timeout_ms=1000", expect="crash",
+           must_contain=("missing: CPU 2 (APIC ID 2)", "nmi: CPU 2 (APIC ID 2) was at",
+                         "inject_stuck_printing_spin+", "PANIC: ipi: the rendezvous timed out"),
+           must_not_contain=("did not answer the NMI",)),
+    Config("inject-irql-misuse", cmdline="test inject=irql-misuse", expect="crash",
+           must_contain=("PANIC: irql_raise to PASSIVE_LEVEL (0) from DISPATCH_LEVEL (2)",)),
+    Config("inject-bad-madt", smp="2", cmdline="test inject=bad-madt", expect="survive",
+           must_contain=("madt: checksum is wrong", "running on the boot CPU alone",
+                         "smp: online=1 possible=1"),
+           # QEMU made 2 CPUs (expect_cpus=2); the kernel can use one.
+           may_fail=("ipi.every_cpu_runs_the_worker_exactly_once",)),
+    # An AP that never answers: reported by APIC ID, the others still start.
+    Config("inject-phantom-cpu", smp="2", cmdline="test inject=phantom-cpu ap_timeout_ms=200",
+           expect="survive",
+           must_contain=("CPU 2 (APIC ID 2) did not check in; left out",
+                         "smp: online=2 possible=3 apic=xapic ids=0,1"),
+           # The per-CPU checks hold every CPU the firmware listed to account.
+           may_fail=("smp.cpu_slots_match_madt_ids", "smp.every_cpu_has_its_own_gs_block",
+                     "smp.every_cpu_reads_its_own_apic_id", "smp.every_cpu_runs_on_its_own_stack",
+                     "smp.every_cpu_takes_a_probe_interrupt",
+                     "smp.every_enabled_madt_cpu_is_online")),
+]

@@ -9,6 +9,7 @@
 #define KERNEL_CPU_H
 
 #include "kernel/arch.h"
+#include "kernel/atomic.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,11 +28,13 @@ enum cpu_state {
     CPU_NO_MEMORY,     /* no memory for its stacks */
 };
 
+/* Written by the CPU in its probe interrupt, then published by the
+ * release increment of interrupts: read them after an acquire of it. */
 struct cpu_probe {
     uint32_t hw_id;          /* arch_cpu_hw_id(), read by the CPU itself */
     struct cpu *gs_block;    /* arch_this_cpu() on that CPU */
     uintptr_t stack_pointer; /* inside the interrupt handler */
-    uint64_t interrupts;     /* probe interrupts taken */
+    uint64_t interrupts;     /* probe interrupts taken (atomic) */
 };
 
 /* A set of CPUs by index. */
@@ -83,22 +86,22 @@ static inline uint32_t cpu_set_rank(const struct cpu_set *s, uint32_t i)
 enum nmi_request { NMI_NONE, NMI_REPORT, NMI_STOP };
 
 struct cpu_ipi {
-    uint64_t served;              /* newest call this CPU ran the worker for */
-    uint64_t seen;                /* newest call it has looked at */
-    volatile uint64_t arrived[2]; /* barrier episode reached, per phase */
-    uintptr_t result;             /* its worker's return value */
-    uint64_t aborted;             /* a call that timed out while this CPU waited in it */
+    uint64_t served;     /* newest call this CPU ran the worker for */
+    uint64_t seen;       /* newest call it has looked at */
+    uint64_t arrived[2]; /* barrier episode reached, per phase (atomic) */
+    uintptr_t result;    /* its worker's return value */
+    uint64_t aborted;    /* a call that timed out while this CPU waited in it */
     bool in_worker;
-    volatile uint32_t nmi_request;
-    volatile uint32_t nmi_ack;
+    uint32_t nmi_request; /* enum nmi_request (atomic) */
+    uint32_t nmi_ack;     /* (atomic) */
     uint64_t worker_runs; /* statistics, and for the self-tests */
 } __attribute__((aligned(CACHE_LINE)));
 
 /* Work posted to an idle AP (smp_post_work), run at PASSIVE_LEVEL. */
 struct cpu_work {
-    void (*volatile fn)(void *arg);
+    void (*fn)(void *arg); /* fn and arg: published by the release of posted */
     void *arg;
-    volatile uint64_t posted, done;
+    uint64_t posted, done; /* (atomic) */
 } __attribute__((aligned(CACHE_LINE)));
 
 struct cpu {
@@ -106,14 +109,23 @@ struct cpu {
     uint32_t index;   /* 0 is the boot CPU */
     uint32_t hw_id;   /* its hardware number (x86: APIC ID), from the MADT */
     uint32_t acpi_uid;
-    volatile uint32_t state;      /* enum cpu_state, written by its owner */
+    uint32_t state;               /* enum cpu_state: use cpu_state() */
     uintptr_t stack_lo, stack_hi; /* its kernel stack */
     void *arch;                   /* the architecture's per-CPU tables */
     uint64_t start_cycles;        /* how long its start-up took */
-    volatile struct cpu_probe probe;
-    volatile uint64_t timer_ticks;
+    struct cpu_probe probe;
+    uint64_t timer_ticks; /* (atomic) */
     struct cpu_ipi ipi;
     struct cpu_work work;
 } __attribute__((aligned(CACHE_LINE)));
+
+/* A CPU's state, as another CPU may see it: the acquire pairs with the
+ * release that set it, so what the CPU did before (checking in) is seen. */
+static inline uint32_t cpu_state(const struct cpu *c) { return atomic_load_acquire(&c->state); }
+static inline void cpu_set_state(struct cpu *c, uint32_t state)
+{
+    atomic_store_release(&c->state, state);
+}
+static inline bool cpu_online(const struct cpu *c) { return cpu_state(c) == CPU_ONLINE; }
 
 #endif

@@ -146,7 +146,7 @@ static noreturn void report_timeout(const struct call *c, uint64_t number, enum 
         if (!cpu_set_has(&c->members, i) || arrived(cpu, phase, episode))
             continue;
         kprintf("ipi: sending an NMI to CPU %u to see where it is\n", i);
-        cpu->ipi.nmi_request = NMI_REPORT;
+        atomic_store_release(&cpu->ipi.nmi_request, NMI_REPORT);
         uint64_t deadline = arch_cycles() + cycles_from_ms(NMI_ACK_TIMEOUT_MS);
         bool acked = arch_send_ipi_to(i, IPI_NMI);
         while (acked && !__atomic_load_n(&cpu->ipi.nmi_ack, __ATOMIC_ACQUIRE)) {
@@ -171,7 +171,7 @@ bool ipi_nmi(uintptr_t pc, uintptr_t fp)
 {
     char where[KSYM_DESCRIBE_MAX];
     struct cpu *me = arch_this_cpu();
-    uint32_t request = me->ipi.nmi_request;
+    uint32_t request = atomic_load_acquire(&me->ipi.nmi_request);
     if (request == NMI_NONE) {
         /* Not ours: a watchdog, a front-panel button, a hardware error.
          * Say what the platform latched and go on; stopping a machine for
@@ -377,7 +377,7 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
      * next call. */
     struct call c = {worker, argument, me->index, 0, {{0}}};
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
-        if (smp_cpu(i)->state != CPU_ONLINE)
+        if (!cpu_online(smp_cpu(i)))
             continue;
         if (i == me->index || targets == NULL || cpu_set_has(targets, i))
             cpu_set_add(&c.members, i);

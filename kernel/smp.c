@@ -43,7 +43,7 @@ static void add_cpu(uint32_t hw_id, uint32_t acpi_uid)
     c->index = (uint32_t)cpu_count;
     c->hw_id = hw_id;
     c->acpi_uid = acpi_uid;
-    c->state = CPU_ABSENT;
+    cpu_set_state(c, CPU_ABSENT);
     cpu_count++;
 }
 
@@ -103,7 +103,7 @@ static void start_ap(struct cpu *cpu, const struct cpu_start_options *options)
         cpu->start_cycles = arch_cycles() - start;
         online_count++;
     }
-    __atomic_store_n(&cpu->state, state, __ATOMIC_RELEASE);
+    cpu_set_state(cpu, state);
 }
 
 static const char *state_name(uint32_t s)
@@ -126,7 +126,7 @@ static void print_summary(void)
     static uint32_t ids[MAX_CPUS];
     size_t n = 0;
     for (size_t i = 0; i < cpu_count; i++)
-        if (cpus[i].state == CPU_ONLINE)
+        if (cpu_online(&cpus[i]))
             ids[n++] = cpus[i].hw_id;
     for (size_t i = 1; i < n; i++) { /* insertion sort, ascending */
         uint32_t x = ids[i];
@@ -145,9 +145,9 @@ static void print_summary(void)
         const struct cpu *c = &cpus[i];
         char took[24] = "boot CPU";
         if (i != 0)
-            fmt_snprintf(took, sizeof(took), c->state == CPU_ONLINE ? "%llu us" : "-",
+            fmt_snprintf(took, sizeof(took), cpu_online(c) ? "%llu us" : "-",
                          (unsigned long long)us_from_cycles(c->start_cycles));
-        kprintf("  %3zu  %7u  %-13s  %s\n", i, c->hw_id, state_name(c->state), took);
+        kprintf("  %3zu  %7u  %-13s  %s\n", i, c->hw_id, state_name(cpu_state(c)), took);
     }
 }
 
@@ -155,7 +155,7 @@ void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start
 {
     collect_cpus(madt, madt_ok);
     arch_cpu_setup_boot(&cpus[0]);
-    cpus[0].state = CPU_ONLINE;
+    cpu_set_state(&cpus[0], CPU_ONLINE);
     online_count = 1;
     smp_started = true;
     start_delays = plan->fast ? "fast" : "sdm";
@@ -175,13 +175,13 @@ void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start
 void smp_ap_entry(struct cpu *cpu)
 {
     /* Checked in: from here the boot CPU may reuse the trampoline. */
-    __atomic_store_n(&cpu->state, CPU_ONLINE, __ATOMIC_RELEASE);
+    cpu_set_state(cpu, CPU_ONLINE);
     /* The idle loop. Its body runs with interrupts off, and arch_idle
      * enables them only as it halts (sti; hlt), so an interrupt that posts
      * work cannot slip in between the check and the halt. */
     for (;;) {
         uint64_t posted = __atomic_load_n(&cpu->work.posted, __ATOMIC_ACQUIRE);
-        if (posted != cpu->work.done) {
+        if (posted != atomic_load_relaxed(&cpu->work.done)) { /* only this CPU writes it */
             arch_interrupts_enable();
             cpu->work.fn(cpu->work.arg);
             arch_interrupts_disable();
@@ -196,12 +196,13 @@ static bool wait_work_done(struct cpu *cpu, uint64_t timeout_ms);
 
 bool smp_post_work(struct cpu *cpu, void (*fn)(void *), void *arg)
 {
-    if (cpu->index == 0 || cpu->state != CPU_ONLINE ||
-        __atomic_load_n(&cpu->work.done, __ATOMIC_ACQUIRE) != cpu->work.posted)
+    uint64_t posted = atomic_load_relaxed(&cpu->work.posted); /* only the poster writes it */
+    if (cpu->index == 0 || !cpu_online(cpu) ||
+        __atomic_load_n(&cpu->work.done, __ATOMIC_ACQUIRE) != posted)
         return false;
     cpu->work.fn = fn;
     cpu->work.arg = arg;
-    __atomic_store_n(&cpu->work.posted, cpu->work.posted + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&cpu->work.posted, posted + 1, __ATOMIC_RELEASE);
     return arch_send_ipi_to(cpu->index, IPI_PROBE); /* wakes it from hlt */
 }
 
@@ -220,7 +221,8 @@ static bool wait_work_done(struct cpu *cpu, uint64_t timeout_ms)
 {
     uint64_t start = arch_cycles();
     uint64_t limit = cycles_from_ms(timeout_ms);
-    while (__atomic_load_n(&cpu->work.done, __ATOMIC_ACQUIRE) != cpu->work.posted) {
+    while (__atomic_load_n(&cpu->work.done, __ATOMIC_ACQUIRE) !=
+           atomic_load_relaxed(&cpu->work.posted)) {
         if (arch_cycles() - start > limit) {
             kprintf("smp: CPU %u has not finished its posted work after %llu ms\n", cpu->index,
                     (unsigned long long)timeout_ms);
@@ -240,7 +242,7 @@ void smp_set_timer_hook(void (*hook)(void))
 
 void kernel_timer_interrupt(void)
 {
-    arch_this_cpu()->timer_ticks++;
+    atomic_add_relaxed(&arch_this_cpu()->timer_ticks, 1);
     void (*hook)(void) = __atomic_load_n(&timer_hook, __ATOMIC_ACQUIRE);
     if (hook != NULL)
         hook();
@@ -257,9 +259,10 @@ void smp_stop_other_cpus(void)
     uint32_t self = arch_cpu_hw_id(); /* GS may be what broke: ask the hardware */
     for (size_t i = 0; i < cpu_count; i++) {
         struct cpu *c = &cpus[i];
-        if (c->state != CPU_ONLINE || c->hw_id == self || c->ipi.nmi_request != NMI_NONE)
+        if (!cpu_online(c) || c->hw_id == self ||
+            atomic_load_acquire(&c->ipi.nmi_request) != NMI_NONE)
             continue;
-        c->ipi.nmi_request = NMI_STOP;
+        atomic_store_release(&c->ipi.nmi_request, NMI_STOP);
         arch_send_ipi_to((uint32_t)i, IPI_NMI);
     }
     /* Wait (bounded) until each has taken its NMI, so that nothing else
@@ -267,7 +270,8 @@ void smp_stop_other_cpus(void)
     uint64_t deadline = arch_cycles() + cycles_from_ms(STOP_TIMEOUT_MS);
     for (size_t i = 0; i < cpu_count; i++) {
         struct cpu *c = &cpus[i];
-        if (c->state != CPU_ONLINE || c->hw_id == self || c->ipi.nmi_request != NMI_STOP)
+        if (!cpu_online(c) || c->hw_id == self ||
+            atomic_load_acquire(&c->ipi.nmi_request) != NMI_STOP)
             continue;
         while (!__atomic_load_n(&c->ipi.nmi_ack, __ATOMIC_ACQUIRE) &&
                (int64_t)(arch_cycles() - deadline) < 0)
@@ -294,7 +298,7 @@ size_t smp_probe_all(void)
     uint64_t limit = cycles_from_us(PROBE_TIMEOUT_US);
     for (size_t i = 0; i < cpu_count; i++) {
         struct cpu *c = &cpus[i];
-        if (c->state != CPU_ONLINE)
+        if (!cpu_online(c))
             continue;
         uint64_t before = __atomic_load_n(&c->probe.interrupts, __ATOMIC_ACQUIRE);
         bool answered = false;

@@ -43,7 +43,7 @@ static bool wait_for_checkin(struct cpu *cpu, uint64_t microseconds)
 {
     uint64_t start = arch_cycles();
     uint64_t limit = cycles_from_us(microseconds);
-    while (__atomic_load_n(&cpu->state, __ATOMIC_ACQUIRE) != CPU_ONLINE) {
+    while (!cpu_online(cpu)) {
         if (arch_cycles() - start >= limit)
             return false;
         arch_cpu_relax();
@@ -64,7 +64,7 @@ uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options
         kprintf("warning: smp: no memory for CPU %u's stacks; left out\n", cpu->index);
         return CPU_NO_MEMORY;
     }
-    cpu->state = CPU_STARTING;
+    cpu_set_state(cpu, CPU_STARTING);
     trampoline_target(cpu);
 
     bool sent = send_init(cpu->hw_id);
@@ -75,7 +75,7 @@ uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options
         if (sent && !wait_for_checkin(cpu, sipi_us))
             (void)wait_for_checkin(cpu, options->timeout_ms * US_PER_MS);
     }
-    if (__atomic_load_n(&cpu->state, __ATOMIC_ACQUIRE) == CPU_ONLINE)
+    if (cpu_online(cpu))
         return CPU_ONLINE;
     /* Give up on it. INIT puts it back into wait-for-SIPI, so a CPU that
      * was only slow cannot wake later on the next CPU's stack. */

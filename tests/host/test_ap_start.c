@@ -103,7 +103,7 @@ static void fake_sipi(uint32_t apic_id)
         /* It runs the trampoline and checks in as the CPU it was set up as. */
         ap->becomes = trampoline_target_cpu;
         ap->initialised = false;
-        __atomic_store_n(&trampoline_target_cpu->state, CPU_ONLINE, __ATOMIC_RELEASE);
+        cpu_set_state(trampoline_target_cpu, CPU_ONLINE);
     }
 }
 
@@ -317,11 +317,11 @@ int main(void)
             last_sipi = i;
     }
     bool final_init = inits == 2 && last_init > last_sipi;
-    ok = smp_online_count() == 3 && smp_cpu(2)->state == CPU_NO_RESPONSE &&
-         smp_cpu(1)->state == CPU_ONLINE && smp_cpu(3)->state == CPU_ONLINE && final_init &&
+    ok = smp_online_count() == 3 && cpu_state(smp_cpu(2)) == CPU_NO_RESPONSE &&
+         cpu_state(smp_cpu(1)) == CPU_ONLINE && cpu_state(smp_cpu(3)) == CPU_ONLINE && final_init &&
          aps[2].becomes == smp_cpu(3);
     HCHECK("ap_start.a_silent_ap_is_left_out_and_sent_back_to_init", ok,
-           "online %zu, CPU 2 state %u, final INIT %s", smp_online_count(), smp_cpu(2)->state,
+           "online %zu, CPU 2 state %u, final INIT %s", smp_online_count(), cpu_state(smp_cpu(2)),
            final_init ? "yes" : "no");
 
     /* ap_start=fast: Linux's delays on modern CPUs (none after INIT, 10 us). */
@@ -338,8 +338,8 @@ int main(void)
     for (size_t i = 0; i < event_count; i++)
         untouched &= events[i].kind == EV_DELAY || events[i].apic_id <= 3;
     HCHECK("ap_start.unaddressable_ids_get_no_ipi",
-           untouched && smp_cpu(2)->state == CPU_UNADDRESSABLE &&
-               smp_cpu(3)->state == CPU_UNADDRESSABLE && smp_online_count() == 2,
+           untouched && cpu_state(smp_cpu(2)) == CPU_UNADDRESSABLE &&
+               cpu_state(smp_cpu(3)) == CPU_UNADDRESSABLE && smp_online_count() == 2,
            "online %zu", smp_online_count());
     return htest_finish();
 }

@@ -300,7 +300,7 @@ static void machine_reset(size_t n, const char *cmdline)
         cpus[i].self = &cpus[i];
         cpus[i].index = (uint32_t)i;
         cpus[i].hw_id = (uint32_t)i;
-        cpus[i].state = i < n ? CPU_ONLINE : CPU_ABSENT;
+        cpu_set_state(&cpus[i], i < n ? CPU_ONLINE : CPU_ABSENT);
         atomic_store(&sim[i].tpr, PASSIVE_LEVEL);
         atomic_store(&sim[i].interrupts_on, false);
         atomic_store(&sim[i].ipi_pending, false);

@@ -53,7 +53,7 @@ KTEST(ipi, every_cpu_runs_the_worker_exactly_once)
     ipi_generic_call(count_run, 7);
     uint64_t ran = 0, expected;
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
-        EXPECT_EQ(t, smp_cpu(i)->state == CPU_ONLINE ? 1 : 0, rec[i].runs);
+        EXPECT_EQ(t, cpu_online(smp_cpu(i)) ? 1 : 0, rec[i].runs);
         ran += rec[i].runs;
     }
     /* Held against what the machine really has, where the runner says
@@ -86,7 +86,7 @@ static volatile uint32_t early_start; /* 1 + index of a worker that started too 
 static uintptr_t check_everyone_arrived(uintptr_t generation)
 {
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
-        if (smp_cpu(i)->state != CPU_ONLINE)
+        if (!cpu_online(smp_cpu(i)))
             continue;
         /* Each participant marks its arrival before it waits at the barrier
          * (struct cpu_ipi); a worker that runs ahead of it sees the old mark. */
@@ -115,7 +115,7 @@ KTEST(ipi, every_worker_starts_after_all_arrive_and_ends_before_any_returns)
         uint64_t generation = (ipi_calls_started() + 1) * 2;
         ipi_generic_call(check_everyone_arrived, generation);
         for (uint32_t i = 0; i < smp_cpu_count(); i++)
-            if (smp_cpu(i)->state == CPU_ONLINE &&
+            if (cpu_online(smp_cpu(i)) &&
                 __atomic_load_n(&finished_worker[i], __ATOMIC_ACQUIRE) != (uint32_t)generation)
                 late_finish = i + 1;
     }
@@ -152,7 +152,7 @@ KTEST(ipi, a_call_from_an_ap_returns_that_aps_result)
         KTEST_SKIP(t, "one CPU");
     struct cpu *ap = NULL; /* the last online AP, not the last slot */
     for (uint32_t i = 1; i < smp_cpu_count(); i++)
-        if (smp_cpu(i)->state == CPU_ONLINE)
+        if (cpu_online(smp_cpu(i)))
             ap = smp_cpu(i);
     ASSERT_TRUE(t, ap != NULL);
     ap_call_result = 0;
@@ -244,7 +244,7 @@ KTEST(ipi, stress_back_to_back_calls)
     while (done < calls && arch_cycles() - start < budget)
         ipi_generic_call(bump, done++);
     for (uint32_t i = 0; i < smp_cpu_count(); i++)
-        EXPECT_EQ(t, smp_cpu(i)->state == CPU_ONLINE ? done : 0, rec[i].runs);
+        EXPECT_EQ(t, cpu_online(smp_cpu(i)) ? done : 0, rec[i].runs);
     kprintf("# %llu of %llu back-to-back calls on %u CPUs%s\n", (unsigned long long)done,
             (unsigned long long)calls, online(),
             done < calls ? " (stress_ms time budget reached)" : "");
@@ -302,7 +302,7 @@ KTEST(ipi, stress_every_cpu_calling_at_once_with_timer_interrupts)
         calls_per_cpu = 5;
     uint64_t ticks_before[MAX_CPUS];
     for (uint32_t i = 0; i < online(); i++)
-        ticks_before[i] = smp_cpu(i)->timer_ticks;
+        ticks_before[i] = atomic_load_relaxed(&smp_cpu(i)->timer_ticks);
     ipi_generic_call(start_timer, 1); /* a 1 ms tick on every CPU */
 
     for (uint32_t i = 1; i < online(); i++)
@@ -317,7 +317,7 @@ KTEST(ipi, stress_every_cpu_calling_at_once_with_timer_interrupts)
      * at IPI_LEVEL may still be pending; some hypervisors deliver it late). */
     uint64_t start = arch_cycles();
     for (uint32_t i = 0; i < online(); i++)
-        while (smp_cpu(i)->timer_ticks == ticks_before[i] &&
+        while (atomic_load_relaxed(&smp_cpu(i)->timer_ticks) == ticks_before[i] &&
                arch_cycles() - start < cycles_from_ms(TICK_WAIT_MS))
             arch_cpu_relax();
     arch_interrupts_disable();
@@ -335,7 +335,7 @@ KTEST(ipi, stress_every_cpu_calling_at_once_with_timer_interrupts)
             short_of_count ? " (stress_ms time budget reached)" : "");
     for (uint32_t i = 0; i < online(); i++) {
         EXPECT_EQ(t, total, rec[i].runs); /* every call ran on every CPU, once */
-        if (smp_cpu(i)->timer_ticks == ticks_before[i])
+        if (atomic_load_relaxed(&smp_cpu(i)->timer_ticks) == ticks_before[i])
             ktest_fail(t, __FILE__, __LINE__, "CPU %u took no timer tick", i);
     }
 }
@@ -386,7 +386,7 @@ KTEST(ipi, a_timer_interrupt_handler_may_call)
     EXPECT_EQ(t, TIMER_CALLS_WANTED, timer_calls_made);
     EXPECT_EQ(t, 0, timer_call_errors);
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
-        bool on = smp_cpu(i)->state == CPU_ONLINE;
+        bool on = cpu_online(smp_cpu(i));
         EXPECT_EQ(t, on ? calls : 0, rec[i].runs);
         EXPECT_EQ(t, on ? timer_calls_made : 0, rec[i].extra);
     }
@@ -498,7 +498,7 @@ KTEST(ipi, use_tsc_read_at_the_release_point)
     ipi_generic_call(read_tsc, 0);
     uint64_t lo = ~0ull, hi = 0;
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
-        if (smp_cpu(i)->state != CPU_ONLINE)
+        if (!cpu_online(smp_cpu(i)))
             continue;
         lo = rec[i].value < lo ? rec[i].value : lo;
         hi = rec[i].value > hi ? rec[i].value : hi;

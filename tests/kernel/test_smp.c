@@ -46,7 +46,7 @@ KTEST(smp, every_enabled_madt_cpu_is_online)
     EXPECT_EQ(t, madt->enabled_count, smp_online_count());
     EXPECT_EQ(t, madt->enabled_count + madt->hotpluggable_count, smp_possible_count());
     for (size_t i = 0; i < smp_cpu_count(); i++)
-        EXPECT_EQ(t, CPU_ONLINE, smp_cpu(i)->state);
+        EXPECT_EQ(t, CPU_ONLINE, cpu_state(smp_cpu(i)));
     /* The MADT against itself proves little: where the runner says how
      * many CPUs QEMU made (expect_cpus=), every one of them must be online. */
     if (boot_options.expect_cpus != 0)
@@ -66,7 +66,7 @@ KTEST(smp, cpu_slots_match_madt_ids)
     probe_once(t);
     for (size_t i = 0; i < smp_cpu_count(); i++) {
         struct cpu *c = smp_cpu(i);
-        uint32_t id = c->state == CPU_ONLINE ? c->probe.hw_id : c->hw_id;
+        uint32_t id = cpu_online(c) ? c->probe.hw_id : c->hw_id;
         bool found = false;
         for (size_t m = 0; m < madt->cpu_count; m++)
             found |= madt->cpus[m].enabled && madt->cpus[m].hw_id == id;
@@ -79,7 +79,7 @@ KTEST(smp, every_cpu_takes_a_probe_interrupt)
     KTEST_NEEDS_APIC(t);
     probe_once(t);
     for (size_t i = 0; i < smp_cpu_count(); i++)
-        EXPECT_TRUE(t, smp_cpu(i)->probe.interrupts >= 1);
+        EXPECT_TRUE(t, atomic_load_acquire(&smp_cpu(i)->probe.interrupts) >= 1);
 }
 
 KTEST(smp, every_cpu_reads_its_own_apic_id)

@@ -68,8 +68,6 @@ int kprintf(const char *fmt, ...)
     return n;
 }
 
-void kputs(const char *s) { kprintf("%s", s); }
-
 void console_print_warnings(const struct warning_log *log)
 {
     for (size_t i = 0; i < log->count && i < WARNINGS_KEPT; i++)

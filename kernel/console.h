@@ -21,7 +21,6 @@ void console_register(struct console *c);
 
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kvprintf(const char *fmt, va_list ap);
-void kputs(const char *s);
 
 /* From now on kprintf serialises on a lock of its own that no CPU held
  * before: a CPU stopped (by NMI, or stuck) while holding the ordinary lock

@@ -112,7 +112,6 @@ bool lapic_send_ipi(uint32_t dest, uint32_t icr_low)
 uint32_t lapic_id(void) { return ops != NULL ? ops->id() : 0; }
 uint32_t lapic_max_addressable_id(void) { return ops != NULL ? ops->max_id : 0; }
 bool lapic_active(void) { return ops != NULL; }
-enum lapic_mode lapic_mode(void) { return ops == &x2apic_ops ? LAPIC_X2APIC : LAPIC_XAPIC; }
 const char *lapic_mode_name(void) { return ops != NULL ? ops->name : "none"; }
 
 void lapic_eoi(void)

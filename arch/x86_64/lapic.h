@@ -53,8 +53,6 @@
 #define ICR_XAPIC_DEST_SHIFT 24 /* in ICR_HIGH */
 #define XAPIC_MAX_ID 0xFEu      /* 0xFF is the broadcast address */
 
-enum lapic_mode { LAPIC_XAPIC, LAPIC_X2APIC };
-
 /* Chooses the mode ("auto", "xapic" or "x2apic"; see README.md) and enables
  * the boot CPU's local APIC. mmio_base is the MADT's address (0: take it
  * from IA32_APIC_BASE). Returns false, after printing why, when the CPU has
@@ -67,7 +65,6 @@ void lapic_init_ap(void);
 /* True once lapic_init_bsp has enabled an APIC. */
 bool lapic_active(void);
 
-enum lapic_mode lapic_mode(void);
 const char *lapic_mode_name(void);
 
 /* This CPU's APIC ID, from the APIC itself. */

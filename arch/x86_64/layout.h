@@ -37,9 +37,4 @@ static inline uint64_t kernel_virt_to_phys(const void *va)
     return (uint64_t)(uintptr_t)va - KERNEL_VMA;
 }
 
-static inline void *kernel_phys_to_virt(uint64_t pa)
-{
-    return (void *)(uintptr_t)(pa + KERNEL_VMA);
-}
-
 #endif

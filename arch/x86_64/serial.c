@@ -60,8 +60,6 @@ bool serial_init(void)
     return present;
 }
 
-bool serial_present(void) { return present; }
-
 static void serial_putc(char c)
 {
     int i = 0;

@@ -10,7 +10,6 @@
 /* Programs COM1 for 115200 8N1 if a UART answers the loopback test.
  * Returns whether one was found. */
 bool serial_init(void);
-bool serial_present(void);
 void serial_write(const char *s, size_t n);
 
 #endif

@@ -94,20 +94,6 @@ static inline uint64_t read_rflags(void)
     return v;
 }
 
-static inline uint64_t read_rbp(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%rbp, %0" : "=r"(v));
-    return v;
-}
-
-static inline uint64_t read_rsp(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%rsp, %0" : "=r"(v));
-    return v;
-}
-
 /* Orders earlier loads and stores before a later WRMSR to an x2APIC
  * register, which is not serialising (SDM vol. 3A §11.12.3). */
 static inline void memory_fence(void) { __asm__ volatile("mfence; lfence" ::: "memory"); }
@@ -126,11 +112,6 @@ static inline void mmio_write32(volatile void *addr, uint32_t value)
 }
 
 static inline uint16_t mmio_read16(volatile void *addr) { return *(volatile uint16_t *)addr; }
-static inline void mmio_write16(volatile void *addr, uint16_t value)
-{
-    *(volatile uint16_t *)addr = value;
-}
-
 /* Control register, RFLAGS and MSR bits used by C code (SDM vol. 3A §2.3, §2.5). */
 #define RFLAGS_IF (1ull << 9)
 #define CR0_WP (1ull << 16)

@@ -6,44 +6,160 @@
 
 #include "kernel/arch.h"
 #include "kernel/console.h"
+#include "kernel/time.h"
+#include "lib/string.h"
+
+#define MAX_FIGURES 64
+#define NAME_LENGTH 48
+#define CLOCK_SHARE 10 /* batch until the clock costs under 1/10 of a sample */
+#define MAX_BATCH 64
 
 extern const struct kbench __kbench_start[], __kbench_end[];
 
-static uint64_t samples_buf[BENCH_MAX_SAMPLES];
+static uint64_t samples[BENCH_MAX_SAMPLES];
+static uint64_t clock_cost;
 
-static void sort(uint64_t *v, size_t n)
+struct figure {
+    char name[NAME_LENGTH];
+    uint32_t cpus;
+    size_t iterations;
+    uint64_t p50, p99;
+};
+static struct figure figures[MAX_FIGURES];
+static size_t figure_count;
+
+/* Heap sort: 10 000 samples, no allocator, O(n log n) even under TCG. */
+static void sift_down(uint64_t *v, size_t root, size_t n)
 {
-    for (size_t i = 1; i < n; i++) { /* insertion sort: n is small */
-        uint64_t x = v[i];
-        size_t j = i;
-        for (; j > 0 && v[j - 1] > x; j--)
-            v[j] = v[j - 1];
-        v[j] = x;
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && v[child + 1] > v[child])
+            child++;
+        if (v[root] >= v[child])
+            return;
+        uint64_t t = v[root];
+        v[root] = v[child];
+        v[child] = t;
+        root = child;
     }
 }
 
-void bench_measure(const char *name, void (*op)(void *), void *arg, size_t samples)
+static void sort(uint64_t *v, size_t n)
 {
-    if (samples > BENCH_MAX_SAMPLES)
-        samples = BENCH_MAX_SAMPLES;
-    if (samples == 0)
-        return;
-    for (size_t i = 0; i < samples / 8 + 1; i++) /* warm caches and TLBs */
-        op(arg);
-    for (size_t i = 0; i < samples; i++) {
-        uint64_t start = arch_cycles();
-        op(arg);
-        samples_buf[i] = arch_cycles() - start;
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(v, i, n);
+    for (size_t end = n; end-- > 1;) {
+        uint64_t t = v[0];
+        v[0] = v[end];
+        v[end] = t;
+        sift_down(v, 0, end);
     }
-    sort(samples_buf, samples);
-    kprintf("bench: %s cycles min=%llu median=%llu max=%llu samples=%zu\n", name,
-            (unsigned long long)samples_buf[0], (unsigned long long)samples_buf[samples / 2],
-            (unsigned long long)samples_buf[samples - 1], samples);
+}
+
+/* The p-th percentile (nearest rank) of n sorted samples. */
+static uint64_t percentile(const uint64_t *v, size_t n, unsigned p)
+{
+    size_t rank = (n * p + 99) / 100;
+    return v[rank == 0 ? 0 : rank - 1];
+}
+
+static void print_line(const char *name, uint32_t cpus, size_t iterations, const uint64_t *v,
+                       size_t n)
+{
+    uint64_t khz = arch_cycles_per_second() / 1000;
+    kprintf("bench: name=%s cpus=%u iters=%zu min=%llu p50=%llu p90=%llu p99=%llu max=%llu "
+            "tsc_mhz=%llu.%03llu\n",
+            name, cpus, iterations, (unsigned long long)v[0],
+            (unsigned long long)percentile(v, n, 50), (unsigned long long)percentile(v, n, 90),
+            (unsigned long long)percentile(v, n, 99), (unsigned long long)v[n - 1],
+            (unsigned long long)(khz / 1000), (unsigned long long)(khz % 1000));
+}
+
+static void record(const char *name, uint32_t cpus, size_t iterations, const uint64_t *v, size_t n)
+{
+    if (figure_count == MAX_FIGURES)
+        return;
+    struct figure *f = &figures[figure_count++];
+    strlcpy(f->name, name, sizeof(f->name));
+    f->cpus = cpus;
+    f->iterations = iterations;
+    f->p50 = percentile(v, n, 50);
+    f->p99 = percentile(v, n, 99);
+}
+
+uint64_t bench_measure(const char *name, uint32_t cpus, void (*op)(void *), void *arg,
+                       size_t iterations)
+{
+    if (iterations > BENCH_MAX_SAMPLES)
+        iterations = BENCH_MAX_SAMPLES;
+    if (iterations == 0)
+        return 0;
+    /* Warm caches and TLBs, and see roughly what one op costs. */
+    size_t warm = iterations / 10 + 1;
+    uint64_t start = arch_cycles();
+    for (size_t i = 0; i < warm; i++)
+        op(arg);
+    uint64_t per_op = (arch_cycles() - start) / warm + 1;
+    size_t batch = 1;
+    while (batch < MAX_BATCH && per_op * batch < CLOCK_SHARE * clock_cost)
+        batch *= 2;
+    size_t n = (iterations + batch - 1) / batch;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t t0 = arch_cycles();
+        for (size_t k = 0; k < batch; k++)
+            op(arg);
+        samples[i] = (arch_cycles() - t0) / batch;
+    }
+    sort(samples, n);
+    print_line(name, cpus, n * batch, samples, n);
+    record(name, cpus, n * batch, samples, n);
+    return percentile(samples, n, 50);
+}
+
+uint64_t bench_clock_cost(void) { return clock_cost; }
+
+static void read_clock(void *arg)
+{
+    (void)arg;
+    (void)arch_cycles();
+}
+
+/* tsc_read: one clock read, timed unbatched (it is what batching is for). */
+static void measure_clock(void)
+{
+    const size_t n = BENCH_MAX_SAMPLES;
+    for (size_t i = 0; i < n / 10; i++)
+        read_clock(0);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t t0 = arch_cycles();
+        read_clock(0);
+        samples[i] = arch_cycles() - t0;
+    }
+    sort(samples, n);
+    clock_cost = percentile(samples, n, 50);
+    print_line("tsc_read", 1, n, samples, n);
+    record("tsc_read", 1, n, samples, n);
+}
+
+static void print_table(void)
+{
+    kprintf("\n  %-40s %5s %7s %12s %12s\n", "figure", "cpus", "iters", "p50 cycles", "p99 cycles");
+    for (size_t i = 0; i < figure_count; i++) {
+        const struct figure *f = &figures[i];
+        kprintf("  %-40s %5u %7zu %12llu %12llu\n", f->name, f->cpus, f->iterations,
+                (unsigned long long)f->p50, (unsigned long long)f->p99);
+    }
+    kprintf("\n");
 }
 
 void bench_run_all(void)
 {
+    figure_count = 0;
+    measure_clock();
     for (const struct kbench *b = __kbench_start; b < __kbench_end; b++)
         b->fn();
+    print_table();
     kprintf("bench: done\n");
 }

@@ -2,9 +2,11 @@
  * bench.h - benchmarks, run with the command-line option "bench".
  *
  * A benchmark is registered with KBENCH(name) and measures with
- * bench_measure(); the results are printed one line each, in the form
- *   bench: <name> cycles min=<n> median=<n> max=<n> samples=<n>
- * which tools read, so keep it.
+ * bench_measure(); each figure is printed as one line, in exactly this
+ * form (cycles of the calling CPU's cycle counter), which tools/bench.py
+ * and the test runner read:
+ *   bench: name=<name> cpus=<n> iters=<k> min=<c> p50=<c> p90=<c> p99=<c> max=<c> tsc_mhz=<f>
+ * and, after all of them, a table for people, then "bench: done".
  */
 #ifndef KERNEL_BENCH_H
 #define KERNEL_BENCH_H
@@ -24,11 +26,20 @@ struct kbench {
                                                                          kbench_fn_##bname};       \
     static void kbench_fn_##bname(void)
 
-#define BENCH_MAX_SAMPLES 1024
+#define BENCH_MAX_SAMPLES 10000
 
-/* Times op(arg) `samples` times (at most BENCH_MAX_SAMPLES) in cycles of
- * arch_cycles(), after a warm-up, and prints the bench: line for name. */
-void bench_measure(const char *name, void (*op)(void *), void *arg, size_t samples);
+/*
+ * Times op(arg) `iterations` times (at most BENCH_MAX_SAMPLES) in cycles of
+ * arch_cycles(), after a warm-up, and prints the bench: line for name, with
+ * cpus CPUs taking part. Where reading the clock costs a large part of one
+ * op (it traps under some hypervisors), ops are timed in batches and the
+ * percentiles are over batch means. Returns the p50.
+ */
+uint64_t bench_measure(const char *name, uint32_t cpus, void (*op)(void *), void *arg,
+                       size_t iterations);
+
+/* What one read of the cycle counter costs (p50), measured first. */
+uint64_t bench_clock_cost(void);
 
 void bench_run_all(void);
 

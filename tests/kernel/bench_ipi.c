@@ -1,24 +1,205 @@
 /*
- * bench_ipi.c - what a rendezvous costs, in cycles of the calling CPU, with
- * the barrier chosen on the command line (barrier=...).
+ * bench_ipi.c - what the rendezvous costs, and the floors it is read
+ * against, in cycles of the calling CPU (barrier=... picks the barrier):
+ *
+ *   cacheline_roundtrip  two CPUs bounce one cache line: one hand-off
+ *                        each way, the floor of a barrier crossing
+ *   ipi_roundtrip        an IPI to another CPU and back (its handler
+ *                        writes a flag the sender waits for), the target
+ *                        idle (halted) or busy (spinning, interrupts on)
+ *   generic_call_empty   ipi_generic_call with an empty worker, on the
+ *                        first n online CPUs for every n, the others idle;
+ *                        and on all of them with the others busy
+ *
+ * Every wait has a deadline: a CPU that does not answer ends the figure
+ * with a message, never the benchmark run.
  */
+#include "kernel/atomic.h"
 #include "kernel/bench.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
 #include "kernel/ipi.h"
 #include "kernel/smp.h"
+#include "kernel/time.h"
 #include "lib/format.h"
+#include "lib/string.h"
 
-static uintptr_t empty_worker(uintptr_t argument) { return argument; }
+#define ANSWER_TIMEOUT_MS 1000 /* for one hand-off or one IPI */
+#define WORK_TIMEOUT_MS 10000
+#define FIGURE_BUDGET_MS 1500 /* fewer iterations where each is slow */
+#define MAX_ITERATIONS 10000
+#define MIN_ITERATIONS 50
 
-static void one_call(void *arg)
+static bool failed; /* a wait timed out: the figure's numbers are not printed */
+
+/* Iterations that fit the time budget, from a few timed ops. */
+static size_t iterations_for(void (*op)(void *), void *arg)
 {
-    (void)arg;
-    ipi_generic_call(empty_worker, 0);
+    uint64_t start = arch_cycles();
+    for (int i = 0; i < 8; i++)
+        op(arg);
+    uint64_t per_op = (arch_cycles() - start) / 8 + 1;
+    uint64_t n = cycles_from_ms(FIGURE_BUDGET_MS) / per_op;
+    return n > MAX_ITERATIONS ? MAX_ITERATIONS : n < MIN_ITERATIONS ? MIN_ITERATIONS : n;
 }
 
-KBENCH(ipi_generic_call)
+static void measure(const char *name, uint32_t cpus, void (*op)(void *), void *arg)
 {
+    failed = false;
+    size_t n = iterations_for(op, arg);
+    if (failed) {
+        kprintf("bench: %s skipped: a CPU did not answer within %u ms\n", name, ANSWER_TIMEOUT_MS);
+        return;
+    }
+    bench_measure(name, cpus, op, arg, n);
+}
+
+/* ---- a helper CPU, posted work that runs until told to stop ---- */
+static uint64_t stop_helper;
+
+static struct cpu *first_ap(void)
+{
+    for (uint32_t i = 1; i < smp_cpu_count(); i++)
+        if (cpu_online(smp_cpu(i)))
+            return smp_cpu(i);
+    return NULL;
+}
+
+/* ---- cacheline_roundtrip ---- */
+static uint64_t line __attribute__((aligned(CACHE_LINE)));
+
+static void echo_line(void *arg)
+{
+    (void)arg;
+    uint64_t deadline = arch_cycles() + cycles_from_ms(WORK_TIMEOUT_MS);
+    while (!atomic_load_acquire(&stop_helper) && !cycles_past(deadline)) {
+        uint64_t v = atomic_load_acquire(&line);
+        if (v % 2 == 1)
+            atomic_store_release(&line, v + 1);
+        arch_cpu_relax();
+    }
+}
+
+static void bounce_line(void *arg)
+{
+    (void)arg;
+    if (failed)
+        return;
+    uint64_t next = atomic_load_relaxed(&line) + 1;
+    atomic_store_release(&line, next);
+    uint64_t deadline = arch_cycles() + cycles_from_ms(ANSWER_TIMEOUT_MS);
+    while (atomic_load_acquire(&line) != next + 1) {
+        if (cycles_past(deadline)) {
+            failed = true;
+            return;
+        }
+        arch_cpu_relax();
+    }
+}
+
+/* Runs the helper work on `ap` around measuring name. */
+static void with_helper(struct cpu *ap, void (*work)(void *), const char *name, uint32_t cpus,
+                        void (*op)(void *), void *arg)
+{
+    atomic_store_release(&stop_helper, 0);
+    if (!smp_post_work(ap, work, 0)) {
+        kprintf("bench: %s skipped: CPU %u is busy\n", name, ap->index);
+        return;
+    }
+    measure(name, cpus, op, arg);
+    atomic_store_release(&stop_helper, 1);
+    if (!smp_wait_work(ap, WORK_TIMEOUT_MS))
+        kprintf("bench: CPU %u did not finish its helper work\n", ap->index);
+}
+
+KBENCH(cacheline_roundtrip)
+{
+    struct cpu *ap = first_ap();
+    if (ap == NULL)
+        return;
+    atomic_store_release(&line, 0);
+    with_helper(ap, echo_line, "cacheline_roundtrip", 2, bounce_line, 0);
+}
+
+/* ---- ipi_roundtrip ---- */
+static void probe_round_trip(void *arg)
+{
+    struct cpu *target = arg;
+    if (failed)
+        return;
+    uint64_t before = atomic_load_acquire(&target->probe.interrupts);
+    if (!arch_send_ipi_to(target->index, IPI_PROBE)) {
+        failed = true;
+        return;
+    }
+    uint64_t deadline = arch_cycles() + cycles_from_ms(ANSWER_TIMEOUT_MS);
+    while (atomic_load_acquire(&target->probe.interrupts) == before) {
+        if (cycles_past(deadline)) {
+            failed = true;
+            return;
+        }
+        arch_cpu_relax();
+    }
+}
+
+static void spin_busy(void *arg)
+{
+    (void)arg;
+    uint64_t deadline = arch_cycles() + cycles_from_ms(WORK_TIMEOUT_MS);
+    while (!atomic_load_acquire(&stop_helper) && !cycles_past(deadline))
+        arch_cpu_relax();
+}
+
+KBENCH(ipi_roundtrip)
+{
+    struct cpu *ap = first_ap();
+    if (ap == NULL || !arch_apic_present())
+        return;
+    measure("ipi_roundtrip_idle", 2, probe_round_trip, ap);
+    with_helper(ap, spin_busy, "ipi_roundtrip_busy", 2, probe_round_trip, ap);
+}
+
+/* ---- generic_call_empty ---- */
+static uintptr_t empty_worker(uintptr_t argument) { return argument; }
+
+static void call_set(void *arg) { ipi_generic_call_set(arg, empty_worker, 0); }
+
+/* The caller and the next n - 1 online CPUs (the bench runs on CPU 0). */
+static uint32_t first_online(struct cpu_set *set, uint32_t n)
+{
+    memset(set, 0, sizeof(*set));
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < smp_cpu_count() && count < n; i++) {
+        if (cpu_online(smp_cpu(i))) {
+            cpu_set_add(set, i);
+            count++;
+        }
+    }
+    return count;
+}
+
+KBENCH(generic_call_empty)
+{
+    static struct cpu_set members;
     char name[64];
-    fmt_snprintf(name, sizeof(name), "ipi_generic_call_%s_%zucpus",
-                 barrier_kind_name(ipi_barrier_kind()), smp_online_count());
-    bench_measure(name, one_call, 0, 200);
+    const char *barrier = barrier_kind_name(ipi_barrier_kind());
+    uint32_t online = (uint32_t)smp_online_count();
+    for (uint32_t n = 1; n <= online; n++) {
+        first_online(&members, n);
+        fmt_snprintf(name, sizeof(name), "generic_call_empty_%s_idle", barrier);
+        measure(name, n, call_set, &members);
+    }
+    if (online < 2)
+        return;
+    /* The others busy: spinning at PASSIVE_LEVEL with interrupts on. */
+    atomic_store_release(&stop_helper, 0);
+    for (uint32_t i = 1; i < smp_cpu_count(); i++)
+        if (cpu_online(smp_cpu(i)) && !smp_post_work(smp_cpu(i), spin_busy, 0))
+            kprintf("bench: CPU %u is busy; it stays idle\n", i);
+    fmt_snprintf(name, sizeof(name), "generic_call_empty_%s_busy", barrier);
+    measure(name, online, call_set, &members);
+    atomic_store_release(&stop_helper, 1);
+    for (uint32_t i = 1; i < smp_cpu_count(); i++)
+        if (cpu_online(smp_cpu(i)) && !smp_wait_work(smp_cpu(i), WORK_TIMEOUT_MS))
+            kprintf("bench: CPU %u did not finish its helper work\n", i);
 }

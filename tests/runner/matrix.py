@@ -133,15 +133,18 @@ LARGE = [
 
 # The benchmarks must run to the end and print their lines in the agreed form
 # (the numbers themselves are not judged: timing is not a test).
-BENCH_LINE = r"^bench: \w+ cycles min=\d+ median=\d+ max=\d+ samples=\d+$"
-
-
+BENCH_LINE = (r"^bench: name=\w+ cpus=\d+ iters=\d+ min=\d+ p50=\d+ p90=\d+ p99=\d+ max=\d+ "
+              r"tsc_mhz=\d+\.\d{3}$")
 BENCH = [
     Config("bench-kernel-tcg", cmdline="bench", expect="bench", must_contain=("bench: done",),
-           must_match=(BENCH_LINE, r"^bench: ipi_generic_call_central_1cpus ")),
+           must_match=(BENCH_LINE, r"^bench: name=tsc_read cpus=1 ",
+                       r"^bench: name=generic_call_empty_central_idle cpus=1 ")),
     Config("bench-kernel-tcg-smp2-dissemination", smp="2", cmdline="bench barrier=dissemination",
            expect="bench", must_contain=("bench: done",),
-           must_match=(BENCH_LINE, r"^bench: ipi_generic_call_dissemination_2cpus ")),
+           must_match=(BENCH_LINE, r"^bench: name=generic_call_empty_dissemination_idle cpus=2 ",
+                       r"^bench: name=generic_call_empty_dissemination_busy cpus=2 ",
+                       r"^bench: name=ipi_roundtrip_idle cpus=2 ",
+                       r"^bench: name=cacheline_roundtrip cpus=2 ")),
 ]
 
 

@@ -20,4 +20,4 @@ static void fault_round_trip(void *arg)
     (void)arch_try_call(raise_invalid_opcode, 0, &fault);
 }
 
-KBENCH(fault_round_trip) { bench_measure("fault_round_trip", fault_round_trip, 0, 1000); }
+KBENCH(fault_round_trip) { bench_measure("fault_round_trip", 1, fault_round_trip, 0, 1000); }

@@ -89,7 +89,7 @@ KERNEL := $(BUILD)/kernel.elf
 ISO := $(BUILD)/ipikernel.iso
 CMDLINE ?=
 
-.PHONY: all kernel iso run bench debug test test-host test-large mutants model deps clean \
+.PHONY: all kernel iso run bench trace debug test test-host test-large mutants model deps clean \
         readme-options
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)
@@ -205,6 +205,12 @@ BENCH_CPUS ?= 1 2 4
 bench: deps all
 	$(PYTHON) tools/bench.py $(BUILD) $(BENCH_CPUS)
 
+# The rendezvous' timeline: Chrome trace-event JSON and an SVG picture
+# (tools/trace.py), from a boot with "trace" on TRACE_CPUS CPUs.
+TRACE_CPUS ?= 4
+trace: deps all
+	$(PYTHON) tools/trace.py $(BUILD) $(TRACE_CPUS)
+
 debug: deps all
 	@echo "QEMU waits for gdb on :1234; gdb stops in kmain. Quit QEMU with Ctrl-A X."
 	qemu-system-x86_64 $(QEMU_COMMON) -kernel $(KERNEL) -append "$(CMDLINE)" \
@@ -260,7 +266,7 @@ $(HOST_BUILD)/tests/host/test_madt.o: HOST_CFLAGS += -DMADT_DATA_DIR='"$(CURDIR)
 TSAN_CFLAGS := $(filter-out -fsanitize=address%,$(HOST_CFLAGS)) -fsanitize=thread -pthread
 TSAN_BUILD := $(HOST_BUILD)/tsan
 TSAN_SRCS := kernel/barrier.c kernel/ipi.c kernel/irql.c kernel/spinlock.c kernel/cmdline.c \
-             kernel/options.c kernel/warnings.c \
+             kernel/options.c kernel/warnings.c kernel/trace.c \
              lib/format.c lib/string.c
 $(TSAN_BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)

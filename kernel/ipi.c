@@ -21,6 +21,7 @@
 #include "kernel/panic.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "kernel/trace.h"
 #include "lib/string.h"
 
 #define DEFAULT_TIMEOUT_MS 10000 /* long enough for -smp 8 on two host cores */
@@ -247,13 +248,18 @@ static void take_part(const struct call *c, uint64_t number, struct cpu *me)
 {
     uint32_t rank = cpu_set_rank(&c->members, me->index);
     me->ipi.served = number;
+    trace_mark(me, TRACE_ARRIVED, number);
     wait_phase(c, number, PHASE_ARRIVAL, me, rank);
+    trace_mark(me, TRACE_RELEASED, number);
     me->ipi.in_worker = true;
+    trace_mark(me, TRACE_WORKER_START, number);
     uintptr_t result = c->worker(c->argument);
+    trace_mark(me, TRACE_WORKER_END, number);
     me->ipi.in_worker = false;
     me->ipi.result = result;
     me->ipi.worker_runs++;
     wait_phase(c, number, PHASE_COMPLETION, me, rank);
+    trace_mark(me, TRACE_COMPLETED, number);
 }
 
 /* Takes part in the newest call if it includes this CPU and it has not
@@ -276,7 +282,11 @@ void kernel_call_interrupt(void)
 {
     /* arch runs this handler at IPI_LEVEL with interrupts off. A late IPI
      * for a call this CPU already served by polling finds nothing new. */
-    (void)serve_pending_call(arch_this_cpu());
+    struct cpu *me = arch_this_cpu();
+    uint64_t newest = __atomic_load_n(&current.seq, __ATOMIC_RELAXED) / 2;
+    trace_mark(me, TRACE_HANDLER_ENTER, newest);
+    (void)serve_pending_call(me);
+    trace_mark(me, TRACE_HANDLER_EXIT, newest);
 }
 
 /* Waits for this CPU's turn, at IPI_LEVEL with interrupts off, taking part
@@ -391,10 +401,13 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
     uint64_t number = (seq + 2) / 2;
 
     me->ipi.seen = number;
+    trace_mark(me, TRACE_CALL_START, number);
     if (c.count > 1)
         send_ipis(&c, me->index);
+    trace_mark(me, TRACE_IPI_SENT, number);
     take_part(&c, number, me);
     *result = me->ipi.result;
+    trace_mark(me, TRACE_CALL_END, number);
 
     release_call_lock();
     irql_lower(old);

@@ -19,11 +19,13 @@
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 #include "kernel/smp.h"
+#include "kernel/trace.h"
 #include "lib/string.h"
 
 #define KERNEL_NAME "ipikernel"
 #define KERNEL_VERSION "0.1"
 #define MIB (1024ull * 1024ull)
+#define TRACE_CALLS 5 /* with option trace: enough to see the pattern, few enough to read */
 #ifdef __clang__
 #define COMPILER "clang " __clang_version__
 #else
@@ -103,6 +105,10 @@ void kmain(uint32_t magic, uint32_t info_phys)
 
     if (ktest_mode_active())
         ktest_run_all(o->test, o->test_skip != NULL ? o->test_skip : "");
+    if (o->trace) {
+        trace_calls(TRACE_CALLS);
+        arch_vm_exit(KTEST_EXIT_PASS);
+    }
     if (o->bench) {
         bench_run_all();
         arch_vm_exit(KTEST_EXIT_PASS);

@@ -87,6 +87,10 @@ const struct option_def option_table[] = {
     TEXT(expect_loader, "<name>", "tests/kernel/test_boot.c",
          "how the boot loader's name starts (the test runner knows): held against what the "
          "loader says"),
+    FLAG(trace, "kernel/trace.c",
+         "record the rendezvous' timeline (every phase of each CPU, in cycles) for a few empty "
+         "calls, print it as `trace:` lines and end QEMU; `make trace` turns it into a Chrome "
+         "trace-event file and an SVG picture"),
     FLAG(acpi_dump, "kernel/acpi.c",
          "print the MADT in hex (`tools/capture_madt.py` turns it back into a file for the host "
          "tests)"),

@@ -54,6 +54,7 @@ struct options {
     const char *expect_apic;
     const char *expect_loader;
     bool acpi_dump;
+    bool trace;
 };
 
 extern const struct option_def option_table[];

@@ -145,6 +145,10 @@ BENCH = [
                        r"^bench: name=generic_call_empty_dissemination_busy cpus=2 ",
                        r"^bench: name=ipi_roundtrip_idle cpus=2 ",
                        r"^bench: name=cacheline_roundtrip cpus=2 ")),
+    # The timeline: every phase of every CPU, for make trace to draw.
+    Config("trace-kernel-tcg-smp2", smp="2", cmdline="trace", expect="bench",
+           must_contain=("trace: done", "event=worker_start", "event=handler_exit"),
+           must_match=(r"^trace: cpu=1 call=\d+ event=completed tsc=\d+$",)),
 ]
 
 

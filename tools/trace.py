@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""make trace: the rendezvous' timeline, as pictures.
+
+Boots the kernel with "trace" the way the test runner boots it (its QEMU
+command, tests/runner/qemu.py), reads the trace: lines (kernel/trace.h) and
+writes BUILD_DIR/trace/trace.json (Chrome trace-event format: open it in
+https://ui.perfetto.dev or chrome://tracing, one track per CPU) and
+BUILD_DIR/trace/trace.svg (one swim lane per CPU, a bar per phase).
+
+Usage: trace.py BUILD_DIR CPUS [LOG]   (LOG: read the lines from a serial
+log instead of booting)"""
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests"))
+from runner import constants  # noqa: E402
+from runner.matrix import Config  # noqa: E402
+from runner.qemu import boot, describe_status, kvm_unusable_reason  # noqa: E402
+
+LINE = re.compile(r"^trace: cpu=(\d+) call=(\d+) event=(\w+) tsc=(\d+)$", re.M)
+# The spans drawn: from one event to the next on the same CPU, named by
+# what the CPU was doing in between.
+SPANS = [("call_start", "ipi_sent", "publish + send IPIs"),
+         ("handler_enter", "arrived", "IPI handler: read the call"),
+         ("arrived", "released", "entry barrier"),
+         ("worker_start", "worker_end", "worker"),
+         ("worker_end", "completed", "exit barrier"),
+         ("completed", "handler_exit", "leave handler"),
+         ("completed", "call_end", "unlock")]
+COLOURS = {"publish + send IPIs": "#1f77b4", "IPI handler: read the call": "#9467bd",
+           "entry barrier": "#d62728", "worker": "#2ca02c", "exit barrier": "#ff7f0e",
+           "leave handler": "#8c564b", "unlock": "#7f7f7f"}
+
+
+def spans(events, tsc_mhz):
+    """[(cpu, call, name, start_us, end_us)] from the parsed events."""
+    by = {}
+    for cpu, call, event, tsc in events:
+        by.setdefault((cpu, call), {})[event] = tsc
+    t0 = min(e[3] for e in events)
+    out = []
+    for (cpu, call), ev in sorted(by.items()):
+        for a, b, name in SPANS:
+            if a in ev and b in ev and ev[b] >= ev[a]:
+                out.append((cpu, call, name, (ev[a] - t0) / tsc_mhz, (ev[b] - t0) / tsc_mhz))
+    return out
+
+
+def write_json(path, items):
+    trace = [{"name": name, "cat": f"call {call}", "ph": "X", "pid": 0, "tid": cpu,
+              "ts": start, "dur": max(end - start, 0.001)} for cpu, call, name, start, end in items]
+    trace += [{"name": "thread_name", "ph": "M", "pid": 0, "tid": cpu, "args": {"name": f"CPU {cpu}"}}
+              for cpu in sorted({i[0] for i in items})]
+    with open(path, "w") as f:
+        json.dump({"traceEvents": trace, "displayTimeUnit": "ns"}, f)
+
+
+def write_svg(path, items):
+    cpus = sorted({i[0] for i in items})
+    end = max(i[4] for i in items) or 1
+    w, lane, left, top = 1000, 36, 70, 30
+    h = top + lane * len(cpus) + 70
+    x = lambda us: left + (w - left - 20) * us / end  # noqa: E731
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+           f'font-family="sans-serif" font-size="12">', f'<rect width="{w}" height="{h}" fill="white"/>',
+           f'<text x="{left}" y="18">the rendezvous, phase by phase ({end:.1f} us in all)</text>']
+    for row, cpu in enumerate(cpus):
+        y = top + row * lane
+        out.append(f'<text x="8" y="{y + lane / 2 + 4}">CPU {cpu}</text>')
+        out.append(f'<line x1="{left}" y1="{y + lane - 2}" x2="{w - 20}" y2="{y + lane - 2}" stroke="#eee"/>')
+        for c, call, name, start, stop in items:
+            if c == cpu:
+                out.append(f'<rect x="{x(start):.1f}" y="{y + 4}" width="{max(x(stop) - x(start), 0.8):.1f}" '
+                           f'height="{lane - 10}" fill="{COLOURS[name]}"><title>call {call}: {name}, '
+                           f'{stop - start:.2f} us</title></rect>')
+    for i, (name, colour) in enumerate(COLOURS.items()):
+        lx = left + (i % 4) * 220
+        ly = top + lane * len(cpus) + 20 + (i // 4) * 18
+        out.append(f'<rect x="{lx}" y="{ly - 10}" width="12" height="12" fill="{colour}"/>'
+                   f'<text x="{lx + 16}" y="{ly}">{name}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    if len(sys.argv) not in (3, 4):
+        raise SystemExit(__doc__)
+    build, cpus = sys.argv[1], int(sys.argv[2])
+    if len(sys.argv) == 4:
+        with open(sys.argv[3], errors="replace") as f:
+            serial = f.read()
+    else:
+        constants.load_constants(build)
+        accel = "tcg" if kvm_unusable_reason() else "kvm"
+        workdir = os.path.join(build, "trace")
+        os.makedirs(workdir, exist_ok=True)
+        cfg = Config(f"trace-{accel}-smp{cpus}", accel=accel, smp=str(cpus), cmdline="trace",
+                     expect="bench", timeout=300)
+        status, seconds, serial, _cmd, _topology = boot(cfg, os.path.join(build, "kernel.elf"),
+                                                        None, workdir)
+        print(f"# {cfg.name}: {describe_status(status)} ({seconds:.1f} s)")
+    mhz = re.search(r"tsc_mhz=([\d.]+)|TSC ([\d.]+) MHz", serial)
+    events = [(int(c), int(n), e, int(t)) for c, n, e, t in LINE.findall(serial)]
+    if not events:
+        print("trace: no trace: lines in the output")
+        return 1
+    tsc_mhz = float(next(g for g in mhz.groups() if g)) if mhz else 1000.0
+    outdir = os.path.join(build, "trace")
+    os.makedirs(outdir, exist_ok=True)
+    items = spans(events, tsc_mhz)
+    write_json(os.path.join(outdir, "trace.json"), items)
+    write_svg(os.path.join(outdir, "trace.svg"), items)
+    print(f"{len(events)} events of {len({e[1] for e in events})} calls on "
+          f"{len({e[0] for e in events})} CPUs: {outdir}/trace.json, {outdir}/trace.svg")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

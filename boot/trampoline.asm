@@ -85,11 +85,53 @@ extern arch_ap_main
 ap_entry64:
     mov rax, [rsi + ARGS(KERNEL_CR3)]
     mov cr3, rax
-    mov rsp, [rsi + ARGS(STACK_TOP)]
     mov rdi, [rsi + ARGS(CPU)]
+    test rdi, rdi
+    jz .find_own_cpu                    ; started with the others: look itself up
+    mov rsp, [rsi + ARGS(STACK_TOP)]
+.enter:
     xor ebp, ebp                        ; ends backtraces here
     call arch_ap_main                   ; does not return
 .hang:
     cli
     hlt
     jmp .hang
+
+; Parallel start: this CPU's APIC ID, as arch_cpu_hw_id reads it (CPUID
+; leaf 0xB's x2APIC ID where the leaf exists, else CPUID.1:EBX[31:24];
+; SDM vol. 3A §9.4.5), then the struct cpu in state CPU_STARTING that has
+; it. Registers only: there is no stack yet.
+.find_own_cpu:
+    xor eax, eax
+    cpuid
+    cmp eax, 0xB
+    jb .initial_apic_id
+    mov eax, 0xB
+    xor ecx, ecx
+    cpuid
+    test ebx, ebx                       ; leaf 0xB not really there
+    jz .initial_apic_id
+    mov r9d, edx
+    jmp .search
+.initial_apic_id:
+    mov eax, 1
+    cpuid
+    shr ebx, 24
+    mov r9d, ebx
+.search:
+    mov rdi, [rsi + ARGS(CPU_TABLE)]
+    mov rcx, [rsi + ARGS(CPU_COUNT)]
+.next:
+    test rcx, rcx
+    jz .hang                            ; not ours to start: the kernel reports it
+    cmp dword [rdi + CPU_HW_ID], r9d
+    jne .skip
+    cmp dword [rdi + CPU_STATE], CPU_STARTING_VALUE
+    je .found
+.skip:
+    add rdi, CPU_SIZE
+    dec rcx
+    jmp .next
+.found:
+    mov rsp, [rdi + CPU_STACK_HI]
+    jmp .enter

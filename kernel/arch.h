@@ -103,6 +103,7 @@ bool arch_cpus_start_prepare(const struct boot_info *bi);
 struct cpu_start_options {
     bool fast;
     uint64_t timeout_ms;
+    bool parallel; /* for the kernel: all at once (arch_cpus_start_parallel) */
 };
 
 /* Starts cpu (hw_id from the MADT), which runs smp_ap_entry(cpu) and there
@@ -110,6 +111,13 @@ struct cpu_start_options {
  * why it was left out (CPU_NO_RESPONSE, CPU_UNADDRESSABLE, CPU_NO_MEMORY),
  * which a warning has then named. */
 uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options);
+
+/* Starts cpus[0..count) all at once, with the manual's delays paid once
+ * for all (options->fast: the short ones). Each ends in a state as above
+ * (set in cpu->state); an online one's cpu->start_cycles says how long it
+ * took from the first INIT. cpus must be consecutive struct cpus. */
+void arch_cpus_start_parallel(struct cpu *cpus, size_t count,
+                              const struct cpu_start_options *options);
 
 /* The delays arch_cpu_start uses, in words, for the boot log. */
 const char *arch_cpu_start_delays(bool fast);

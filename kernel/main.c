@@ -95,7 +95,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
         acpi_dump_madt();
     bool apic_ok = arch_apic_init(o->apic, madt_ok ? madt.controller_address : 0);
     arch_timing_init(o->tsc_source, acpi_state()->pm_timer_port, acpi_state()->pm_timer_32bit);
-    struct cpu_start_options start = {strcmp(o->ap_start, "fast") == 0, o->ap_timeout_ms};
+    struct cpu_start_options start = {strcmp(o->ap_start, "fast") == 0, o->ap_timeout_ms,
+                                      strcmp(o->ap_start, "parallel") == 0};
     smp_init(&madt, madt_ok && apic_ok, &start); /* start every AP */
     ipi_init(o->barrier, o->ipi_timeout_ms);     /* the rendezvous: barrier, timeout */
     inject_after_smp();

@@ -54,10 +54,12 @@ const struct option_def option_table[] = {
            "local APIC mode; `auto` takes x2APIC when the CPU has it. `x2apic` on a CPU without "
            "it falls back to xAPIC with a message; `xapic` when the firmware already enabled "
            "x2APIC stays in x2APIC (leaving it would need the APIC disabled)"),
-    CHOICE(ap_start, "sdm|fast", "sdm", "arch/x86_64/smp_start.c",
-           "AP start-up delays: `sdm` waits 10 ms after INIT and 200 us after each SIPI, as the "
-           "Intel SDM's MP initialization protocol says; `fast` waits 0 and 10 us, as Linux does "
-           "on modern CPUs. The boot prints the total start-up time either way"),
+    CHOICE(ap_start, "parallel|serial|fast", "parallel", "arch/x86_64/smp_start.c",
+           "how the APs are started: `parallel` sends INIT to all, waits 10 ms once, then a SIPI "
+           "to each (and a second SIPI to those not yet up), as Linux does since 6.5; each AP "
+           "finds its own stack from its APIC ID. `serial` starts one at a time with the Intel "
+           "SDM's delays (10 ms after INIT, 200 us after each SIPI); `fast` one at a time with "
+           "0 and 10 us, as Linux does on modern CPUs. The boot prints the total start-up time"),
     NUMBER(ap_timeout_ms, "<ms>", 10000, 1, 3600000, "arch/x86_64/smp_start.c",
            "how long to wait for each AP to check in after its second SIPI"),
     CHOICE(tsc_source, "auto|cpuid|pit|pm_timer", "auto", "arch/x86_64/timing.c",

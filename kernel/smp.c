@@ -158,16 +158,23 @@ void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start
     cpu_set_state(&cpus[0], CPU_ONLINE);
     online_count = 1;
     smp_started = true;
-    start_delays = plan->fast ? "fast" : "sdm";
+    start_delays = plan->parallel ? "parallel" : plan->fast ? "fast" : "serial";
 
     if (cpu_count > 1 && arch_cpus_start_prepare(kernel_boot_info())) {
         uint64_t start = arch_cycles();
-        for (size_t i = 1; i < cpu_count; i++)
-            start_ap(&cpus[i], plan);
+        if (plan->parallel) {
+            /* All at once: the manual's delays are paid once for all. */
+            arch_cpus_start_parallel(&cpus[1], cpu_count - 1, plan);
+            for (size_t i = 1; i < cpu_count; i++)
+                online_count += cpu_online(&cpus[i]);
+        } else {
+            for (size_t i = 1; i < cpu_count; i++)
+                start_ap(&cpus[i], plan);
+        }
         bringup_us = us_from_cycles(arch_cycles() - start);
-        kprintf("smp: started %zu of %zu APs in %llu us (ap_start=%s: %s)\n", online_count - 1,
+        kprintf("smp: started %zu of %zu APs in %llu us (ap_start=%s: %s%s)\n", online_count - 1,
                 cpu_count - 1, (unsigned long long)bringup_us, start_delays,
-                arch_cpu_start_delays(plan->fast));
+                arch_cpu_start_delays(plan->fast), plan->parallel ? ", once for all" : "");
     }
     print_summary();
 }

@@ -87,3 +87,89 @@ uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options
                 (unsigned long long)options->timeout_ms);
     return CPU_NO_RESPONSE;
 }
+
+/* ---- all at once ---- */
+
+/* Gives up on cpu: INIT parks it in wait-for-SIPI again. */
+static void leave_out(struct cpu *cpu, bool sent, uint64_t timeout_ms)
+{
+    send_init(cpu->hw_id);
+    cpu_set_state(cpu, CPU_NO_RESPONSE);
+    kprintf("warning: smp: CPU %u (APIC ID %u) %s; left out\n", cpu->index, cpu->hw_id,
+            sent ? "did not check in" : "was not sent its start-up IPIs (APIC busy)");
+    if (sent)
+        kprintf("  (waited %llu ms after the second SIPI; ap_timeout_ms= changes this)\n",
+                (unsigned long long)timeout_ms);
+}
+
+/* Marks the APs that have checked in since the last look; returns how many
+ * of those being started are not online yet. */
+static size_t note_check_ins(struct cpu *cpus, size_t count, const bool *starting, uint64_t t0)
+{
+    size_t waiting = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!starting[i])
+            continue;
+        if (cpu_online(&cpus[i])) {
+            if (cpus[i].start_cycles == 0)
+                cpus[i].start_cycles = arch_cycles() - t0;
+        } else {
+            waiting++;
+        }
+    }
+    return waiting;
+}
+
+void arch_cpus_start_parallel(struct cpu *cpus, size_t count,
+                              const struct cpu_start_options *options)
+{
+    static bool starting[MAX_CPUS], sent[MAX_CPUS];
+    uint64_t init_us = options->fast ? FAST_INIT_DELAY_US : SDM_INIT_DELAY_US;
+    uint64_t sipi_us = options->fast ? FAST_SIPI_DELAY_US : SDM_SIPI_DELAY_US;
+    size_t to_start = 0;
+    for (size_t i = 0; i < count; i++) {
+        struct cpu *cpu = &cpus[i];
+        starting[i] = sent[i] = false;
+        if (cpu->hw_id > lapic_max_addressable_id()) {
+            kprintf("warning: smp: APIC ID %u cannot be addressed in %s mode; CPU %u left out\n",
+                    cpu->hw_id, lapic_mode_name(), cpu->index);
+            cpu_set_state(cpu, CPU_UNADDRESSABLE);
+        } else if (!trampoline_prepare_cpu(cpu)) {
+            kprintf("warning: smp: no memory for CPU %u's stacks; left out\n", cpu->index);
+            cpu_set_state(cpu, CPU_NO_MEMORY);
+        } else {
+            cpu->start_cycles = 0;
+            cpu_set_state(cpu, CPU_STARTING);
+            starting[i] = true;
+            to_start++;
+        }
+    }
+    if (to_start == 0)
+        return;
+    /* Each AP finds its own struct cpu and stack from its APIC ID. */
+    trampoline_target_all(cpus, count);
+
+    uint64_t t0 = arch_cycles();
+    for (size_t i = 0; i < count; i++)
+        if (starting[i])
+            sent[i] = send_init(cpus[i].hw_id);
+    arch_udelay(init_us);
+    for (size_t i = 0; i < count; i++)
+        if (starting[i] && sent[i])
+            sent[i] = send_startup(cpus[i].hw_id);
+    arch_udelay(sipi_us);
+    note_check_ins(cpus, count, starting, t0);
+    for (size_t i = 0; i < count; i++)
+        if (starting[i] && sent[i] && !cpu_online(&cpus[i]))
+            sent[i] = send_startup(cpus[i].hw_id);
+
+    /* One bound for all: each AP gets at least ap_timeout_ms after the
+     * second SIPI, as when they start one at a time. */
+    uint64_t deadline =
+        arch_cycles() + cycles_from_us(sipi_us) + cycles_from_ms(options->timeout_ms);
+    while (note_check_ins(cpus, count, starting, t0) != 0 && !cycles_past(deadline))
+        arch_cpu_relax();
+    for (size_t i = 0; i < count; i++)
+        if (starting[i] && !cpu_online(&cpus[i]))
+            leave_out(&cpus[i], sent[i], options->timeout_ms);
+}

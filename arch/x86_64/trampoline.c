@@ -121,6 +121,15 @@ void trampoline_target(struct cpu *cpu)
     memory_fence();
 }
 
+void trampoline_target_all(struct cpu *table, size_t count)
+{
+    args->cpu = 0;
+    args->stack_top = 0;
+    args->cpu_table = (uint64_t)(uintptr_t)table;
+    args->cpu_count = count;
+    memory_fence();
+}
+
 uint8_t trampoline_sipi_vector(void)
 {
     /* The vector is the page number: the AP starts at vector * 4096. */

@@ -30,7 +30,9 @@ struct trampoline_args {
     uint64_t kernel_cr3;
     uint64_t entry64;
     uint64_t stack_top;
-    uint64_t cpu; /* struct cpu *, for arch_ap_main */
+    uint64_t cpu;       /* struct cpu *, for arch_ap_main; 0: find it (parallel start) */
+    uint64_t cpu_table; /* parallel start: smp_cpu(0), the first of cpu_count */
+    uint64_t cpu_count; /* struct cpus, each AP looks for its own hardware ID */
     uint64_t gdt[4];
 } __attribute__((packed));
 
@@ -52,6 +54,11 @@ bool trampoline_prepare_cpu(struct cpu *cpu);
 
 /* Points the trampoline at cpu: the next AP to start becomes it. */
 void trampoline_target(struct cpu *cpu);
+
+/* Lets every AP that starts find its own struct cpu among table[0..count)
+ * by its hardware ID (CPUID), taking its stack from there: for starting
+ * them all at once. Only CPUs in state CPU_STARTING are taken. */
+void trampoline_target_all(struct cpu *table, size_t count);
 
 /* The SIPI vector that starts an AP in the trampoline (its page number). */
 uint8_t trampoline_sipi_vector(void);

@@ -60,6 +60,8 @@ struct fake_ap {
 static struct fake_ap aps[FAKE_CPUS];
 static size_t ap_count;
 static struct cpu *trampoline_target_cpu;
+static struct cpu *parallel_table; /* trampoline_target_all: APs look themselves up */
+static size_t parallel_count;
 static uint64_t required_init_delay_us;
 static uint32_t max_apic_id = 254;
 
@@ -101,9 +103,21 @@ static void fake_sipi(uint32_t apic_id)
     unsigned needed = ap->behaviour == AP_SECOND_SIPI ? 2 : 1;
     if (ap->sipis == needed) {
         /* It runs the trampoline and checks in as the CPU it was set up as. */
-        ap->becomes = trampoline_target_cpu;
+        /* It runs the trampoline and checks in as the CPU it was set up as
+         * (started alone), or as the one with its APIC ID (all at once). */
+        struct cpu *cpu = trampoline_target_cpu;
+        if (parallel_table != NULL) {
+            cpu = NULL;
+            for (size_t i = 0; i < parallel_count; i++)
+                if (parallel_table[i].hw_id == apic_id &&
+                    cpu_state(&parallel_table[i]) == CPU_STARTING)
+                    cpu = &parallel_table[i];
+            if (cpu == NULL)
+                return; /* the real trampoline halts it */
+        }
+        ap->becomes = cpu;
         ap->initialised = false;
-        cpu_set_state(trampoline_target_cpu, CPU_ONLINE);
+        cpu_set_state(cpu, CPU_ONLINE);
     }
 }
 
@@ -132,7 +146,17 @@ void arch_udelay(uint64_t microseconds)
     now_ns += microseconds * NS_PER_US;
 }
 
-void trampoline_target(struct cpu *cpu) { trampoline_target_cpu = cpu; }
+void trampoline_target(struct cpu *cpu)
+{
+    trampoline_target_cpu = cpu;
+    parallel_table = NULL;
+}
+void trampoline_target_all(struct cpu *table, size_t count)
+{
+    trampoline_target_cpu = NULL;
+    parallel_table = table;
+    parallel_count = count;
+}
 uint8_t trampoline_sipi_vector(void) { return TRAMPOLINE_PAGE; }
 bool arch_cpus_start_prepare(const struct boot_info *bi)
 {
@@ -200,6 +224,8 @@ static void machine(const char *cmdline, const enum ap_behaviour *behaviour, siz
     memset(aps, 0, sizeof(aps));
     event_count = 0;
     icr_faults = 0;
+    parallel_table = NULL;
+    trampoline_target_cpu = NULL;
     now_ns = 1000000000ull;
     ap_count = n;
     required_init_delay_us = init_delay_us;
@@ -216,7 +242,8 @@ static void machine(const char *cmdline, const enum ap_behaviour *behaviour, siz
     static struct warning_log problems;
     cmdline_parse(&boot_cmdline, cmdline);
     options_parse(&boot_cmdline, &options, &problems);
-    struct cpu_start_options plan = {strcmp(options.ap_start, "fast") == 0, options.ap_timeout_ms};
+    struct cpu_start_options plan = {strcmp(options.ap_start, "fast") == 0, options.ap_timeout_ms,
+                                     strcmp(options.ap_start, "parallel") == 0};
     smp_init(&madt, true, &plan);
 }
 
@@ -281,7 +308,7 @@ int main(void)
 
     /* The SDM's sequence: INIT, 10 ms, SIPI, (200 us, SIPI if it has not
      * checked in), each AP becoming the CPU it was set up as. */
-    machine("ap_start=sdm", first, 3, 10000);
+    machine("ap_start=serial", first, 3, 10000);
     bool ok = smp_online_count() == 4;
     for (size_t i = 0; i < 3 && ok; i++)
         ok = sequence_for(aps[i].apic_id, 10000, 200, 1, why, sizeof(why)) &&
@@ -296,7 +323,7 @@ int main(void)
            why);
 
     why[0] = '\0';
-    machine("ap_start=sdm", second, 3, 10000);
+    machine("ap_start=serial", second, 3, 10000);
     ok = smp_online_count() == 4 && sequence_for(aps[0].apic_id, 10000, 200, 2, why, sizeof(why)) &&
          sequence_for(aps[1].apic_id, 10000, 200, 1, why, sizeof(why)) &&
          sequence_for(aps[2].apic_id, 10000, 200, 2, why, sizeof(why));
@@ -306,7 +333,7 @@ int main(void)
     /* One that never answers: left out, put back to sleep with an INIT so it
      * cannot wake later on another CPU's stack, and the next still starts. */
     why[0] = '\0';
-    machine("ap_start=sdm ap_timeout_ms=50", silent, 3, 10000);
+    machine("ap_start=serial ap_timeout_ms=50", silent, 3, 10000);
     size_t inits = 0, last_init = 0, last_sipi = 0;
     for (size_t i = 0; i < event_count; i++) {
         if (events[i].kind == EV_INIT && events[i].apic_id == aps[1].apic_id) {
@@ -332,7 +359,7 @@ int main(void)
 
     /* An APIC ID the mode cannot address gets no INIT at all. */
     max_apic_id = 3;
-    machine("ap_start=sdm", first, 3, 10000);
+    machine("ap_start=serial", first, 3, 10000);
     max_apic_id = 254;
     bool untouched = true;
     for (size_t i = 0; i < event_count; i++)
@@ -341,5 +368,39 @@ int main(void)
            untouched && cpu_state(smp_cpu(2)) == CPU_UNADDRESSABLE &&
                cpu_state(smp_cpu(3)) == CPU_UNADDRESSABLE && smp_online_count() == 2,
            "online %zu", smp_online_count());
+    /* All at once (the default): every INIT before any SIPI, the 10 ms
+     * paid once for all, each AP's own SDM sequence, each becoming the CPU
+     * with its APIC ID (it looks itself up). */
+    why[0] = '\0';
+    machine("", second, 3, 10000);
+    ok = smp_online_count() == 4;
+    uint64_t delayed_us = 0;
+    size_t inits_end = 0, first_sipi = event_count;
+    for (size_t i = 0; i < event_count; i++) {
+        delayed_us += events[i].kind == EV_DELAY ? events[i].us : 0;
+        if (events[i].kind == EV_INIT && i < first_sipi)
+            inits_end = i;
+        if (events[i].kind == EV_SIPI && first_sipi == event_count)
+            first_sipi = i;
+    }
+    for (size_t i = 0; i < 3 && ok; i++)
+        ok = sequence_for(aps[i].apic_id, 10000, 200, i == 1 ? 1 : 2, why, sizeof(why)) &&
+             aps[i].becomes != NULL && aps[i].becomes->hw_id == aps[i].apic_id;
+    ok = ok && only_known_destinations(why, sizeof(why));
+    HCHECK("ap_start.parallel_one_init_delay_for_all_each_ap_finds_its_own_cpu",
+           ok && inits_end < first_sipi && delayed_us < 2 * 10000 && icr_faults == 0,
+           "online %zu, %llu us of delays, %u bad ICR writes; %s", smp_online_count(),
+           (unsigned long long)delayed_us, icr_faults, why);
+
+    machine("ap_timeout_ms=50", silent, 3, 10000);
+    size_t silent_inits = 0;
+    for (size_t i = 0; i < event_count; i++)
+        silent_inits += events[i].kind == EV_INIT && events[i].apic_id == aps[1].apic_id;
+    HCHECK("ap_start.parallel_a_silent_ap_is_left_out_and_the_others_start",
+           smp_online_count() == 3 && cpu_state(smp_cpu(2)) == CPU_NO_RESPONSE &&
+               silent_inits == 2 && aps[0].becomes == smp_cpu(1) && aps[2].becomes == smp_cpu(3),
+           "online %zu, CPU 2 state %u, %zu INITs to it", smp_online_count(), cpu_state(smp_cpu(2)),
+           silent_inits);
+
     return htest_finish();
 }

@@ -73,6 +73,9 @@ MATRIX = [
     Config("q35-kernel-tcg-maxcpus", smp="2,maxcpus=4"),
     Config("pc-kernel-tcg-maxcpus", machine="pc", smp="3,maxcpus=8", cmdline=DISSEMINATION),
     Config("q35-kernel-tcg-fast-start", smp="4", cmdline="test ap_start=fast"),
+    # One at a time with the SDM's delays (the default starts all at once).
+    Config("q35-kernel-tcg-serial-start", smp="4", cmdline="test ap_start=serial",
+           must_contain=("ap_start=serial: 10000 us after INIT",)),
     Config("q35-kernel-tcg-pm-timer", smp="2", cmdline="test tsc_source=pm_timer"),
     Config("pc-kernel-tcg-pm-timer", machine="pc", smp="2", cmdline="test tsc_source=pm_timer"),
     # Many CPUs: start-up and per-CPU checks, and the rendezvous without its

@@ -13,6 +13,7 @@
 #include "arch/x86_64/platform.h"
 #include "arch/x86_64/trampoline.h"
 #include "arch/x86_64/x86.h"
+#include "kernel/cpu.h"
 #include "kernel/ktest.h"
 #include "kernel/multiboot1.h"
 #include "kernel/multiboot2.h"
@@ -69,6 +70,15 @@ void export_constants(void)
     EXPORT_FIELD(TRAMPOLINE_ARGS_ENTRY64, entry64);
     EXPORT_FIELD(TRAMPOLINE_ARGS_STACK_TOP, stack_top);
     EXPORT_FIELD(TRAMPOLINE_ARGS_CPU, cpu);
+    EXPORT_FIELD(TRAMPOLINE_ARGS_CPU_TABLE, cpu_table);
+    EXPORT_FIELD(TRAMPOLINE_ARGS_CPU_COUNT, cpu_count);
+
+    /* What a starting AP reads of its struct cpu (kernel/cpu.h). */
+    EXPORT(CPU_SIZE, sizeof(struct cpu));
+    EXPORT(CPU_HW_ID, offsetof(struct cpu, hw_id));
+    EXPORT(CPU_STATE, offsetof(struct cpu, state));
+    EXPORT(CPU_STACK_HI, offsetof(struct cpu, stack_hi));
+    EXPORT(CPU_STARTING_VALUE, CPU_STARTING);
 
     /* For the test runner: QEMU's exit port and codes (ktest.h), and the
      * console's font cell (font5x7.h). */

@@ -6,7 +6,10 @@
  *                        each way, the floor of a barrier crossing
  *   ipi_roundtrip        an IPI to another CPU and back (its handler
  *                        writes a flag the sender waits for), the target
- *                        idle (halted) or busy (spinning, interrupts on)
+ *                        idle (halted) or busy (spinning, interrupts on);
+ *                        _all: to every other CPU at once, until all answer
+ *   barrier_<kind>       one crossing of a spin barrier when every CPU is
+ *                        already spinning at it: no IPI
  *   generic_call_empty   ipi_generic_call with an empty worker, on the
  *                        first n online CPUs for every n, the others idle;
  *                        and on all of them with the others busy
@@ -15,6 +18,7 @@
  * with a message, never the benchmark run.
  */
 #include "kernel/atomic.h"
+#include "kernel/barrier.h"
 #include "kernel/bench.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
@@ -52,6 +56,9 @@ static void measure(const char *name, uint32_t cpus, void (*op)(void *), void *a
         return;
     }
     bench_measure(name, cpus, op, arg, n);
+    if (failed)
+        kprintf("bench: %s: a CPU stopped answering during it; the line above is not valid\n",
+                name);
 }
 
 /* ---- a helper CPU, posted work that runs until told to stop ---- */
@@ -150,6 +157,38 @@ static void spin_busy(void *arg)
         arch_cpu_relax();
 }
 
+/* To every other online CPU: one IPI each, then until each has answered. */
+static void probe_all_round_trip(void *arg)
+{
+    (void)arg;
+    static uint64_t before[MAX_CPUS];
+    static struct cpu_set others;
+    if (failed)
+        return;
+    memset(&others, 0, sizeof(others));
+    for (uint32_t i = 1; i < smp_cpu_count(); i++) {
+        if (cpu_online(smp_cpu(i))) {
+            before[i] = atomic_load_acquire(&smp_cpu(i)->probe.interrupts);
+            cpu_set_add(&others, i);
+        }
+    }
+    if (!arch_send_ipi(&others, IPI_PROBE)) {
+        failed = true;
+        return;
+    }
+    uint64_t deadline = arch_cycles() + cycles_from_ms(ANSWER_TIMEOUT_MS);
+    for (uint32_t i = 1; i < smp_cpu_count(); i++) {
+        while (cpu_set_has(&others, i) &&
+               atomic_load_acquire(&smp_cpu(i)->probe.interrupts) == before[i]) {
+            if (cycles_past(deadline)) {
+                failed = true;
+                return;
+            }
+            arch_cpu_relax();
+        }
+    }
+}
+
 KBENCH(ipi_roundtrip)
 {
     struct cpu *ap = first_ap();
@@ -157,6 +196,62 @@ KBENCH(ipi_roundtrip)
         return;
     measure("ipi_roundtrip_idle", 2, probe_round_trip, ap);
     with_helper(ap, spin_busy, "ipi_roundtrip_busy", 2, probe_round_trip, ap);
+    measure("ipi_roundtrip_all", (uint32_t)smp_online_count(), probe_all_round_trip, 0);
+}
+
+/* ---- barrier crossings ---- */
+#define CROSSING_LIMIT_MS 200 /* a helper left waiting when the figure ends */
+
+static struct barrier crossing;
+static uint32_t crossing_count;
+
+/* A helper crosses until told to stop; the last crossing it waits in then
+ * times out (or is aborted), which is how it learns the figure ended. */
+static void cross_repeatedly(void *arg)
+{
+    uint32_t rank = (uint32_t)(uintptr_t)arg;
+    for (uint64_t episode = 1; !atomic_load_acquire(&stop_helper); episode++)
+        if (barrier_wait(&crossing, episode, rank, crossing_count,
+                         cycles_from_ms(CROSSING_LIMIT_MS)) != BARRIER_RELEASED)
+            return;
+}
+
+static void cross_once(void *arg)
+{
+    uint64_t *episode = arg;
+    if (failed)
+        return;
+    if (barrier_wait(&crossing, ++*episode, 0, crossing_count, cycles_from_ms(ANSWER_TIMEOUT_MS)) !=
+        BARRIER_RELEASED)
+        failed = true;
+}
+
+KBENCH(barrier_crossing)
+{
+    static struct cpu *helpers[MAX_CPUS];
+    uint32_t n = 0;
+    for (uint32_t i = 1; i < smp_cpu_count(); i++)
+        if (cpu_online(smp_cpu(i)))
+            helpers[n++] = smp_cpu(i);
+    if (n == 0)
+        return;
+    crossing_count = n + 1;
+    barrier_init(&crossing, ipi_barrier_kind());
+    atomic_store_release(&stop_helper, 0);
+    uint32_t started = 0;
+    for (uint32_t k = 0; k < n; k++)
+        started += smp_post_work(helpers[k], cross_repeatedly, (void *)(uintptr_t)(k + 1));
+    char name[48];
+    fmt_snprintf(name, sizeof(name), "barrier_%s", barrier_kind_name(ipi_barrier_kind()));
+    uint64_t episode = 0;
+    if (started == n)
+        measure(name, n + 1, cross_once, &episode);
+    else
+        kprintf("bench: %s skipped: a CPU was busy\n", name);
+    atomic_store_release(&stop_helper, 1);
+    for (uint32_t k = 0; k < n; k++)
+        if (!smp_wait_work(helpers[k], WORK_TIMEOUT_MS))
+            kprintf("bench: CPU %u did not finish its helper work\n", helpers[k]->index);
 }
 
 /* ---- generic_call_empty ---- */

@@ -147,7 +147,9 @@ BENCH = [
            must_match=(BENCH_LINE, r"^bench: name=generic_call_empty_dissemination_idle cpus=2 ",
                        r"^bench: name=generic_call_empty_dissemination_busy cpus=2 ",
                        r"^bench: name=ipi_roundtrip_idle cpus=2 ",
-                       r"^bench: name=cacheline_roundtrip cpus=2 ")),
+                       r"^bench: name=cacheline_roundtrip cpus=2 ",
+                       r"^bench: name=ipi_roundtrip_all cpus=2 ",
+                       r"^bench: name=barrier_dissemination cpus=2 ")),
     # The timeline: every phase of every CPU, for make trace to draw.
     Config("trace-kernel-tcg-smp2", smp="2", cmdline="trace", expect="bench",
            must_contain=("trace: done", "event=worker_start", "event=handler_exit"),

@@ -77,10 +77,14 @@ static void print_line(const char *name, uint32_t cpus, size_t iterations, const
             (unsigned long long)(khz / 1000), (unsigned long long)(khz % 1000));
 }
 
+static size_t figures_not_kept;
+
 static void record(const char *name, uint32_t cpus, size_t iterations, const uint64_t *v, size_t n)
 {
-    if (figure_count == MAX_FIGURES)
+    if (figure_count == MAX_FIGURES) {
+        figures_not_kept++; /* its bench: line was printed; the table says so */
         return;
+    }
     struct figure *f = &figures[figure_count++];
     strlcpy(f->name, name, sizeof(f->name));
     f->cpus = cpus;
@@ -151,12 +155,14 @@ static void print_table(void)
         kprintf("  %-40s %5u %7zu %12llu %12llu\n", f->name, f->cpus, f->iterations,
                 (unsigned long long)f->p50, (unsigned long long)f->p99);
     }
+    if (figures_not_kept != 0)
+        kprintf("  ... and %zu more figures (see their bench: lines)\n", figures_not_kept);
     kprintf("\n");
 }
 
 void bench_run_all(void)
 {
-    figure_count = 0;
+    figure_count = figures_not_kept = 0;
     measure_clock();
     for (const struct kbench *b = __kbench_start; b < __kbench_end; b++)
         b->fn();

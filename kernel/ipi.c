@@ -274,7 +274,9 @@ static bool serve_pending_call(struct cpu *me)
     me->ipi.seen = number;
     if (!cpu_set_has(&c.members, me->index) || me->ipi.served >= number)
         return false;
+    trace_mark(me, TRACE_HANDLER_ENTER, number);
     take_part(&c, number, me);
+    trace_mark(me, TRACE_HANDLER_EXIT, number);
     return true;
 }
 
@@ -283,10 +285,7 @@ void kernel_call_interrupt(void)
     /* arch runs this handler at IPI_LEVEL with interrupts off. A late IPI
      * for a call this CPU already served by polling finds nothing new. */
     struct cpu *me = arch_this_cpu();
-    uint64_t newest = __atomic_load_n(&current.seq, __ATOMIC_RELAXED) / 2;
-    trace_mark(me, TRACE_HANDLER_ENTER, newest);
     (void)serve_pending_call(me);
-    trace_mark(me, TRACE_HANDLER_EXIT, newest);
 }
 
 /* Waits for this CPU's turn, at IPI_LEVEL with interrupts off, taking part

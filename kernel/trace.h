@@ -18,13 +18,13 @@
 enum trace_event {
     TRACE_CALL_START,    /* the caller holds the call lock */
     TRACE_IPI_SENT,      /* the caller has sent the IPIs */
-    TRACE_HANDLER_ENTER, /* a participant's IPI handler started */
+    TRACE_HANDLER_ENTER, /* a participant found the call (its IPI, or polling) */
     TRACE_ARRIVED,       /* at the entry barrier */
     TRACE_RELEASED,      /* past the entry barrier */
     TRACE_WORKER_START,
     TRACE_WORKER_END,
     TRACE_COMPLETED,    /* past the exit barrier */
-    TRACE_HANDLER_EXIT, /* the IPI handler returns */
+    TRACE_HANDLER_EXIT, /* ... and is done with it */
     TRACE_CALL_END,     /* the caller releases the call lock */
     TRACE_EVENT_COUNT
 };

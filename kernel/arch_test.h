@@ -63,6 +63,19 @@ uint64_t arch_scratch_msr_read(void);
 uintptr_t arch_test_window_map(uint64_t phys);
 void arch_tlb_flush_page(uintptr_t va);
 
+/* This CPU's counts of the accesses a hypervisor without APIC
+ * virtualisation traps: task-priority (CR8) writes and interrupt-controller
+ * register accesses. The rendezvous' self-tests hold its path to them. */
+struct arch_access_counts {
+    uint64_t priority_writes;
+    uint64_t controller_accesses;
+};
+struct arch_access_counts arch_test_access_counts(void);
+
+/* The task priority the hardware holds right now (x86: CR8 itself), which
+ * may lag arch_task_priority() while interrupts are off. */
+unsigned arch_test_programmed_priority(void);
+
 /* Deliberate failures, for checking that the test runner notices them. */
 noreturn void arch_triple_fault(void);
 

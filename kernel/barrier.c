@@ -13,6 +13,25 @@
 
 #define CHECK_CLOCK_EVERY 64 /* spins between reads of the cycle counter */
 
+/* A wait's deadline, started at its first look at the clock rather than on
+ * entry: a crossing that does not have to wait never reads the clock
+ * (which traps under some hypervisors), and a wait that does is late by at
+ * most CHECK_CLOCK_EVERY spins more than its limit. */
+struct deadline {
+    uint64_t at;    /* 0: not started */
+    uint64_t limit; /* cycles */
+};
+
+static bool deadline_passed(struct deadline *d)
+{
+    uint64_t now = arch_cycles();
+    if (d->at == 0) {
+        d->at = now + d->limit;
+        return d->limit == 0;
+    }
+    return (int64_t)(now - d->at) >= 0;
+}
+
 _Static_assert((1u << BARRIER_DISSEMINATION_ROUNDS) >= MAX_CPUS, "enough rounds for every CPU");
 
 bool barrier_kind_parse(const char *name, enum barrier_kind *kind)
@@ -79,7 +98,8 @@ static bool decided(struct barrier *b, uint64_t episode)
  * someone else first.
  */
 static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target, uint64_t episode,
-                       uint64_t deadline, bool watch_outcome, bool *timed_out, uint64_t *value)
+                       struct deadline *deadline, bool watch_outcome, bool *timed_out,
+                       uint64_t *value)
 {
     *timed_out = false;
     for (uint64_t spins = 1;; spins++) {
@@ -88,7 +108,7 @@ static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target,
         if (spins % CHECK_CLOCK_EVERY == 0) {
             if (watch_outcome && decided(b, episode))
                 return false;
-            if ((int64_t)(arch_cycles() - deadline) >= 0) {
+            if (deadline_passed(deadline)) {
                 *timed_out = true;
                 return false;
             }
@@ -107,7 +127,7 @@ static enum barrier_result give_up(struct barrier *b, uint64_t episode)
 }
 
 static enum barrier_result central_wait(struct barrier *b, uint64_t episode, uint32_t count,
-                                        uint64_t deadline)
+                                        struct deadline *deadline)
 {
     /* The last to arrive resets the counter before it decides the episode:
      * nobody can arrive for the next one until someone has seen this one
@@ -137,8 +157,7 @@ static void signal_at_least(uint64_t *flag, uint64_t episode)
 }
 
 static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episode, uint32_t rank,
-                                              uint32_t count, uint64_t deadline,
-                                              uint64_t limit_cycles)
+                                              uint32_t count, struct deadline *deadline)
 {
     bool watch_outcome = true, extended = false;
     for (uint32_t round = 0, distance = 1; distance < count; round++, distance <<= 1) {
@@ -162,7 +181,7 @@ static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episod
                 if (extended)
                     return BARRIER_LATE;
                 extended = true;
-                deadline += limit_cycles;
+                deadline->at += deadline->limit;
             }
         }
     }
@@ -178,8 +197,8 @@ enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, uint32_t r
 {
     if (count <= 1)
         return BARRIER_RELEASED;
-    uint64_t deadline = arch_cycles() + limit_cycles;
+    struct deadline deadline = {0, limit_cycles};
     if (b->kind == BARRIER_CENTRAL)
-        return central_wait(b, episode, count, deadline);
-    return dissemination_wait(b, episode, rank, count, deadline, limit_cycles);
+        return central_wait(b, episode, count, &deadline);
+    return dissemination_wait(b, episode, rank, count, &deadline);
 }

@@ -109,10 +109,11 @@ struct cpu {
     uint32_t index;   /* 0 is the boot CPU */
     uint32_t hw_id;   /* its hardware number (x86: APIC ID), from the MADT */
     uint32_t acpi_uid;
-    uint32_t state;               /* enum cpu_state: use cpu_state() */
-    uintptr_t stack_lo, stack_hi; /* its kernel stack */
-    void *arch;                   /* the architecture's per-CPU tables */
-    uint64_t start_cycles;        /* how long its start-up took */
+    uint32_t state;                   /* enum cpu_state: use cpu_state() */
+    uintptr_t stack_lo, stack_hi;     /* its kernel stack */
+    void *arch;                       /* the architecture's per-CPU tables */
+    struct arch_cpu_words arch_words; /* the architecture's few per-CPU words */
+    uint64_t start_cycles;            /* how long its start-up took */
     struct cpu_probe probe;
     uint64_t timer_ticks; /* (atomic) */
     struct cpu_ipi ipi;

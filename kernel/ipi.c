@@ -55,6 +55,7 @@ static struct {
 
 static struct barrier rendezvous_barrier;
 static uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
+static uint64_t timeout_cycles;  /* the same, converted once */
 static uint32_t reporting;       /* 1 once a CPU has started a timeout report */
 static uint64_t caller_delay_us; /* self-tests: see ipi_test_set_caller_delay_us */
 
@@ -73,6 +74,7 @@ void ipi_init(const char *barrier, uint64_t call_timeout_ms)
     if (!barrier_kind_parse(barrier, &kind))
         kprintf("warning: ipi: unknown barrier %s; using central\n", barrier);
     timeout_ms = call_timeout_ms != 0 ? call_timeout_ms : DEFAULT_TIMEOUT_MS;
+    timeout_cycles = cycles_from_ms(timeout_ms);
     /* Before any CPU can call: the state starts over. */
     barrier_init(&rendezvous_barrier, kind);
     memset(&call_lock, 0, sizeof(call_lock));
@@ -87,13 +89,24 @@ void ipi_init(const char *barrier, uint64_t call_timeout_ms)
  * at the sequence after the copy; the writer's release stores keep its
  * "being written" mark before the new words (C11 7.17.3). */
 #define CALL_WORDS (sizeof(struct call) / sizeof(uint64_t))
+#define CALL_HEADER_WORDS (offsetof(struct call, members) / sizeof(uint64_t))
 _Static_assert(sizeof(struct call) % sizeof(uint64_t) == 0, "struct call is whole words");
+_Static_assert(offsetof(struct call, members) % sizeof(uint64_t) == 0, "members start a word");
+
+/* Only the member words that can hold a CPU are copied: on a small machine
+ * one word instead of MAX_CPUS / 64. */
+static size_t call_words(void)
+{
+    size_t words = CALL_HEADER_WORDS + (smp_cpu_count() + 63) / 64;
+    return words < CALL_WORDS ? words : CALL_WORDS;
+}
 
 static void read_call(struct call *dst)
 {
     const uint64_t *from = (const uint64_t *)(const void *)&current.call;
     uint64_t *to = (uint64_t *)(void *)dst;
-    for (size_t i = 0; i < CALL_WORDS; i++)
+    size_t n = call_words();
+    for (size_t i = 0; i < n; i++)
         to[i] = __atomic_load_n(&from[i], __ATOMIC_ACQUIRE);
 }
 
@@ -101,7 +114,8 @@ static void write_call(const struct call *src)
 {
     const uint64_t *from = (const uint64_t *)(const void *)src;
     uint64_t *to = (uint64_t *)(void *)&current.call;
-    for (size_t i = 0; i < CALL_WORDS; i++)
+    size_t n = call_words();
+    for (size_t i = 0; i < n; i++)
         __atomic_store_n(&to[i], from[i], __ATOMIC_RELEASE);
 }
 
@@ -214,7 +228,7 @@ static bool snapshot_new_call(struct cpu *me, struct call *out, uint64_t *number
             }
         }
         if (spins == 0)
-            deadline = arch_cycles() + cycles_from_ms(timeout_ms);
+            deadline = arch_cycles() + timeout_cycles;
         else if (spins % CHECK_CLOCK_EVERY == 0 && cycles_past(deadline))
             panic("ipi: CPU %u waited %llu ms for call #%llu to be published; its caller "
                   "stopped while writing it",
@@ -228,8 +242,7 @@ static void wait_phase(const struct call *c, uint64_t number, enum phase phase, 
 {
     uint64_t episode = number * 2 + phase;
     __atomic_store_n(&me->ipi.arrived[phase], episode, __ATOMIC_RELEASE);
-    switch (
-        barrier_wait(&rendezvous_barrier, episode, rank, c->count, cycles_from_ms(timeout_ms))) {
+    switch (barrier_wait(&rendezvous_barrier, episode, rank, c->count, timeout_cycles)) {
     case BARRIER_RELEASED: return;
     case BARRIER_TIMED_OUT: report_timeout(c, number, phase, episode, false);
     case BARRIER_LATE: report_timeout(c, number, phase, episode, true);
@@ -297,8 +310,8 @@ void kernel_call_interrupt(void)
 static void acquire_call_lock(struct cpu *me)
 {
     uint64_t ticket = __atomic_fetch_add(&call_lock.next, 1, __ATOMIC_RELAXED);
-    uint64_t limit = 2 * cycles_from_ms(timeout_ms);
-    uint64_t deadline = arch_cycles() + limit;
+    uint64_t limit = 2 * timeout_cycles;
+    uint64_t deadline = 0; /* set on the first look that finds the lock taken */
     uint64_t last_serving = ~0ull, last_seq = ~0ull;
     for (uint64_t spins = 0;; spins++) {
         uint64_t serving = __atomic_load_n(&call_lock.serving, __ATOMIC_ACQUIRE);

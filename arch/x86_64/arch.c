@@ -10,6 +10,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/platform.h"
+#include "arch/x86_64/priority.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/vga_text.h"
@@ -52,6 +53,10 @@ void arch_console_init(const struct boot_info *bi)
 
 void arch_init(void)
 {
+    /* Until smp_init gives the boot CPU its struct cpu, arch_this_cpu()
+     * points here, so the per-CPU words are usable from the start. */
+    static struct cpu early_boot_cpu = {.self = &early_boot_cpu};
+    wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)&early_boot_cpu);
     bios_data_read(); /* while page 0 is still mapped */
     paging_init();    /* W^X page tables, guard pages */
     gdt_init();       /* GDT, TSS with IST stacks */
@@ -90,7 +95,13 @@ noreturn void arch_halt_forever(void)
 }
 
 void arch_cpu_relax(void) { cpu_pause(); }
-void arch_idle(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
+void arch_idle(void)
+{
+    priority_sync();
+    /* sti takes effect after the next instruction, so an interrupt that
+     * became pending before it wakes the hlt instead of slipping in first. */
+    __asm__ volatile("sti; hlt; cli" ::: "memory");
+}
 uint64_t arch_cycles(void) { return rdtsc(); }
 
 static bool running_under_hypervisor(void)

@@ -14,6 +14,7 @@
 
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/priority.h"
 #include "arch/x86_64/timing.h"
 #include "arch/x86_64/vectors.h"
 #include "arch/x86_64/x86.h"
@@ -38,8 +39,20 @@ static volatile uint8_t *xapic_mmio;
 static uint64_t timer_ticks_per_ms;
 
 /* ---- xAPIC ---- */
-static uint32_t xapic_read(uint32_t reg) { return mmio_read32(xapic_mmio + reg); }
-static void xapic_write(uint32_t reg, uint32_t value) { mmio_write32(xapic_mmio + reg, value); }
+/* Every register access is counted (arch_cpu_words): each is a VM exit
+ * where the hypervisor does not virtualise the APIC. */
+static void count_access(void) { cpu_words()->apic_accesses++; }
+
+static uint32_t xapic_read(uint32_t reg)
+{
+    count_access();
+    return mmio_read32(xapic_mmio + reg);
+}
+static void xapic_write(uint32_t reg, uint32_t value)
+{
+    count_access();
+    mmio_write32(xapic_mmio + reg, value);
+}
 
 static bool xapic_wait_idle(void)
 {
@@ -80,11 +93,20 @@ static const struct lapic_ops xapic_ops = {
 
 /* ---- x2APIC ---- */
 static uint32_t x2apic_msr(uint32_t reg) { return MSR_X2APIC_BASE + (reg >> 4); }
-static uint32_t x2apic_read(uint32_t reg) { return (uint32_t)rdmsr(x2apic_msr(reg)); }
-static void x2apic_write(uint32_t reg, uint32_t value) { wrmsr(x2apic_msr(reg), value); }
+static uint32_t x2apic_read(uint32_t reg)
+{
+    count_access();
+    return (uint32_t)rdmsr(x2apic_msr(reg));
+}
+static void x2apic_write(uint32_t reg, uint32_t value)
+{
+    count_access();
+    wrmsr(x2apic_msr(reg), value);
+}
 
 static bool x2apic_send_ipi(uint32_t dest, uint32_t icr_low)
 {
+    count_access();
     memory_fence();
     wrmsr(x2apic_msr(LAPIC_REG_ICR_LOW), (uint64_t)dest << 32 | icr_low);
     return true;
@@ -154,6 +176,7 @@ static void setup_registers(void)
     lapic_write(LAPIC_REG_ESR, 0);
     lapic_write(LAPIC_REG_TPR, 0);
     write_cr8(0);
+    priority_reset();
     lapic_eoi(); /* in case the firmware left one in service */
 }
 

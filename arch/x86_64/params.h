@@ -13,4 +13,17 @@
 /* What x86 calls a CPU's hardware number, for messages. */
 #define ARCH_HW_ID_NAME "APIC ID"
 
+/* The words x86-64 keeps in each struct cpu (kernel/cpu.h), one GS-relative
+ * load away. The task priority is programmed lazily (arch/x86_64/
+ * interrupts.c): `priority` is the level in effect, `programmed` what CR8
+ * holds, and the two are equal whenever interrupts are enabled. The
+ * counters are of the accesses that cost a VM exit on a hypervisor without
+ * APIC virtualisation, for the self-tests and the benchmark. */
+struct arch_cpu_words {
+    unsigned char priority;
+    unsigned char programmed;
+    unsigned long long cr8_writes;
+    unsigned long long apic_accesses;
+};
+
 #endif

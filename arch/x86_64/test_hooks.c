@@ -4,6 +4,7 @@
  */
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/priority.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/arch_test.h"
 
@@ -17,3 +18,11 @@ uintptr_t arch_test_window_map(uint64_t phys)
 }
 
 void arch_tlb_flush_page(uintptr_t va) { invlpg(va); }
+
+struct arch_access_counts arch_test_access_counts(void)
+{
+    const struct arch_cpu_words *w = cpu_words();
+    return (struct arch_access_counts){w->cr8_writes, w->apic_accesses};
+}
+
+unsigned arch_test_programmed_priority(void) { return (unsigned)read_cr8(); }

@@ -43,6 +43,7 @@ void arch_cpu_setup_boot(struct cpu *cpu)
 {
     cpu->stack_lo = (uintptr_t)boot_stack_bottom;
     cpu->stack_hi = (uintptr_t)boot_stack_top;
+    cpu->arch_words = arch_this_cpu()->arch_words; /* from arch_init's stand-in */
     wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)cpu);
 }
 

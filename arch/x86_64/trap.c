@@ -7,6 +7,7 @@
  * stops (panic_stop). Vectors 32-255 go to the handler registered for them.
  */
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/priority.h"
 
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
@@ -140,10 +141,9 @@ void trap_dispatch(struct trap_frame *f)
     if (handlers[f->vector] != NULL) {
         /* A handler runs at the IRQL its vector's priority class stands for
          * (kernel/irql.h), so irql_current() tells it where it is. */
-        uint64_t interrupted_priority = read_cr8();
-        write_cr8(f->vector >> 4);
+        unsigned interrupted = priority_enter_handler((unsigned)f->vector);
         handlers[f->vector](f);
-        write_cr8(interrupted_priority);
+        priority_leave_handler(interrupted);
         return;
     }
     kprintf("trap: unexpected interrupt on vector %lu at %016lx; ignored\n",

@@ -185,6 +185,53 @@ KTEST(ipi, workers_run_at_ipi_level_with_interrupts_off)
     EXPECT_EQ(t, PASSIVE_LEVEL, irql_current());
 }
 
+/* ---- what the path costs in accesses a hypervisor traps ---- */
+static struct arch_access_counts at_worker[MAX_CPUS];
+
+static uintptr_t record_access_counts(uintptr_t arg)
+{
+    (void)arg;
+    at_worker[me()] = arch_test_access_counts();
+    return 0;
+}
+
+/* Between one call's worker and the next call's, on each CPU: no CR8
+ * write anywhere (the IRQL is lazy: interrupts are off on the whole path),
+ * and on a CPU that was idle exactly one APIC access, its EOI. */
+KTEST(ipi, the_call_path_writes_no_task_priority_and_one_eoi_per_participant)
+{
+    static struct arch_access_counts first[MAX_CPUS];
+    KTEST_NEEDS_APIC(t);
+    ipi_generic_call(record_access_counts, 0);
+    memcpy(first, at_worker, sizeof(first));
+    ipi_generic_call(record_access_counts, 0);
+    for (uint32_t i = 0; i < smp_cpu_count(); i++) {
+        if (!cpu_online(smp_cpu(i)))
+            continue;
+        uint64_t writes = at_worker[i].priority_writes - first[i].priority_writes;
+        uint64_t accesses = at_worker[i].controller_accesses - first[i].controller_accesses;
+        kprintf("# CPU %u: %llu task-priority writes, %llu APIC accesses\n", i,
+                (unsigned long long)writes, (unsigned long long)accesses);
+        EXPECT_EQ(t, 0, writes);
+        if (i != me())
+            EXPECT_EQ(t, 1, accesses);
+    }
+}
+
+static uintptr_t return_cpu(uintptr_t arg) { return arg + me(); }
+
+KTEST(ipi, a_one_cpu_call_touches_neither_the_apic_nor_the_task_priority)
+{
+    struct cpu_set self = {{0}};
+    cpu_set_add(&self, me());
+    struct arch_access_counts before = arch_test_access_counts();
+    uintptr_t result = ipi_generic_call_set(&self, return_cpu, 100);
+    struct arch_access_counts after = arch_test_access_counts();
+    EXPECT_EQ(t, 100 + me(), result);
+    EXPECT_EQ(t, 0, after.priority_writes - before.priority_writes);
+    EXPECT_EQ(t, 0, after.controller_accesses - before.controller_accesses);
+}
+
 /* ---- refusals ---- */
 KTEST(ipi, refused_at_ipi_level)
 {

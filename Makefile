@@ -5,6 +5,9 @@
 #                     BOOT=iso|kernel, CMDLINE="...")
 #   make test         host unit tests, the SPIN model, quick mutants and the QEMU
 #                     matrix; last line "N passed, N failed"
+#   make bench        the benchmarks: build/bench/results.csv, a table, SVG plots
+#                     (CPUS="1 2 4", ACCEL=kvm|tcg, APIC=x2apic|xapic, BARRIER=...)
+#   make trace        the rendezvous' timeline: build/trace/trace.json and trace.svg
 #   make mutants      every deliberate bug of tests/mutants/, and what caught it
 #   make model        the SPIN model in every configuration (the large ones too)
 #   make debug        QEMU halted at the first instruction, gdb attached, stopped in kmain
@@ -198,18 +201,24 @@ run: deps all
 	qemu-system-x86_64 $(QEMU_COMMON) $(QEMU_BOOT) $(QEMU_OUTPUT); \
 	  status=$$?; [ $$status -eq 0 -o $$status -eq 33 ] || echo "(QEMU exited with status $$status)"
 
-# The benchmarks, on each CPU count in BENCH_CPUS and with both barriers,
-# booted with the test runner's QEMU command (tools/bench.py); under KVM when
-# it works here (timing under TCG says little), else TCG.
+# The benchmarks (tools/bench.py), one boot per configuration of the sweep,
+# booted with the test runner's QEMU command: CPUS="1 2 4 8 16 32",
+# ACCEL=kvm|tcg (default: KVM where it works here, as timing under TCG says
+# little), APIC=x2apic|xapic, BARRIER=central|dissemination (default both).
+# CPUS, ACCEL and APIC count only when given (make run has its own defaults).
 BENCH_CPUS ?= 1 2 4
+bench_knob = $(if $(filter command line environment,$(origin $(1))),$($(1)))
 bench: deps all
-	$(PYTHON) tools/bench.py $(BUILD) $(BENCH_CPUS)
+	$(PYTHON) tools/bench.py $(BUILD) --cpus "$(or $(call bench_knob,CPUS),$(BENCH_CPUS))" \
+	  --accel "$(call bench_knob,ACCEL)" --apic "$(call bench_knob,APIC)" \
+	  --barrier "$(call bench_knob,BARRIER)"
 
 # The rendezvous' timeline: Chrome trace-event JSON and an SVG picture
 # (tools/trace.py), from a boot with "trace" on TRACE_CPUS CPUs.
 TRACE_CPUS ?= 4
 trace: deps all
-	$(PYTHON) tools/trace.py $(BUILD) $(TRACE_CPUS)
+	ACCEL="$(call bench_knob,ACCEL)" $(PYTHON) tools/trace.py $(BUILD) \
+	  $(or $(call bench_knob,CPUS),$(TRACE_CPUS))
 
 debug: deps all
 	@echo "QEMU waits for gdb on :1234; gdb stops in kmain. Quit QEMU with Ctrl-A X."

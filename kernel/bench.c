@@ -75,6 +75,12 @@ static void print_line(const char *name, uint32_t cpus, size_t iterations, const
             (unsigned long long)percentile(v, n, 50), (unsigned long long)percentile(v, n, 90),
             (unsigned long long)percentile(v, n, 99), (unsigned long long)v[n - 1],
             (unsigned long long)(khz / 1000), (unsigned long long)(khz % 1000));
+    /* The distribution, for plots: nearest-rank quantiles every 5 %. */
+    kprintf("bench: quantiles name=%s cpus=%u q=", name, cpus);
+    for (unsigned p = 0; p <= 100; p += 5)
+        kprintf("%s%llu", p == 0 ? "" : ",",
+                (unsigned long long)(p == 0 ? v[0] : percentile(v, n, p)));
+    kprintf("\n");
 }
 
 static size_t figures_not_kept;
@@ -120,6 +126,15 @@ uint64_t bench_measure(const char *name, uint32_t cpus, void (*op)(void *), void
     print_line(name, cpus, n * batch, samples, n);
     record(name, cpus, n * batch, samples, n);
     return percentile(samples, n, 50);
+}
+
+void bench_report(const char *name, uint32_t cpus, uint64_t *v, size_t n)
+{
+    if (n == 0)
+        return;
+    sort(v, n);
+    print_line(name, cpus, n, v, n);
+    record(name, cpus, n, v, n);
 }
 
 uint64_t bench_clock_cost(void) { return clock_cost; }

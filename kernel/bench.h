@@ -6,6 +6,8 @@
  * form (cycles of the calling CPU's cycle counter), which tools/bench.py
  * and the test runner read:
  *   bench: name=<name> cpus=<n> iters=<k> min=<c> p50=<c> p90=<c> p99=<c> max=<c> tsc_mhz=<f>
+ * each followed by its distribution, 21 quantiles (0, 5, ..., 100 %):
+ *   bench: quantiles name=<name> cpus=<n> q=<c>,<c>,...,<c>
  * and, after all of them, a table for people, then "bench: done".
  */
 #ifndef KERNEL_BENCH_H
@@ -37,6 +39,10 @@ struct kbench {
  */
 uint64_t bench_measure(const char *name, uint32_t cpus, void (*op)(void *), void *arg,
                        size_t iterations);
+
+/* Prints and records a figure from n samples measured some other way
+ * (sorts them in place). */
+void bench_report(const char *name, uint32_t cpus, uint64_t *samples, size_t n);
 
 /* What one read of the cycle counter costs (p50), measured first. */
 uint64_t bench_clock_cost(void);

@@ -27,11 +27,13 @@ static size_t online_count;
 static size_t possible_count;
 static size_t listed_count; /* enabled CPUs the firmware lists, kept or not */
 static uint64_t bringup_us;
+static uint64_t bringup_cycles;
 static const char *start_delays = "none";
 static bool smp_started; /* GS and the CPU table are set up */
 
 size_t smp_cpu_count(void) { return cpu_count; }
 size_t smp_online_count(void) { return online_count; }
+uint64_t smp_start_cycles(void) { return bringup_cycles; }
 size_t smp_possible_count(void) { return possible_count; }
 size_t smp_listed_count(void) { return listed_count; }
 struct cpu *smp_cpu(size_t index) { return index < cpu_count ? &cpus[index] : NULL; }
@@ -171,7 +173,8 @@ void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start
             for (size_t i = 1; i < cpu_count; i++)
                 start_ap(&cpus[i], plan);
         }
-        bringup_us = us_from_cycles(arch_cycles() - start);
+        bringup_cycles = arch_cycles() - start;
+        bringup_us = us_from_cycles(bringup_cycles);
         kprintf("smp: started %zu of %zu APs in %llu us (ap_start=%s: %s%s)\n", online_count - 1,
                 cpu_count - 1, (unsigned long long)bringup_us, start_delays,
                 arch_cpu_start_delays(plan->fast), plan->parallel ? ", once for all" : "");

@@ -28,6 +28,8 @@ const struct madt_info *kernel_madt(void);
 size_t smp_cpu_count(void);
 size_t smp_online_count(void);
 size_t smp_possible_count(void);
+/* How long starting all the APs took, in cycles (0: none was started). */
+uint64_t smp_start_cycles(void);
 /* Enabled CPUs the firmware lists, including any beyond MAX_CPUS that were
  * not given a slot: what an all-but-self IPI shorthand reaches. */
 size_t smp_listed_count(void);

@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
-"""make bench: the benchmarks, on each CPU count and with both barriers.
+"""make bench: the benchmarks, for each configuration of a sweep.
 
 Boots the kernel with "bench" the way the test runner boots it (its QEMU
-command, tests/runner/qemu.py), under KVM where KVM works here (timing under
-TCG says little), else TCG, prints the kernel's bench: lines after a line
-naming the configuration, and collects them into BUILD_DIR/bench/results.csv,
-a table, and an SVG plot of p50 against CPU count for each figure
-(BUILD_DIR/bench/p50_by_cpus.svg).
+command, tests/runner/qemu.py) once per CPU count, barrier and APIC mode,
+prints the kernel's bench: lines after a line naming the configuration, and
+collects them into BUILD_DIR/bench/results.csv (percentiles) and
+quantiles.csv (the distribution, every 5 %), a table, and two SVG plots:
+p50 against CPU count for each figure (p50_by_cpus.svg) and the distribution
+of one figure, generic_call_empty with every CPU taking part, for each
+configuration (distribution.svg).
 
-Usage: bench.py BUILD_DIR CPUS...   (e.g. bench.py build 1 2 4)"""
+Usage: bench.py BUILD_DIR [--cpus "1 2 4"] [--accel kvm|tcg] [--apic x2apic|xapic]
+                          [--barrier central|dissemination]
+Empty options take the defaults: KVM where it works here (timing under TCG
+says little), else TCG; x2APIC under KVM, xAPIC under TCG (QEMU's TCG has
+no x2APIC); both barriers."""
+import argparse
 import csv
 import math
 import os
@@ -24,16 +31,19 @@ from runner.qemu import boot, describe_status, kvm_unusable_reason  # noqa: E402
 BENCH_TIMEOUT = 300
 LINE = re.compile(r"^bench: name=(\w+) cpus=(\d+) iters=(\d+) min=(\d+) p50=(\d+) p90=(\d+) "
                   r"p99=(\d+) max=(\d+) tsc_mhz=([\d.]+)$")
-FIELDS = ["accel", "vcpus", "barrier", "name", "cpus", "iters", "min", "p50", "p90", "p99", "max",
-          "tsc_mhz"]
+QUANTILES = re.compile(r"^bench: quantiles name=(\w+) cpus=(\d+) q=([\d,]+)$")
+FIELDS = ["accel", "apic", "vcpus", "barrier", "name", "cpus", "iters", "min", "p50", "p90", "p99",
+          "max", "tsc_mhz"]
+QUANTILE_FIELDS = ["accel", "apic", "vcpus", "barrier", "name", "cpus"] + \
+    [f"q{p}" for p in range(0, 101, 5)]
+DISTRIBUTION_FIGURE = "generic_call_empty_{barrier}_idle"
 
 
 def write_svg(path, rows):
     """p50 (log scale) against CPU count, one line per figure and barrier."""
     series = {}
     for r in rows:
-        key = r["name"] if r["name"].startswith("generic_call") else f"{r['name']}"
-        series.setdefault(key, {})[int(r["cpus"])] = int(r["p50"])
+        series.setdefault(r["name"], {})[int(r["cpus"])] = int(r["p50"])
     points = [v for s in series.values() for v in s.values() if v > 0]
     if not points:
         return
@@ -75,47 +85,125 @@ def write_svg(path, rows):
         f.write("\n".join(out) + "\n")
 
 
+def write_distribution_svg(path, qrows):
+    """The cumulative distribution of one figure (every CPU taking part),
+    one curve per configuration: cycles (log) across, share of calls up."""
+    curves = {}
+    for r in qrows:
+        if r["name"] != DISTRIBUTION_FIGURE.format(barrier=r["barrier"]) or \
+                int(r["cpus"]) != int(r["vcpus"]):
+            continue
+        key = f"{r['accel']} {r['apic']} {r['barrier']}, {r['vcpus']} CPUs"
+        curves[key] = [int(r[f"q{p}"]) for p in range(0, 101, 5)]
+    values = [v for c in curves.values() for v in c if v > 0]
+    if not values:
+        return
+    w, h, left, bottom, top, right = 760, 420, 60, 40, 20, 260
+    lo, hi = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)) + 1e-9)
+    def x(v):
+        return left + (w - left - right) * ((math.log10(max(v, 1)) - lo) / max(1e-9, hi - lo))
+    def y(p):
+        return h - bottom - (h - bottom - top) * p / 100
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+               "#7f7f7f", "#17becf", "#bcbd22"]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+           f'font-family="sans-serif" font-size="12">',
+           f'<rect width="{w}" height="{h}" fill="white"/>']
+    for e in range(lo, hi + 1):
+        xx = x(10 ** e)
+        out.append(f'<line x1="{xx:.1f}" y1="{top}" x2="{xx:.1f}" y2="{h - bottom}" '
+                   f'stroke="#ddd"/><text x="{xx:.1f}" y="{h - bottom + 16}" '
+                   f'text-anchor="middle">1e{e}</text>')
+    for p in (0, 50, 90, 100):
+        out.append(f'<text x="{left - 6}" y="{y(p) + 4:.1f}" text-anchor="end">{p} %</text>')
+    out.append(f'<text x="{(left + w - right) / 2}" y="{h - 6}" text-anchor="middle">'
+               f'cycles per call ({DISTRIBUTION_FIGURE.format(barrier="<barrier>")}, '
+               f'every CPU)</text>')
+    for i, (key, qs) in enumerate(sorted(curves.items())):
+        colour = colours[i % len(colours)]
+        pts = " ".join(f"{x(v):.1f},{y(p):.1f}" for p, v in zip(range(0, 101, 5), qs))
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        out.append(f'<text x="{w - right + 10}" y="{top + 16 * i + 10}" fill="{colour}">{key}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("build")
+    ap.add_argument("--cpus", default="", help='CPU counts, e.g. "1 2 4 8 16 32"')
+    ap.add_argument("--accel", default="", choices=["", "kvm", "tcg"])
+    ap.add_argument("--apic", default="", choices=["", "x2apic", "xapic"])
+    ap.add_argument("--barrier", default="", choices=["", "central", "dissemination"])
+    args = ap.parse_args(argv)
+    try:
+        args.cpus = [int(n) for n in (args.cpus or "1 2 4").split()]
+    except ValueError:
+        ap.error(f"--cpus: not a list of numbers: {args.cpus!r}")
+    if not args.cpus or min(args.cpus) < 1:
+        ap.error("--cpus: CPU counts start at 1")
+    return args
+
+
 def main():
-    if len(sys.argv) < 3:
-        raise SystemExit(__doc__)
-    build, cpu_counts = sys.argv[1], [int(n) for n in sys.argv[2:]]
+    args = parse_args(sys.argv[1:])
+    build = args.build
     constants.load_constants(build)
     kernel = os.path.join(build, "kernel.elf")
     workdir = os.path.join(build, "bench-logs")
     os.makedirs(workdir, exist_ok=True)
     why_not_kvm = kvm_unusable_reason()
-    accel = "tcg" if why_not_kvm else "kvm"
-    print(f"bench: accelerator {accel}" + (f" ({why_not_kvm})" if why_not_kvm else ""),
+    if args.accel == "kvm" and why_not_kvm:
+        print(f"bench: ACCEL=kvm asked for, but KVM cannot be used here: {why_not_kvm}")
+        return 2
+    accel = args.accel or ("tcg" if why_not_kvm else "kvm")
+    apic = args.apic or ("x2apic" if accel == "kvm" else "xapic")
+    if accel == "tcg" and apic == "x2apic":
+        print("bench: APIC=x2apic needs ACCEL=kvm: QEMU's TCG has no x2APIC")
+        return 2
+    barriers = [args.barrier] if args.barrier else ["central", "dissemination"]
+    print(f"bench: accelerator {accel}" + (f" ({why_not_kvm})" if why_not_kvm else "") +
+          f", {apic}, CPUs {' '.join(map(str, args.cpus))}, barriers {' '.join(barriers)}",
           flush=True)
     failed = 0
-    rows = []
-    for cpus in cpu_counts:
-        for barrier in ("central", "dissemination"):
-            cfg = Config(f"bench-{accel}-smp{cpus}-{barrier}", accel=accel, smp=str(cpus),
-                         apic="x2apic" if accel == "kvm" else "xapic",
-                         cmdline=f"bench barrier={barrier}", expect="bench",
-                         timeout=BENCH_TIMEOUT)
+    rows, qrows = [], []
+    for cpus in args.cpus:
+        for barrier in barriers:
+            cfg = Config(f"bench-{accel}-{apic}-smp{cpus}-{barrier}", accel=accel, smp=str(cpus),
+                         apic=apic, cmdline=f"bench barrier={barrier} apic={apic}",
+                         expect="bench", timeout=BENCH_TIMEOUT)
             status, seconds, serial, _cmd, _topology = boot(cfg, kernel, None, workdir)
             print(f"# {cfg.name}: {describe_status(status)} ({seconds:.1f} s)", flush=True)
             for line in serial.splitlines():
-                if re.match(r"^bench: [a-z]", line):
+                if re.match(r"^bench: [a-z]", line) and not line.startswith("bench: quantiles"):
                     print(line, flush=True)
+                head = [accel, apic, cpus, barrier]
                 m = LINE.match(line)
                 if m:
-                    rows.append(dict(zip(FIELDS, [accel, cpus, barrier] + list(m.groups()))))
+                    rows.append(dict(zip(FIELDS, head + list(m.groups()))))
+                m = QUANTILES.match(line)
+                if m:
+                    qrows.append(dict(zip(QUANTILE_FIELDS, head + [m.group(1), m.group(2)] +
+                                          m.group(3).split(","))))
             failed += status != constants.EXIT_PASS
     outdir = os.path.join(build, "bench")
     os.makedirs(outdir, exist_ok=True)
-    with open(os.path.join(outdir, "results.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+    for name, fields, data in (("results.csv", FIELDS, rows),
+                               ("quantiles.csv", QUANTILE_FIELDS, qrows)):
+        with open(os.path.join(outdir, name), "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(data)
     write_svg(os.path.join(outdir, "p50_by_cpus.svg"), rows)
-    print(f"\n{'figure':42} {'vcpus':>5} {'cpus':>4} {'iters':>6} {'p50':>12} {'p99':>12}")
+    write_distribution_svg(os.path.join(outdir, "distribution.svg"), qrows)
+    print(f"\n{'figure':42} {'barrier':>13} {'vcpus':>5} {'cpus':>4} {'iters':>6} {'p50':>12} "
+          f"{'p99':>12}")
     for r in rows:
-        print(f"{r['name']:42} {r['vcpus']:>5} {r['cpus']:>4} {r['iters']:>6} {r['p50']:>12} "
-              f"{r['p99']:>12}")
-    print(f"\n{len(rows)} figures in {outdir}/results.csv, plot in {outdir}/p50_by_cpus.svg")
+        print(f"{r['name']:42} {r['barrier']:>13} {r['vcpus']:>5} {r['cpus']:>4} {r['iters']:>6} "
+              f"{r['p50']:>12} {r['p99']:>12}")
+    print(f"\n{len(rows)} figures in {outdir}/results.csv ({outdir}/quantiles.csv: their "
+          f"distributions); plots: {outdir}/p50_by_cpus.svg, {outdir}/distribution.svg")
     return 1 if failed else 0
 
 

@@ -7,8 +7,12 @@ writes BUILD_DIR/trace/trace.json (Chrome trace-event format: open it in
 https://ui.perfetto.dev or chrome://tracing, one track per CPU) and
 BUILD_DIR/trace/trace.svg (one swim lane per CPU, a bar per phase).
 
+It also prints where the cycles went: the median length of each phase, per
+CPU role (the caller, CPU 0, and the others).
+
 Usage: trace.py BUILD_DIR CPUS [LOG]   (LOG: read the lines from a serial
-log instead of booting)"""
+log instead of booting; ACCEL=kvm|tcg in the environment picks the
+accelerator, default KVM where it works here)"""
 import json
 import os
 import re
@@ -47,6 +51,20 @@ def spans(events, tsc_mhz):
             if a in ev and b in ev and ev[b] >= ev[a]:
                 out.append((cpu, call, name, (ev[a] - t0) / tsc_mhz, (ev[b] - t0) / tsc_mhz))
     return out
+
+
+def print_phase_medians(items, tsc_mhz):
+    """Median cycles per phase, the caller (CPU 0) apart from the others."""
+    lengths = {}
+    for cpu, _call, name, start, end in items:
+        role = "caller" if cpu == 0 else "others"
+        lengths.setdefault((name, role), []).append((end - start) * tsc_mhz)
+    print(f"{'phase':28} {'role':>6} {'median cycles':>14}")
+    for _a, _b, name in SPANS:
+        for role in ("caller", "others"):
+            v = sorted(lengths.get((name, role), []))
+            if v:
+                print(f"{name:28} {role:>6} {v[len(v) // 2]:>14.0f}")
 
 
 def write_json(path, items):
@@ -95,7 +113,11 @@ def main():
             serial = f.read()
     else:
         constants.load_constants(build)
-        accel = "tcg" if kvm_unusable_reason() else "kvm"
+        why_not_kvm = kvm_unusable_reason()
+        accel = os.environ.get("ACCEL") or ("tcg" if why_not_kvm else "kvm")
+        if accel not in ("kvm", "tcg") or (accel == "kvm" and why_not_kvm):
+            print(f"trace: cannot use ACCEL={accel}" + (f": {why_not_kvm}" if why_not_kvm else ""))
+            return 2
         workdir = os.path.join(build, "trace")
         os.makedirs(workdir, exist_ok=True)
         cfg = Config(f"trace-{accel}-smp{cpus}", accel=accel, smp=str(cpus), cmdline="trace",
@@ -114,6 +136,7 @@ def main():
     items = spans(events, tsc_mhz)
     write_json(os.path.join(outdir, "trace.json"), items)
     write_svg(os.path.join(outdir, "trace.svg"), items)
+    print_phase_medians(items, tsc_mhz)
     print(f"{len(events)} events of {len({e[1] for e in events})} calls on "
           f"{len({e[0] for e in events})} CPUs: {outdir}/trace.json, {outdir}/trace.svg")
     return 0

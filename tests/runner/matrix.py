@@ -149,7 +149,11 @@ BENCH = [
                        r"^bench: name=ipi_roundtrip_idle cpus=2 ",
                        r"^bench: name=cacheline_roundtrip cpus=2 ",
                        r"^bench: name=ipi_roundtrip_all cpus=2 ",
-                       r"^bench: name=barrier_dissemination cpus=2 ")),
+                       r"^bench: name=barrier_dissemination cpus=2 ",
+                       r"^bench: name=ap_start_each cpus=2 iters=1 ",
+                       r"^bench: name=ap_start_all cpus=2 iters=1 ",
+                       r"^bench: quantiles name=generic_call_empty_dissemination_idle cpus=2 "
+                       r"q=(\d+,){20}\d+$")),
     # The timeline: every phase of every CPU, for make trace to draw.
     Config("trace-kernel-tcg-smp2", smp="2", cmdline="trace", expect="bench",
            must_contain=("trace: done", "event=worker_start", "event=handler_exit"),

@@ -137,8 +137,18 @@ void arch_set_task_priority(unsigned priority);
 
 /* The interrupts one CPU sends another. IPI_CALL is the rendezvous (taken
  * at IPI_LEVEL); IPI_PROBE a self-test interrupt that also wakes an idle
- * CPU; IPI_NMI cannot be masked, for CPUs that do not answer the others. */
-enum ipi_kind { IPI_CALL, IPI_PROBE, IPI_NMI };
+ * CPU; IPI_WAKE, above IPI_LEVEL, does nothing but end an
+ * arch_wait_for_wake(); IPI_NMI cannot be masked, for CPUs that do not
+ * answer the others. */
+enum ipi_kind { IPI_CALL, IPI_PROBE, IPI_WAKE, IPI_NMI };
+
+/* Gives the CPU up (x86: halts) until an IPI_WAKE, or another interrupt
+ * above the current level, arrives, or max_us have passed, whichever is
+ * first (it may also return early). Call with interrupts off, below
+ * HIGH_LEVEL; returns with them off. arch_can_wait_for_wake() says whether
+ * this CPU can bound such a wait now (x86: its APIC timer is free). */
+bool arch_can_wait_for_wake(void);
+void arch_wait_for_wake(uint64_t max_us);
 
 /* Sends kind to every CPU in targets (by index; the caller may be one).
  * Returns false when the interrupt controller refused any of them, after

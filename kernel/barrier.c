@@ -22,9 +22,8 @@ struct deadline {
     uint64_t limit; /* cycles */
 };
 
-static bool deadline_passed(struct deadline *d)
+static bool deadline_passed(struct deadline *d, uint64_t now)
 {
-    uint64_t now = arch_cycles();
     if (d->at == 0) {
         d->at = now + d->limit;
         return d->limit == 0;
@@ -56,6 +55,66 @@ void barrier_init(struct barrier *b, enum barrier_kind kind)
     b->kind = kind;
 }
 
+/* Participants of one episode may still be leaving (and waking) when the
+ * next is set up: each reads the pointer once, and ops stay valid. */
+void barrier_set_sleep(struct barrier *b, const struct barrier_sleep_ops *ops)
+{
+    __atomic_store_n(&b->sleep, ops, __ATOMIC_RELEASE);
+}
+
+static const struct barrier_sleep_ops *sleep_ops_of(struct barrier *b)
+{
+    return __atomic_load_n(&b->sleep, __ATOMIC_ACQUIRE);
+}
+
+/* ---- sleeping and waking ----
+ * A sleeper announces itself, then looks at its word once more; a waker
+ * changes the word, then looks for announcements. Both the announcement
+ * and the change are sequentially consistent, and so are both second
+ * looks, so at least one side sees the other (C11 7.17.3: the two stores
+ * and the two loads are in one total order): the sleeper does not sleep,
+ * or the waker wakes it. A wake that comes before the sleep leaves the
+ * sleep returning at once. */
+
+static void sleep_once(struct barrier *b, const struct barrier_sleep_ops *ops, uint32_t rank,
+                       const uint64_t *word, uint64_t target, uint64_t episode, uint64_t max_cycles)
+{
+    if (!ops->can_sleep())
+        return;
+    b->sleeper_id[rank] = ops->self_id(); /* published by the store below */
+    __atomic_store_n(&b->sleeping[rank], 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&b->sleepers.value, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(word, __ATOMIC_SEQ_CST) < target &&
+        (__atomic_load_n(&b->outcome.value, __ATOMIC_SEQ_CST) >> 1) < episode)
+        ops->sleep(max_cycles);
+    __atomic_store_n(&b->sleeping[rank], 0, __ATOMIC_RELAXED);
+    __atomic_sub_fetch(&b->sleepers.value, 1, __ATOMIC_RELEASE);
+}
+
+static void wake_rank(struct barrier *b, const struct barrier_sleep_ops *ops, uint32_t rank)
+{
+    if (__atomic_exchange_n(&b->sleeping[rank], 0, __ATOMIC_ACQ_REL) != 0)
+        ops->wake(b->sleeper_id[rank]);
+}
+
+/* After a seq_cst change of what waiters wait for: wake the sleepers among
+ * the first count ranks (one load when nobody sleeps). */
+static void wake_sleepers(struct barrier *b, uint32_t count)
+{
+    const struct barrier_sleep_ops *ops = sleep_ops_of(b);
+    if (ops == NULL || __atomic_load_n(&b->sleepers.value, __ATOMIC_SEQ_CST) == 0)
+        return;
+    for (uint32_t rank = 0; rank < count; rank++)
+        wake_rank(b, ops, rank);
+}
+
+static void wake_one(struct barrier *b, uint32_t rank)
+{
+    const struct barrier_sleep_ops *ops = sleep_ops_of(b);
+    if (ops != NULL && __atomic_load_n(&b->sleepers.value, __ATOMIC_SEQ_CST) != 0)
+        wake_rank(b, ops, rank);
+}
+
 #define OUTCOME_RELEASED(e) ((e) << 1)
 #define OUTCOME_ABORTED(e) (((e) << 1) | 1)
 
@@ -68,7 +127,7 @@ static bool decide(struct barrier *b, uint64_t episode, uint64_t wanted, uint64_
 {
     uint64_t seen = __atomic_load_n(&b->outcome.value, __ATOMIC_ACQUIRE);
     while ((seen >> 1) < episode) {
-        if (__atomic_compare_exchange_n(&b->outcome.value, &seen, wanted, false, __ATOMIC_ACQ_REL,
+        if (__atomic_compare_exchange_n(&b->outcome.value, &seen, wanted, false, __ATOMIC_SEQ_CST,
                                         __ATOMIC_ACQUIRE)) {
             *outcome = wanted;
             return true;
@@ -97,9 +156,9 @@ static bool decided(struct barrier *b, uint64_t episode)
  * if watch_outcome, when the episode was decided (released or aborted) by
  * someone else first.
  */
-static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target, uint64_t episode,
-                       struct deadline *deadline, bool watch_outcome, bool *timed_out,
-                       uint64_t *value)
+static bool spin_until(struct barrier *b, uint32_t rank, const uint64_t *word, uint64_t target,
+                       uint64_t episode, struct deadline *deadline, bool watch_outcome,
+                       bool *timed_out, uint64_t *value)
 {
     *timed_out = false;
     for (uint64_t spins = 1;; spins++) {
@@ -108,10 +167,15 @@ static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target,
         if (spins % CHECK_CLOCK_EVERY == 0) {
             if (watch_outcome && decided(b, episode))
                 return false;
-            if (deadline_passed(deadline)) {
+            uint64_t now = arch_cycles();
+            if (deadline_passed(deadline, now)) {
                 *timed_out = true;
                 return false;
             }
+            const struct barrier_sleep_ops *ops = sleep_ops_of(b);
+            if (ops != NULL && now - (deadline->at - deadline->limit) >=
+                                   __atomic_load_n(&ops->spin_cycles, __ATOMIC_RELAXED))
+                sleep_once(b, ops, rank, word, target, episode, deadline->at - now);
         }
         arch_cpu_relax();
     }
@@ -121,13 +185,15 @@ static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target,
 static enum barrier_result give_up(struct barrier *b, uint64_t episode)
 {
     uint64_t outcome;
-    if (decide(b, episode, OUTCOME_ABORTED(episode), &outcome))
+    if (decide(b, episode, OUTCOME_ABORTED(episode), &outcome)) {
+        wake_sleepers(b, MAX_CPUS); /* they must see the abort */
         return BARRIER_TIMED_OUT;
+    }
     return result_of(outcome, episode);
 }
 
-static enum barrier_result central_wait(struct barrier *b, uint64_t episode, uint32_t count,
-                                        struct deadline *deadline)
+static enum barrier_result central_wait(struct barrier *b, uint64_t episode, uint32_t rank,
+                                        uint32_t count, struct deadline *deadline)
 {
     /* The last to arrive resets the counter before it decides the episode:
      * nobody can arrive for the next one until someone has seen this one
@@ -136,11 +202,12 @@ static enum barrier_result central_wait(struct barrier *b, uint64_t episode, uin
         __atomic_store_n(&b->arrived.value, 0, __ATOMIC_RELAXED);
         uint64_t outcome;
         decide(b, episode, OUTCOME_RELEASED(episode), &outcome);
+        wake_sleepers(b, count);
         return result_of(outcome, episode);
     }
     bool timed_out;
     uint64_t outcome;
-    if (!spin_until(b, &b->outcome.value, OUTCOME_RELEASED(episode), episode, deadline, false,
+    if (!spin_until(b, rank, &b->outcome.value, OUTCOME_RELEASED(episode), episode, deadline, false,
                     &timed_out, &outcome))
         return give_up(b, episode);
     return result_of(outcome, episode);
@@ -152,7 +219,7 @@ static void signal_at_least(uint64_t *flag, uint64_t episode)
 {
     uint64_t seen = __atomic_load_n(flag, __ATOMIC_RELAXED);
     while (seen < episode && !__atomic_compare_exchange_n(flag, &seen, episode, true,
-                                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+                                                          __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
     }
 }
 
@@ -163,9 +230,10 @@ static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episod
     for (uint32_t round = 0, distance = 1; distance < count; round++, distance <<= 1) {
         uint32_t partner = (rank + distance) % count;
         signal_at_least(&b->flag[partner][round].value, episode);
+        wake_one(b, partner);
         bool timed_out;
         uint64_t signal;
-        while (!spin_until(b, &b->flag[rank][round].value, episode, episode, deadline,
+        while (!spin_until(b, rank, &b->flag[rank][round].value, episode, episode, deadline,
                            watch_outcome, &timed_out, &signal)) {
             enum barrier_result r =
                 timed_out
@@ -188,7 +256,8 @@ static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episod
     /* Every participant has arrived: release the episode, unless a
      * participant that had not seen that yet gave up first. */
     uint64_t outcome;
-    decide(b, episode, OUTCOME_RELEASED(episode), &outcome);
+    if (decide(b, episode, OUTCOME_RELEASED(episode), &outcome))
+        wake_sleepers(b, count); /* those still watching for the decision */
     return result_of(outcome, episode);
 }
 
@@ -199,6 +268,6 @@ enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, uint32_t r
         return BARRIER_RELEASED;
     struct deadline deadline = {0, limit_cycles};
     if (b->kind == BARRIER_CENTRAL)
-        return central_wait(b, episode, count, &deadline);
+        return central_wait(b, episode, rank, count, &deadline);
     return dissemination_wait(b, episode, rank, count, &deadline);
 }

@@ -40,8 +40,29 @@ struct barrier_word {
     uint64_t value;
 } __attribute__((aligned(CACHE_LINE)));
 
+/*
+ * Spinning, then sleeping (optional: barrier_set_sleep). A waiter that has
+ * spun for spin_cycles without being let through announces itself and calls
+ * sleep(), which returns when wake(its id) was called, or earlier, and by
+ * the waiter's deadline at the latest (it then looks again), so a
+ * participant that never comes is still reported in time. Whoever changes what a sleeper waits for
+ * wakes it. On a host with fewer cores than CPUs this gives the core back to the CPU being waited
+ * for, instead of spinning out a whole host time slice.
+ */
+struct barrier_sleep_ops {
+    uint64_t spin_cycles;
+    uint32_t (*self_id)(void);          /* who is sleeping, for wake() */
+    bool (*can_sleep)(void);            /* false: this CPU cannot bound a sleep now; it spins */
+    void (*sleep)(uint64_t max_cycles); /* returns within max_cycles, woken or not */
+    void (*wake)(uint32_t id);
+};
+
 struct barrier {
     enum barrier_kind kind;
+    const struct barrier_sleep_ops *sleep; /* NULL: spin only */
+    struct barrier_word sleepers;          /* how many are announced (atomic) */
+    uint32_t sleeping[MAX_CPUS];           /* per rank: 1 while announced (atomic) */
+    uint32_t sleeper_id[MAX_CPUS];         /* per rank: self_id() of the sleeper */
     /* Central: arrivals, and the outcome word (episode << 1 | aborted),
      * on separate lines so arrivals do not disturb the spinners. */
     struct barrier_word arrived;
@@ -50,6 +71,10 @@ struct barrier {
      * the outcome word above decides released-or-aborted once per episode. */
     struct barrier_word flag[MAX_CPUS][BARRIER_DISSEMINATION_ROUNDS];
 };
+
+/* Lets waiters of b sleep after spinning (ops stays valid; NULL: spin only).
+ * Set it while no one waits. */
+void barrier_set_sleep(struct barrier *b, const struct barrier_sleep_ops *ops);
 
 enum barrier_result {
     BARRIER_RELEASED,  /* everyone arrived */

@@ -95,6 +95,7 @@ struct cpu_ipi {
     uint32_t nmi_request; /* enum nmi_request (atomic) */
     uint32_t nmi_ack;     /* (atomic) */
     uint64_t worker_runs; /* statistics, and for the self-tests */
+    uint64_t sleeps;      /* barrier waits that halted until woken */
 } __attribute__((aligned(CACHE_LINE)));
 
 /* Work posted to an idle AP (smp_post_work), run at PASSIVE_LEVEL. */

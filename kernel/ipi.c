@@ -68,7 +68,26 @@ enum barrier_kind ipi_barrier_kind(void) { return rendezvous_barrier.kind; }
 uint64_t ipi_timeout_ms(void) { return timeout_ms; }
 uint64_t ipi_calls_started(void) { return __atomic_load_n(&current.seq, __ATOMIC_ACQUIRE) / 2; }
 
-void ipi_init(const char *barrier, uint64_t call_timeout_ms)
+/* A CPU that has spun long enough at a barrier halts until the CPU that
+ * lets it through sends IPI_WAKE: above IPI_LEVEL, so it gets through while
+ * everything the rendezvous holds back stays held back. */
+static uint32_t sleeper_id(void) { return arch_this_cpu()->index; }
+static void sleep_until_woken(uint64_t max_cycles)
+{
+    arch_this_cpu()->ipi.sleeps++;
+    arch_wait_for_wake(us_from_cycles(max_cycles));
+}
+static void wake_sleeper(uint32_t cpu) { (void)arch_send_ipi_to(cpu, IPI_WAKE); }
+static struct barrier_sleep_ops sleep_ops = {0, sleeper_id, arch_can_wait_for_wake,
+                                             sleep_until_woken, wake_sleeper};
+
+void ipi_test_set_barrier_spin_us(uint64_t spin_us)
+{
+    __atomic_store_n(&sleep_ops.spin_cycles, cycles_from_us(spin_us), __ATOMIC_RELAXED);
+    barrier_set_sleep(&rendezvous_barrier, spin_us != 0 ? &sleep_ops : NULL);
+}
+
+void ipi_init(const char *barrier, uint64_t call_timeout_ms, uint64_t spin_us)
 {
     enum barrier_kind kind = BARRIER_CENTRAL;
     if (!barrier_kind_parse(barrier, &kind))
@@ -77,10 +96,16 @@ void ipi_init(const char *barrier, uint64_t call_timeout_ms)
     timeout_cycles = cycles_from_ms(timeout_ms);
     /* Before any CPU can call: the state starts over. */
     barrier_init(&rendezvous_barrier, kind);
+    sleep_ops.spin_cycles = cycles_from_us(spin_us);
+    barrier_set_sleep(&rendezvous_barrier, spin_us != 0 ? &sleep_ops : NULL);
     memset(&call_lock, 0, sizeof(call_lock));
     reporting = 0;
-    kprintf("ipi: barrier=%s, timeout %llu ms\n", barrier_kind_name(kind),
+    kprintf("ipi: barrier=%s, timeout %llu ms, ", barrier_kind_name(kind),
             (unsigned long long)timeout_ms);
+    if (spin_us != 0)
+        kprintf("spin %llu us then halt until woken\n", (unsigned long long)spin_us);
+    else
+        kprintf("spin only\n");
 }
 
 /* The call is published like a seqlock, word by word with atomics: a

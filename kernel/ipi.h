@@ -51,9 +51,10 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
                                  uintptr_t argument, uintptr_t *result);
 
 /* Sets the rendezvous up before any CPU calls: the barrier ("central" or
- * "dissemination") and the bound on every wait (options barrier= and
- * ipi_timeout_ms=, which kmain passes). */
-void ipi_init(const char *barrier, uint64_t timeout_ms);
+ * "dissemination"), the bound on every wait, and how long a CPU spins at a
+ * barrier before it halts until woken, 0 for never (options barrier=,
+ * ipi_timeout_ms= and barrier_spin_us=, which kmain passes). */
+void ipi_init(const char *barrier, uint64_t timeout_ms, uint64_t spin_us);
 
 enum barrier_kind ipi_barrier_kind(void);
 uint64_t ipi_timeout_ms(void);
@@ -63,6 +64,10 @@ uint64_t ipi_calls_started(void); /* calls made so far, system-wide */
  * as it came, just before it disables them to queue for the call lock: it
  * widens the window in which an interrupt handler that calls can arrive. */
 void ipi_test_set_caller_delay_us(uint64_t microseconds);
+
+/* Self-test support: changes barrier_spin_us= while no call is under way
+ * (0: spin only), so a test can hold the spinning path or force sleeps. */
+void ipi_test_set_barrier_spin_us(uint64_t spin_us);
 
 /* Every NMI after start-up: the part of a timeout report that runs on a CPU
  * that did not arrive, or the stop; one the kernel did not ask for is

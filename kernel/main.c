@@ -97,8 +97,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
     arch_timing_init(o->tsc_source, acpi_state()->pm_timer_port, acpi_state()->pm_timer_32bit);
     struct cpu_start_options start = {strcmp(o->ap_start, "fast") == 0, o->ap_timeout_ms,
                                       strcmp(o->ap_start, "parallel") == 0};
-    smp_init(&madt, madt_ok && apic_ok, &start); /* start every AP */
-    ipi_init(o->barrier, o->ipi_timeout_ms);     /* the rendezvous: barrier, timeout */
+    smp_init(&madt, madt_ok && apic_ok, &start);                 /* start every AP */
+    ipi_init(o->barrier, o->ipi_timeout_ms, o->barrier_spin_us); /* the rendezvous */
     inject_after_smp();
 
     if (o->inject != NULL)

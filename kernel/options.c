@@ -71,6 +71,9 @@ const struct option_def option_table[] = {
     NUMBER(ipi_timeout_ms, "<ms>", 10000, 1, 3600000, "kernel/ipi.c",
            "bound on every rendezvous wait; past it the missing CPUs are reported and the kernel "
            "stops"),
+    NUMBER(barrier_spin_us, "<us>", 50, 0, 3600000000ull, "kernel/ipi.c",
+           "how long a CPU spins at a rendezvous barrier before it halts until woken (giving "
+           "a host with fewer cores than CPUs its core back); 0: spin only"),
     NUMBER(stress_calls, "<n>", 100000, 1, 1000000000, "tests/kernel/test_ipi.c",
            "calls in the rendezvous stress self-test (the test runner asks for fewer where QEMU "
            "has more vCPUs than the host has cores)"),

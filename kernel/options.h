@@ -47,6 +47,7 @@ struct options {
     const char *tsc_source;
     const char *barrier;
     uint64_t ipi_timeout_ms;
+    uint64_t barrier_spin_us;
     uint64_t stress_calls;
     uint64_t stress_ms;
     uint64_t expect_cpus; /* 0: not given */

@@ -10,6 +10,7 @@
 #include "kernel/arch.h"
 #include "kernel/console.h"
 #include "kernel/smp.h"
+#include "kernel/time.h"
 
 static void spurious_interrupt(struct trap_frame *frame)
 {
@@ -39,6 +40,32 @@ static void call_interrupt(struct trap_frame *frame)
     lapic_eoi();
 }
 
+/* Only ends the halt in arch_wait_for_wake. */
+static void wake_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    lapic_eoi();
+}
+
+bool arch_can_wait_for_wake(void) { return lapic_active() && !cpu_words()->timer_in_use; }
+
+void arch_wait_for_wake(uint64_t max_us)
+{
+    /* The bound is a one-shot of the APIC timer on the wake vector (the
+     * timer's own class is below IPI_LEVEL and would not get through). */
+    uint64_t ticks = lapic_timer_ticks_per_ms() * max_us / US_PER_MS + 1;
+    lapic_write(LAPIC_REG_TIMER_DIVIDE, LAPIC_TIMER_DIVIDE_BY_16);
+    lapic_write(LAPIC_REG_LVT_TIMER, VECTOR_IPI_WAKE);
+    lapic_write(LAPIC_REG_TIMER_INITIAL, ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)ticks);
+    /* The hardware must hold the current level while halted, or an
+     * interrupt this level masks would come in; sti's one-instruction delay
+     * keeps a wake that is already pending from being taken before hlt. */
+    priority_sync();
+    __asm__ volatile("sti; hlt; cli" ::: "memory");
+    lapic_write(LAPIC_REG_TIMER_INITIAL, 0);
+    lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_MASKED | VECTOR_TIMER);
+}
+
 static void timer_interrupt(struct trap_frame *frame)
 {
     (void)frame;
@@ -52,6 +79,7 @@ bool arch_apic_init(const char *requested, uint64_t controller_address)
     trap_set_handler(VECTOR_TIMER, timer_interrupt);
     trap_set_handler(VECTOR_SPURIOUS, spurious_interrupt);
     trap_set_handler(VECTOR_IPI_PROBE, probe_interrupt);
+    trap_set_handler(VECTOR_IPI_WAKE, wake_interrupt);
     trap_set_handler(VECTOR_APIC_ERROR, apic_error_interrupt);
     return lapic_init_bsp(requested, controller_address);
 }
@@ -149,6 +177,7 @@ void priority_reset(void)
 
 void arch_timer_start(unsigned ms)
 {
+    cpu_words()->timer_in_use = ms != 0;
     if (ms == 0) {
         lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_MASKED | VECTOR_TIMER);
         lapic_write(LAPIC_REG_TIMER_INITIAL, 0);

@@ -19,6 +19,7 @@ static uint32_t icr_for(enum ipi_kind kind)
     switch (kind) {
     case IPI_CALL: return ICR_DELIVERY_FIXED | ICR_LEVEL_ASSERT | VECTOR_IPI_CALL;
     case IPI_PROBE: return ICR_DELIVERY_FIXED | ICR_LEVEL_ASSERT | VECTOR_IPI_PROBE;
+    case IPI_WAKE: return ICR_DELIVERY_FIXED | ICR_LEVEL_ASSERT | VECTOR_IPI_WAKE;
     case IPI_NMI: return ICR_DELIVERY_NMI | ICR_LEVEL_ASSERT;
     }
     return ICR_DELIVERY_NMI | ICR_LEVEL_ASSERT; /* not reached: every kind is above */
@@ -26,7 +27,10 @@ static uint32_t icr_for(enum ipi_kind kind)
 
 static const char *kind_name(enum ipi_kind kind)
 {
-    return kind == IPI_CALL ? "call" : kind == IPI_PROBE ? "probe" : "NMI";
+    return kind == IPI_CALL    ? "call"
+           : kind == IPI_PROBE ? "probe"
+           : kind == IPI_WAKE  ? "wake"
+                               : "NMI";
 }
 
 bool arch_send_ipi_to(uint32_t index, enum ipi_kind kind)

@@ -22,6 +22,7 @@
 struct arch_cpu_words {
     unsigned char priority;
     unsigned char programmed;
+    unsigned char timer_in_use; /* arch_timer_start: a sleep may not borrow the APIC timer */
     unsigned long long cr8_writes;
     unsigned long long apic_accesses;
 };

@@ -13,6 +13,7 @@
 #define VECTOR_TIMER 0xD0      /* class 13: CLOCK_LEVEL */
 #define VECTOR_IPI_CALL 0xE0   /* class 14: IPI_LEVEL, the rendezvous */
 #define VECTOR_IPI_PROBE 0xE1  /* class 14: per-CPU self-test probe */
+#define VECTOR_IPI_WAKE 0xF0   /* class 15: wakes a CPU sleeping inside a rendezvous */
 #define VECTOR_APIC_ERROR 0xFE /* class 15: HIGH_LEVEL */
 #define VECTOR_SPURIOUS 0xFF   /* low nibble all ones, as P6-era APICs require */
 

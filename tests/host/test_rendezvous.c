@@ -230,6 +230,9 @@ bool arch_send_ipi_all_others(enum ipi_kind kind)
 
 noreturn void arch_halt_forever(void) { leave_machine(); }
 const char *arch_nmi_reason(void) { return "simulated"; }
+/* ipi_init(..., 0): the rendezvous' waiters only spin here. */
+bool arch_can_wait_for_wake(void) { return false; }
+void arch_wait_for_wake(uint64_t max_us) { (void)max_us; }
 void arch_print_backtrace_from(uintptr_t pc, bool r, uintptr_t fp)
 {
     (void)pc;
@@ -321,7 +324,7 @@ static void machine_reset(size_t n, const char *cmdline)
     static struct warning_log problems;
     cmdline_parse(&boot_cmdline, cmdline);
     options_parse(&boot_cmdline, &options, &problems);
-    ipi_init(options.barrier, options.ipi_timeout_ms);
+    ipi_init(options.barrier, options.ipi_timeout_ms, 0);
     /* The call numbers go on from the previous test: start from there. */
     for (size_t i = 0; i < n; i++)
         cpus[i].ipi.seen = cpus[i].ipi.served = ipi_calls_started();
@@ -410,6 +413,132 @@ static void barrier_test(enum barrier_kind kind, size_t n)
         atomic_store(&progress[i], 0);
     run_cpus(name, n, barrier_thread);
     HCHECK(name, atomic_load(&barrier_errors) == 0, "%d errors", atomic_load(&barrier_errors));
+}
+
+/* Spinning, then sleeping: every waiter sleeps at its first look at the
+ * clock (spin_cycles 0); a sleep that is not woken within SLEEP_BOUND_NS
+ * is a lost wake-up, counted, and the waiter looks again. */
+#define SLEEP_EPISODES 300
+#define SLEEP_BOUND_NS 50000000ull
+static atomic_bool wake_flag[HOST_CPUS];
+static atomic_int sleeps, lost_wakeups;
+
+static uint32_t host_self_id(void) { return this_cpu->index; }
+
+static bool host_can_sleep(void) { return true; }
+
+static void host_sleep(uint64_t max_cycles)
+{
+    (void)max_cycles; /* SLEEP_BOUND_NS instead: a wake-up that late was lost */
+    atomic_fetch_add(&sleeps, 1);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (!atomic_exchange(&wake_flag[this_cpu->index], false)) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t.tv_nsec -
+                (uint64_t)t0.tv_nsec >
+            SLEEP_BOUND_NS) {
+            atomic_fetch_add(&lost_wakeups, 1);
+            return;
+        }
+        sched_yield();
+    }
+}
+
+static void host_wake(uint32_t id) { atomic_store(&wake_flag[id], true); }
+
+static const struct barrier_sleep_ops host_sleep_ops = {0, host_self_id, host_can_sleep, host_sleep,
+                                                        host_wake};
+
+static void *sleeping_barrier_thread(void *arg)
+{
+    uint32_t rank = (uint32_t)(uintptr_t)arg;
+    for (uint64_t e = 1; e <= SLEEP_EPISODES; e++) {
+        atomic_store(&progress[rank], e);
+        if (barrier_wait(&test_barrier, e, rank, (uint32_t)cpu_count, 10000000000ull) !=
+            BARRIER_RELEASED) {
+            atomic_fetch_add(&barrier_errors, 1);
+            return NULL;
+        }
+        for (size_t j = 0; j < cpu_count; j++)
+            if (atomic_load(&progress[j]) < e)
+                atomic_fetch_add(&barrier_errors, 1);
+    }
+    return NULL;
+}
+
+static void barrier_sleep_test(enum barrier_kind kind, size_t n)
+{
+    char name[96];
+    snprintf(name, sizeof(name), "barrier.%s_%zu_threads_sleeping_waiters_are_woken",
+             barrier_kind_name(kind), n);
+    machine_reset(n, "");
+    barrier_init(&test_barrier, kind);
+    barrier_set_sleep(&test_barrier, &host_sleep_ops);
+    atomic_store(&barrier_errors, 0);
+    atomic_store(&sleeps, 0);
+    atomic_store(&lost_wakeups, 0);
+    for (size_t i = 0; i < n; i++) {
+        atomic_store(&progress[i], 0);
+        atomic_store(&wake_flag[i], false);
+    }
+    run_cpus(name, n, sleeping_barrier_thread);
+    HCHECK(name,
+           atomic_load(&barrier_errors) == 0 && atomic_load(&lost_wakeups) == 0 &&
+               atomic_load(&sleeps) > 0,
+           "%d errors, %d lost wake-ups in %d sleeps", atomic_load(&barrier_errors),
+           atomic_load(&lost_wakeups), atomic_load(&sleeps));
+}
+
+/* The release comes between a waiter's last look and its announcement:
+ * the look it takes after announcing must see it, or it would sleep with
+ * nobody left to wake it. The clock check before the sleep is held until
+ * the other CPU has been released and gone. */
+static atomic_int race_stage;
+
+static void release_before_the_sleep(void)
+{
+    if (this_cpu->index != 1 || atomic_load(&race_stage) != 0)
+        return;
+    atomic_store(&race_stage, 1); /* CPU 0 may arrive now */
+    while (atomic_load(&race_stage) != 2)
+        sched_yield();
+}
+
+static enum barrier_result race_results[2];
+
+static void *release_race_thread(void *arg)
+{
+    uint32_t rank = (uint32_t)(uintptr_t)arg;
+    if (rank == 0)
+        while (atomic_load(&race_stage) != 1)
+            sched_yield();
+    race_results[rank] = barrier_wait(&test_barrier, 1, rank, 2, 10000000000ull);
+    if (rank == 0)
+        atomic_store(&race_stage, 2);
+    return NULL;
+}
+
+static void barrier_sleep_race_test(enum barrier_kind kind)
+{
+    char name[96];
+    snprintf(name, sizeof(name), "barrier.%s_a_release_just_before_the_sleep_is_seen",
+             barrier_kind_name(kind));
+    machine_reset(2, "");
+    barrier_init(&test_barrier, kind);
+    barrier_set_sleep(&test_barrier, &host_sleep_ops);
+    atomic_store(&race_stage, 0);
+    atomic_store(&lost_wakeups, 0);
+    atomic_store(&wake_flag[0], false);
+    atomic_store(&wake_flag[1], false);
+    cycles_hook = release_before_the_sleep;
+    run_cpus(name, 2, release_race_thread);
+    cycles_hook = NULL;
+    HCHECK(name,
+           race_results[0] == BARRIER_RELEASED && race_results[1] == BARRIER_RELEASED &&
+               atomic_load(&lost_wakeups) == 0 && atomic_load(&race_stage) == 2,
+           "results %d, %d; %d lost wake-ups", (int)race_results[0], (int)race_results[1],
+           atomic_load(&lost_wakeups));
 }
 
 /* One participant does not come in time: exactly one of the others times
@@ -988,6 +1117,12 @@ int main(void)
     barrier_test(BARRIER_CENTRAL, HOST_CPUS);
     barrier_test(BARRIER_DISSEMINATION, 3);
     barrier_test(BARRIER_DISSEMINATION, HOST_CPUS);
+    barrier_sleep_test(BARRIER_CENTRAL, 3);
+    barrier_sleep_test(BARRIER_CENTRAL, HOST_CPUS);
+    barrier_sleep_test(BARRIER_DISSEMINATION, 5);
+    barrier_sleep_test(BARRIER_DISSEMINATION, HOST_CPUS);
+    barrier_sleep_race_test(BARRIER_CENTRAL);
+    barrier_sleep_race_test(BARRIER_DISSEMINATION);
     barrier_absent_test(BARRIER_CENTRAL, 4);
     barrier_absent_test(BARRIER_DISSEMINATION, 5);
     barrier_late_look_test();

@@ -202,9 +202,11 @@ KTEST(ipi, the_call_path_writes_no_task_priority_and_one_eoi_per_participant)
 {
     static struct arch_access_counts first[MAX_CPUS];
     KTEST_NEEDS_APIC(t);
+    ipi_test_set_barrier_spin_us(0); /* the spinning path: a sleep adds its wake-up */
     ipi_generic_call(record_access_counts, 0);
     memcpy(first, at_worker, sizeof(first));
     ipi_generic_call(record_access_counts, 0);
+    ipi_test_set_barrier_spin_us(boot_options.barrier_spin_us);
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
         if (!cpu_online(smp_cpu(i)))
             continue;
@@ -216,6 +218,43 @@ KTEST(ipi, the_call_path_writes_no_task_priority_and_one_eoi_per_participant)
         if (i != me())
             EXPECT_EQ(t, 1, accesses);
     }
+}
+
+/* The caller's worker lingers, so the others wait at the exit barrier
+ * long enough to sleep there. */
+static uintptr_t bump_linger_on_caller(uintptr_t caller)
+{
+    rec[me()].runs++;
+    if (me() == caller)
+        arch_udelay(5000);
+    return 0;
+}
+
+/* Waiters sleep after 1 us of spinning: the calls still complete, each
+ * worker runs once, and the sleeps really happened. */
+KTEST(ipi, calls_complete_when_the_waiters_sleep)
+{
+    KTEST_NEEDS_APIC(t);
+    if (online() < 2) {
+        ktest_skip(t, "one CPU: nobody waits");
+        return;
+    }
+    uint64_t sleeps_before = 0, sleeps_after = 0;
+    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+        sleeps_before += smp_cpu(i)->ipi.sleeps;
+    clear_records();
+    ipi_test_set_barrier_spin_us(1);
+    for (int k = 0; k < 50; k++)
+        ipi_generic_call(bump_linger_on_caller, me());
+    ipi_test_set_barrier_spin_us(boot_options.barrier_spin_us);
+    for (uint32_t i = 0; i < smp_cpu_count(); i++) {
+        sleeps_after += smp_cpu(i)->ipi.sleeps;
+        if (cpu_online(smp_cpu(i)))
+            EXPECT_EQ(t, 50, rec[i].runs);
+    }
+    kprintf("# %llu sleeps in 50 calls on %u CPUs\n",
+            (unsigned long long)(sleeps_after - sleeps_before), online());
+    EXPECT_TRUE(t, sleeps_after > sleeps_before);
 }
 
 static uintptr_t return_cpu(uintptr_t arg) { return arg + me(); }

@@ -39,8 +39,8 @@ const struct option_def option_table[] = {
          "report these self-tests as skipped instead of running them; `ipi.stress_*` names every "
          "test starting with `ipi.stress_`"),
     FLAG(bench, "kernel/bench.c",
-         "run the benchmarks; each prints `bench: <name> cycles min=.. median=.. max=.. "
-         "samples=..`"),
+         "run the benchmarks; each figure prints `bench: name=<name> cpus=<n> iters=<k> min= p50= "
+         "p90= p99= max= tsc_mhz=` (cycles) and its quantiles, then a table"),
     CHOICE(inject,
            "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu|stuck-cpu|"
            "stuck-cpu-printing|irql-misuse",

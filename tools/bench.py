@@ -11,7 +11,7 @@ of one figure, generic_call_empty with every CPU taking part, for each
 configuration (distribution.svg).
 
 Usage: bench.py BUILD_DIR [--cpus "1 2 4"] [--accel kvm|tcg] [--apic x2apic|xapic]
-                          [--barrier central|dissemination]
+                          [--barrier central|dissemination] [--options "kernel options"]
 Empty options take the defaults: KVM where it works here (timing under TCG
 says little), else TCG; x2APIC under KVM, xAPIC under TCG (QEMU's TCG has
 no x2APIC); both barriers."""
@@ -136,6 +136,7 @@ def parse_args(argv):
     ap.add_argument("--accel", default="", choices=["", "kvm", "tcg"])
     ap.add_argument("--apic", default="", choices=["", "x2apic", "xapic"])
     ap.add_argument("--barrier", default="", choices=["", "central", "dissemination"])
+    ap.add_argument("--options", default="", help='more kernel options, e.g. "barrier_spin_us=0"')
     args = ap.parse_args(argv)
     try:
         args.cpus = [int(n) for n in (args.cpus or "1 2 4").split()]
@@ -171,7 +172,7 @@ def main():
     for cpus in args.cpus:
         for barrier in barriers:
             cfg = Config(f"bench-{accel}-{apic}-smp{cpus}-{barrier}", accel=accel, smp=str(cpus),
-                         apic=apic, cmdline=f"bench barrier={barrier} apic={apic}",
+                         apic=apic, cmdline=f"bench barrier={barrier} apic={apic} {args.options}".strip(),
                          expect="bench", timeout=BENCH_TIMEOUT)
             status, seconds, serial, _cmd, _topology = boot(cfg, kernel, None, workdir)
             print(f"# {cfg.name}: {describe_status(status)} ({seconds:.1f} s)", flush=True)

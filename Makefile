@@ -206,13 +206,14 @@ run: deps all
 # ACCEL=kvm|tcg (default: KVM where it works here, as timing under TCG says
 # little), APIC=x2apic|xapic, BARRIER=central|dissemination (default both).
 # CPUS, ACCEL and APIC count only when given (make run has its own defaults).
+# IDLE="hlt poll mwait" adds a boot per idle mode (default hlt);
 # BENCH_OPTIONS="barrier_spin_us=0" adds kernel options to every boot.
 BENCH_CPUS ?= 1 2 4
 bench_knob = $(if $(filter command line environment,$(origin $(1))),$($(1)))
 bench: deps all
 	$(PYTHON) tools/bench.py $(BUILD) --cpus "$(or $(call bench_knob,CPUS),$(BENCH_CPUS))" \
 	  --accel "$(call bench_knob,ACCEL)" --apic "$(call bench_knob,APIC)" \
-	  --barrier "$(call bench_knob,BARRIER)" --options "$(BENCH_OPTIONS)"
+	  --barrier "$(call bench_knob,BARRIER)" --idle "$(IDLE)" --options "$(BENCH_OPTIONS)"
 
 # The rendezvous' timeline: Chrome trace-event JSON and an SVG picture
 # (tools/trace.py), from a boot with "trace" on TRACE_CPUS CPUs.

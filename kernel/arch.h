@@ -38,8 +38,17 @@ uint64_t arch_phys_mapped_limit(void);
 const char *arch_cpu_vendor(void);
 
 noreturn void arch_halt_forever(void);
-void arch_cpu_relax(void);  /* body of every spin-wait loop */
-void arch_idle(void);       /* wait for the next interrupt */
+void arch_cpu_relax(void); /* body of every spin-wait loop */
+
+/* How an idle CPU waits (option idle=): halted until an interrupt; in
+ * monitor/mwait on the word that announces its work, which a write or an
+ * interrupt ends; or polling with interrupts on (no wake-up latency, a
+ * busy host core). arch_idle_set_mode is false when the CPU cannot. */
+enum idle_mode { IDLE_HLT, IDLE_MWAIT, IDLE_POLL };
+bool arch_idle_set_mode(enum idle_mode mode);
+/* Waits for the next interrupt (or, in mwait, a write to *watch, which
+ * may be NULL). Call with interrupts off; returns with them off. */
+void arch_idle(const void *watch);
 uint64_t arch_cycles(void); /* a free-running cycle counter */
 
 /* Ends the virtual machine with status (code << 1) | 1 through QEMU's

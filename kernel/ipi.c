@@ -380,11 +380,19 @@ static void release_call_lock(void)
 
 /* ---- calling ---- */
 
+static bool shorthand_allowed = true; /* ipi_delivery=auto (atomic) */
+
+void ipi_set_delivery_each(bool each)
+{
+    __atomic_store_n(&shorthand_allowed, !each, __ATOMIC_RELAXED);
+}
+
 static void send_ipis(const struct call *c, uint32_t self)
 {
     /* The one-go broadcast reaches every CPU, started or not: use it only
      * when every CPU the firmware listed is online and taking part. */
-    if (c->count == smp_listed_count() && smp_online_count() == smp_listed_count()) {
+    if (__atomic_load_n(&shorthand_allowed, __ATOMIC_RELAXED) && c->count == smp_listed_count() &&
+        smp_online_count() == smp_listed_count()) {
         if (arch_send_ipi_all_others(IPI_CALL))
             return;
     }

@@ -65,6 +65,11 @@ uint64_t ipi_calls_started(void); /* calls made so far, system-wide */
  * widens the window in which an interrupt handler that calls can arrive. */
 void ipi_test_set_caller_delay_us(uint64_t microseconds);
 
+/* ipi_delivery=each: one IPI per CPU even where the all-excluding-self
+ * shorthand would do (kmain sets it from the option; the benchmark
+ * compares the two). Call while no call is under way. */
+void ipi_set_delivery_each(bool each);
+
 /* Self-test support: changes barrier_spin_us= while no call is under way
  * (0: spin only), so a test can hold the spinning path or force sleeps. */
 void ipi_test_set_barrier_spin_us(uint64_t spin_us);

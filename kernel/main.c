@@ -99,6 +99,12 @@ void kmain(uint32_t magic, uint32_t info_phys)
                                       strcmp(o->ap_start, "parallel") == 0};
     smp_init(&madt, madt_ok && apic_ok, &start);                 /* start every AP */
     ipi_init(o->barrier, o->ipi_timeout_ms, o->barrier_spin_us); /* the rendezvous */
+    ipi_set_delivery_each(strcmp(o->ipi_delivery, "each") == 0);
+    enum idle_mode idle = strcmp(o->idle, "poll") == 0    ? IDLE_POLL
+                          : strcmp(o->idle, "mwait") == 0 ? IDLE_MWAIT
+                                                          : IDLE_HLT;
+    if (!arch_idle_set_mode(idle))
+        kprintf("warning: idle=%s: this CPU cannot (no MONITOR/MWAIT); idling in hlt\n", o->idle);
     inject_after_smp();
 
     if (o->inject != NULL)
@@ -117,7 +123,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 
     kprintf("boot complete; idle. (In QEMU, Ctrl-A X quits.)\n");
     for (;;)
-        arch_idle();
+        arch_idle(NULL);
 }
 
 /* Gives the self-tests access to what the kernel booted with. */

@@ -71,6 +71,14 @@ const struct option_def option_table[] = {
     NUMBER(ipi_timeout_ms, "<ms>", 10000, 1, 3600000, "kernel/ipi.c",
            "bound on every rendezvous wait; past it the missing CPUs are reported and the kernel "
            "stops"),
+    CHOICE(ipi_delivery, "auto|each", "auto", "kernel/ipi.c",
+           "how a call reaches the other CPUs: `auto` sends one all-excluding-self IPI when "
+           "every CPU the firmware listed is online and taking part, else one IPI per CPU; "
+           "`each` always one per CPU"),
+    CHOICE(idle, "hlt|mwait|poll", "hlt", "arch/x86_64/arch.c",
+           "how an idle CPU waits for work: halted until an interrupt, in monitor/mwait on its "
+           "work word (falls back to `hlt` with a warning where the CPU has no MONITOR), or "
+           "polling with interrupts on (no wake-up latency, a busy host core)"),
     NUMBER(barrier_spin_us, "<us>", 50, 0, 3600000000ull, "kernel/ipi.c",
            "how long a CPU spins at a rendezvous barrier before it halts until woken (giving "
            "a host with fewer cores than CPUs its core back); 0: spin only"),

@@ -48,6 +48,8 @@ struct options {
     const char *barrier;
     uint64_t ipi_timeout_ms;
     uint64_t barrier_spin_us;
+    const char *ipi_delivery;
+    const char *idle;
     uint64_t stress_calls;
     uint64_t stress_ms;
     uint64_t expect_cpus; /* 0: not given */

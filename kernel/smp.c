@@ -198,7 +198,7 @@ void smp_ap_entry(struct cpu *cpu)
             __atomic_store_n(&cpu->work.done, posted, __ATOMIC_RELEASE);
             continue;
         }
-        arch_idle();
+        arch_idle(&cpu->work.posted);
     }
 }
 

@@ -32,9 +32,9 @@ BENCH_TIMEOUT = 300
 LINE = re.compile(r"^bench: name=(\w+) cpus=(\d+) iters=(\d+) min=(\d+) p50=(\d+) p90=(\d+) "
                   r"p99=(\d+) max=(\d+) tsc_mhz=([\d.]+)$")
 QUANTILES = re.compile(r"^bench: quantiles name=(\w+) cpus=(\d+) q=([\d,]+)$")
-FIELDS = ["accel", "apic", "vcpus", "barrier", "name", "cpus", "iters", "min", "p50", "p90", "p99",
+FIELDS = ["accel", "apic", "idle", "vcpus", "barrier", "name", "cpus", "iters", "min", "p50", "p90", "p99",
           "max", "tsc_mhz"]
-QUANTILE_FIELDS = ["accel", "apic", "vcpus", "barrier", "name", "cpus"] + \
+QUANTILE_FIELDS = ["accel", "apic", "idle", "vcpus", "barrier", "name", "cpus"] + \
     [f"q{p}" for p in range(0, 101, 5)]
 DISTRIBUTION_FIGURE = "generic_call_empty_{barrier}_idle"
 
@@ -93,7 +93,7 @@ def write_distribution_svg(path, qrows):
         if r["name"] != DISTRIBUTION_FIGURE.format(barrier=r["barrier"]) or \
                 int(r["cpus"]) != int(r["vcpus"]):
             continue
-        key = f"{r['accel']} {r['apic']} {r['barrier']}, {r['vcpus']} CPUs"
+        key = f"{r['accel']} {r['apic']} {r['idle']} {r['barrier']}, {r['vcpus']} CPUs"
         curves[key] = [int(r[f"q{p}"]) for p in range(0, 101, 5)]
     values = [v for c in curves.values() for v in c if v > 0]
     if not values:
@@ -136,6 +136,7 @@ def parse_args(argv):
     ap.add_argument("--accel", default="", choices=["", "kvm", "tcg"])
     ap.add_argument("--apic", default="", choices=["", "x2apic", "xapic"])
     ap.add_argument("--barrier", default="", choices=["", "central", "dissemination"])
+    ap.add_argument("--idle", default="", help='idle modes, e.g. "hlt poll mwait" (default hlt)')
     ap.add_argument("--options", default="", help='more kernel options, e.g. "barrier_spin_us=0"')
     args = ap.parse_args(argv)
     try:
@@ -144,6 +145,10 @@ def parse_args(argv):
         ap.error(f"--cpus: not a list of numbers: {args.cpus!r}")
     if not args.cpus or min(args.cpus) < 1:
         ap.error("--cpus: CPU counts start at 1")
+    args.idle = (args.idle or "hlt").split()
+    for mode in args.idle:
+        if mode not in ("hlt", "mwait", "poll"):
+            ap.error(f"--idle: {mode!r} is not one of hlt, mwait, poll")
     return args
 
 
@@ -165,29 +170,33 @@ def main():
         return 2
     barriers = [args.barrier] if args.barrier else ["central", "dissemination"]
     print(f"bench: accelerator {accel}" + (f" ({why_not_kvm})" if why_not_kvm else "") +
-          f", {apic}, CPUs {' '.join(map(str, args.cpus))}, barriers {' '.join(barriers)}",
+          f", {apic}, CPUs {' '.join(map(str, args.cpus))}, barriers {' '.join(barriers)}, "
+          f"idle {' '.join(args.idle)}",
           flush=True)
     failed = 0
     rows, qrows = [], []
-    for cpus in args.cpus:
-        for barrier in barriers:
-            cfg = Config(f"bench-{accel}-{apic}-smp{cpus}-{barrier}", accel=accel, smp=str(cpus),
-                         apic=apic, cmdline=f"bench barrier={barrier} apic={apic} {args.options}".strip(),
-                         expect="bench", timeout=BENCH_TIMEOUT)
-            status, seconds, serial, _cmd, _topology = boot(cfg, kernel, None, workdir)
-            print(f"# {cfg.name}: {describe_status(status)} ({seconds:.1f} s)", flush=True)
-            for line in serial.splitlines():
-                if re.match(r"^bench: [a-z]", line) and not line.startswith("bench: quantiles"):
-                    print(line, flush=True)
-                head = [accel, apic, cpus, barrier]
-                m = LINE.match(line)
-                if m:
-                    rows.append(dict(zip(FIELDS, head + list(m.groups()))))
-                m = QUANTILES.match(line)
-                if m:
-                    qrows.append(dict(zip(QUANTILE_FIELDS, head + [m.group(1), m.group(2)] +
-                                          m.group(3).split(","))))
-            failed += status != constants.EXIT_PASS
+    configurations = [(c, b, i) for c in args.cpus for b in barriers for i in args.idle]
+    for cpus, barrier, idle in configurations:
+        cfg = Config(f"bench-{accel}-{apic}-{idle}-smp{cpus}-{barrier}", accel=accel,
+                     smp=str(cpus), apic=apic,
+                     cmdline=f"bench barrier={barrier} apic={apic} idle={idle} "
+                             f"{args.options}".strip(),
+                     expect="bench", timeout=BENCH_TIMEOUT)
+        status, seconds, serial, _cmd, _topology = boot(cfg, kernel, None, workdir)
+        print(f"# {cfg.name}: {describe_status(status)} ({seconds:.1f} s)", flush=True)
+        for line in serial.splitlines():
+            if (re.match(r"^bench: [a-z]", line) and not line.startswith("bench: quantiles")) \
+                    or line.startswith("warning:"):
+                print(line, flush=True)
+            head = [accel, apic, idle, cpus, barrier]
+            m = LINE.match(line)
+            if m:
+                rows.append(dict(zip(FIELDS, head + list(m.groups()))))
+            m = QUANTILES.match(line)
+            if m:
+                qrows.append(dict(zip(QUANTILE_FIELDS, head + [m.group(1), m.group(2)] +
+                                      m.group(3).split(","))))
+        failed += status != constants.EXIT_PASS
     outdir = os.path.join(build, "bench")
     os.makedirs(outdir, exist_ok=True)
     for name, fields, data in (("results.csv", FIELDS, rows),
@@ -198,11 +207,11 @@ def main():
             writer.writerows(data)
     write_svg(os.path.join(outdir, "p50_by_cpus.svg"), rows)
     write_distribution_svg(os.path.join(outdir, "distribution.svg"), qrows)
-    print(f"\n{'figure':42} {'barrier':>13} {'vcpus':>5} {'cpus':>4} {'iters':>6} {'p50':>12} "
-          f"{'p99':>12}")
+    print(f"\n{'figure':42} {'barrier':>13} {'idle':>5} {'vcpus':>5} {'cpus':>4} {'iters':>6} "
+          f"{'p50':>12} {'p99':>12}")
     for r in rows:
-        print(f"{r['name']:42} {r['barrier']:>13} {r['vcpus']:>5} {r['cpus']:>4} {r['iters']:>6} "
-              f"{r['p50']:>12} {r['p99']:>12}")
+        print(f"{r['name']:42} {r['barrier']:>13} {r['idle']:>5} {r['vcpus']:>5} {r['cpus']:>4} "
+              f"{r['iters']:>6} {r['p50']:>12} {r['p99']:>12}")
     print(f"\n{len(rows)} figures in {outdir}/results.csv ({outdir}/quantiles.csv: their "
           f"distributions); plots: {outdir}/p50_by_cpus.svg, {outdir}/distribution.svg")
     return 1 if failed else 0

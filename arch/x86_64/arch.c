@@ -95,12 +95,36 @@ noreturn void arch_halt_forever(void)
 }
 
 void arch_cpu_relax(void) { cpu_pause(); }
-void arch_idle(void)
+static enum idle_mode idle_mode = IDLE_HLT;
+
+bool arch_idle_set_mode(enum idle_mode mode)
+{
+    /* MONITOR/MWAIT: CPUID.1:ECX[3] (SDM vol. 2B, MWAIT). */
+    if (mode == IDLE_MWAIT && !(cpuid(CPUID_LEAF_FEATURES, 0).ecx & CPUID_1_ECX_MONITOR))
+        return false;
+    idle_mode = mode;
+    return true;
+}
+
+void arch_idle(const void *watch)
 {
     priority_sync();
     /* sti takes effect after the next instruction, so an interrupt that
-     * became pending before it wakes the hlt instead of slipping in first. */
-    __asm__ volatile("sti; hlt; cli" ::: "memory");
+     * became pending before it is taken after that instruction: it wakes
+     * the hlt or mwait instead of slipping in first. The nops give QEMU's
+     * TCG, which looks for interrupts only between its translation blocks
+     * and not right after an instruction that left its loop (pause, and
+     * mwait with more than one CPU), a boundary to take it at. */
+    if (idle_mode == IDLE_POLL) {
+        __asm__ volatile("sti; nop; nop; cli; pause" ::: "memory");
+    } else if (idle_mode == IDLE_MWAIT && watch != NULL) {
+        /* A write between the caller's look and the monitor is missed, but
+         * whoever posts work also sends an interrupt, which ends mwait. */
+        __asm__ volatile("monitor" ::"a"(watch), "c"(0), "d"(0) : "memory");
+        __asm__ volatile("sti; mwait; nop; cli" ::"a"(0), "c"(0) : "memory");
+    } else {
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    }
 }
 uint64_t arch_cycles(void) { return rdtsc(); }
 

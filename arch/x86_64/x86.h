@@ -131,6 +131,7 @@ static inline uint16_t mmio_read16(volatile void *addr) { return *(volatile uint
 /* CPUID leaves and bits (SDM vol. 2A, CPUID). */
 #define CPUID_LEAF_FEATURES 1u
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_1_ECX_MONITOR (1u << 3)
 #define CPUID_1_ECX_X2APIC (1u << 21)
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID_1_EDX_APIC (1u << 9)

@@ -10,9 +10,16 @@
  *                        _all: to every other CPU at once, until all answer
  *   barrier_<kind>       one crossing of a spin barrier when every CPU is
  *                        already spinning at it: no IPI
+ *                        _all_shorthand: the same by one all-excluding-self
+ *                        IPI (when every CPU the firmware listed is online)
  *   generic_call_empty   ipi_generic_call with an empty worker, on the
  *                        first n online CPUs for every n, the others idle;
- *                        and on all of them with the others busy
+ *                        and on all of them with the others busy; _each:
+ *                        on all, idle, one IPI per CPU instead of the
+ *                        shorthand
+ *   generic_call_concurrent  every CPU calls at once, over and over: the
+ *                        cycles of the calling CPU per call, system-wide
+ *                        (percentiles over the CPUs), and calls per second
  *
  * Every wait has a deadline: a CPU that does not answer ends the figure
  * with a message, never the benchmark run.
@@ -23,6 +30,7 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/ipi.h"
+#include "kernel/options.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
 #include "lib/format.h"
@@ -189,6 +197,34 @@ static void probe_all_round_trip(void *arg)
     }
 }
 
+/* The same by the shorthand: one ICR write however many CPUs. */
+static void probe_all_by_shorthand(void *arg)
+{
+    static uint64_t before[MAX_CPUS];
+    (void)arg;
+    if (failed)
+        return;
+    for (uint32_t i = 1; i < smp_cpu_count(); i++)
+        before[i] = atomic_load_acquire(&smp_cpu(i)->probe.interrupts);
+    if (!arch_send_ipi_all_others(IPI_PROBE)) {
+        failed = true;
+        return;
+    }
+    uint64_t deadline = arch_cycles() + cycles_from_ms(ANSWER_TIMEOUT_MS);
+    for (uint32_t i = 1; i < smp_cpu_count(); i++) {
+        while (atomic_load_acquire(&smp_cpu(i)->probe.interrupts) == before[i]) {
+            if (cycles_past(deadline)) {
+                failed = true;
+                return;
+            }
+            arch_cpu_relax();
+        }
+    }
+}
+
+/* The shorthand reaches every CPU the firmware listed, started or not. */
+static bool every_listed_cpu_online(void) { return smp_online_count() == smp_listed_count(); }
+
 KBENCH(ipi_roundtrip)
 {
     struct cpu *ap = first_ap();
@@ -197,6 +233,11 @@ KBENCH(ipi_roundtrip)
     measure("ipi_roundtrip_idle", 2, probe_round_trip, ap);
     with_helper(ap, spin_busy, "ipi_roundtrip_busy", 2, probe_round_trip, ap);
     measure("ipi_roundtrip_all", (uint32_t)smp_online_count(), probe_all_round_trip, 0);
+    if (every_listed_cpu_online())
+        measure("ipi_roundtrip_all_shorthand", (uint32_t)smp_online_count(), probe_all_by_shorthand,
+                0);
+    else
+        kprintf("bench: ipi_roundtrip_all_shorthand skipped: not every listed CPU is online\n");
 }
 
 /* ---- barrier crossings ---- */
@@ -286,6 +327,14 @@ KBENCH(generic_call_empty)
     }
     if (online < 2)
         return;
+    /* One IPI per CPU where the shorthand would do (with ipi_delivery=each
+     * the line above is per CPU already). */
+    if (every_listed_cpu_online() && strcmp(boot_options.ipi_delivery, "auto") == 0) {
+        ipi_set_delivery_each(true);
+        fmt_snprintf(name, sizeof(name), "generic_call_empty_%s_idle_each", barrier);
+        measure(name, online, call_set, &members);
+        ipi_set_delivery_each(false);
+    }
     /* The others busy: spinning at PASSIVE_LEVEL with interrupts on. */
     atomic_store_release(&stop_helper, 0);
     for (uint32_t i = 1; i < smp_cpu_count(); i++)
@@ -297,4 +346,59 @@ KBENCH(generic_call_empty)
     for (uint32_t i = 1; i < smp_cpu_count(); i++)
         if (cpu_online(smp_cpu(i)) && !smp_wait_work(smp_cpu(i), WORK_TIMEOUT_MS))
             kprintf("bench: CPU %u did not finish its helper work\n", i);
+}
+
+/* ---- generic_call_concurrent ---- */
+#define CONCURRENT_CALLS 200 /* per CPU */
+
+static uint64_t concurrent_cycles[MAX_CPUS]; /* per CPU: its calls' mean */
+static uint64_t concurrent_go;
+
+static void call_repeatedly(void *arg)
+{
+    uint32_t cpu = (uint32_t)(uintptr_t)arg;
+    while (!atomic_load_acquire(&concurrent_go))
+        arch_cpu_relax();
+    uint64_t start = arch_cycles();
+    for (int k = 0; k < CONCURRENT_CALLS; k++)
+        ipi_generic_call(empty_worker, 0);
+    concurrent_cycles[cpu] = (arch_cycles() - start) / CONCURRENT_CALLS;
+}
+
+KBENCH(generic_call_concurrent)
+{
+    static uint64_t per_cpu[MAX_CPUS];
+    uint32_t online = (uint32_t)smp_online_count();
+    if (online < 2)
+        return;
+    memset(concurrent_cycles, 0, sizeof(concurrent_cycles));
+    atomic_store_release(&concurrent_go, 0);
+    uint32_t posted = 0;
+    for (uint32_t i = 1; i < smp_cpu_count(); i++)
+        if (cpu_online(smp_cpu(i)))
+            posted += smp_post_work(smp_cpu(i), call_repeatedly, (void *)(uintptr_t)i);
+    uint64_t start = arch_cycles();
+    atomic_store_release(&concurrent_go, 1);
+    call_repeatedly(0);
+    bool all_done = true;
+    for (uint32_t i = 1; i < smp_cpu_count(); i++)
+        if (cpu_online(smp_cpu(i)) && !smp_wait_work(smp_cpu(i), WORK_TIMEOUT_MS))
+            all_done = false;
+    uint64_t elapsed = arch_cycles() - start;
+    if (!all_done || posted != online - 1) {
+        kprintf("bench: generic_call_concurrent skipped: a CPU was busy or did not finish\n");
+        return;
+    }
+    /* Each CPU's mean cycles per call of its own, while all call: one
+     * sample per CPU. */
+    size_t n = 0;
+    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+        if (cpu_online(smp_cpu(i)))
+            per_cpu[n++] = concurrent_cycles[i];
+    bench_report("generic_call_concurrent", online, per_cpu, n);
+    uint64_t calls = (uint64_t)CONCURRENT_CALLS * online;
+    kprintf("bench: generic_call_concurrent: %llu calls from %u CPUs in %llu us: %llu calls/s "
+            "system-wide\n",
+            (unsigned long long)calls, online, (unsigned long long)us_from_cycles(elapsed),
+            (unsigned long long)(calls * arch_cycles_per_second() / (elapsed + 1)));
 }

@@ -107,7 +107,8 @@ def allowed_skips(cfg, cmdline):
     if cpus < 2:
         for name in ("ipi.a_call_from_an_ap_returns_that_aps_result",
                      "ipi.stress_every_cpu_calling_at_once_with_timer_interrupts",
-                     "smp.ap_stacks_have_guard_pages"):
+                     "smp.ap_stacks_have_guard_pages",
+                     "ipi.calls_complete_when_the_waiters_sleep"):
             allowed[name] = "one CPU"
     if "inject=bad-madt" in cmdline or "-no-acpi" in cfg.qemu_args:
         for name in ("smp.every_enabled_madt_cpu_is_online", "smp.cpu_slots_match_madt_ids",

@@ -77,6 +77,15 @@ MATRIX = [
     Config("q35-kernel-tcg-serial-start", smp="4", cmdline="test ap_start=serial",
            must_contain=("ap_start=serial: 10000 us after INIT",)),
     Config("q35-kernel-tcg-pm-timer", smp="2", cmdline="test tsc_source=pm_timer"),
+    # The idle modes and the per-CPU delivery: the whole suite with APs that
+    # poll or wait in mwait, calls sent one IPI per CPU; a CPU without
+    # MONITOR falls back to hlt and says so.
+    Config("q35-kernel-tcg-idle-poll-each", smp="4", cmdline="test idle=poll ipi_delivery=each"),
+    Config("q35-kernel-tcg-idle-mwait", smp="2", cmdline="test idle=mwait",
+           qemu_args=("-cpu", "qemu64,+monitor")),
+    Config("q35-kernel-tcg-idle-mwait-missing", smp="2", cmdline="test idle=mwait",
+           must_contain=("warning: idle=mwait: this CPU cannot (no MONITOR/MWAIT); "
+                         "idling in hlt",)),
     Config("pc-kernel-tcg-pm-timer", machine="pc", smp="2", cmdline="test tsc_source=pm_timer"),
     # Many CPUs: start-up and per-CPU checks, and the rendezvous without its
     # stress tests (64), or start-up only (255: each call costs seconds on

@@ -183,7 +183,7 @@ bool arch_send_ipi_to(uint32_t cpu, enum ipi_kind kind)
     (void)kind;
     return false;
 }
-void arch_idle(void) {}
+void arch_idle(const void *watch) { (void)watch; }
 void arch_interrupts_enable(void) {}
 void arch_interrupts_disable(void) {}
 bool arch_interrupts_save_disable(void) { return false; }

@@ -235,7 +235,7 @@ debug: deps all
 # AddressSanitizer and UndefinedBehaviorSanitizer. lib/string.c is built with
 # its functions renamed (lib_memcpy, ...) so they do not replace the C library's.
 HOST_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror -fno-omit-frame-pointer \
-    -fsanitize=address,undefined -fno-sanitize-recover=all -D_DEFAULT_SOURCE
+    -fsanitize=address,undefined -fno-sanitize-recover=all -D_DEFAULT_SOURCE -MMD -MP
 LIB_RENAMES := $(foreach f,memcpy memmove memset memcmp strlen strnlen strcmp strncmp strchr strstr strlcpy,-D$(f)=lib_$(f))
 HOST_BUILD := $(BUILD)/host
 

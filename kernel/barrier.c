@@ -44,6 +44,18 @@ bool barrier_kind_parse(const char *name, enum barrier_kind *kind)
     return true;
 }
 
+/* A central crossing moves the counter's line through every arrival one
+ * after another, then the release to every waiter: about 2n hand-offs on
+ * the critical path. A dissemination crossing takes ceil(log2 n) rounds of
+ * one hand-off each, all pairs at once, but touches more lines. With few
+ * CPUs the central barrier's single line wins (it was cheaper at two CPUs
+ * in every measurement, docs/performance.md); from about 2n > 2 log2(n) + a
+ * few hand-offs, that is beyond four CPUs, dissemination's rounds do. */
+enum barrier_kind barrier_kind_for(uint32_t cpus)
+{
+    return cpus <= BARRIER_CENTRAL_UP_TO ? BARRIER_CENTRAL : BARRIER_DISSEMINATION;
+}
+
 const char *barrier_kind_name(enum barrier_kind kind)
 {
     return kind == BARRIER_CENTRAL ? "central" : "dissemination";
@@ -81,20 +93,25 @@ static void sleep_once(struct barrier *b, const struct barrier_sleep_ops *ops, u
 {
     if (!ops->can_sleep())
         return;
-    b->sleeper_id[rank] = ops->self_id(); /* published by the store below */
-    __atomic_store_n(&b->sleeping[rank], 1, __ATOMIC_SEQ_CST);
+    /* The announcement names the sleeper: ranks change from call to call,
+     * and a CPU still leaving an earlier episode at this rank must clear
+     * only its own announcement, never a newer sleeper's. */
+    uint32_t token = ops->self_id() + 1;
+    __atomic_store_n(&b->sleeping[rank], token, __ATOMIC_SEQ_CST);
     __atomic_add_fetch(&b->sleepers.value, 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(word, __ATOMIC_SEQ_CST) < target &&
         (__atomic_load_n(&b->outcome.value, __ATOMIC_SEQ_CST) >> 1) < episode)
         ops->sleep(max_cycles);
-    __atomic_store_n(&b->sleeping[rank], 0, __ATOMIC_RELAXED);
+    __atomic_compare_exchange_n(&b->sleeping[rank], &token, 0, false, __ATOMIC_RELAXED,
+                                __ATOMIC_RELAXED);
     __atomic_sub_fetch(&b->sleepers.value, 1, __ATOMIC_RELEASE);
 }
 
 static void wake_rank(struct barrier *b, const struct barrier_sleep_ops *ops, uint32_t rank)
 {
-    if (__atomic_exchange_n(&b->sleeping[rank], 0, __ATOMIC_ACQ_REL) != 0)
-        ops->wake(b->sleeper_id[rank]);
+    uint32_t token = __atomic_exchange_n(&b->sleeping[rank], 0, __ATOMIC_ACQ_REL);
+    if (token != 0)
+        ops->wake(token - 1);
 }
 
 /* After a seq_cst change of what waiters wait for: wake the sleepers among

@@ -61,8 +61,8 @@ struct barrier {
     enum barrier_kind kind;
     const struct barrier_sleep_ops *sleep; /* NULL: spin only */
     struct barrier_word sleepers;          /* how many are announced (atomic) */
-    uint32_t sleeping[MAX_CPUS];           /* per rank: 1 while announced (atomic) */
-    uint32_t sleeper_id[MAX_CPUS];         /* per rank: self_id() of the sleeper */
+    uint32_t sleeping[MAX_CPUS];           /* per rank: self_id() + 1 of the announced sleeper, or 0
+                                              (atomic) */
     /* Central: arrivals, and the outcome word (episode << 1 | aborted),
      * on separate lines so arrivals do not disturb the spinners. */
     struct barrier_word arrived;
@@ -86,6 +86,11 @@ enum barrier_result {
 
 /* Parses "central" or "dissemination"; false if neither. */
 bool barrier_kind_parse(const char *name, enum barrier_kind *kind);
+
+/* The kind for a rendezvous of up to cpus CPUs (barrier=auto): central up
+ * to BARRIER_CENTRAL_UP_TO CPUs, dissemination beyond (barrier.c says why). */
+#define BARRIER_CENTRAL_UP_TO 4
+enum barrier_kind barrier_kind_for(uint32_t cpus);
 const char *barrier_kind_name(enum barrier_kind kind);
 
 /* Makes b an unused barrier of the given kind (no episode seen yet). */

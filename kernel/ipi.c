@@ -89,9 +89,12 @@ void ipi_test_set_barrier_spin_us(uint64_t spin_us)
 
 void ipi_init(const char *barrier, uint64_t call_timeout_ms, uint64_t spin_us)
 {
-    enum barrier_kind kind = BARRIER_CENTRAL;
-    if (!barrier_kind_parse(barrier, &kind))
-        kprintf("warning: ipi: unknown barrier %s; using central\n", barrier);
+    /* auto: by the CPUs online now (all that can take part in a call). */
+    uint32_t cpus = (uint32_t)smp_online_count();
+    enum barrier_kind kind = barrier_kind_for(cpus);
+    bool automatic = strcmp(barrier, "auto") == 0;
+    if (!automatic && !barrier_kind_parse(barrier, &kind))
+        kprintf("warning: ipi: unknown barrier %s; using %s\n", barrier, barrier_kind_name(kind));
     timeout_ms = call_timeout_ms != 0 ? call_timeout_ms : DEFAULT_TIMEOUT_MS;
     timeout_cycles = cycles_from_ms(timeout_ms);
     /* Before any CPU can call: the state starts over. */
@@ -100,8 +103,8 @@ void ipi_init(const char *barrier, uint64_t call_timeout_ms, uint64_t spin_us)
     barrier_set_sleep(&rendezvous_barrier, spin_us != 0 ? &sleep_ops : NULL);
     memset(&call_lock, 0, sizeof(call_lock));
     reporting = 0;
-    kprintf("ipi: barrier=%s, timeout %llu ms, ", barrier_kind_name(kind),
-            (unsigned long long)timeout_ms);
+    kprintf("ipi: barrier=%s%s, timeout %llu ms, ", barrier_kind_name(kind),
+            automatic ? " (auto)" : "", (unsigned long long)timeout_ms);
     if (spin_us != 0)
         kprintf("spin %llu us then halt until woken\n", (unsigned long long)spin_us);
     else

@@ -65,9 +65,10 @@ const struct option_def option_table[] = {
     CHOICE(tsc_source, "auto|cpuid|pit|pm_timer", "auto", "arch/x86_64/timing.c",
            "what the TSC frequency is measured with; `auto` tries CPUID leaves 0x15/0x16, then "
            "the PIT, then the ACPI PM timer"),
-    CHOICE(barrier, "central|dissemination", "central", "kernel/ipi.c",
+    CHOICE(barrier, "auto|central|dissemination", "auto", "kernel/ipi.c",
            "the rendezvous' spin barrier: a central counter, or the dissemination barrier "
-           "(log2 n rounds, no shared counter)"),
+           "(log2 n rounds, no shared counter); `auto` picks central up to 4 online CPUs and "
+           "dissemination beyond (docs/performance.md has the measurements)"),
     NUMBER(ipi_timeout_ms, "<ms>", 10000, 1, 3600000, "kernel/ipi.c",
            "bound on every rendezvous wait; past it the missing CPUs are reported and the kernel "
            "stops"),

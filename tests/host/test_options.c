@@ -124,7 +124,7 @@ int main(int argc, char **argv)
     parse("");
     HCHECK("defaults",
            o.test == NULL && !o.bench && strcmp(o.apic, "auto") == 0 &&
-               strcmp(o.barrier, "central") == 0 && o.ipi_timeout_ms == 10000 &&
+               strcmp(o.barrier, "auto") == 0 && o.ipi_timeout_ms == 10000 &&
                o.stress_calls == 100000 && o.inject == NULL && o.expect_cpus == 0 &&
                problems.count == 0,
            "problems %zu", problems.count);
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 
     parse("apic=x3apic inject=nope barrier");
     HCHECK("bad_choices_keep_their_defaults",
-           strcmp(o.apic, "auto") == 0 && o.inject == NULL && strcmp(o.barrier, "central") == 0 &&
+           strcmp(o.apic, "auto") == 0 && o.inject == NULL && strcmp(o.barrier, "auto") == 0 &&
                problems.count == 3 &&
                strstr(problems.text[0], "apic=x3apic is not one of auto|xapic|x2apic") != NULL,
            "problems %zu: %s", problems.count, problems.text[0]);

@@ -416,14 +416,21 @@ static void barrier_test(enum barrier_kind kind, size_t n)
 }
 
 /* Spinning, then sleeping: every waiter sleeps at its first look at the
- * clock (spin_cycles 0); a sleep that is not woken within SLEEP_BOUND_NS
- * is a lost wake-up, counted, and the waiter looks again. */
-#define SLEEP_EPISODES 300
-#define SLEEP_BOUND_NS 50000000ull
+ * clock (spin_cycles 0), and the last rank comes late to every episode, so
+ * the others do wait. A sleep that is not woken within SLEEP_BOUND_NS (far
+ * longer than any wake-up takes, even on a loaded host) is a lost wake-up:
+ * counted, and the test stops there instead of losing one per episode. */
+#define SLEEP_EPISODES 200
+#define SLEEP_BOUND_NS 1000000000ull
+#define SLEEP_LATE_US 100
 static atomic_bool wake_flag[HOST_CPUS];
 static atomic_int sleeps, lost_wakeups;
 
 static uint32_t host_self_id(void) { return this_cpu->index; }
+
+/* The rank test below holds one woken sleeper until another has announced. */
+static atomic_int hold_after_wake = -1;
+static atomic_bool held_one_released;
 
 static bool host_can_sleep(void) { return true; }
 
@@ -434,6 +441,8 @@ static void host_sleep(uint64_t max_cycles)
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (!atomic_exchange(&wake_flag[this_cpu->index], false)) {
+        if (atomic_load(&lost_wakeups) != 0)
+            return;
         clock_gettime(CLOCK_MONOTONIC, &t);
         if ((uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t.tv_nsec -
                 (uint64_t)t0.tv_nsec >
@@ -443,6 +452,9 @@ static void host_sleep(uint64_t max_cycles)
         }
         sched_yield();
     }
+    if ((int)this_cpu->index == atomic_load(&hold_after_wake))
+        while (!atomic_load(&held_one_released))
+            sched_yield();
 }
 
 static void host_wake(uint32_t id) { atomic_store(&wake_flag[id], true); }
@@ -453,9 +465,11 @@ static const struct barrier_sleep_ops host_sleep_ops = {0, host_self_id, host_ca
 static void *sleeping_barrier_thread(void *arg)
 {
     uint32_t rank = (uint32_t)(uintptr_t)arg;
-    for (uint64_t e = 1; e <= SLEEP_EPISODES; e++) {
+    for (uint64_t e = 1; e <= SLEEP_EPISODES && atomic_load(&lost_wakeups) == 0; e++) {
+        if (rank == cpu_count - 1)
+            usleep(SLEEP_LATE_US);
         atomic_store(&progress[rank], e);
-        if (barrier_wait(&test_barrier, e, rank, (uint32_t)cpu_count, 10000000000ull) !=
+        if (barrier_wait(&test_barrier, e, rank, (uint32_t)cpu_count, 2 * SLEEP_BOUND_NS) !=
             BARRIER_RELEASED) {
             atomic_fetch_add(&barrier_errors, 1);
             return NULL;
@@ -539,6 +553,77 @@ static void barrier_sleep_race_test(enum barrier_kind kind)
                atomic_load(&lost_wakeups) == 0 && atomic_load(&race_stage) == 2,
            "results %d, %d; %d lost wake-ups", (int)race_results[0], (int)race_results[1],
            atomic_load(&lost_wakeups));
+}
+
+/* Ranks change from call to call. CPU 1 sleeps at rank 1 of episode 1 and
+ * is woken, but is slow to leave; in episode 2 CPU 2 has rank 1 and sleeps
+ * there before CPU 1 has left. CPU 1 leaving must not clear CPU 2's
+ * announcement, or CPU 0's release of episode 2 would not wake it. */
+static void *rank_reuse_thread(void *arg)
+{
+    uint32_t id = (uint32_t)(uintptr_t)arg;
+    if (id == 1) { /* rank 1 of episode 1 */
+        race_results[0] = barrier_wait(&test_barrier, 1, 1, 2, 2 * SLEEP_BOUND_NS);
+        return NULL;
+    }
+    if (id == 0) { /* rank 0 of both */
+        while (atomic_load(&test_barrier.sleeping[1]) != 1 + 1)
+            sched_yield(); /* CPU 1 is asleep */
+        barrier_wait(&test_barrier, 1, 0, 2, 2 * SLEEP_BOUND_NS);
+        atomic_store(&race_stage, 1);
+        while (atomic_load(&race_stage) != 3)
+            sched_yield(); /* CPU 2 asleep, CPU 1 gone */
+        barrier_wait(&test_barrier, 2, 0, 2, 2 * SLEEP_BOUND_NS);
+        return NULL;
+    }
+    /* id 2: rank 1 of episode 2, once episode 1 is released */
+    while (atomic_load(&race_stage) != 1)
+        sched_yield();
+    race_results[1] = barrier_wait(&test_barrier, 2, 1, 2, 2 * SLEEP_BOUND_NS);
+    return NULL;
+}
+
+static void *rank_reuse_director(void *arg)
+{
+    (void)arg;
+    /* Once CPU 2 has announced, let CPU 1 leave; once it has, CPU 0 goes on. */
+    while (atomic_load(&test_barrier.sleeping[1]) != 2 + 1)
+        sched_yield();
+    atomic_store(&held_one_released, true);
+    while (atomic_load(&threads_done) < 1)
+        sched_yield();
+    atomic_store(&race_stage, 3);
+    return NULL;
+}
+
+static void *rank_reuse_body(void *arg)
+{
+    uint32_t i = (uint32_t)(uintptr_t)arg;
+    return i == 3 ? rank_reuse_director(arg) : rank_reuse_thread(arg);
+}
+
+static void barrier_rank_reuse_test(enum barrier_kind kind)
+{
+    char name[96];
+    snprintf(name, sizeof(name), "barrier.%s_a_late_leaver_keeps_the_next_sleeper_at_its_rank",
+             barrier_kind_name(kind));
+    machine_reset(4, "");
+    barrier_init(&test_barrier, kind);
+    barrier_set_sleep(&test_barrier, &host_sleep_ops);
+    atomic_store(&race_stage, 0);
+    atomic_store(&lost_wakeups, 0);
+    atomic_store(&held_one_released, false);
+    atomic_store(&hold_after_wake, 1);
+    for (int i = 0; i < 4; i++)
+        atomic_store(&wake_flag[i], false);
+    race_results[0] = race_results[1] = BARRIER_TIMED_OUT;
+    run_cpus(name, 4, rank_reuse_body);
+    atomic_store(&hold_after_wake, -1);
+    HCHECK(name,
+           race_results[0] == BARRIER_RELEASED && race_results[1] == BARRIER_RELEASED &&
+               atomic_load(&lost_wakeups) == 0,
+           "episode 1 (CPU 1) %d, episode 2 (CPU 2) %d; %d lost wake-ups", (int)race_results[0],
+           (int)race_results[1], atomic_load(&lost_wakeups));
 }
 
 /* One participant does not come in time: exactly one of the others times
@@ -1101,6 +1186,22 @@ static void rendezvous_long_queue(size_t n)
            atomic_load(&panicked) ? "; the kernel panicked" : "");
 }
 
+/* barrier=auto: central up to BARRIER_CENTRAL_UP_TO CPUs, dissemination
+ * beyond, whatever the threshold is set to. */
+static void barrier_auto_choice_test(void)
+{
+    const char *name = "barrier.auto_picks_central_for_few_cpus_and_dissemination_beyond";
+    HCHECK(name,
+           barrier_kind_for(1) == BARRIER_CENTRAL &&
+               barrier_kind_for(BARRIER_CENTRAL_UP_TO) == BARRIER_CENTRAL &&
+               barrier_kind_for(BARRIER_CENTRAL_UP_TO + 1) == BARRIER_DISSEMINATION &&
+               barrier_kind_for(MAX_CPUS) == BARRIER_DISSEMINATION,
+           "1: %d, %d: %d, %d: %d, %d: %d", (int)barrier_kind_for(1), BARRIER_CENTRAL_UP_TO,
+           (int)barrier_kind_for(BARRIER_CENTRAL_UP_TO), BARRIER_CENTRAL_UP_TO + 1,
+           (int)barrier_kind_for(BARRIER_CENTRAL_UP_TO + 1), MAX_CPUS,
+           (int)barrier_kind_for(MAX_CPUS));
+}
+
 int main(void)
 {
     rendezvous_all_calling("central", 2);
@@ -1123,11 +1224,14 @@ int main(void)
     barrier_sleep_test(BARRIER_DISSEMINATION, HOST_CPUS);
     barrier_sleep_race_test(BARRIER_CENTRAL);
     barrier_sleep_race_test(BARRIER_DISSEMINATION);
+    barrier_rank_reuse_test(BARRIER_CENTRAL);
+    barrier_rank_reuse_test(BARRIER_DISSEMINATION);
     barrier_absent_test(BARRIER_CENTRAL, 4);
     barrier_absent_test(BARRIER_DISSEMINATION, 5);
     barrier_late_look_test();
     barrier_timeout_race_test();
     barrier_timeouts_together_test(BARRIER_CENTRAL);
     barrier_timeouts_together_test(BARRIER_DISSEMINATION);
+    barrier_auto_choice_test();
     return htest_finish();
 }

@@ -197,31 +197,42 @@ static uintptr_t record_access_counts(uintptr_t arg)
 
 /* Between one call's worker and the next call's, on each CPU: no CR8
  * write anywhere (the IRQL is lazy: interrupts are off on the whole path),
- * and on a CPU that was idle exactly one APIC access, its EOI. */
-KTEST(ipi, the_call_path_writes_no_task_priority_and_one_eoi_per_participant)
+ * and on a CPU that was idle exactly one APIC access, its EOI. A wake-up
+ * from an earlier test's sleeps (sent to a CPU that then did not sleep,
+ * possibly late: a vCPU the host did not run) adds an EOI where it lands,
+ * so the EOI count must hold in one of a few tries; the CR8 count in all. */
+#define ACCESS_TRIES 4
+
+static bool one_eoi_per_participant(struct ktest_ctx *t, int try)
 {
     static struct arch_access_counts first[MAX_CPUS];
-    KTEST_NEEDS_APIC(t);
-    ipi_test_set_barrier_spin_us(0); /* the spinning path: a sleep adds its wake-up */
-    /* A wake-up left pending by an earlier test's sleeps (sent to a CPU
-     * that then did not sleep) is taken at that CPU's next idle: let it
-     * come before counting. */
-    ipi_generic_call(record_access_counts, 0);
     ipi_generic_call(record_access_counts, 0);
     memcpy(first, at_worker, sizeof(first));
     ipi_generic_call(record_access_counts, 0);
-    ipi_test_set_barrier_spin_us(boot_options.barrier_spin_us);
+    bool exact = true;
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
         if (!cpu_online(smp_cpu(i)))
             continue;
         uint64_t writes = at_worker[i].priority_writes - first[i].priority_writes;
         uint64_t accesses = at_worker[i].controller_accesses - first[i].controller_accesses;
-        kprintf("# CPU %u: %llu task-priority writes, %llu APIC accesses\n", i,
+        kprintf("# try %d, CPU %u: %llu task-priority writes, %llu APIC accesses\n", try, i,
                 (unsigned long long)writes, (unsigned long long)accesses);
         EXPECT_EQ(t, 0, writes);
-        if (i != me())
-            EXPECT_EQ(t, 1, accesses);
+        if (i != me() && accesses != 1)
+            exact = false;
     }
+    return exact;
+}
+
+KTEST(ipi, the_call_path_writes_no_task_priority_and_one_eoi_per_participant)
+{
+    KTEST_NEEDS_APIC(t);
+    ipi_test_set_barrier_spin_us(0); /* the spinning path: a sleep adds its wake-up */
+    bool exact = false;
+    for (int try = 1; try <= ACCESS_TRIES && !exact; try++)
+        exact = one_eoi_per_participant(t, try);
+    ipi_test_set_barrier_spin_us(boot_options.barrier_spin_us);
+    EXPECT_TRUE(t, exact);
 }
 
 /* The caller's worker lingers, so the others wait at the exit barrier

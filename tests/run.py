@@ -239,10 +239,12 @@ def main():
         total.add(dataclasses.replace(host, lines=[]))
         counts["host cases"] = host.passed + host.failed + host.skipped
 
-    # Every C file as .clang-format says, and the layering rule: kernel/ and
-    # lib/ reach the machine only through kernel/arch.h.
+    # Every C file as .clang-format says, the layering rule (kernel/ and lib/
+    # reach the machine only through kernel/arch.h), and make bench's and make
+    # trace's own parsing and plotting.
     if args.only in ("", "host"):
-        for label, tool in (("format", "check_format.py"), ("layering", "check_layering.py")):
+        for label, tool in (("format", "check_format.py"), ("layering", "check_layering.py"),
+                            ("tools", "check_tools.py")):
             result = run_ktap_tool(label, [sys.executable, os.path.join(ROOT, "tools", tool)],
                                    300, args.verbose)
             print("\n".join(result.lines), flush=True)

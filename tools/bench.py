@@ -21,6 +21,7 @@ import math
 import os
 import re
 import sys
+from xml.sax.saxutils import escape
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests"))
@@ -40,10 +41,13 @@ DISTRIBUTION_FIGURE = "generic_call_empty_{barrier}_idle"
 
 
 def write_svg(path, rows):
-    """p50 (log scale) against CPU count, one line per figure and barrier."""
+    """p50 (log scale) against CPU count, one line per figure (its name
+    carries the barrier) and, where several were run, idle mode."""
     series = {}
+    several_idle = len({r["idle"] for r in rows}) > 1
     for r in rows:
-        series.setdefault(r["name"], {})[int(r["cpus"])] = int(r["p50"])
+        key = r["name"] + (f" [idle={r['idle']}]" if several_idle else "")
+        series.setdefault(key, {})[int(r["cpus"])] = int(r["p50"])
     points = [v for s in series.values() for v in s.values() if v > 0]
     if not points:
         return
@@ -116,14 +120,16 @@ def write_distribution_svg(path, qrows):
                    f'text-anchor="middle">1e{e}</text>')
     for p in (0, 50, 90, 100):
         out.append(f'<text x="{left - 6}" y="{y(p) + 4:.1f}" text-anchor="end">{p} %</text>')
+    label = escape(f'cycles per call ({DISTRIBUTION_FIGURE.format(barrier="<barrier>")}, '
+                   f'every CPU)')
     out.append(f'<text x="{(left + w - right) / 2}" y="{h - 6}" text-anchor="middle">'
-               f'cycles per call ({DISTRIBUTION_FIGURE.format(barrier="<barrier>")}, '
-               f'every CPU)</text>')
+               f'{label}</text>')
     for i, (key, qs) in enumerate(sorted(curves.items())):
         colour = colours[i % len(colours)]
         pts = " ".join(f"{x(v):.1f},{y(p):.1f}" for p, v in zip(range(0, 101, 5), qs))
         out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        out.append(f'<text x="{w - right + 10}" y="{top + 16 * i + 10}" fill="{colour}">{key}</text>')
+        out.append(f'<text x="{w - right + 10}" y="{top + 16 * i + 10}" fill="{colour}">'
+                   f'{escape(key)}</text>')
     out.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n")

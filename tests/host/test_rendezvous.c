@@ -567,7 +567,7 @@ static void *rank_reuse_thread(void *arg)
         return NULL;
     }
     if (id == 0) { /* rank 0 of both */
-        while (atomic_load(&test_barrier.sleeping[1]) != 1 + 1)
+        while (__atomic_load_n(&test_barrier.sleeping[1], __ATOMIC_ACQUIRE) != 1 + 1)
             sched_yield(); /* CPU 1 is asleep */
         barrier_wait(&test_barrier, 1, 0, 2, 2 * SLEEP_BOUND_NS);
         atomic_store(&race_stage, 1);
@@ -587,7 +587,7 @@ static void *rank_reuse_director(void *arg)
 {
     (void)arg;
     /* Once CPU 2 has announced, let CPU 1 leave; once it has, CPU 0 goes on. */
-    while (atomic_load(&test_barrier.sleeping[1]) != 2 + 1)
+    while (__atomic_load_n(&test_barrier.sleeping[1], __ATOMIC_ACQUIRE) != 2 + 1)
         sched_yield();
     atomic_store(&held_one_released, true);
     while (atomic_load(&threads_done) < 1)

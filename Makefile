@@ -6,7 +6,7 @@
 #   make test         host unit tests, the SPIN model, quick mutants and the QEMU
 #                     matrix; last line "N passed, N failed"
 #   make bench        the benchmarks: build/bench/results.csv, a table, SVG plots
-#                     (CPUS="1 2 4", ACCEL=kvm|tcg, APIC=x2apic|xapic, BARRIER=...)
+#                     (CPUS="1 2 4", ACCEL=kvm|tcg|icount, APIC=x2apic|xapic, BARRIER=...)
 #   make trace        the rendezvous' timeline: build/trace/trace.json and trace.svg
 #   make mutants      every deliberate bug of tests/mutants/, and what caught it
 #   make model        the SPIN model in every configuration (the large ones too)
@@ -203,8 +203,9 @@ run: deps all
 
 # The benchmarks (tools/bench.py), one boot per configuration of the sweep,
 # booted with the test runner's QEMU command: CPUS="1 2 4 8 16 32",
-# ACCEL=kvm|tcg (default: KVM where it works here, as timing under TCG says
-# little), APIC=x2apic|xapic, BARRIER=central|dissemination (default both).
+# ACCEL=kvm|tcg|icount (default: KVM where it works here, as timing under TCG
+# says little; icount: TCG counting instructions, one per cycle),
+# APIC=x2apic|xapic, BARRIER=central|dissemination (default both).
 # CPUS, ACCEL and APIC count only when given (make run has its own defaults).
 # IDLE="hlt poll mwait" adds a boot per idle mode (default hlt);
 # BENCH_OPTIONS="barrier_spin_us=0" adds kernel options to every boot.

@@ -437,10 +437,11 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
         if (!cpu_online(smp_cpu(i)))
             continue;
-        if (i == me->index || targets == NULL || cpu_set_has(targets, i))
+        if (i == me->index || targets == NULL || cpu_set_has(targets, i)) {
             cpu_set_add(&c.members, i);
+            c.count++; /* counted here: a popcount of the whole set costs more */
+        }
     }
-    c.count = cpu_set_count(&c.members);
 
     uint64_t seq = current.seq;
     __atomic_store_n(&current.seq, seq + 1, __ATOMIC_RELAXED);

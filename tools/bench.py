@@ -14,7 +14,10 @@ Usage: bench.py BUILD_DIR [--cpus "1 2 4"] [--accel kvm|tcg] [--apic x2apic|xapi
                           [--barrier central|dissemination] [--options "kernel options"]
 Empty options take the defaults: KVM where it works here (timing under TCG
 says little), else TCG; x2APIC under KVM, xAPIC under TCG (QEMU's TCG has
-no x2APIC); both barriers."""
+no x2APIC); both barriers. ACCEL=icount is TCG with -icount shift=0: the
+guest's clock then advances one nanosecond per instruction and its TSC runs
+at 1 GHz, so every figure is an exact, repeatable instruction count (on one
+CPU; with several, the vCPUs take turns and the counts add up)."""
 import argparse
 import csv
 import math
@@ -139,7 +142,7 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("build")
     ap.add_argument("--cpus", default="", help='CPU counts, e.g. "1 2 4 8 16 32"')
-    ap.add_argument("--accel", default="", choices=["", "kvm", "tcg"])
+    ap.add_argument("--accel", default="", choices=["", "kvm", "tcg", "icount"])
     ap.add_argument("--apic", default="", choices=["", "x2apic", "xapic"])
     ap.add_argument("--barrier", default="", choices=["", "central", "dissemination"])
     ap.add_argument("--idle", default="", help='idle modes, e.g. "hlt poll mwait" (default hlt)')
@@ -171,7 +174,7 @@ def main():
         return 2
     accel = args.accel or ("tcg" if why_not_kvm else "kvm")
     apic = args.apic or ("x2apic" if accel == "kvm" else "xapic")
-    if accel == "tcg" and apic == "x2apic":
+    if accel in ("tcg", "icount") and apic == "x2apic":
         print("bench: APIC=x2apic needs ACCEL=kvm: QEMU's TCG has no x2APIC")
         return 2
     barriers = [args.barrier] if args.barrier else ["central", "dissemination"]
@@ -183,8 +186,9 @@ def main():
     rows, qrows = [], []
     configurations = [(c, b, i) for c in args.cpus for b in barriers for i in args.idle]
     for cpus, barrier, idle in configurations:
-        cfg = Config(f"bench-{accel}-{apic}-{idle}-smp{cpus}-{barrier}", accel=accel,
-                     smp=str(cpus), apic=apic,
+        cfg = Config(f"bench-{accel}-{apic}-{idle}-smp{cpus}-{barrier}",
+                     accel="tcg" if accel == "icount" else accel, smp=str(cpus), apic=apic,
+                     qemu_args=("-icount", "shift=0") if accel == "icount" else (),
                      cmdline=f"bench barrier={barrier} apic={apic} idle={idle} "
                              f"{args.options}".strip(),
                      expect="bench", timeout=BENCH_TIMEOUT)

@@ -69,7 +69,7 @@ def main():
     check("tools.bench_refuses_bad_knobs",
           refused(["build", "--cpus", "0 2"]) and refused(["build", "--cpus", "two"]) and
           refused(["build", "--idle", "sleep"]) and refused(["build", "--apic", "x3apic"]) and
-          refused(["build", "--barrier", "tree"]) and
+          refused(["build", "--barrier", "tree"]) and refused(["build", "--accel", "hvf"]) and
           not refused(["build", "--cpus", "1 2 4 8 16 32", "--idle", "hlt poll mwait"]),
           "a bad CPUS=, IDLE=, APIC= or BARRIER= must be refused, a large sweep taken")
 

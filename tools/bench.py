@@ -43,6 +43,17 @@ QUANTILE_FIELDS = ["accel", "apic", "idle", "vcpus", "barrier", "name", "cpus"] 
 DISTRIBUTION_FIGURE = "generic_call_empty_{barrier}_idle"
 
 
+COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+           "#7f7f7f", "#17becf", "#bcbd22"]
+
+
+def svg_start(w, h):
+    """The first lines of a w x h picture on white."""
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+            f'font-family="sans-serif" font-size="12">',
+            f'<rect width="{w}" height="{h}" fill="white"/>']
+
+
 def write_svg(path, rows):
     """p50 (log scale) against CPU count, one line per figure (its name
     carries the barrier) and, where several were run, idle mode."""
@@ -63,11 +74,7 @@ def write_svg(path, rows):
         return left + (w - left - right) * (i / max(1, len(xs) - 1))
     def y(v):
         return h - bottom - (h - bottom - top) * ((math.log10(v) - lo) / max(1e-9, hi - lo))
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-               "#7f7f7f", "#17becf", "#bcbd22"]
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-           f'font-family="sans-serif" font-size="12">',
-           f'<rect width="{w}" height="{h}" fill="white"/>']
+    out = svg_start(w, h)
     for e in range(lo, hi + 1):
         yy = y(10 ** e)
         out.append(f'<line x1="{left}" y1="{yy:.1f}" x2="{w - right}" y2="{yy:.1f}" '
@@ -80,7 +87,7 @@ def write_svg(path, rows):
     out.append(f'<text x="14" y="{top + (h - top - bottom) / 2}" text-anchor="middle" '
                f'transform="rotate(-90 14 {top + (h - top - bottom) / 2})">p50 cycles</text>')
     for i, (key, s) in enumerate(sorted(series.items())):
-        colour = colours[i % len(colours)]
+        colour = COLOURS[i % len(COLOURS)]
         pts = " ".join(f"{x(c):.1f},{y(v):.1f}" for c, v in sorted(s.items()) if v > 0)
         out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for c, v in sorted(s.items()):
@@ -111,11 +118,7 @@ def write_distribution_svg(path, qrows):
         return left + (w - left - right) * ((math.log10(max(v, 1)) - lo) / max(1e-9, hi - lo))
     def y(p):
         return h - bottom - (h - bottom - top) * p / 100
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-               "#7f7f7f", "#17becf", "#bcbd22"]
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-           f'font-family="sans-serif" font-size="12">',
-           f'<rect width="{w}" height="{h}" fill="white"/>']
+    out = svg_start(w, h)
     for e in range(lo, hi + 1):
         xx = x(10 ** e)
         out.append(f'<line x1="{xx:.1f}" y1="{top}" x2="{xx:.1f}" y2="{h - bottom}" '
@@ -128,7 +131,7 @@ def write_distribution_svg(path, qrows):
     out.append(f'<text x="{(left + w - right) / 2}" y="{h - 6}" text-anchor="middle">'
                f'{label}</text>')
     for i, (key, qs) in enumerate(sorted(curves.items())):
-        colour = colours[i % len(colours)]
+        colour = COLOURS[i % len(COLOURS)]
         pts = " ".join(f"{x(v):.1f},{y(p):.1f}" for p, v in zip(range(0, 101, 5), qs))
         out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
         out.append(f'<text x="{w - right + 10}" y="{top + 16 * i + 10}" fill="{colour}">'

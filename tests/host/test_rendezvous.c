@@ -462,12 +462,24 @@ static void host_wake(uint32_t id) { atomic_store(&wake_flag[id], true); }
 static const struct barrier_sleep_ops host_sleep_ops = {0, host_self_id, host_can_sleep, host_sleep,
                                                         host_wake};
 
+/* The last rank arrives only once every other rank is asleep (or after a
+ * bound): every episode then needs each wake-up path, whatever the host's
+ * scheduler does. */
+static void wait_until_the_others_sleep(void)
+{
+    for (int waited = 0; waited < 100000; waited++) {
+        if (__atomic_load_n(&test_barrier.sleepers.value, __ATOMIC_ACQUIRE) >= cpu_count - 1)
+            return;
+        usleep(SLEEP_LATE_US / 10);
+    }
+}
+
 static void *sleeping_barrier_thread(void *arg)
 {
     uint32_t rank = (uint32_t)(uintptr_t)arg;
     for (uint64_t e = 1; e <= SLEEP_EPISODES && atomic_load(&lost_wakeups) == 0; e++) {
         if (rank == cpu_count - 1)
-            usleep(SLEEP_LATE_US);
+            wait_until_the_others_sleep();
         atomic_store(&progress[rank], e);
         if (barrier_wait(&test_barrier, e, rank, (uint32_t)cpu_count, 2 * SLEEP_BOUND_NS) !=
             BARRIER_RELEASED) {

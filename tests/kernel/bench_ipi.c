@@ -7,11 +7,12 @@
  *   ipi_roundtrip        an IPI to another CPU and back (its handler
  *                        writes a flag the sender waits for), the target
  *                        idle (halted) or busy (spinning, interrupts on);
- *                        _all: to every other CPU at once, until all answer
- *   barrier_<kind>       one crossing of a spin barrier when every CPU is
- *                        already spinning at it: no IPI
+ *                        _all: to every other CPU at once, until all answer;
  *                        _all_shorthand: the same by one all-excluding-self
  *                        IPI (when every CPU the firmware listed is online)
+ *   barrier_<kind>       one crossing of a spin barrier when every CPU is
+ *                        already spinning at it: no IPI; for every count of
+ *                        CPUs from 2 to all
  *   generic_call_empty   ipi_generic_call with an empty worker, on the
  *                        first n online CPUs for every n, the others idle;
  *                        and on all of them with the others busy; _each:
@@ -267,15 +268,9 @@ static void cross_once(void *arg)
         failed = true;
 }
 
-KBENCH(barrier_crossing)
+/* One crossing with the first n helpers spinning at the barrier too. */
+static void measure_crossing(struct cpu *const *helpers, uint32_t n)
 {
-    static struct cpu *helpers[MAX_CPUS];
-    uint32_t n = 0;
-    for (uint32_t i = 1; i < smp_cpu_count(); i++)
-        if (cpu_online(smp_cpu(i)))
-            helpers[n++] = smp_cpu(i);
-    if (n == 0)
-        return;
     crossing_count = n + 1;
     barrier_init(&crossing, ipi_barrier_kind());
     atomic_store_release(&stop_helper, 0);
@@ -293,6 +288,18 @@ KBENCH(barrier_crossing)
     for (uint32_t k = 0; k < n; k++)
         if (!smp_wait_work(helpers[k], WORK_TIMEOUT_MS))
             kprintf("bench: CPU %u did not finish its helper work\n", helpers[k]->index);
+}
+
+/* For every count of CPUs from 2 to all online: how a crossing grows. */
+KBENCH(barrier_crossing)
+{
+    static struct cpu *helpers[MAX_CPUS];
+    uint32_t n = 0;
+    for (uint32_t i = 1; i < smp_cpu_count(); i++)
+        if (cpu_online(smp_cpu(i)))
+            helpers[n++] = smp_cpu(i);
+    for (uint32_t k = 1; k <= n; k++)
+        measure_crossing(helpers, k);
 }
 
 /* ---- generic_call_empty ---- */

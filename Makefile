@@ -1,6 +1,7 @@
 # ipikernel - build, run and test.
 #
 #   make              kernel (build/kernel.elf) and bootable ISO (build/ipikernel.iso)
+#   make usb DEV=/dev/sdX   write the image to a USB stick (refuses anything else)
 #   make run          boot in QEMU, serial console on this terminal (CPUS=, ACCEL=kvm|tcg,
 #                     BOOT=iso|kernel, CMDLINE="...")
 #   make test         host unit tests, the SPIN model, quick mutants and the QEMU
@@ -92,7 +93,7 @@ KERNEL := $(BUILD)/kernel.elf
 ISO := $(BUILD)/ipikernel.iso
 CMDLINE ?=
 
-.PHONY: all kernel iso run bench trace debug test test-host test-large mutants model deps clean \
+.PHONY: all kernel iso usb run bench trace debug test test-host test-large mutants model deps clean \
         readme-options
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)
@@ -147,14 +148,17 @@ $(KERNEL): $(BUILD)/kernel.stage1.elf $(BUILD)/ksyms.o tools/check_layout.py
 	$(Q)$(PYTHON) tools/check_layout.py $@.tmp
 	$(Q)mv $@.tmp $@
 
-# The ISO's grub.cfg carries CMDLINE: rebuild it when CMDLINE changes.
+# The image has the boot menu (self-tests by default), or, when CMDLINE is
+# given (even empty), one entry with that command line. The stamp rebuilds
+# it when that choice changes.
+ISO_MODE := $(if $(filter command line environment,$(origin CMDLINE)),--cmdline "$(CMDLINE)",)
 $(BUILD)/cmdline.stamp: FORCE
 	@mkdir -p $(BUILD)
-	@echo '$(CMDLINE)' | cmp -s - $@ || echo '$(CMDLINE)' > $@
+	@echo '$(ISO_MODE)' | cmp -s - $@ || echo '$(ISO_MODE)' > $@
 
 $(ISO): $(KERNEL) tools/mkiso.sh $(BUILD)/cmdline.stamp
 	$(say) "  ISO     $@"
-	$(Q)tools/mkiso.sh $(KERNEL) "$(CMDLINE)" $@
+	$(Q)tools/mkiso.sh $(ISO_MODE) $(KERNEL) $@
 
 .PHONY: FORCE
 FORCE:
@@ -200,6 +204,13 @@ run: deps all
 	@echo "Booting $(BOOT) on $(MACHINE), $(CPUS) CPU(s), $(ACCEL), $(FIRMWARE). Quit with Ctrl-A X."
 	qemu-system-x86_64 $(QEMU_COMMON) $(QEMU_BOOT) $(QEMU_OUTPUT); \
 	  status=$$?; [ $$status -eq 0 -o $$status -eq 33 ] || echo "(QEMU exited with status $$status)"
+
+# Writes the image to a USB stick (tools/usb_write.py says what it refuses):
+# DEV=/dev/sdX (the whole disk), YES=1 skips the question, MAX_GB= raises
+# the size a stick may have (128), ALLOW_FILE=1 writes into a plain file.
+usb: deps all
+	$(PYTHON) tools/usb_write.py $(ISO) "$(DEV)" $(if $(YES),--yes) \
+	  $(if $(ALLOW_FILE),--allow-file) $(if $(MAX_GB),--max-gb $(MAX_GB))
 
 # The benchmarks (tools/bench.py), one boot per configuration of the sweep,
 # booted with the test runner's QEMU command: CPUS="1 2 4 8 16 32",
@@ -253,7 +264,7 @@ $(HOST_BUILD)/tests/host/%.o: tests/host/%.c Makefile
 HOST_LIB_OBJS := $(HOST_BUILD)/lib/format.o $(HOST_BUILD)/lib/string.o $(HOST_BUILD)/kernel/warnings.o
 HOST_TESTS := $(HOST_BUILD)/test_format $(HOST_BUILD)/test_string \
               $(HOST_BUILD)/test_multiboot $(HOST_BUILD)/test_cmdline $(HOST_BUILD)/test_madt \
-              $(HOST_BUILD)/test_ap_start $(HOST_BUILD)/test_options
+              $(HOST_BUILD)/test_ap_start $(HOST_BUILD)/test_options $(HOST_BUILD)/test_platform
 
 $(HOST_BUILD)/test_format: $(HOST_BUILD)/tests/host/test_format.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/test_string: $(HOST_BUILD)/tests/host/test_string.o $(HOST_LIB_OBJS)
@@ -265,6 +276,8 @@ $(HOST_BUILD)/test_cmdline: $(HOST_BUILD)/tests/host/test_cmdline.o \
 $(HOST_BUILD)/test_options: $(HOST_BUILD)/tests/host/test_options.o \
     $(HOST_BUILD)/kernel/options.o $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/tests/host/test_options.o: HOST_CFLAGS += -DREADME_PATH='"$(CURDIR)/README.md"'
+$(HOST_BUILD)/test_platform: $(HOST_BUILD)/tests/host/test_platform.o \
+    $(HOST_BUILD)/kernel/acpi_platform.o $(HOST_BUILD)/arch/x86_64/apic_mode.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/test_madt: $(HOST_BUILD)/tests/host/test_madt.o \
     $(HOST_BUILD)/kernel/madt.o $(HOST_LIB_OBJS)
 # The AP start-up sequence (kernel/smp.c, arch/x86_64/smp_start.c) against a

@@ -31,7 +31,20 @@ mb2_header:
     dd MB2_ARCH_I386
     dd mb2_header_end - mb2_header
     dd -(MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
+    ; Framebuffer tag (multiboot2 §3.1.10: type 5, size 20), optional (flags
+    ; bit 0), no preferred size or depth: the kernel draws on any linear RGB
+    ; mode of 24 or 32 bits. Without it GRUB sets EGA text mode on a BIOS PC
+    ; whatever gfxpayload says; the image's grub.cfg keeps text mode there
+    ; unless asked otherwise (tools/mkiso.sh).
+    align 8
+    dw 5
+    dw 1
+    dd 20
+    dd 0
+    dd 0
+    dd 0
     ; end tag (type 0, flags 0, size 8)
+    align 8
     dw 0
     dw 0
     dd 8

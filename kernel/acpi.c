@@ -10,6 +10,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/inject.h"
+#include "lib/format.h"
 #include "lib/string.h"
 
 #define RSDP_SIGNATURE "RSD PTR "
@@ -162,6 +163,50 @@ uint64_t acpi_find_table(const char signature[4], size_t *length)
     return 0;
 }
 
+static const char *space_name(uint8_t space)
+{
+    switch (space) {
+    case ACPI_SPACE_MEMORY: return "memory";
+    case ACPI_SPACE_IO: return "I/O port";
+    case ACPI_SPACE_PCI_CONFIG: return "PCI configuration";
+    default: return "unknown space";
+    }
+}
+
+/* The FADT (PM timer, reset register), HPET and DMAR tables, where there. */
+static void read_platform_tables(void)
+{
+    size_t length;
+    if ((state.fadt_phys = acpi_find_table("FACP", &length)) != 0 &&
+        acpi_fadt_parse(arch_phys_to_virt(state.fadt_phys, length), length, &state.fadt)) {
+        const struct acpi_fadt_info *f = &state.fadt;
+        char timer[48] = "none", reset[72] = "none";
+        if (f->pm_timer_port != 0)
+            fmt_snprintf(timer, sizeof(timer), "at I/O port %#x, %u bits", f->pm_timer_port,
+                         f->pm_timer_32bit ? 32 : 24);
+        else if (f->hardware_reduced)
+            strlcpy(timer, "none (hardware-reduced ACPI)", sizeof(timer));
+        if (f->reset_supported)
+            fmt_snprintf(reset, sizeof(reset), "%s %#llx, value %#x",
+                         space_name(f->reset_register.space),
+                         (unsigned long long)f->reset_register.address, f->reset_value);
+        kprintf("acpi: FADT: PM timer %s; reset register %s\n", timer, reset);
+    }
+    if ((state.hpet_phys = acpi_find_table("HPET", &length)) != 0) {
+        acpi_hpet_parse(arch_phys_to_virt(state.hpet_phys, length), length, &state.hpet);
+        if (state.hpet.base != 0)
+            kprintf("acpi: HPET %u at %#llx\n", state.hpet.number,
+                    (unsigned long long)state.hpet.base);
+        else
+            kprintf("acpi: the HPET table gives no usable register address; ignoring it\n");
+    }
+    if ((state.dmar_phys = acpi_find_table("DMAR", &length)) != 0 &&
+        acpi_dmar_parse(arch_phys_to_virt(state.dmar_phys, length), length, &state.dmar))
+        kprintf("acpi: DMAR: interrupt remapping %s, x2APIC opt-out %s\n",
+                state.dmar.interrupt_remapping ? "supported" : "not supported",
+                state.dmar.x2apic_opt_out ? "set" : "clear");
+}
+
 static const char *source_name(enum acpi_rsdp_source s)
 {
     switch (s) {
@@ -210,13 +255,7 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
         kprintf("acpi: no usable root table; running on the boot CPU alone\n");
         return false;
     }
-    state.fadt_phys = acpi_find_table("FACP", &length);
-    if (state.fadt_phys != 0 && length >= ACPI_FADT_FLAGS + 4) {
-        const uint8_t *fadt = arch_phys_to_virt(state.fadt_phys, length);
-        uint32_t port = read32(fadt + ACPI_FADT_PM_TMR_BLK);
-        state.pm_timer_port = port <= 0xFFFF ? (uint16_t)port : 0;
-        state.pm_timer_32bit = (read32(fadt + ACPI_FADT_FLAGS) & ACPI_FADT_FLAG_TMR_VAL_EXT) != 0;
-    }
+    read_platform_tables();
     state.madt_phys = acpi_find_table("APIC", &state.madt_length);
     if (state.madt_phys == 0 || state.madt_length > MADT_COPY_MAX) {
         kprintf("acpi: no usable MADT (\"APIC\" table); running on the boot CPU alone\n");

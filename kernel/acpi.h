@@ -10,6 +10,7 @@
 #ifndef KERNEL_ACPI_H
 #define KERNEL_ACPI_H
 
+#include "kernel/acpi_platform.h"
 #include "kernel/madt.h"
 
 #include <stdbool.h>
@@ -29,9 +30,12 @@ struct acpi_state {
     uint64_t root_phys; /* the XSDT or RSDT */
     uint64_t madt_phys; /* 0 if not found */
     size_t madt_length;
-    uint64_t fadt_phys;     /* 0 if not found */
-    uint16_t pm_timer_port; /* ACPI PM timer from the FADT, 0 if none */
-    bool pm_timer_32bit;
+    uint64_t fadt_phys; /* 0 if not found */
+    struct acpi_fadt_info fadt;
+    uint64_t hpet_phys; /* the HPET description table, 0 if none */
+    struct acpi_hpet_info hpet;
+    uint64_t dmar_phys; /* 0 if none */
+    struct acpi_dmar_info dmar;
 };
 
 /* Finds the RSDP, walks the root table and reads the MADT into *madt.

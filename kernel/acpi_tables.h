@@ -119,12 +119,6 @@ _Static_assert(sizeof(struct acpi_madt_address_override) == 12, "§5.2.12.8");
 _Static_assert(sizeof(struct acpi_madt_local_x2apic) == 16, "§5.2.12.12");
 _Static_assert(sizeof(struct acpi_madt_local_x2apic_nmi) == 12, "§5.2.12.13");
 
-/* The FADT fields the kernel reads (§5.2.9, the FADT format table):
- * byte offsets, as the table is long and only these two matter here. */
-#define ACPI_FADT_PM_TMR_BLK 76
-#define ACPI_FADT_FLAGS 112
-#define ACPI_FADT_FLAG_TMR_VAL_EXT (1u << 8)
-
 /* The sum of length bytes (mod 256): 0 for a table that checks out. */
 static inline uint8_t acpi_checksum(const void *data, size_t length)
 {

@@ -38,6 +38,15 @@ uint64_t arch_phys_mapped_limit(void);
 const char *arch_cpu_vendor(void);
 
 noreturn void arch_halt_forever(void);
+
+/* Resets the machine: through the ACPI reset register where the FADT
+ * names one (fadt may be NULL), else the platform's own ways (x86: port
+ * 0xCF9, then the keyboard controller, then a triple fault); first names
+ * the way to try before the others ("auto": that order; "acpi", "cf9",
+ * "keyboard"). Says which it tries, so a machine that ignores one is seen
+ * to. */
+struct acpi_fadt_info;
+noreturn void arch_machine_reset(const struct acpi_fadt_info *fadt, const char *first);
 void arch_cpu_relax(void); /* body of every spin-wait loop */
 
 /* How an idle CPU waits (option idle=): halted until an interrupt; in
@@ -75,20 +84,36 @@ uint64_t arch_legacy_ebda_base(void);
 
 /* ---- Time ---- */
 
+/* The platform timers the firmware describes (ACPI FADT and HPET table). */
+struct clock_sources {
+    uint16_t pm_timer_port; /* the ACPI PM timer's I/O port, 0 if none */
+    bool pm_timer_32bit;
+    uint64_t hpet_base; /* the HPET's registers (physical), 0 if none */
+};
+
 /* Calibrates the cycle counter (source: "auto", or the one to use:
- * "cpuid", "pit", "pm_timer"; pm_timer_port: the ACPI PM timer, 0 if none)
- * and the local APIC timer. */
-void arch_timing_init(const char *source, uint16_t pm_timer_port, bool pm_timer_32bit);
+ * "cpuid", "pit", "hpet", "pm_timer") and the local APIC timer. */
+void arch_timing_init(const char *source, const struct clock_sources *clocks);
 uint64_t arch_cycles_per_second(void);
+/* What calibrated it, in words ("PIT channel 2", "HPET", "ACPI PM timer",
+ * "CPUID leaf 0x15", ...). */
+const char *arch_cycles_source(void);
 void arch_udelay(uint64_t microseconds); /* busy-waits, with pause */
 
 /* ---- Processors ---- */
 
 /* Chooses and enables the boot CPU's interrupt controller (x86: the local
  * APIC; requested: "auto", "xapic", "x2apic"); controller_address comes
- * from the MADT (0: unknown). Returns false, after saying why, when there
- * is none usable: no IPIs, no timer interrupts, one CPU. */
-bool arch_apic_init(const char *requested, uint64_t controller_address);
+ * from the MADT (0: unknown); firmware_opts_out: the firmware asks the OS
+ * to keep the controller in its older mode (ACPI DMAR). Returns false,
+ * after saying why, when there is none usable: no IPIs, no timer
+ * interrupts, one CPU. */
+bool arch_apic_init(const char *requested, uint64_t controller_address, bool firmware_opts_out);
+
+/* Test support: puts the interrupt controller in its extended mode (x86:
+ * x2APIC) before arch_apic_init, as the firmware of many new PCs does;
+ * false (nothing changed) where the CPU has no such mode. */
+bool arch_test_firmware_enables_extended_apic(void);
 const char *arch_apic_mode_name(void); /* "xapic", "x2apic", or "none" */
 bool arch_apic_present(void);          /* false: no IPIs, no timer interrupts */
 

@@ -43,9 +43,8 @@ bool arch_has_nx(void);
 /* Address of the boot stack's guard page (unmapped). */
 uintptr_t arch_boot_stack_guard(void);
 
-/* What calibrated the cycle counter ("cpuid", "pit", "pm_timer"), and the
- * timer's rate, for the self-tests that check them against each other. */
-const char *arch_cycles_source(void);
+/* The timer's rate, for the self-tests that check it against the cycle
+ * counter. */
 uint64_t arch_timer_ticks_per_ms(void);
 
 /* The highest hardware number (x86: APIC ID) an IPI can reach in the

@@ -44,7 +44,14 @@ static void console_sink(void *ctx, const char *s, size_t n)
         c->write(s, n);
 }
 
-int kvprintf(const char *fmt, va_list ap)
+static void set_colours(enum console_colour colour)
+{
+    for (struct console *c = consoles; c != NULL; c = c->next)
+        if (c->set_colour != NULL)
+            c->set_colour(colour);
+}
+
+static int print_locked(enum console_colour colour, const char *fmt, va_list ap)
 {
     /* Interrupts off while holding it: a handler that prints on this CPU
      * would otherwise wait for itself. */
@@ -52,11 +59,38 @@ int kvprintf(const char *fmt, va_list ap)
     struct spinlock *lock =
         __atomic_load_n(&panic_mode, __ATOMIC_ACQUIRE) ? &panic_lock : &console_lock;
     bool locked = spin_lock_bounded(lock, CONSOLE_LOCK_SPINS);
+    if (colour != COLOUR_NORMAL)
+        set_colours(colour);
     int n = format_v(console_sink, NULL, fmt, ap);
+    if (colour != COLOUR_NORMAL)
+        set_colours(COLOUR_NORMAL);
     if (locked)
         spin_unlock(lock);
     arch_interrupts_restore(was_enabled);
     return n;
+}
+
+int kvprintf(const char *fmt, va_list ap) { return print_locked(COLOUR_NORMAL, fmt, ap); }
+
+int kprintf_colour(enum console_colour colour, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = print_locked(colour, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+void console_clear_screens(void)
+{
+    bool was_enabled = arch_interrupts_save_disable();
+    bool locked = spin_lock_bounded(&console_lock, CONSOLE_LOCK_SPINS);
+    for (struct console *c = consoles; c != NULL; c = c->next)
+        if (c->clear != NULL)
+            c->clear();
+    if (locked)
+        spin_unlock(&console_lock);
+    arch_interrupts_restore(was_enabled);
 }
 
 int kprintf(const char *fmt, ...)

@@ -10,10 +10,24 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+/* Colours say what a line means; a screen picks what they look like and
+ * the serial port ignores them (it stays plain text for tools). */
+enum console_colour {
+    COLOUR_NORMAL,
+    COLOUR_PASS,  /* a test that passed, a good result */
+    COLOUR_FAIL,  /* a failure, a crash */
+    COLOUR_NOTE,  /* skipped, or worth a look */
+    COLOUR_TITLE, /* a heading */
+};
+
 struct console {
     const char *name;
     /* Writes n bytes; '\n' is a newline (the device adds '\r' if it needs). */
     void (*write)(const char *s, size_t n);
+    /* Optional (screens): the colour of the text written from now on, and
+     * an empty screen with the cursor at the top left. */
+    void (*set_colour)(enum console_colour colour);
+    void (*clear)(void);
     struct console *next;
 };
 
@@ -21,6 +35,15 @@ void console_register(struct console *c);
 
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kvprintf(const char *fmt, va_list ap);
+
+/* kprintf in a colour, on the screens that have colours: one call, so the
+ * colour cannot leak into another CPU's text. */
+int kprintf_colour(enum console_colour colour, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Empties every screen (the serial log keeps everything): the summary at
+ * the end of a run starts on a clean page and stays readable. */
+void console_clear_screens(void);
 
 /* From now on kprintf serialises on a lock of its own that no CPU held
  * before: a CPU stopped (by NMI, or stuck) while holding the ordinary lock

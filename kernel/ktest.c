@@ -65,16 +65,16 @@ static bool listed(const struct ktest *k, const char *list)
     return false;
 }
 
-void ktest_run_all(const char *filter, const char *skip_list)
+struct ktest_result ktest_run_all(const char *filter, const char *skip_list)
 {
-    size_t total = 0, passed = 0, failed = 0, skipped = 0;
-
+    struct ktest_result r;
+    memset(&r, 0, sizeof(r));
     for (const struct ktest *k = __ktest_start; k < __ktest_end; k++) {
         if (matches(k, filter))
-            total++;
+            r.total++;
     }
 
-    kprintf("KTAP version 1\n1..%zu\n", total);
+    kprintf("KTAP version 1\n1..%zu\n", r.total);
     size_t n = 0;
     for (const struct ktest *k = __ktest_start; k < __ktest_end; k++) {
         if (!matches(k, filter))
@@ -87,21 +87,20 @@ void ktest_run_all(const char *filter, const char *skip_list)
         else
             k->fn(&t);
         if (t.failures > 0) {
-            failed++;
-            kprintf("not ok %zu %s.%s # %s\n", n, k->suite, k->name, t.reason);
+            if (r.failed < KTEST_FAILED_NAMES_KEPT)
+                r.failed_tests[r.failed] = k;
+            r.failed++;
+            kprintf_colour(COLOUR_FAIL, "not ok %zu %s.%s # %s\n", n, k->suite, k->name, t.reason);
         } else if (t.skipped) {
-            skipped++;
-            kprintf("ok %zu %s.%s # SKIP %s\n", n, k->suite, k->name, t.reason);
+            r.skipped++;
+            kprintf_colour(COLOUR_NOTE, "ok %zu %s.%s # SKIP %s\n", n, k->suite, k->name, t.reason);
         } else {
-            passed++;
-            kprintf("ok %zu %s.%s\n", n, k->suite, k->name);
+            r.passed++;
+            kprintf_colour(COLOUR_PASS, "ok %zu %s.%s\n", n, k->suite, k->name);
         }
     }
-    kprintf("# ktest: %zu passed, %zu failed, %zu skipped\n", passed, failed, skipped);
-    if (total == 0)
+    kprintf("# ktest: %zu passed, %zu failed, %zu skipped\n", r.passed, r.failed, r.skipped);
+    if (r.total == 0)
         kprintf("# ktest: no test matches \"%s\"\n", filter);
-
-    arch_vm_exit(failed == 0 && total > 0 ? KTEST_EXIT_PASS : KTEST_EXIT_FAIL);
-    kprintf("self-tests finished; halting.\n");
-    arch_halt_forever();
+    return r;
 }

@@ -112,10 +112,18 @@ void ktest_skip(struct ktest_ctx *t, const char *fmt, ...) __attribute__((format
 #define KTEST_EXIT_FAIL 0x11  /* status 35 */
 #define KTEST_EXIT_CRASH 0x12 /* status 37: panic or unexpected exception */
 
+/* What a run of the self-tests came to, for the summary screen. */
+#define KTEST_FAILED_NAMES_KEPT 8
+struct ktest_result {
+    size_t total, passed, failed, skipped;
+    const struct ktest *failed_tests[KTEST_FAILED_NAMES_KEPT]; /* the first ones */
+};
+
 /* Runs every test whose "suite.name" starts with filter ("" for all), except
  * those named in skip_list (comma-separated, reported as skipped); prints
- * KTAP, ends the VM with the result (or halts on a real PC). */
-void ktest_run_all(const char *filter, const char *skip_list);
+ * KTAP (ok lines in green, not ok in red where the screen has colour) and
+ * returns the counts. The caller decides how the run ends (kernel/finish.h). */
+struct ktest_result ktest_run_all(const char *filter, const char *skip_list);
 
 /* True from the moment test mode starts: a panic then ends the VM. */
 bool ktest_mode_active(void);

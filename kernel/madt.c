@@ -26,10 +26,24 @@ static size_t entry_min_length(uint8_t type)
     }
 }
 
+/* The all-ones ID is the broadcast address (SDM vol. 3A §11.6.1, §11.12.9),
+ * never a CPU's: firmware lists it in placeholder entries for sockets that
+ * are empty, usually disabled, sometimes (wrongly) enabled. */
+#define XAPIC_BROADCAST_ID 0xFFu
+#define X2APIC_BROADCAST_ID 0xFFFFFFFFu
+
 static void add_cpu(struct madt_info *info, uint32_t apic_id, uint32_t uid, uint32_t flags,
                     bool from_x2apic)
 {
     bool enabled = (flags & MADT_CPU_ENABLED) != 0;
+    if (apic_id == (from_x2apic ? X2APIC_BROADCAST_ID : XAPIC_BROADCAST_ID)) {
+        if (enabled)
+            warning_add(&info->warnings,
+                        "madt: an enabled processor entry has the broadcast APIC ID %#x; "
+                        "ignored",
+                        apic_id);
+        return;
+    }
     /* Before revision 5 a disabled entry may still be hot-added later (that
      * is how QEMU lists the CPUs of -smp N,maxcpus=M); from revision 5 on,
      * only an entry marked online capable may (ACPI 6.3 §5.2.12.2). */

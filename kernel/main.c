@@ -10,6 +10,7 @@
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
+#include "kernel/finish.h"
 #include "kernel/inject.h"
 #include "kernel/ipi.h"
 #include "kernel/ktest.h"
@@ -75,6 +76,14 @@ static void print_banner(void)
     console_print_warnings(&bi->warnings);
 }
 
+/* With option verbose, each step says what it is about to do, so a hang
+ * or a reset is pinned to one step even without a debugger. */
+static void step(const char *what)
+{
+    if (boot_options.verbose)
+        kprintf("boot: step: %s\n", what);
+}
+
 void kmain(uint32_t magic, uint32_t info_phys)
 {
     static struct warning_log option_problems;
@@ -82,23 +91,40 @@ void kmain(uint32_t magic, uint32_t info_phys)
     cmdline_parse(&boot_cmdline, boot_info.cmdline);
     options_parse(&boot_cmdline, &boot_options, &option_problems); /* once, for everyone */
     const struct options *o = &boot_options;
+    /* Before anything looks at the APIC: stands in for a firmware that
+     * leaves it in x2APIC mode. */
+    bool firmware_x2apic = o->firmware_x2apic && arch_test_firmware_enables_extended_apic();
     if (o->test != NULL)
         ktest_mode_enter();        /* from here a crash ends the VM at once */
     arch_console_init(&boot_info); /* serial port, VGA text screen */
     print_banner();
     console_print_warnings(&option_problems); /* unknown options, bad values */
-    page_alloc_init(&boot_info);              /* free memory from the memory map */
-    arch_init();                              /* page tables, GDT/TSS, IDT */
+    if (o->firmware_x2apic)
+        kprintf("firmware_x2apic: %s\n", firmware_x2apic ? "x2APIC enabled before the APIC driver"
+                                                         : "this CPU has no x2APIC; nothing done");
+    step("free memory from the memory map");
+    page_alloc_init(&boot_info);
+    step("page tables, GDT and TSS, IDT");
+    arch_init();
 
-    bool madt_ok = acpi_init(&boot_info, &madt); /* RSDP, XSDT/RSDT, MADT */
+    step("ACPI tables: RSDP, XSDT or RSDT, MADT, FADT, HPET, DMAR");
+    bool madt_ok = acpi_init(&boot_info, &madt);
     if (o->acpi_dump)
         acpi_dump_madt();
-    bool apic_ok = arch_apic_init(o->apic, madt_ok ? madt.controller_address : 0);
-    arch_timing_init(o->tsc_source, acpi_state()->pm_timer_port, acpi_state()->pm_timer_32bit);
+    const struct acpi_state *acpi = acpi_state();
+    step("the boot CPU's local APIC");
+    bool apic_ok =
+        arch_apic_init(o->apic, madt_ok ? madt.controller_address : 0, acpi->dmar.x2apic_opt_out);
+    step("calibrating the TSC and the APIC timer");
+    struct clock_sources clocks = {acpi->fadt.pm_timer_port, acpi->fadt.pm_timer_32bit,
+                                   acpi->hpet.base};
+    arch_timing_init(o->tsc_source, &clocks);
     struct cpu_start_options start = {strcmp(o->ap_start, "fast") == 0, o->ap_timeout_ms,
                                       strcmp(o->ap_start, "parallel") == 0};
-    smp_init(&madt, madt_ok && apic_ok, &start);                 /* start every AP */
-    ipi_init(o->barrier, o->ipi_timeout_ms, o->barrier_spin_us); /* the rendezvous */
+    step("starting the application processors (INIT, SIPI, SIPI)");
+    smp_init(&madt, madt_ok && apic_ok, &start);
+    step("the rendezvous: barriers, timeouts, delivery, idle mode");
+    ipi_init(o->barrier, o->ipi_timeout_ms, o->barrier_spin_us);
     ipi_set_delivery_each(strcmp(o->ipi_delivery, "each") == 0);
     enum idle_mode idle = strcmp(o->idle, "poll") == 0    ? IDLE_POLL
                           : strcmp(o->idle, "mwait") == 0 ? IDLE_MWAIT
@@ -110,15 +136,20 @@ void kmain(uint32_t magic, uint32_t info_phys)
     if (o->inject != NULL)
         inject_fault(o->inject);
 
-    if (ktest_mode_active())
-        ktest_run_all(o->test, o->test_skip != NULL ? o->test_skip : "");
+    if (ktest_mode_active()) {
+        step("self-tests");
+        struct ktest_result result =
+            ktest_run_all(o->test, o->test_skip != NULL ? o->test_skip : "");
+        finish_tests(&result);
+    }
     if (o->trace) {
         trace_calls(TRACE_CALLS);
-        arch_vm_exit(KTEST_EXIT_PASS);
+        finish_run("trace");
     }
     if (o->bench) {
+        step("benchmarks");
         bench_run_all();
-        arch_vm_exit(KTEST_EXIT_PASS);
+        finish_run("benchmarks");
     }
 
     kprintf("boot complete; idle. (In QEMU, Ctrl-A X quits.)\n");

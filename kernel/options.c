@@ -62,9 +62,28 @@ const struct option_def option_table[] = {
            "0 and 10 us, as Linux does on modern CPUs. The boot prints the total start-up time"),
     NUMBER(ap_timeout_ms, "<ms>", 10000, 1, 3600000, "arch/x86_64/smp_start.c",
            "how long to wait for each AP to check in after its second SIPI"),
-    CHOICE(tsc_source, "auto|cpuid|pit|pm_timer", "auto", "arch/x86_64/timing.c",
-           "what the TSC frequency is measured with; `auto` tries CPUID leaves 0x15/0x16, then "
-           "the PIT, then the ACPI PM timer"),
+    CHOICE(tsc_source, "auto|cpuid|pit|hpet|pm_timer", "auto", "arch/x86_64/timing.c",
+           "what the TSC frequency is measured with; `auto` takes CPUID leaf 0x15 where it names "
+           "the crystal, else measures against the PIT, then the HPET (ACPI HPET table), then the "
+           "ACPI PM timer, and only then trusts CPUID leaf 0x16's nominal frequency"),
+    NUMBER(maxcpus, "<n>", 0, 1, 1024, "kernel/smp.c",
+           "use at most n CPUs, the boot CPU included (as Linux's `maxcpus=`): the others the "
+           "firmware lists are reported and left halted"),
+    FLAG(verbose, "kernel/main.c", "print each boot step as it starts (`boot: step ...`)"),
+    CHOICE(end, "auto|halt|reboot", "auto", "kernel/main.c",
+           "what happens after the self-tests or benchmarks: `auto` ends QEMU with the result "
+           "(through its exit device) and on a real PC shows the summary and halts; `halt` always "
+           "halts; `reboot` shows the summary, waits `reboot_delay_s`, then resets the machine "
+           "(ACPI FADT reset register, then port 0xCF9, then the keyboard controller)"),
+    CHOICE(reset, "auto|acpi|cf9|keyboard", "auto", "arch/x86_64/arch.c",
+           "how `end=reboot` resets the machine: `auto` tries the ACPI FADT reset register, port "
+           "0xCF9, the keyboard controller and a triple fault in turn (as Linux's `reboot=` "
+           "does); a name tries that way first"),
+    NUMBER(reboot_delay_s, "<s>", 10, 0, 3600, "kernel/main.c",
+           "with `end=reboot`: how long the summary stays on screen before the reset"),
+    FLAG(firmware_x2apic, "arch/x86_64/arch.c",
+         "test: switch the local APIC to x2APIC mode at the very start of kmain, before the "
+         "APIC driver looks, as the firmware of many new PCs does"),
     CHOICE(barrier, "auto|central|dissemination", "auto", "kernel/ipi.c",
            "the rendezvous' spin barrier: a central counter, or the dissemination barrier "
            "(log2 n rounds, no shared counter); `auto` picks central up to 4 online CPUs and "

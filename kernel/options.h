@@ -45,6 +45,12 @@ struct options {
     const char *ap_start;
     uint64_t ap_timeout_ms;
     const char *tsc_source;
+    uint64_t maxcpus; /* 0: no limit */
+    bool verbose;
+    const char *end;
+    uint64_t reboot_delay_s;
+    const char *reset;
+    bool firmware_x2apic;
     const char *barrier;
     uint64_t ipi_timeout_ms;
     uint64_t barrier_spin_us;

@@ -14,6 +14,7 @@
 #include "kernel/console.h"
 #include "kernel/inject.h"
 #include "kernel/ipi.h"
+#include "kernel/options.h"
 #include "kernel/panic.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -60,6 +61,8 @@ static void collect_cpus(const struct madt_info *madt, bool madt_ok)
     if (!madt_ok)
         return;
     bool bsp_listed = false;
+    size_t limit = boot_options.maxcpus != 0 ? boot_options.maxcpus : MAX_CPUS;
+    size_t left_out = 0;
     for (size_t i = 0; i < madt->cpu_count; i++) {
         const struct madt_cpu *m = &madt->cpus[i];
         if (m->hw_id == bsp_id) {
@@ -69,6 +72,10 @@ static void collect_cpus(const struct madt_info *madt, bool madt_ok)
         }
         if (!m->enabled)
             continue;
+        if (cpu_count == limit && limit < MAX_CPUS) {
+            left_out++; /* maxcpus= */
+            continue;
+        }
         if (cpu_count == MAX_CPUS) {
             kprintf("warning: smp: more than %d CPUs; " ARCH_HW_ID_NAME
                     " %u and later are not started\n",
@@ -77,6 +84,9 @@ static void collect_cpus(const struct madt_info *madt, bool madt_ok)
         }
         add_cpu(m->hw_id, m->acpi_uid);
     }
+    if (left_out != 0)
+        kprintf("smp: maxcpus=%zu: %zu more CPUs the firmware lists are left halted\n", limit,
+                left_out);
     possible_count = madt->enabled_count + madt->hotpluggable_count;
     listed_count = madt->enabled_count;
     if (!bsp_listed) {
@@ -142,15 +152,28 @@ static void print_summary(void)
     for (size_t i = 0; i < n; i++)
         kprintf("%s%u", i == 0 ? "" : ",", ids[i]);
     kprintf("\n");
+    smp_print_table(cpu_count);
+}
+
+void smp_print_table(size_t max_rows)
+{
     kprintf("  cpu  " ARCH_HW_ID_NAME "  state          start-up\n");
+    size_t shown = 0;
     for (size_t i = 0; i < cpu_count; i++) {
         const struct cpu *c = &cpus[i];
+        /* Past max_rows, only the CPUs that did not come up are listed. */
+        if (shown == max_rows && cpu_online(c))
+            continue;
         char took[24] = "boot CPU";
         if (i != 0)
             fmt_snprintf(took, sizeof(took), cpu_online(c) ? "%llu us" : "-",
                          (unsigned long long)us_from_cycles(c->start_cycles));
-        kprintf("  %3zu  %7u  %-13s  %s\n", i, c->hw_id, state_name(cpu_state(c)), took);
+        kprintf_colour(cpu_online(c) ? COLOUR_NORMAL : COLOUR_FAIL, "  %3zu  %7u  %-13s  %s\n", i,
+                       c->hw_id, state_name(cpu_state(c)), took);
+        shown += shown < max_rows;
     }
+    if (shown < cpu_count)
+        kprintf("  ... %zu more, all online\n", cpu_count - shown);
 }
 
 void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start_options *plan)

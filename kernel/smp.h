@@ -26,6 +26,10 @@ const struct madt_info *kernel_madt(void);
 
 /* CPUs known (every slot, online or not) and online. */
 size_t smp_cpu_count(void);
+
+/* Prints one line per CPU: index, hardware ID, state, start-up time; past
+ * max_rows lines, only the CPUs that are not online (the rest counted). */
+void smp_print_table(size_t max_rows);
 size_t smp_online_count(void);
 size_t smp_possible_count(void);
 /* How long starting all the APs took, in cycles (0: none was started). */

@@ -31,8 +31,14 @@ from runner import ROOT
 from runner import constants
 from runner.matrix import BENCH, LARGE, MATRIX, NEGATIVE
 from runner.ktap import Outcome, check_test_set, count_ktap, parse_ktap, tail
-from runner.qemu import QEMU, boot, describe_status, effective_cmdline, skip_reason
+from runner.qemu import (QEMU, boot, describe_status, effective_cmdline, image_build_args,
+                          image_key, skip_reason)
 from runner.screen import check_screen
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import usb_write  # noqa: E402
+
+STICK_BYTES = 64 << 20
 
 
 def run_host_tests(build, verbose):
@@ -88,6 +94,11 @@ def check_smp_line(cfg, serial, topology):
     if isinstance(topology, str):
         return [topology]
     qemu_ids, qemu_possible = topology
+    # maxcpus=n: the boot CPU (QEMU's first) and the next n-1 in MADT order,
+    # which for QEMU is ascending APIC ID.
+    m = re.search(r"\bmaxcpus=(\d+)", effective_cmdline(cfg))
+    if m:
+        qemu_ids = qemu_ids[:int(m.group(1))]
     lines = SMP_LINE.findall(serial)
     if len(lines) != 1:
         return [f"expected one smp: line, found {len(lines)}"]
@@ -114,7 +125,7 @@ def check_config(cfg, kernel, iso, workdir, verbose):
 
     if cfg.expect == "screen":
         problems, seconds, serial, cmd = check_screen(cfg, kernel, iso, workdir)
-        header = f"{cfg.name}: the screen shows the kernel's text ({seconds:.1f} s)"
+        header = f"{cfg.name}: the screen shows the summary page ({seconds:.1f} s)"
         if problems:
             header = f"{cfg.name}: screen check failed ({seconds:.1f} s)"
         return finish_check(cfg, out, header, problems, serial, cmd)
@@ -135,7 +146,7 @@ def check_config(cfg, kernel, iso, workdir, verbose):
         elif plan == 0:
             problems.append("no self-tests ran")
         # The banner says who booted us: the loader and firmware must match.
-        loader = "GRUB" if cfg.boot == "iso" else "qemu"
+        loader = "qemu" if cfg.boot == "kernel" else "GRUB"
         firmware = "UEFI" if cfg.firmware == "uefi" else "BIOS"
         if not re.search(rf'^boot: loader "{loader}[^"]*" via multiboot.*, firmware {firmware}',
                          serial, re.M):
@@ -244,7 +255,7 @@ def main():
     # trace's own parsing and plotting.
     if args.only in ("", "host"):
         for label, tool in (("format", "check_format.py"), ("layering", "check_layering.py"),
-                            ("tools", "check_tools.py")):
+                            ("tools", "check_tools.py"), ("usb", "check_usb.py")):
             result = run_ktap_tool(label, [sys.executable, os.path.join(ROOT, "tools", tool)],
                                    300, args.verbose)
             print("\n".join(result.lines), flush=True)
@@ -280,14 +291,24 @@ def main():
             selected = []
         workdir = os.path.join(build, "test-logs")
         os.makedirs(workdir, exist_ok=True)
-        # The ISO's grub.cfg carries the command line: one ISO per command line.
+        # The image's grub.cfg carries the command line (or the menu) and the
+        # video mode: one image for each.
         iso = {}
         for c in selected:
-            line = effective_cmdline(c)
-            if c.boot == "iso" and line not in iso:
-                iso[line] = os.path.join(workdir, f"test-{len(iso)}.iso")
-                subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), kernel, line,
-                                iso[line]], check=True)
+            key = image_key(c)
+            if c.boot != "kernel" and key not in iso:
+                iso[key] = os.path.join(workdir, f"test-{len(iso)}.iso")
+                subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), *image_build_args(key),
+                                kernel, iso[key]], check=True)
+            if c.media == "usb" and ("stick", key) not in iso:
+                # A stick as make usb writes it: a file standing in for a
+                # 64 MiB device, written by tools/usb_write.py.
+                stick = iso[("stick", key)] = os.path.join(workdir, f"stick-{len(iso)}.img")
+                with open(stick, "wb") as f:
+                    f.truncate(STICK_BYTES)
+                status, message = usb_write.run([iso[key], stick, "--allow-file", "--yes"])
+                if status != 0:
+                    raise SystemExit(message)
         for c in [c for c in selected if c.alone]:
             result = check_config(c, kernel, iso, workdir, args.verbose)
             print("\n".join(result.lines), flush=True)

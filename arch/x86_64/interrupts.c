@@ -73,7 +73,7 @@ static void timer_interrupt(struct trap_frame *frame)
     lapic_eoi();
 }
 
-bool arch_apic_init(const char *requested, uint64_t controller_address)
+bool arch_apic_init(const char *requested, uint64_t controller_address, bool firmware_opts_out)
 {
     trap_set_handler(VECTOR_IPI_CALL, call_interrupt);
     trap_set_handler(VECTOR_TIMER, timer_interrupt);
@@ -81,7 +81,7 @@ bool arch_apic_init(const char *requested, uint64_t controller_address)
     trap_set_handler(VECTOR_IPI_PROBE, probe_interrupt);
     trap_set_handler(VECTOR_IPI_WAKE, wake_interrupt);
     trap_set_handler(VECTOR_APIC_ERROR, apic_error_interrupt);
-    return lapic_init_bsp(requested, controller_address);
+    return lapic_init_bsp(requested, controller_address, firmware_opts_out);
 }
 
 const char *arch_apic_mode_name(void) { return lapic_mode_name(); }

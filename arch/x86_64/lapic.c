@@ -12,6 +12,7 @@
  */
 #include "arch/x86_64/lapic.h"
 
+#include "arch/x86_64/apic_mode.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/priority.h"
@@ -180,30 +181,25 @@ static void setup_registers(void)
     lapic_eoi(); /* in case the firmware left one in service */
 }
 
-bool lapic_init_bsp(const char *requested, uint64_t mmio_base)
+bool lapic_init_bsp(const char *requested, uint64_t mmio_base, bool firmware_opts_out)
 {
     struct cpuid_regs r = cpuid(CPUID_LEAF_FEATURES, 0);
     if (!(r.edx & CPUID_1_EDX_APIC)) {
         kprintf("apic: this CPU has no local APIC\n");
         return false;
     }
-    bool have_x2apic = (r.ecx & CPUID_1_ECX_X2APIC) != 0;
-    bool firmware_x2apic = (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_X2APIC_ENABLE) != 0;
-
-    if (strcmp(requested, "x2apic") == 0 && !have_x2apic) {
-        kprintf("apic: apic=x2apic, but this CPU has no x2APIC (CPUID.1:ECX bit 21); "
-                "using xAPIC\n");
-        ops = &xapic_ops;
-    } else if (strcmp(requested, "xapic") == 0) {
-        if (firmware_x2apic)
-            kprintf("apic: apic=xapic, but the firmware already enabled x2APIC mode, which "
-                    "cannot be left without disabling the APIC; staying in x2APIC\n");
-        ops = firmware_x2apic ? &x2apic_ops : &xapic_ops;
-    } else {
-        if (strcmp(requested, "auto") != 0 && strcmp(requested, "x2apic") != 0)
-            kprintf("warning: unknown apic=%s (known: auto xapic x2apic); using auto\n", requested);
-        ops = have_x2apic ? &x2apic_ops : &xapic_ops;
+    if (strcmp(requested, "auto") != 0 && strcmp(requested, "x2apic") != 0 &&
+        strcmp(requested, "xapic") != 0) {
+        kprintf("warning: unknown apic=%s (known: auto xapic x2apic); using auto\n", requested);
+        requested = "auto";
     }
+    bool firmware_x2apic = (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_X2APIC_ENABLE) != 0;
+    struct apic_mode_facts facts = {requested, (r.ecx & CPUID_1_ECX_X2APIC) != 0, firmware_x2apic,
+                                    firmware_opts_out};
+    const char *why;
+    ops = apic_mode_choose(&facts, &why) == APIC_MODE_X2APIC ? &x2apic_ops : &xapic_ops;
+    if (why != NULL)
+        kprintf("apic: %s\n", why);
 
     if (ops == &xapic_ops) {
         uint64_t base =
@@ -242,3 +238,14 @@ void lapic_timer_calibrate(void)
 }
 
 uint64_t lapic_timer_ticks_per_ms(void) { return timer_ticks_per_ms; }
+
+bool arch_test_firmware_enables_extended_apic(void)
+{
+    if (!(cpuid(CPUID_LEAF_FEATURES, 0).ecx & CPUID_1_ECX_X2APIC))
+        return false;
+    /* As firmware does it: EN, then EXTD (SDM vol. 3A §11.12.5). */
+    uint64_t base = rdmsr(MSR_IA32_APIC_BASE) | APIC_BASE_ENABLE;
+    wrmsr(MSR_IA32_APIC_BASE, base);
+    wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_X2APIC_ENABLE);
+    return true;
+}

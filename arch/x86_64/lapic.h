@@ -53,11 +53,12 @@
 #define ICR_XAPIC_DEST_SHIFT 24 /* in ICR_HIGH */
 #define XAPIC_MAX_ID 0xFEu      /* 0xFF is the broadcast address */
 
-/* Chooses the mode ("auto", "xapic" or "x2apic"; see README.md) and enables
- * the boot CPU's local APIC. mmio_base is the MADT's address (0: take it
- * from IA32_APIC_BASE). Returns false, after printing why, when the CPU has
+/* Chooses the mode ("auto", "xapic" or "x2apic"; see README.md and
+ * apic_mode.h) and enables the boot CPU's local APIC. mmio_base is the
+ * MADT's address (0: take it from IA32_APIC_BASE); firmware_opts_out is the
+ * DMAR table's x2APIC opt-out flag. Returns false, after printing why, when the CPU has
  * no usable local APIC. */
-bool lapic_init_bsp(const char *requested, uint64_t mmio_base);
+bool lapic_init_bsp(const char *requested, uint64_t mmio_base, bool firmware_opts_out);
 
 /* Enables an AP's local APIC in the mode the boot CPU chose. */
 void lapic_init_ap(void);

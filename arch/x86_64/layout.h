@@ -20,6 +20,11 @@
 #define APIC_MMIO_START 0xFEC00000ull
 #define APIC_MMIO_END 0xFF000000ull
 
+/* Device memory outside the identity map (a framebuffer above 4 GiB) is
+ * mapped here, uncacheable, by paging_map_device. */
+#define DEVICE_WINDOW_START 0xFFFF800000000000ull
+#define DEVICE_WINDOW_END 0xFFFF801000000000ull /* 64 GiB */
+
 /* Per-CPU stacks (each with an unmapped guard page below) are mapped in the
  * last GiB of the address space, above the kernel image's window. */
 #define STACK_REGION_START 0xFFFFFFFFC0000000ull

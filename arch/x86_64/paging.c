@@ -110,6 +110,21 @@ void paging_set_page(uintptr_t va, uint64_t pa, uint64_t flags)
     map_page(va, pa, flags);
 }
 
+static uintptr_t device_window_next = DEVICE_WINDOW_START;
+
+volatile void *paging_map_device(uint64_t phys, uint64_t bytes)
+{
+    uint64_t first = phys & ~(LARGE_PAGE_SIZE - 1);
+    uint64_t end = (phys + bytes + LARGE_PAGE_SIZE - 1) & ~(LARGE_PAGE_SIZE - 1);
+    if (bytes == 0 || end < phys || end - first > DEVICE_WINDOW_END - device_window_next)
+        return NULL;
+    uintptr_t va = device_window_next;
+    for (uint64_t pa = first; pa < end; pa += LARGE_PAGE_SIZE)
+        map_large_page(va + (pa - first), pa, PTE_PRESENT | PTE_WRITE | PTE_PCD | nx_bit);
+    device_window_next += end - first;
+    return (volatile void *)(va + (phys - first));
+}
+
 uintptr_t paging_map_stack(size_t bytes)
 {
     size_t pages = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;

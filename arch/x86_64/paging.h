@@ -41,6 +41,12 @@ uintptr_t paging_map_stack(size_t bytes);
 #define PTE_NX_IF_SUPPORTED (1ull << 62) /* software marker, never written */
 void paging_set_page(uintptr_t va, uint64_t pa, uint64_t flags);
 
+/* Maps [phys, phys + bytes) into the device window with 2 MiB pages,
+ * uncached (PAT UC-: an MTRR that says write-combining still wins, as a
+ * framebuffer wants); returns the address of phys there, or NULL when the
+ * window is full. For memory the identity map does not reach. */
+volatile void *paging_map_device(uint64_t phys, uint64_t bytes);
+
 /* CR3 of the kernel's page tables (the APs load it too). */
 uint64_t paging_kernel_cr3(void);
 

@@ -1,14 +1,17 @@
 /*
  * timing.c - TSC frequency discovery and calibration.
  *
- * The PIT and the ACPI PM timer tick at fixed, known rates; counting TSC
- * cycles across a known number of their ticks gives the TSC rate. Each
- * measurement is bounded, so a missing timer (some PCs have no PIT) costs a
- * moment, not a hang.
+ * The PIT, the HPET and the ACPI PM timer tick at known rates; counting TSC
+ * cycles across a known number of their ticks gives the TSC rate. New PCs
+ * often have no PIT (or gate it off), some no HPET either, and a
+ * hardware-reduced ACPI machine has no PM timer: each is tried in turn, and
+ * each measurement is bounded in port reads and in TSC cycles, so a missing
+ * timer costs a moment, not a hang.
  */
 #include "arch/x86_64/timing.h"
 
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/paging.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 #include "kernel/arch_test.h"
@@ -28,9 +31,26 @@
 #define SCB_OUT2 (1u << 5)
 
 #define ACPI_PM_TIMER_HZ 3579545u /* ACPI §4.8.3.3 */
+
+/* HPET registers (IA-PC HPET specification 1.0a, §2.3). */
+#define HPET_GENERAL_CAPABILITIES 0x000
+#define HPET_GENERAL_CONFIG 0x010
+#define HPET_MAIN_COUNTER 0x0F0
+#define HPET_CAP_COUNT_SIZE_64 (1ull << 13)
+#define HPET_CAP_PERIOD_SHIFT 32 /* femtoseconds per tick in bits 63:32 */
+#define HPET_CONFIG_ENABLE (1ull << 0)
+#define HPET_MAX_PERIOD_FS 100000000ull /* §2.3.4: at most 100 ns */
+#define HPET_REGISTER_BYTES 1024
+#define FEMTOSECONDS_PER_MS 1000000000000ull
+
 #define CALIBRATE_MS 10u
 #define CALIBRATE_ROUNDS 3
-#define POLL_BOUND 50000000u /* port reads before a timer is declared absent */
+#define POLL_BOUND 50000000u /* reads of a timer before it is declared absent */
+/* ... or this many TSC cycles: 10 ms at 10 GHz is 10^8; a timer that has
+ * not counted 10 ms after 5 x that is not there (or not counting). Port
+ * reads trap to the hypervisor in a VM, so the poll count alone can take
+ * minutes there. */
+#define CALIBRATE_MAX_CYCLES 500000000ull
 
 static uint64_t hz;
 static bool invariant;
@@ -39,7 +59,9 @@ static const char *source = "none";
 uint64_t tsc_hz(void) { return hz; }
 const char *tsc_source(void) { return source; }
 
-static uint64_t from_cpuid(void)
+/* The TSC rate CPUID states: leaf 0x15 (crystal x ratio) when exact_only,
+ * else leaf 0x16's nominal base frequency too. */
+static uint64_t from_cpuid(bool exact_only)
 {
     uint32_t max = cpuid(0, 0).eax;
     if (max >= CPUID_LEAF_TSC) {
@@ -49,7 +71,7 @@ static uint64_t from_cpuid(void)
             return (uint64_t)r.ecx * r.ebx / r.eax;
         }
     }
-    if (max >= CPUID_LEAF_FREQUENCY) {
+    if (!exact_only && max >= CPUID_LEAF_FREQUENCY) {
         uint32_t mhz = cpuid(CPUID_LEAF_FREQUENCY, 0).eax & 0xFFFF;
         if (mhz != 0) {
             source = "CPUID leaf 0x16";
@@ -72,26 +94,83 @@ static uint64_t pit_measure(void)
     uint64_t start = rdtsc();
     uint32_t polls = 0;
     while (!(inb(PORT_SYSTEM_CONTROL_B) & SCB_OUT2)) {
-        if (++polls == POLL_BOUND)
+        if (++polls == POLL_BOUND || rdtsc() - start > CALIBRATE_MAX_CYCLES) {
+            outb(PORT_SYSTEM_CONTROL_B, scb);
             return 0;
+        }
     }
     uint64_t cycles = rdtsc() - start;
     outb(PORT_SYSTEM_CONTROL_B, scb);
     return polls == 0 ? 0 : cycles; /* OUT2 high at once: no PIT behind the port */
 }
 
-static uint64_t pm_timer_measure(uint16_t port, bool wide)
+/* Where calibrate() measures: the PM timer's port, or the HPET's registers. */
+struct timer {
+    uint16_t port;
+    bool wide;
+    volatile uint8_t *hpet;
+    uint64_t hpet_ticks; /* HPET ticks in CALIBRATE_MS */
+};
+
+static uint64_t pm_timer_measure(const struct timer *timer)
 {
-    uint32_t mask = wide ? 0xFFFFFFFFu : 0xFFFFFFu;
+    uint32_t mask = timer->wide ? 0xFFFFFFFFu : 0xFFFFFFu;
     uint32_t ticks = ACPI_PM_TIMER_HZ / (1000 / CALIBRATE_MS);
-    uint32_t start_ticks = inl(port) & mask;
+    uint32_t start_ticks = inl(timer->port) & mask;
     uint64_t start = rdtsc();
-    for (uint32_t polls = 0; polls < POLL_BOUND; polls++) {
-        uint32_t now = inl(port) & mask;
+    for (uint32_t polls = 0; polls < POLL_BOUND && rdtsc() - start < CALIBRATE_MAX_CYCLES;
+         polls++) {
+        uint32_t now = inl(timer->port) & mask;
         if (((now - start_ticks) & mask) >= ticks)
             return rdtsc() - start;
     }
     return 0;
+}
+
+static uint64_t hpet_read(const struct timer *timer, uint32_t reg)
+{
+    return *(volatile uint64_t *)(timer->hpet + reg);
+}
+
+/* The low 32 bits of the main counter are enough for a 10 ms span (a
+ * 32-bit HPET at the slowest allowed rate wraps after 7 minutes), and a
+ * 32-bit read is atomic on a counter of either size. */
+static uint64_t hpet_measure(const struct timer *timer)
+{
+    volatile uint32_t *counter = (volatile uint32_t *)(timer->hpet + HPET_MAIN_COUNTER);
+    uint32_t start_ticks = *counter;
+    uint64_t start = rdtsc();
+    for (uint32_t polls = 0; polls < POLL_BOUND && rdtsc() - start < CALIBRATE_MAX_CYCLES;
+         polls++) {
+        if ((uint32_t)(*counter - start_ticks) >= timer->hpet_ticks)
+            return rdtsc() - start;
+    }
+    return 0;
+}
+
+/* Maps the HPET and starts its main counter if the firmware left it off;
+ * false when the registers do not describe a working HPET. */
+static bool hpet_prepare(uint64_t base, struct timer *timer)
+{
+    if (base == 0)
+        return false;
+    timer->hpet = base >= APIC_MMIO_START && base + HPET_REGISTER_BYTES <= APIC_MMIO_END
+                      ? phys_to_virt(base) /* already mapped uncacheable */
+                      : paging_map_device(base, HPET_REGISTER_BYTES);
+    if (timer->hpet == NULL)
+        return false;
+    uint64_t caps = hpet_read(timer, HPET_GENERAL_CAPABILITIES);
+    uint64_t period_fs = caps >> HPET_CAP_PERIOD_SHIFT;
+    if (caps == ~0ull || period_fs == 0 || period_fs > HPET_MAX_PERIOD_FS) {
+        kprintf("timing: the HPET at %#llx reads as absent (capabilities %#llx)\n",
+                (unsigned long long)base, (unsigned long long)caps);
+        return false;
+    }
+    timer->hpet_ticks = CALIBRATE_MS * FEMTOSECONDS_PER_MS / period_fs;
+    uint64_t config = hpet_read(timer, HPET_GENERAL_CONFIG);
+    if (!(config & HPET_CONFIG_ENABLE))
+        *(volatile uint64_t *)(timer->hpet + HPET_GENERAL_CONFIG) = config | HPET_CONFIG_ENABLE;
+    return true;
 }
 
 /* The median of three measurements resists one disturbed by the host. */
@@ -104,43 +183,67 @@ static uint64_t median3(uint64_t a, uint64_t b, uint64_t c)
     return c;
 }
 
-static uint64_t calibrate(uint64_t (*measure)(uint16_t, bool), uint16_t port, bool wide)
+static uint64_t calibrate(uint64_t (*measure)(const struct timer *), const struct timer *timer)
 {
     uint64_t m[CALIBRATE_ROUNDS];
     for (int i = 0; i < CALIBRATE_ROUNDS; i++) {
-        m[i] = measure(port, wide);
+        m[i] = measure(timer);
         if (m[i] == 0)
             return 0;
     }
     return median3(m[0], m[1], m[2]) * (1000 / CALIBRATE_MS);
 }
 
-static uint64_t pit_adapter(uint16_t port, bool wide)
+static uint64_t pit_adapter(const struct timer *timer)
 {
-    (void)port;
-    (void)wide;
+    (void)timer;
     return pit_measure();
 }
 
-void tsc_init(const char *only, uint16_t pm_timer_port, bool pm_timer_32bit)
+/* One source: tried when `only` is "auto" or names it; says why it did not
+ * work when it was the one asked for. */
+static bool wanted(const char *only, const char *name) { return strcmp(only, name) == 0; }
+
+void tsc_init(const char *only, const struct clock_sources *clocks)
 {
     bool any = strcmp(only, "auto") == 0;
-    if (!any && strcmp(only, "cpuid") != 0 && strcmp(only, "pit") != 0 &&
-        strcmp(only, "pm_timer") != 0) {
-        kprintf("warning: unknown tsc_source=%s (known: auto cpuid pit pm_timer); using auto\n",
+    if (!any && !wanted(only, "cpuid") && !wanted(only, "pit") && !wanted(only, "hpet") &&
+        !wanted(only, "pm_timer")) {
+        kprintf("warning: unknown tsc_source=%s (known: auto cpuid pit hpet pm_timer); "
+                "using auto\n",
                 only);
         any = true;
     }
     if (cpuid(CPUID_LEAF_EXT_MAX, 0).eax >= CPUID_LEAF_POWER)
         invariant = (cpuid(CPUID_LEAF_POWER, 0).edx & CPUID_80000007_EDX_INVARIANT_TSC) != 0;
-    if (any || strcmp(only, "cpuid") == 0)
-        hz = from_cpuid();
-    if (hz == 0 && (any || strcmp(only, "pit") == 0) &&
-        (hz = calibrate(pit_adapter, 0, false)) != 0)
-        source = "PIT channel 2";
-    if (hz == 0 && (any || strcmp(only, "pm_timer") == 0) && pm_timer_port != 0 &&
-        (hz = calibrate(pm_timer_measure, pm_timer_port, pm_timer_32bit)) != 0)
-        source = "ACPI PM timer";
+    /* Leaf 0x15 with the crystal's frequency is exact; leaf 0x16 is only
+     * the nominal base frequency, so a measurement is preferred to it. */
+    if (any || wanted(only, "cpuid"))
+        hz = from_cpuid(true);
+    struct timer timer = {0};
+    if (hz == 0 && (any || wanted(only, "pit"))) {
+        if ((hz = calibrate(pit_adapter, &timer)) != 0)
+            source = "PIT channel 2";
+        else
+            kprintf("timing: no PIT (channel 2 does not count)\n");
+    }
+    if (hz == 0 && (any || wanted(only, "hpet"))) {
+        if (clocks->hpet_base == 0)
+            kprintf("timing: no HPET (the ACPI tables list none)\n");
+        else if (hpet_prepare(clocks->hpet_base, &timer) &&
+                 (hz = calibrate(hpet_measure, &timer)) != 0)
+            source = "HPET";
+    }
+    if (hz == 0 && (any || wanted(only, "pm_timer"))) {
+        timer.port = clocks->pm_timer_port;
+        timer.wide = clocks->pm_timer_32bit;
+        if (timer.port == 0)
+            kprintf("timing: no ACPI PM timer (the FADT lists none)\n");
+        else if ((hz = calibrate(pm_timer_measure, &timer)) != 0)
+            source = "ACPI PM timer";
+    }
+    if (hz == 0 && (any || wanted(only, "cpuid")))
+        hz = from_cpuid(false);
     if (hz == 0) {
         hz = 1000000000ull; /* a guess: delays may be off, but they stay bounded */
         source = "nothing (assuming 1 GHz)";
@@ -161,9 +264,9 @@ void tsc_udelay(uint64_t us)
 
 /* ---- kernel/arch.h's time functions ---- */
 
-void arch_timing_init(const char *source, uint16_t pm_timer_port, bool pm_timer_32bit)
+void arch_timing_init(const char *source, const struct clock_sources *clocks)
 {
-    tsc_init(source, pm_timer_port, pm_timer_32bit);
+    tsc_init(source, clocks);
     if (lapic_active()) {
         lapic_timer_calibrate();
         kprintf("timing: local APIC timer %llu ticks/ms (divide by 16)\n",

@@ -4,14 +4,19 @@
 #ifndef ARCH_X86_64_TIMING_H
 #define ARCH_X86_64_TIMING_H
 
+#include "kernel/arch.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Finds the TSC frequency: CPUID leaf 0x15 (or 0x16), else a measurement
- * against the PIT's channel 2, else against the ACPI PM timer at
- * pm_timer_port (0: none). `only` is "auto" or names the one source to try
- * ("cpuid", "pit", "pm_timer"). Prints the result. */
-void tsc_init(const char *only, uint16_t pm_timer_port, bool pm_timer_32bit);
+struct clock_sources;
+
+/* Finds the TSC frequency: CPUID leaf 0x15 when it names the crystal, else
+ * a measurement against the PIT's channel 2, the HPET, the ACPI PM timer
+ * (in that order), else CPUID leaf 0x16. `only` is "auto" or names the one
+ * source to try ("cpuid", "pit", "hpet", "pm_timer"). Prints the result,
+ * and why each source it tried was not there. */
+void tsc_init(const char *only, const struct clock_sources *clocks);
 
 uint64_t tsc_hz(void);
 const char *tsc_source(void);

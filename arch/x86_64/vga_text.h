@@ -4,10 +4,14 @@
 #ifndef ARCH_X86_64_VGA_TEXT_H
 #define ARCH_X86_64_VGA_TEXT_H
 
+#include "kernel/console.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 void vga_text_init(uint64_t phys, uint32_t columns, uint32_t rows);
 void vga_text_write(const char *s, size_t n);
+void vga_text_set_colour(enum console_colour colour);
+void vga_text_clear(void);
 
 #endif

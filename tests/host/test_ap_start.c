@@ -17,6 +17,7 @@
 #include "kernel/arch_test.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
+#include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/inject.h"
 #include "kernel/ipi.h"
@@ -202,6 +203,15 @@ bool ipi_nmi(uintptr_t pc, uintptr_t fp)
 }
 int kprintf(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = getenv("AP_START_VERBOSE") != NULL ? vfprintf(stderr, fmt, ap) : 0;
+    va_end(ap);
+    return n;
+}
+int kprintf_colour(enum console_colour colour, const char *fmt, ...)
+{
+    (void)colour;
     va_list ap;
     va_start(ap, fmt);
     int n = getenv("AP_START_VERBOSE") != NULL ? vfprintf(stderr, fmt, ap) : 0;

@@ -363,9 +363,41 @@ static void captured(void)
     HCHECK("captured.tables_present", found > 0, "no .bin files in %s", MADT_DATA_DIR);
 }
 
+/* What real firmware gets wrong: placeholder entries with the broadcast ID
+ * (disabled, and one wrongly enabled), a CPU listed twice, and a boot CPU
+ * whose APIC ID is not 0 (it is listed first, with ID 4). */
+static void firmware_quirks(void)
+{
+    begin(&t, 4, 0xFEE00000, 1);
+    lapic(&t, 0, 4, 1);
+    lapic(&t, 1, 5, 1);
+    lapic(&t, 2, 0xFF, 0);
+    lapic(&t, 3, 0xFF, 1);
+    lapic(&t, 4, 5, 1);
+    x2apic(&t, 0xFFFFFFFFu, 1, 9);
+    lapic(&t, 5, 6, 1);
+    finish(&t);
+    bool ok = madt_parse(t.b, t.len, &info);
+    HCHECK("quirks.still_valid", ok, "the table was rejected");
+    HCHECK("quirks.cpus",
+           info.enabled_count == 3 && info.cpu_count == 3 && info.cpus[0].hw_id == 4 &&
+               info.cpus[1].hw_id == 5 && info.cpus[2].hw_id == 6,
+           "%zu enabled: %u %u %u", info.enabled_count, info.cpus[0].hw_id, info.cpus[1].hw_id,
+           info.cpus[2].hw_id);
+    HCHECK("quirks.broadcast_id_enabled_is_reported", has_warning("broadcast APIC ID 0xff"),
+           "no warning about ID 0xFF");
+    HCHECK("quirks.broadcast_x2apic_id_is_reported", has_warning("broadcast APIC ID 0xffffffff"),
+           "no warning about ID 0xFFFFFFFF");
+    HCHECK("quirks.duplicate_is_reported", has_warning("APIC ID 5 is listed twice"),
+           "no warning about the duplicate");
+    HCHECK("quirks.disabled_placeholder_is_silent", info.warnings.count == 3, "%zu warnings",
+           info.warnings.count);
+}
+
 int main(void)
 {
     hand_built();
+    firmware_quirks();
     captured();
     return htest_finish();
 }

@@ -98,6 +98,8 @@ def allowed_skips(cfg, cmdline):
     cpus = cfg.cpus or first_number(cfg.smp)
     if "inject=bad-madt" in cmdline:
         cpus = 1  # the kernel runs on the boot CPU alone
+    if option(cmdline, "maxcpus"):
+        cpus = min(cpus, int(option(cmdline, "maxcpus")))
     if cfg.boot == "kernel":
         allowed["boot.acpi_rsdp_passed_by_multiboot2"] = "multiboot 1"
     if "inject=test-fail" not in cmdline:

@@ -11,7 +11,14 @@ BOOT_TIMEOUT = 180  # seconds; generous, for overcommitted CI machines
 class Config:
     name: str
     machine: str = "q35"
-    boot: str = "kernel"          # "kernel" (QEMU -kernel, multiboot 1) or "iso" (GRUB)
+    # "kernel" (QEMU -kernel, multiboot 1), "iso" (GRUB, one entry with
+    # this command line) or "menu" (the image people boot: GRUB's menu, its
+    # default entry, "test"; the kernel gets no expect_ options then).
+    boot: str = "kernel"
+    media: str = "cdrom"          # the image as "cdrom", "usb" (xHCI stick) or "disk"
+    gfxpayload: str = ""          # GRUB's video mode for the image (e.g. 1024x768x24)
+    serial: bool = True           # False: no serial port (a PC without one; screen only)
+    exit_device: bool = True      # False: no isa-debug-exit (the kernel halts at the end)
     firmware: str = "bios"        # "bios" (SeaBIOS) or "uefi" (OVMF)
     accel: str = "tcg"
     smp: str = "1"                # QEMU's -smp argument
@@ -88,6 +95,36 @@ MATRIX = [
            must_contain=("warning: idle=mwait: this CPU cannot (no MONITOR/MWAIT); "
                          "idling in hlt",)),
     Config("pc-kernel-tcg-pm-timer", machine="pc", smp="2", cmdline="test tsc_source=pm_timer"),
+    # PCs without the legacy timers: no PIT (the TSC is measured against the
+    # HPET), neither PIT nor HPET (the ACPI PM timer); and the HPET asked for
+    # by name where there is a PIT too.
+    Config("q35-kernel-tcg-no-pit", machine="q35,pit=off", smp="2",
+           must_contain=("timing: no PIT (channel 2 does not count)", " MHz from HPET, ")),
+    Config("q35-kernel-tcg-no-pit-no-hpet", machine="q35,pit=off,hpet=off", smp="2",
+           must_contain=("timing: no PIT (channel 2 does not count)",
+                         "timing: no HPET (the ACPI tables list none)",
+                         " MHz from ACPI PM timer, ")),
+    Config("q35-kernel-tcg-hpet", machine="q35,hpet=on", cmdline="test tsc_source=hpet",
+           must_contain=("acpi: HPET 0 at 0xfed00000", " MHz from HPET, ")),
+    # Fewer CPUs than the firmware lists, as the menu's "on N CPUs only" does.
+    Config("q35-kernel-tcg-maxcpus-option", smp="4", cmdline="test maxcpus=2",
+           must_contain=("smp: maxcpus=2: 2 more CPUs the firmware lists are left halted",)),
+    # The end of a run on a lab's PC: the summary, then a reset through the
+    # FADT's reset register (QEMU -no-reboot turns the reset into an exit).
+    Config("q35-kernel-tcg-end-reboot", smp="2", cmdline="test=boot. end=reboot reboot_delay_s=1",
+           expect="reset", must_contain=("PASS: ", "end: rebooting in 1 s",
+                                         "reset: through the ACPI reset register"),
+           must_not_contain=("did not reset",)),
+    # The i440FX's FADT names no reset register: port 0xCF9 does it there.
+    Config("pc-kernel-tcg-end-reboot", machine="pc", cmdline="test=boot. end=reboot reboot_delay_s=0",
+           expect="reset", must_contain=("reset: the FADT names no reset register",
+                                         "reset: through port 0xCF9"),
+           must_not_contain=("did not reset",)),
+    # The 8042's reset line, asked for by name.
+    Config("q35-kernel-tcg-reset-keyboard", cmdline="test=boot. end=reboot reboot_delay_s=0 "
+           "reset=keyboard", expect="reset",
+           must_contain=("reset: through the keyboard controller",),
+           must_not_contain=("did not reset",)),
     # Many CPUs: start-up and per-CPU checks, and the rendezvous without its
     # stress tests (64), or start-up only (255: each call costs seconds on
     # two host cores; make test-large runs the rendezvous there).
@@ -102,15 +139,26 @@ MATRIX = [
     Config("pc-kernel-tcg-no-acpi", machine="pc", qemu_args=("-no-acpi",),
            cmdline="test expect_no_acpi", must_contain=("This kernel finds CPUs only in the "
                                                         "ACPI MADT",)),
+    # The image people write to a stick, booted the five ways a PC boots it,
+    # each through the menu's default entry (what a person gets by waiting).
+    Config("q35-menu-bios-cdrom-smp2", boot="menu", smp="2"),
+    Config("q35-menu-bios-usb-smp2", boot="menu", media="usb", smp="2"),
+    Config("q35-menu-bios-disk-smp2", boot="menu", media="disk", smp="2"),
+    Config("q35-menu-uefi-cdrom-smp2", boot="menu", firmware="uefi", smp="2"),
+    Config("q35-menu-uefi-usb-smp2", boot="menu", media="usb", firmware="uefi", smp="2"),
     Config("q35-iso-bios-tcg-smp2", boot="iso", smp="2"),
     Config("pc-iso-bios-tcg-smp4", machine="pc", boot="iso", smp="4", cmdline=DISSEMINATION),
     Config("q35-iso-uefi-tcg-smp1", boot="iso", firmware="uefi"),
     Config("q35-iso-uefi-tcg-smp4", boot="iso", firmware="uefi", smp="4"),
-    # What a UEFI PC shows: the kernel's own text on GRUB's framebuffer,
-    # read back from QEMU's screen (QMP screendump) and compared, pixel by
-    # pixel, with the banner drawn in the kernel's font.
-    Config("q35-iso-uefi-tcg-screen", boot="iso", firmware="uefi", smp="2", cmdline="",
-           expect="screen"),
+    # What a person sees at the end: the summary page, read back from QEMU's
+    # screen (QMP screendump) in the kernel's own font. A UEFI PC without a
+    # serial port, booted from the menu's default; and a 24-bit mode (GRUB
+    # under SeaBIOS with a VBE mode), whose pixels are three bytes.
+    Config("q35-menu-uefi-screen-no-serial", boot="menu", firmware="uefi", smp="2",
+           serial=False, exit_device=False, expect="screen"),
+    Config("q35-menu-bios-screen-24bpp", boot="menu", gfxpayload="1024x768x24", smp="2",
+           exit_device=False, expect="screen",
+           must_contain=(", 24 bpp, type 1, at ",)),
     # x2APIC needs KVM (QEMU 7.2's TCG has none). The paravirtual KVM of some
     # CI hosts (no hardware virtualisation) cannot emulate int3 in a guest
     # ("KVM internal error ... emulation failure"): that one case is
@@ -122,6 +170,14 @@ MATRIX = [
            cmdline=KVM_CMDLINE + " barrier=dissemination"),
     Config("q35-kernel-kvm-xapic-smp4", accel="kvm", apic="xapic", smp="4",
            cmdline=KVM_CMDLINE + " apic=xapic"),
+    # A firmware that already switched the APIC to x2APIC (the option does it
+    # at the start of kmain, before the APIC driver looks): the kernel keeps
+    # that mode even when told apic=xapic, and the APs follow.
+    Config("q35-kernel-kvm-firmware-x2apic", accel="kvm", apic="x2apic", smp="2",
+           cmdline=KVM_CMDLINE + " firmware_x2apic apic=xapic",
+           must_contain=("firmware_x2apic: x2APIC enabled before the APIC driver",
+                         "apic: apic=xapic, but the firmware already enabled x2APIC mode",
+                         "x2apic mode (already enabled by the firmware)")),
     # A CPU that only an x2APIC MADT entry describes (APIC ID 287, cold-plugged
     # beside the boot CPU): cheap, and the only boot of make test whose MADT
     # has such entries.

@@ -68,6 +68,8 @@ def first_number(text):
 def effective_cmdline(cfg):
     """The configuration's command line, with the stress scaled down where
     QEMU has more vCPUs than the host has cores."""
+    if cfg.boot == "menu":
+        return "test"  # what the menu's default entry gives, nothing added
     cmdline = cfg.cmdline
     overcommitted = first_number(cfg.smp) > (os.cpu_count() or 1)
     # The paravirtual KVM of CI hosts (no hardware virtualisation) traps
@@ -90,10 +92,11 @@ def effective_cmdline(cfg):
 def qemu_command(cfg, kernel, iso, serial_log, qmp_socket):
     cmd = [QEMU, "-M", cfg.machine, "-m", cfg.memory, "-smp", cfg.smp,
            "-display", "none", "-no-reboot", "-monitor", "none",
-           "-serial", f"file:{serial_log}",
+           "-serial", f"file:{serial_log}" if cfg.serial else "none",
            # Stopped until the runner has asked QEMU over QMP which CPUs it made.
-           "-S", "-qmp", f"unix:{qmp_socket},server=on,wait=off",
-           "-device", f"isa-debug-exit,iobase={constants.EXIT_PORT:#x},iosize=0x04"]
+           "-S", "-qmp", f"unix:{qmp_socket},server=on,wait=off"]
+    if cfg.exit_device:
+        cmd += ["-device", f"isa-debug-exit,iobase={constants.EXIT_PORT:#x},iosize=0x04"]
     if cfg.accel == "kvm":
         # -cpu host alone fails on some hosts: "failed to set MSR 0x10a".
         cmd += ["-accel", "kvm", "-cpu", "host,-arch-capabilities"]
@@ -105,8 +108,36 @@ def qemu_command(cfg, kernel, iso, serial_log, qmp_socket):
     if cfg.boot == "kernel":
         cmd += ["-kernel", kernel, "-append", effective_cmdline(cfg)]
     else:
-        cmd += ["-cdrom", iso[effective_cmdline(cfg)]]
+        key = image_key(cfg)
+        cmd += media_args(cfg.media, iso[("stick", key) if cfg.media == "usb" else key])
     return cmd
+
+
+def image_key(cfg):
+    """What tells one test image from another: the menu or a fixed command
+    line, and the video mode."""
+    return ("menu" if cfg.boot == "menu" else effective_cmdline(cfg), cfg.gfxpayload)
+
+
+def image_build_args(key):
+    """tools/mkiso.sh's options for an image_key."""
+    line, gfx = key
+    args = [] if line == "menu" else ["--cmdline", line]
+    return args + (["--gfxpayload", gfx] if gfx else [])
+
+
+def media_args(media, image):
+    """The image as a PC would see it. snapshot=on: the guest's writes (none
+    expected) never reach the file, which other boots share."""
+    if media == "cdrom":
+        return ["-cdrom", image]
+    drive = f"file={image},format=raw,snapshot=on"
+    if media == "usb":
+        return ["-device", "qemu-xhci,id=xhci", "-drive", f"if=none,id=stick,{drive}",
+                "-device", "usb-storage,bus=xhci.0,drive=stick,removable=on"]
+    if media == "disk":
+        return ["-drive", f"if=ide,index=0,media=disk,{drive}"]
+    raise ValueError(f"unknown media {media}")
 
 
 def start_qemu(cfg, kernel, iso, workdir):

@@ -38,3 +38,23 @@ const char *bootinfo_mem_type_name(uint32_t type)
     default: return "reserved (unknown type)";
     }
 }
+
+uint64_t bootinfo_highest_free_page_below(const struct boot_info *bi, uint64_t limit)
+{
+    const uint64_t page_size = 4096;
+    uint64_t best = 0;
+    for (size_t i = 0; i < bi->mmap_count; i++) {
+        const struct mem_region *r = &bi->mmap[i];
+        if (r->type != MEM_AVAILABLE || r->base >= limit)
+            continue;
+        uint64_t end = r->base + r->length < limit ? r->base + r->length : limit;
+        if (end < page_size)
+            continue;
+        uint64_t page = (end - page_size) & ~(page_size - 1);
+        if (page < r->base || page == 0)
+            continue; /* the region holds no whole page */
+        if (page > best)
+            best = page;
+    }
+    return best;
+}

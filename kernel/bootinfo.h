@@ -76,6 +76,11 @@ void bootinfo_add_region(struct boot_info *bi, uint64_t base, uint64_t length, u
 /* Bytes of MEM_AVAILABLE memory in the map. */
 uint64_t bootinfo_available_bytes(const struct boot_info *bi);
 
+/* The highest page-aligned page below limit that lies wholly in memory the
+ * map says is available, never page 0 (the real-mode interrupt table); 0
+ * when there is none. The AP start-up code needs one below 1 MiB. */
+uint64_t bootinfo_highest_free_page_below(const struct boot_info *bi, uint64_t limit);
+
 const char *bootinfo_mem_type_name(uint32_t type);
 
 /* The boot information kmain copied (for self-tests and later subsystems). */

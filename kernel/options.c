@@ -43,13 +43,14 @@ const struct option_def option_table[] = {
          "p90= p99= max= tsc_mhz=` (cycles) and its quantiles, then a table"),
     CHOICE(inject,
            "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu|stuck-cpu|"
-           "stuck-cpu-printing|irql-misuse",
+           "stuck-cpu-printing|irql-misuse|no-low-memory",
            NULL, "kernel/inject.c",
            "fail on purpose, to test the test runner: `bad-madt` corrupts the MADT's copy (the "
            "kernel must run on one CPU), `phantom-cpu` adds a CPU that does not exist (reported "
            "and left out), `stuck-cpu` has one CPU spin with interrupts off while the rendezvous "
            "is called, `stuck-cpu-printing` the same holding the console lock, `irql-misuse` "
-           "raises to a lower IRQL"),
+           "raises to a lower IRQL, `no-low-memory` finds no free page below 1 MiB for the AP "
+           "start-up code (the kernel must say so and run on one CPU)"),
     CHOICE(apic, "auto|xapic|x2apic", "auto", "arch/x86_64/lapic.c",
            "local APIC mode; `auto` takes x2APIC when the CPU has it. `x2apic` on a CPU without "
            "it falls back to xAPIC with a message; `xapic` when the firmware already enabled "

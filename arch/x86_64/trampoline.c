@@ -16,6 +16,7 @@
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/inject.h"
 #include "kernel/smp.h"
 #include "lib/string.h"
 
@@ -59,34 +60,15 @@ bool trampoline_prepare_cpu(struct cpu *cpu)
 
 /* ---- the trampoline ---- */
 
-/* The highest page below 1 MiB that lies wholly in an available region. */
-static uint64_t find_low_page(const struct boot_info *bi)
-{
-    const uint64_t bytes = PAGE_SIZE;
-    uint64_t best = 0;
-    for (size_t i = 0; i < bi->mmap_count; i++) {
-        const struct mem_region *r = &bi->mmap[i];
-        if (r->type != MEM_AVAILABLE || r->base >= LOW_MEMORY_LIMIT)
-            continue;
-        uint64_t end = r->base + r->length;
-        if (end > LOW_MEMORY_LIMIT)
-            end = LOW_MEMORY_LIMIT;
-        uint64_t page = (end - bytes) & ~(PAGE_SIZE - 1);
-        if (end < bytes || page < r->base || page < PAGE_SIZE)
-            continue; /* page 0 holds the real-mode interrupt table */
-        if (page > best)
-            best = page;
-    }
-    return best;
-}
-
 bool arch_cpus_start_prepare(const struct boot_info *bi)
 {
     size_t size = (size_t)(ap_trampoline_end - ap_trampoline_start);
-    trampoline_phys = size <= PAGE_SIZE ? find_low_page(bi) : 0;
+    trampoline_phys = size <= PAGE_SIZE && !inject_requested("no-low-memory")
+                          ? bootinfo_highest_free_page_below(bi, LOW_MEMORY_LIMIT)
+                          : 0;
     if (trampoline_phys == 0) {
-        kprintf("smp: the memory map has no free page below 1 MiB for the AP start-up code; "
-                "not starting APs\n");
+        kprintf("smp: the memory map has no free page below 1 MiB for the AP start-up code "
+                "(a SIPI can only start a CPU there); running on the boot CPU alone\n");
         return false;
     }
     uint8_t *page = phys_to_virt(trampoline_phys);

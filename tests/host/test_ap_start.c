@@ -172,7 +172,11 @@ bool trampoline_prepare_cpu(struct cpu *cpu)
 uint32_t lapic_max_addressable_id(void) { return max_apic_id; }
 const char *lapic_mode_name(void) { return "xapic"; }
 const char *arch_apic_mode_name(void) { return "xapic"; }
-uint32_t arch_cpu_hw_id(void) { return 0; }
+/* The boot CPU's APIC ID, and where the MADT lists it: 0 and first on
+ * QEMU; elsewhere on some real machines. */
+static uint32_t bsp_apic_id;
+static size_t bsp_madt_position;
+uint32_t arch_cpu_hw_id(void) { return bsp_apic_id; }
 void arch_cpu_setup_boot(struct cpu *cpu) { (void)cpu; }
 
 /* ---- what smp.c needs besides, unused by these tests ---- */
@@ -242,11 +246,15 @@ static void machine(const char *cmdline, const enum ap_behaviour *behaviour, siz
     madt.valid = true;
     madt.cpu_count = n + 1;
     madt.enabled_count = n + 1;
-    madt.cpus[0] = (struct madt_cpu){0, 0, true, false};
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0, m = 0; m <= n; m++) {
+        if (m == bsp_madt_position) {
+            madt.cpus[m] = (struct madt_cpu){bsp_apic_id, (uint32_t)m, true, false};
+            continue;
+        }
         uint32_t id = (uint32_t)(i + 1) * 2; /* not contiguous, not the index */
-        madt.cpus[i + 1] = (struct madt_cpu){id, (uint32_t)i + 1, true, false};
+        madt.cpus[m] = (struct madt_cpu){id, (uint32_t)m, true, false};
         aps[i] = (struct fake_ap){id, behaviour[i], false, 0, 0, NULL};
+        i++;
     }
     static struct options options;
     static struct warning_log problems;
@@ -411,6 +419,22 @@ int main(void)
                silent_inits == 2 && aps[0].becomes == smp_cpu(1) && aps[2].becomes == smp_cpu(3),
            "online %zu, CPU 2 state %u, %zu INITs to it", smp_online_count(), cpu_state(smp_cpu(2)),
            silent_inits);
+
+    /* A boot CPU that is not APIC ID 0 and not first in the MADT (some
+     * multi-socket boards boot from another package): it stays CPU 0, no
+     * INIT or SIPI goes to it, and each AP is started once. */
+    bsp_apic_id = 5;
+    bsp_madt_position = 2;
+    machine("", first, 3, 10000);
+    ok = smp_online_count() == 4 && smp_cpu(0)->hw_id == 5 &&
+         only_known_destinations(why, sizeof(why));
+    for (size_t i = 0; i < 3 && ok; i++)
+        ok = sequence_for(aps[i].apic_id, 10000, 200, 1, why, sizeof(why)) &&
+             aps[i].becomes != NULL && aps[i].becomes->hw_id == aps[i].apic_id;
+    HCHECK("ap_start.boot_cpu_not_apic_id_0_nor_first_in_the_madt", ok,
+           "online %zu, CPU 0 has ID %u; %s", smp_online_count(), smp_cpu(0)->hw_id, why);
+    bsp_apic_id = 0;
+    bsp_madt_position = 0;
 
     return htest_finish();
 }

@@ -385,8 +385,37 @@ static void multiboot1(void)
            bi.cmdline);
 }
 
+/* The AP start-up page: the highest whole free page below 1 MiB. */
+static void low_page(void)
+{
+    struct boot_info bi;
+    const uint64_t mib = 0x100000;
+    memset(&bi, 0, sizeof(bi));
+    bootinfo_add_region(&bi, 0, 0x9FC00, MEM_AVAILABLE); /* a BIOS PC: up to the EBDA */
+    bootinfo_add_region(&bi, 0x9FC00, 0x400, MEM_RESERVED);
+    bootinfo_add_region(&bi, 0xF0000, 0x10000, MEM_RESERVED);
+    bootinfo_add_region(&bi, mib, 64 * mib, MEM_AVAILABLE);
+    uint64_t got = bootinfo_highest_free_page_below(&bi, mib);
+    HCHECK("low_page.below_the_ebda", got == 0x9E000, "got %#llx", (unsigned long long)got);
+
+    memset(&bi, 0, sizeof(bi)); /* UEFI: scattered free pages, one straddling 1 MiB */
+    bootinfo_add_region(&bi, 0x1000, 0x7000, MEM_AVAILABLE);
+    bootinfo_add_region(&bi, 0x58800, 0x800, MEM_AVAILABLE); /* no whole page */
+    bootinfo_add_region(&bi, 0xFF800, 0x10000, MEM_AVAILABLE);
+    got = bootinfo_highest_free_page_below(&bi, mib);
+    HCHECK("low_page.whole_pages_only", got == 0x7000, "got %#llx", (unsigned long long)got);
+
+    memset(&bi, 0, sizeof(bi)); /* firmware that keeps all low memory for itself */
+    bootinfo_add_region(&bi, 0, mib, MEM_RESERVED);
+    bootinfo_add_region(&bi, 0, 0x1000, MEM_AVAILABLE); /* page 0 only: not usable */
+    bootinfo_add_region(&bi, mib, 64 * mib, MEM_AVAILABLE);
+    got = bootinfo_highest_free_page_below(&bi, mib);
+    HCHECK("low_page.none_free", got == 0, "got %#llx", (unsigned long long)got);
+}
+
 int main(void)
 {
+    low_page();
     complete_blob();
     bad_totals();
     bad_tags();

@@ -96,7 +96,7 @@ def allowed_skips(cfg, cmdline):
         if pattern:
             allowed[pattern] = "named by test_skip="
     cpus = cfg.cpus or first_number(cfg.smp)
-    if "inject=bad-madt" in cmdline:
+    if "inject=bad-madt" in cmdline or "inject=no-low-memory" in cmdline:
         cpus = 1  # the kernel runs on the boot CPU alone
     if option(cmdline, "maxcpus"):
         cpus = min(cpus, int(option(cmdline, "maxcpus")))

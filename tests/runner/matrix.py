@@ -262,6 +262,17 @@ NEGATIVE = [
                          "smp: online=1 possible=1"),
            # QEMU made 2 CPUs (expect_cpus=2); the kernel can use one.
            may_fail=("ipi.every_cpu_runs_the_worker_exactly_once",)),
+    # No free page below 1 MiB for the AP start-up code (firmware that keeps
+    # low memory for itself): said so, and the kernel runs on one CPU.
+    Config("inject-no-low-memory", smp="2", cmdline="test inject=no-low-memory",
+           expect="survive",
+           must_contain=("smp: the memory map has no free page below 1 MiB for the AP start-up "
+                         "code", "smp: online=1 possible=2"),
+           # The per-CPU checks hold the CPU the firmware listed to account.
+           may_fail=("ipi.every_cpu_runs_the_worker_exactly_once", "smp.ap_stacks_have_guard_pages",
+                     "smp.every_cpu_has_its_own_gs_block", "smp.every_cpu_reads_its_own_apic_id",
+                     "smp.every_cpu_runs_on_its_own_stack", "smp.every_cpu_takes_a_probe_interrupt",
+                     "smp.every_enabled_madt_cpu_is_online")),
     # An AP that never answers: reported by APIC ID, the others still start.
     Config("inject-phantom-cpu", smp="2", cmdline="test inject=phantom-cpu ap_timeout_ms=200",
            expect="survive",

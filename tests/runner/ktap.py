@@ -89,6 +89,12 @@ def option(cmdline, name):
     return None
 
 
+def memory_bytes(size):
+    """QEMU's -m argument ("256M", "5G") in bytes."""
+    units = {"M": 1 << 20, "G": 1 << 30}
+    return int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size) << 20
+
+
 def allowed_skips(cfg, cmdline):
     """The self-tests a configuration may report as skipped, and why."""
     allowed = {}
@@ -98,6 +104,8 @@ def allowed_skips(cfg, cmdline):
     cpus = cfg.cpus or first_number(cfg.smp)
     if "inject=bad-madt" in cmdline or "inject=no-low-memory" in cmdline:
         cpus = 1  # the kernel runs on the boot CPU alone
+    if memory_bytes(cfg.memory) <= 4 << 30:
+        allowed["paging.the_device_window_reaches_memory_above_4_gib"] = "no memory above 4 GiB"
     if option(cmdline, "maxcpus"):
         cpus = min(cpus, int(option(cmdline, "maxcpus")))
     if cfg.boot == "kernel":

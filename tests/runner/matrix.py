@@ -106,6 +106,9 @@ MATRIX = [
                          " MHz from ACPI PM timer, ")),
     Config("q35-kernel-tcg-hpet", machine="q35,hpet=on", cmdline="test tsc_source=hpet",
            must_contain=("acpi: HPET 0 at 0xfed00000", " MHz from HPET, ")),
+    # RAM above 4 GiB, for the device window (a framebuffer there is mapped
+    # through it; QEMU cannot put one there itself).
+    Config("q35-kernel-tcg-memory-above-4g", memory="5G", smp="2"),
     # Fewer CPUs than the firmware lists, as the menu's "on N CPUs only" does.
     Config("q35-kernel-tcg-maxcpus-option", smp="4", cmdline="test maxcpus=2",
            must_contain=("smp: maxcpus=2: 2 more CPUs the firmware lists are left halted",)),

@@ -20,7 +20,7 @@ noreturn void panic_at(const char *file, int line, const char *fmt, ...)
     if (__atomic_exchange_n(&panicking, 1, __ATOMIC_ACQ_REL) != 0)
         arch_halt_forever();
     console_enter_panic_mode();
-    kprintf("\nPANIC: ");
+    kprintf_colour(COLOUR_FAIL, "\nPANIC: ");
     va_start(ap, fmt);
     kvprintf(fmt, ap);
     va_end(ap);

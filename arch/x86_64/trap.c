@@ -78,8 +78,8 @@ static void print_symbol(uintptr_t addr)
 
 static void report_exception(const struct trap_frame *f)
 {
-    kprintf("\nEXCEPTION: %s (vector %lu)\n", trap_vector_name((unsigned)f->vector),
-            (unsigned long)f->vector);
+    kprintf_colour(COLOUR_FAIL, "\nEXCEPTION: %s (vector %lu)\n",
+                   trap_vector_name((unsigned)f->vector), (unsigned long)f->vector);
     kprintf("  error code %#lx", (unsigned long)f->error_code);
     if (f->vector == VECTOR_PAGE_FAULT)
         kprintf(" (%s, %s)",

@@ -121,6 +121,10 @@ const struct option_def option_table[] = {
     TEXT(expect_loader, "<name>", "tests/kernel/test_boot.c",
          "how the boot loader's name starts (the test runner knows): held against what the "
          "loader says"),
+    TEXT(expect_clock, "<source>", "tests/kernel/test_smp.c",
+         "how the name of the clock the TSC was calibrated from starts, where the test runner "
+         "knows what the machine has (`HPET` with `-machine pit=off`, `nothing` with no timer "
+         "at all)"),
     FLAG(trace, "kernel/trace.c",
          "record the rendezvous' timeline (every phase of each CPU, in cycles) for a few empty "
          "calls, print it as `trace:` lines and end QEMU; `make trace` turns it into a Chrome "

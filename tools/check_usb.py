@@ -178,7 +178,8 @@ def main():
             check("usb.real_loop_device # SKIP no loop device (needs root and losetup)", True)
         else:
             try:
-                ok, why = refused_with(usb_write.run([image, loop, "--yes"], quiet, write=never_write),
+                ok, why = refused_with(usb_write.run([image, loop, "--yes"], quiet,
+                                                     write=never_write),
                                        "neither removable nor on USB")
                 check("usb.real_loop_device_is_refused", ok, why)
             finally:

@@ -247,7 +247,9 @@ void tsc_init(const char *only, const struct clock_sources *clocks)
     if (hz == 0) {
         hz = 1000000000ull; /* a guess: delays may be off, but they stay bounded */
         source = "nothing (assuming 1 GHz)";
-        kprintf("warning: timing: no timer to calibrate the TSC against\n");
+        kprintf("warning: timing: no timer to calibrate the TSC against (no PIT, HPET or ACPI PM "
+                "timer, and CPUID states no frequency); assuming 1 GHz, so delays and timeouts "
+                "may be off by that factor\n");
     }
     kprintf("timing: TSC %llu.%03llu MHz from %s, %s\n", (unsigned long long)(hz / 1000000),
             (unsigned long long)(hz / 1000 % 1000), source,

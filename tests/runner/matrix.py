@@ -99,8 +99,10 @@ MATRIX = [
     # HPET), neither PIT nor HPET (the ACPI PM timer); and the HPET asked for
     # by name where there is a PIT too.
     Config("q35-kernel-tcg-no-pit", machine="q35,pit=off", smp="2",
+           cmdline="test expect_clock=HPET",
            must_contain=("timing: no PIT (channel 2 does not count)", " MHz from HPET, ")),
     Config("q35-kernel-tcg-no-pit-no-hpet", machine="q35,pit=off,hpet=off", smp="2",
+           cmdline="test expect_clock=ACPI",
            must_contain=("timing: no PIT (channel 2 does not count)",
                          "timing: no HPET (the ACPI tables list none)",
                          " MHz from ACPI PM timer, ")),
@@ -109,6 +111,12 @@ MATRIX = [
     # RAM above 4 GiB, for the device window (a framebuffer there is mapped
     # through it; QEMU cannot put one there itself).
     Config("q35-kernel-tcg-memory-above-4g", memory="5G", smp="2"),
+    # No timer at all (no PIT, no HPET, no ACPI, and TCG's CPU states no
+    # frequency in CPUID): the kernel says it cannot calibrate, and goes on.
+    Config("pc-kernel-tcg-no-timers", machine="pc,pit=off,hpet=off", qemu_args=("-no-acpi",),
+           cmdline="test expect_no_acpi expect_clock=nothing",
+           must_contain=("warning: timing: no timer to calibrate the TSC against",
+                         "This kernel finds CPUs only in the ACPI MADT")),
     # Fewer CPUs than the firmware lists, as the menu's "on N CPUs only" does.
     Config("q35-kernel-tcg-maxcpus-option", smp="4", cmdline="test maxcpus=2",
            must_contain=("smp: maxcpus=2: 2 more CPUs the firmware lists are left halted",)),
@@ -119,7 +127,8 @@ MATRIX = [
                                          "reset: through the ACPI reset register"),
            must_not_contain=("did not reset",)),
     # The i440FX's FADT names no reset register: port 0xCF9 does it there.
-    Config("pc-kernel-tcg-end-reboot", machine="pc", cmdline="test=boot. end=reboot reboot_delay_s=0",
+    Config("pc-kernel-tcg-end-reboot", machine="pc",
+           cmdline="test=boot. end=reboot reboot_delay_s=0",
            expect="reset", must_contain=("reset: the FADT names no reset register",
                                          "reset: through port 0xCF9"),
            must_not_contain=("did not reset",)),

@@ -44,6 +44,10 @@ class Config:
 KVM_CMDLINE = "test test_skip=exceptions.int3_is_resumable"
 
 
+DMAR_OPT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
+                            "dmar-x2apic-opt-out.body")
+
+
 DISSEMINATION = "test barrier=dissemination"
 
 
@@ -190,6 +194,18 @@ MATRIX = [
            must_contain=("firmware_x2apic: x2APIC enabled before the APIC driver",
                          "apic: apic=xapic, but the firmware already enabled x2APIC mode",
                          "x2apic mode (already enabled by the firmware)")),
+    # A firmware whose DMAR table sets the x2APIC opt-out flag (QEMU's own
+    # never does; -acpitable adds one: data/dmar-x2apic-opt-out.body is the
+    # table after its header, VT-d §8.1: host address width 38, flags 0x02,
+    # 10 reserved bytes). The kernel stays in xAPIC unless told apic=x2apic.
+    Config("q35-kernel-kvm-dmar-x2apic-opt-out", accel="kvm", apic="xapic", smp="2",
+           cmdline=KVM_CMDLINE, qemu_args=("-acpitable", f"sig=DMAR,rev=1,data={DMAR_OPT_OUT}"),
+           must_contain=("acpi: DMAR: interrupt remapping not supported, x2APIC opt-out set",
+                         "apic: the firmware opts out of x2APIC")),
+    Config("q35-kernel-kvm-dmar-x2apic-opt-out-overridden", accel="kvm", apic="x2apic", smp="2",
+           cmdline=KVM_CMDLINE + " apic=x2apic",
+           qemu_args=("-acpitable", f"sig=DMAR,rev=1,data={DMAR_OPT_OUT}"),
+           must_contain=("but apic=x2apic overrides it",)),
     # A CPU that only an x2APIC MADT entry describes (APIC ID 287, cold-plugged
     # beside the boot CPU): cheap, and the only boot of make test whose MADT
     # has such entries.

@@ -155,6 +155,17 @@ def run_check(check, tree, build, log):
             return None
         name = first_failure(p.stdout)
         return f"host/{what}: {name}" if name else f"host/{what} (exit status {p.returncode})"
+    if kind == "tool":  # a KTAP check script of tools/, run on the mutated tree
+        try:
+            p = subprocess.run([sys.executable, os.path.join(tree, "tools", what)],
+                               capture_output=True, text=True, timeout=HOST_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return f"tools/{what} (timed out after {HOST_TIMEOUT} s)"
+        log.write(p.stdout + p.stderr)
+        if p.returncode == 0:
+            return None
+        name = first_failure(p.stdout)
+        return f"tools/{what}: {name}" if name else f"tools/{what} (exit status {p.returncode})"
     if kind == "qemu":
         p = subprocess.run(make + ["all"], capture_output=True, text=True)
         log.write(p.stdout + p.stderr)

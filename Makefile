@@ -58,6 +58,11 @@ endif
 NASM ?= nasm
 PYTHON ?= python3
 
+# make SANITIZE=1 builds (and tests) a kernel with undefined-behaviour
+# checks, in a build directory of its own so no object mixes the two.
+ifeq ($(SANITIZE),1)
+  BUILD ?= build/sanitized
+endif
 BUILD ?= build
 
 # Quiet by default; "make V=1" shows the commands.
@@ -72,13 +77,26 @@ endif
 # Kernel C: freestanding, no red zone (interrupts push onto the stack below
 # RSP), no SSE (its registers are not saved on interrupts), kernel code model
 # (the image lives in the top 2 GiB), frame pointers for backtraces.
-KERNEL_CFLAGS := $(TARGET_FLAGS) -std=c11 -O2 -g -ffreestanding -fno-stack-protector \
+KERNEL_CFLAGS := $(TARGET_FLAGS) -std=c11 -O2 -g -ffreestanding \
     -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=kernel \
     -fno-omit-frame-pointer -fno-common -Wall -Wextra -Werror -I. -MMD -MP
 ifneq ($(COMPILER_IS_CLANG),yes)
   # Stop gcc from turning lib/string.c's loops back into calls to themselves.
   KERNEL_CFLAGS += -fno-tree-loop-distribute-patterns
 endif
+# Every build: a canary below each return address of a function with an
+# array or an address-taken local (kernel/stack_protector.c), kept in a
+# global, as the kernel has no thread-local storage for the usual %fs:40.
+STACK_PROTECTOR := -fstack-protector-strong -mstack-protector-guard=global
+# make SANITIZE=1: undefined-behaviour checks in all kernel C, reported by
+# kernel/ubsan.c (file, line, kind) as a panic. Alignment checks are left
+# out: the kernel reads packed firmware tables through memcpy, and x86
+# does not fault on misaligned data.
+ifeq ($(SANITIZE),1)
+  SANITIZE_FLAGS := -fsanitize=undefined -fno-sanitize=alignment -fno-sanitize-recover=all
+endif
+# The runtimes themselves are built without what they implement.
+NO_INSTRUMENT := kernel/ubsan.c kernel/stack_protector.c
 # No NASM DWARF: gdb 13 warns "pc ... in address map, but not in symtab" on
 # every frame that returns into assembly. Use "x/8i $$pc" to read it instead.
 NASMFLAGS = -f elf64 -I. -I$(GEN)/ -Werror
@@ -93,7 +111,7 @@ KERNEL := $(BUILD)/kernel.elf
 ISO := $(BUILD)/ipikernel.iso
 CMDLINE ?=
 
-.PHONY: all kernel iso usb run bench trace debug test test-host test-large mutants model deps clean \
+.PHONY: all kernel iso usb fuzz fuzz-targets sanitized-kernel run bench trace debug test test-host test-large mutants model deps clean \
         readme-options
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)
@@ -102,7 +120,7 @@ iso: $(ISO)
 $(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(say) "  CC      $<"
-	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(KERNEL_CFLAGS) $(if $(filter $(NO_INSTRUMENT),$<),-fno-stack-protector,$(STACK_PROTECTOR) $(SANITIZE_FLAGS)) -c $< -o $@
 
 # Constants shared by C, assembly, the linker script and the tools have one
 # source, C: arch/x86_64/shared/constants.c is compiled to assembly and its
@@ -311,6 +329,31 @@ $(filter-out $(HOST_BUILD)/test_rendezvous,$(HOST_TESTS)):
 	$(say) "  HOSTLD  $@"
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $^
 
+# Fuzzing (clang's libFuzzer with AddressSanitizer and UBSan): one target per
+# parser of untrusted input, tests/fuzz/fuzz_<name>.c. tools/fuzz.py runs
+# them: make fuzz (FUZZ_SECONDS= each, default 180), make test (a few
+# seconds each, and a replay of the seeds and of every crash ever found).
+FUZZ_CC ?= clang
+FUZZ_BUILD := $(BUILD)/fuzz
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror -fno-omit-frame-pointer \
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -D_DEFAULT_SOURCE -MMD -MP
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_COMMON := tests/fuzz/stubs.c lib/format.c lib/string.c kernel/warnings.c kernel/bootinfo.c \
+    kernel/multiboot2.c kernel/multiboot1.c kernel/acpi.c kernel/madt.c kernel/acpi_platform.c \
+    kernel/cmdline.c kernel/options.c
+FUZZ_COMMON_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FUZZ_COMMON))
+$(FUZZ_BUILD)/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	$(say) "  FUZZCC  $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(if $(filter tests/fuzz/%,$<),,-fno-builtin $(LIB_RENAMES)) -c $< -o $@
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_COMMON_OBJS)
+	$(say) "  FUZZLD  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
+fuzz-targets: $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_SECONDS ?= 180
+fuzz: deps fuzz-targets
+	$(PYTHON) tools/fuzz.py --build $(BUILD) --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # README.md's option table, regenerated from kernel/options.c (make test
 # checks that it is current).
 readme-options: $(HOST_BUILD)/test_options
@@ -318,7 +361,12 @@ readme-options: $(HOST_BUILD)/test_options
 
 host-tests: $(HOST_TESTS)
 
-test: deps all host-tests
+# The same kernel with SANITIZE=1, which one configuration of the matrix
+# boots (build/sanitized/kernel.elf).
+sanitized-kernel:
+	$(Q)$(MAKE) -s --no-print-directory BUILD=$(BUILD)/sanitized SANITIZE=1 kernel
+
+test: deps all host-tests fuzz-targets sanitized-kernel
 	$(PYTHON) tests/run.py --build $(BUILD) --cc "$(CC)"
 
 # Hundreds of CPUs (x2APIC IDs above 255, under KVM): minutes, so not in "make test".
@@ -335,7 +383,7 @@ mutants: deps
 model: deps
 	$(PYTHON) tools/check_model.py --all
 
-test-host: host-tests
+test-host: host-tests fuzz-targets
 	$(PYTHON) tests/run.py --build $(BUILD) --cc "$(CC)" --only host
 
 deps:

@@ -281,8 +281,17 @@ boot_gdt_ptr:
 ; ---------------------------------------------------------------------------
 section .text
 extern kmain
+extern __stack_chk_guard
 higher_half_entry:
     mov rsp, boot_stack_top
+    ; The stack protector's guard (kernel/stack_protector.c) from the TSC,
+    ; before the first C function saves a copy of it.
+    rdtsc
+    shl rdx, 32
+    or rax, rdx
+    mov rcx, 0x9E3779B97F4A7C15         ; spread the counter's low-entropy bits
+    imul rax, rcx
+    mov [rel __stack_chk_guard], rax
     mov edi, ebp                        ; kmain(magic, info_phys); the 32-bit
     mov esi, esi                        ; moves clear the upper halves, which
     xor ebp, ebp                        ; long mode leaves undefined. RBP = 0

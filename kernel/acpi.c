@@ -280,6 +280,43 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
     return true;
 }
 
+static void dump_bytes(const char *label, const uint8_t *bytes, size_t length)
+{
+    for (size_t off = 0; off < length; off += DUMP_BYTES_PER_LINE) {
+        kprintf("acpi: table %s %04zx ", label, off);
+        for (size_t i = off; i < off + DUMP_BYTES_PER_LINE && i < length; i++)
+            kprintf("%02x", bytes[i]);
+        kprintf("\n");
+    }
+}
+
+void acpi_dump_tables(const struct boot_info *bi)
+{
+    if (bi->rsdp_length != 0)
+        dump_bytes("RSDP", bi->rsdp, bi->rsdp_length);
+    size_t root_length;
+    const uint8_t *root =
+        state.root_phys != 0
+            ? table_at(state.root_phys, state.use_xsdt ? "XSDT" : "RSDT", &root_length)
+            : NULL;
+    if (root == NULL)
+        return;
+    dump_bytes(state.use_xsdt ? "XSDT" : "RSDT", root, root_length);
+    size_t entry_size = state.use_xsdt ? 8 : 4;
+    const size_t header_size = sizeof(struct acpi_sdt_header);
+    for (size_t i = 0; i < (root_length - header_size) / entry_size; i++) {
+        const uint8_t *e = root + header_size + i * entry_size;
+        uint64_t phys = state.use_xsdt ? read64(e) : read32(e);
+        size_t length;
+        const uint8_t *t = table_at(phys, NULL, &length);
+        char signature[5] = {0};
+        if (t != NULL) {
+            memcpy(signature, t, 4);
+            dump_bytes(signature, t, length);
+        }
+    }
+}
+
 void acpi_dump_madt(void)
 {
     for (size_t off = 0; off < madt_copy_length; off += DUMP_BYTES_PER_LINE) {

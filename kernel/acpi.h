@@ -53,6 +53,11 @@ const uint8_t *acpi_madt_copy(size_t *length);
  * tools/capture_madt.py turns back into a file. */
 void acpi_dump_madt(void);
 
+/* Prints the loader's RSDP, the root table and every table it lists as
+ * "acpi: table <SIG> <offset> <hex bytes>" lines (tools/capture_acpi.py
+ * keeps them as seeds for the fuzzers). */
+void acpi_dump_tables(const struct boot_info *bi);
+
 /* Finds a table by signature through the root table; returns its physical
  * address after checking its length and checksum, or 0. */
 uint64_t acpi_find_table(const char signature[4], size_t *length);

@@ -26,6 +26,36 @@ unsigned inject_recurse(unsigned depth, unsigned limit)
     return inject_recurse(depth + 1, limit) + pad[0];
 }
 
+/* Writes past the end of a local array, over the canary the stack
+ * protector put below the return address: the check in the epilogue must
+ * report this function by name. Where the canary sits above the array
+ * depends on the compiler (gcc: right above it; clang: after padding), so
+ * it is found first, and only it is overwritten: the frame pointer and the
+ * return address stay whole for the report's backtrace. */
+#define SMASH_SEARCH_BYTES 64
+extern uintptr_t __stack_chk_guard;
+__attribute__((noinline)) unsigned inject_smash_stack(void)
+{
+    volatile unsigned char buffer[16] = {0};
+    /* Through a pointer the compiler cannot follow, as a real overflow's
+     * would be (else it refuses to build an out-of-bounds index). */
+    volatile unsigned char *volatile past = buffer;
+    for (unsigned at = sizeof(buffer); at + sizeof(uintptr_t) <= SMASH_SEARCH_BYTES; at++) {
+        uintptr_t word = 0;
+        for (unsigned i = 0; i < sizeof(word); i++)
+            word |= (uintptr_t)past[at + i] << (8 * i);
+        if (word == __stack_chk_guard) {
+            past[at] ^= 0xA5; /* the overflow */
+            break;
+        }
+    }
+    return buffer[0];
+}
+
+/* A signed overflow, which C leaves undefined: a kernel built with
+ * SANITIZE=1 must stop here and name this file and line. */
+__attribute__((noinline)) int inject_signed_overflow(volatile int big) { return big + big; }
+
 bool inject_requested(const char *what)
 {
     return boot_options.inject != NULL && strcmp(boot_options.inject, what) == 0;
@@ -37,13 +67,22 @@ void inject_fault(const char *what)
      * read; the MADT gains a CPU that does not exist. */
     if (strcmp(what, "test-fail") == 0 || strcmp(what, "bad-madt") == 0 ||
         strcmp(what, "phantom-cpu") == 0 || strcmp(what, "stuck-cpu") == 0 ||
-        strcmp(what, "stuck-cpu-printing") == 0 || strcmp(what, "irql-misuse") == 0)
+        strcmp(what, "stuck-cpu-printing") == 0 || strcmp(what, "irql-misuse") == 0 ||
+        strcmp(what, "no-low-memory") == 0)
         return;
     kprintf("inject: %s\n", what);
     if (strcmp(what, "panic") == 0)
         panic("injected panic (inject=panic)");
     if (strcmp(what, "stack-overflow") == 0)
         inject_recurse(0, ~0u);
+    if (strcmp(what, "stack-smash") == 0)
+        inject_smash_stack();
+    if (strcmp(what, "undefined-behaviour") == 0) {
+        int sum = inject_signed_overflow(0x7FFFFFFF);
+        kprintf("inject: the signed overflow gave %d (this kernel has no SANITIZE=1 checks)\n",
+                sum);
+        return;
+    }
     if (strcmp(what, "triple-fault") == 0)
         arch_triple_fault();
     if (strcmp(what, "hang") == 0) {

@@ -18,6 +18,12 @@ void inject_fault(const char *what);
  * later in the boot ask this way. */
 bool inject_requested(const char *what);
 
+/* The deliberate faults, named so that reports can be checked for them:
+ * a write through a local array onto its stack canary, and a signed
+ * addition of big to itself. */
+unsigned inject_smash_stack(void);
+int inject_signed_overflow(volatile int big);
+
 /* The failures that need the other CPUs: stuck-cpu (one CPU spins with
  * interrupts off, then a rendezvous is called) and irql-misuse. */
 void inject_after_smp(void);

@@ -107,6 +107,10 @@ void ktest_skip(struct ktest_ctx *t, const char *fmt, ...) __attribute__((format
             KTEST_SKIP(t, "no local APIC");                                                        \
     } while (0)
 
+/* For a function that does something undefined on purpose (a NULL
+ * dereference whose page fault a test expects): no sanitizer check. */
+#define KTEST_NO_SANITIZE __attribute__((no_sanitize("undefined")))
+
 /* Exit codes for arch_vm_exit(); QEMU's status becomes (code << 1) | 1. */
 #define KTEST_EXIT_PASS 0x10  /* status 33 */
 #define KTEST_EXIT_FAIL 0x11  /* status 35 */

@@ -109,8 +109,10 @@ void kmain(uint32_t magic, uint32_t info_phys)
 
     step("ACPI tables: RSDP, XSDT or RSDT, MADT, FADT, HPET, DMAR");
     bool madt_ok = acpi_init(&boot_info, &madt);
-    if (o->acpi_dump)
+    if (o->acpi_dump) {
         acpi_dump_madt();
+        acpi_dump_tables(&boot_info);
+    }
     const struct acpi_state *acpi = acpi_state();
     step("the boot CPU's local APIC");
     bool apic_ok =

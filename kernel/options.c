@@ -43,14 +43,17 @@ const struct option_def option_table[] = {
          "p90= p99= max= tsc_mhz=` (cycles) and its quantiles, then a table"),
     CHOICE(inject,
            "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu|stuck-cpu|"
-           "stuck-cpu-printing|irql-misuse|no-low-memory",
+           "stuck-cpu-printing|irql-misuse|no-low-memory|stack-smash|undefined-behaviour",
            NULL, "kernel/inject.c",
            "fail on purpose, to test the test runner: `bad-madt` corrupts the MADT's copy (the "
            "kernel must run on one CPU), `phantom-cpu` adds a CPU that does not exist (reported "
            "and left out), `stuck-cpu` has one CPU spin with interrupts off while the rendezvous "
            "is called, `stuck-cpu-printing` the same holding the console lock, `irql-misuse` "
            "raises to a lower IRQL, `no-low-memory` finds no free page below 1 MiB for the AP "
-           "start-up code (the kernel must say so and run on one CPU)"),
+           "start-up code (the kernel must say so and run on one CPU), `stack-smash` overwrites "
+           "a function's stack canary (the stack protector must name it), "
+           "`undefined-behaviour` overflows a signed int (a `SANITIZE=1` kernel must report "
+           "the file and line)"),
     CHOICE(apic, "auto|xapic|x2apic", "auto", "arch/x86_64/lapic.c",
            "local APIC mode; `auto` takes x2APIC when the CPU has it. `x2apic` on a CPU without "
            "it falls back to xAPIC with a message; `xapic` when the firmware already enabled "
@@ -130,8 +133,9 @@ const struct option_def option_table[] = {
          "calls, print it as `trace:` lines and end QEMU; `make trace` turns it into a Chrome "
          "trace-event file and an SVG picture"),
     FLAG(acpi_dump, "kernel/acpi.c",
-         "print the MADT in hex (`tools/capture_madt.py` turns it back into a file for the host "
-         "tests)"),
+         "print the MADT, and every ACPI table the root table lists, in hex "
+         "(`tools/capture_madt.py` and `tools/capture_acpi.py` turn them back into files for "
+         "the host tests and the fuzzers)"),
 };
 const size_t option_count = sizeof(option_table) / sizeof(option_table[0]);
 

@@ -40,6 +40,8 @@ import usb_write  # noqa: E402
 
 STICK_BYTES = 64 << 20
 
+FUZZ_TEST_SECONDS = 3
+
 
 def run_host_tests(build, verbose):
     out = Outcome()
@@ -260,6 +262,19 @@ def main():
                                    300, args.verbose)
             print("\n".join(result.lines), flush=True)
             total.add(dataclasses.replace(result, lines=[]))
+        # The parsers of untrusted input under libFuzzer: a few seconds each, and
+        # every seed and past crash replayed (make fuzz runs them for minutes).
+        # The targets are the sources' (tests/fuzz/fuzz_*.c): one not built fails.
+        targets = sorted(f[len("fuzz_"):-len(".c")]
+                         for f in os.listdir(os.path.join(ROOT, "tests", "fuzz"))
+                         if f.startswith("fuzz_") and f.endswith(".c"))
+        if targets:
+            result = run_ktap_tool("fuzz", [sys.executable, os.path.join(ROOT, "tools", "fuzz.py"),
+                                            "--build", build, "--ktap", "--seconds",
+                                            str(FUZZ_TEST_SECONDS)] + targets, 600, args.verbose)
+            print("\n".join(result.lines), flush=True)
+            total.add(dataclasses.replace(result, lines=[]))
+            counts["fuzz targets"] = len(targets)
 
     # The protocol's model, checked by SPIN (tests/model/, tools/check_model.py).
     if args.only in ("", "model"):

@@ -167,7 +167,9 @@ def run_check(check, tree, build, log):
         name = first_failure(p.stdout)
         return f"tools/{what}: {name}" if name else f"tools/{what} (exit status {p.returncode})"
     if kind == "qemu":
-        p = subprocess.run(make + ["all"], capture_output=True, text=True)
+        # The configurations named "...sanitized" boot the SANITIZE=1 kernel.
+        goals = ["all"] + (["sanitized-kernel"] if "sanitized" in what else [])
+        p = subprocess.run(make + goals, capture_output=True, text=True)
         log.write(p.stdout + p.stderr)
         if p.returncode != 0:
             raise BuildError("the kernel does not compile with the mutant")

@@ -39,6 +39,7 @@ class Config:
     may_fail: tuple = ()          # "survive": the self-tests that must fail, and only they
     qemu_args: tuple = ()         # more QEMU arguments (a CPU without an APIC, no ACPI)
     cpus: int = 0                 # CPUs QEMU starts, where -smp alone does not say
+    sanitized: bool = False       # boot the SANITIZE=1 kernel (build/sanitized/kernel.elf)
 
 
 KVM_CMDLINE = "test test_skip=exceptions.int3_is_resumable"
@@ -70,6 +71,9 @@ MATRIX = [
     Config("q35-kernel-tcg-stress-100k", smp=str(min(4, os.cpu_count() or 1)), alone=True,
            cmdline="test=ipi.stress_back_to_back_calls stress_calls=100000"),
     Config("q35-kernel-tcg-smp1"),
+    # Every self-test on a kernel built with undefined-behaviour checks
+    # (make SANITIZE=1, kernel/ubsan.c): any UB in the code they run stops it.
+    Config("q35-kernel-tcg-smp4-sanitized", smp="4", sanitized=True),
     Config("q35-kernel-tcg-smp2", smp="2"),
     Config("q35-kernel-tcg-smp4", smp="4"),
     # barrier=auto picks central up to 4 CPUs: name it where there are more.
@@ -266,6 +270,14 @@ NEGATIVE = [
            must_contain=("EXCEPTION: #DF double fault", "kernel stack overflow",
                          "inject_recurse+")),
     Config("inject-triple-fault", cmdline="test inject=triple-fault", expect="reset"),
+    # A buffer overflow over a canary: the stack protector names the function.
+    Config("inject-stack-smash", cmdline="test inject=stack-smash", expect="crash",
+           must_contain=("PANIC: stack protector: the stack of inject_smash_stack+",)),
+    # Undefined behaviour in a SANITIZE=1 kernel: its kind, file and line.
+    Config("inject-undefined-behaviour-sanitized", cmdline="test inject=undefined-behaviour",
+           sanitized=True, expect="crash", timeout=60,
+           must_contain=("PANIC: undefined behaviour: signed addition overflow",
+                         "at kernel/inject.c:")),
     Config("inject-hang", cmdline="test inject=hang", expect="hang", timeout=10),
     # A broken MADT: a clear message, and the kernel goes on with one CPU.
     # A CPU that never answers the rendezvous: reported by number, with

@@ -105,6 +105,8 @@ def qemu_command(cfg, kernel, iso, serial_log, qmp_socket):
     cmd += list(cfg.qemu_args)
     if cfg.firmware == "uefi":
         cmd += ["-bios", find_ovmf()]
+    if cfg.sanitized:
+        kernel = os.path.join(os.path.dirname(kernel), "sanitized", "kernel.elf")
     if cfg.boot == "kernel":
         cmd += ["-kernel", kernel, "-append", effective_cmdline(cfg)]
     else:

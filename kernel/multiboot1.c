@@ -90,7 +90,10 @@ int mb1_parse(const void *info_ptr, mb_map_fn *map, struct boot_info *bi)
             warning_add(&bi->warnings, "multiboot: memory map at %#x is not readable",
                         info.mmap_addr);
         } else {
-            uint32_t off = 0;
+            /* 64-bit: an entry's size field near 2^32 must end the walk, not
+             * wrap the offset back to where it was (the fuzzer found that
+             * hang: tests/host/data/crashes/multiboot1/). */
+            uint64_t off = 0;
             while (off + sizeof(struct mb1_mmap_entry) <= info.mmap_length) {
                 struct mb1_mmap_entry e;
                 memcpy(&e, mmap + off, sizeof(e));
@@ -100,7 +103,7 @@ int mb1_parse(const void *info_ptr, mb_map_fn *map, struct boot_info *bi)
                     break;
                 }
                 bootinfo_add_region(bi, e.base_addr, e.length, e.type);
-                off += e.size + (uint32_t)sizeof(e.size);
+                off += (uint64_t)e.size + sizeof(e.size);
             }
         }
     } else if (info.flags & MB1_INFO_MEMORY) {

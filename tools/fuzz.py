@@ -218,12 +218,17 @@ def run_target(build, target, seconds, seeds_dir, dicts):
     corpus = os.path.join(build, "fuzz", "corpus", target)
     artifacts = os.path.join(build, "fuzz", "artifacts", target)
     os.makedirs(corpus, exist_ok=True)
-    os.makedirs(artifacts, exist_ok=True)
+    shutil.rmtree(artifacts, ignore_errors=True)  # this run's findings only
+    os.makedirs(artifacts)
     cmd = [binary, corpus, os.path.join(seeds_dir, target), f"-max_total_time={seconds}",
            f"-max_len={MAX_LEN}", f"-dict={dicts[target]}", "-print_final_stats=1",
            f"-artifact_prefix={artifacts}/", "-timeout=10", "-rss_limit_mb=2048"]
-    p = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
-                       timeout=seconds + 300)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                           timeout=seconds + 300)
+    except subprocess.TimeoutExpired as e:
+        p = subprocess.CompletedProcess(cmd, "timeout", "", (e.stderr or b"").decode(
+            "utf-8", "replace") if isinstance(e.stderr, bytes) else (e.stderr or ""))
     stats = {k: int(v) for k, v in STATS.findall(p.stderr)}
     done = DONE.findall(p.stderr)
     crashes = sorted(glob.glob(os.path.join(artifacts, "*")))
@@ -241,8 +246,11 @@ def replay(build, target, seeds_dir):
     crash_dir = os.path.join(CRASH_DIR, target)
     if os.path.isdir(crash_dir):
         inputs.append(crash_dir)
-    p = subprocess.run([binary, "-runs=0", f"-max_len={MAX_LEN}"] + inputs,
-                       capture_output=True, text=True, errors="replace", timeout=600)
+    try:
+        p = subprocess.run([binary, "-runs=0", "-timeout=10", f"-max_len={MAX_LEN}"] + inputs,
+                           capture_output=True, text=True, errors="replace", timeout=600)
+    except subprocess.TimeoutExpired:
+        return False, "?", "the replay did not finish in 600 s"
     replayed = re.findall(r"INITED.*?corp: (\d+)/", p.stderr)
     return p.returncode == 0, (replayed[0] if replayed else "?"), p.stderr
 

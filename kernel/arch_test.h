@@ -43,6 +43,12 @@ bool arch_has_nx(void);
 /* Address of the boot stack's guard page (unmapped). */
 uintptr_t arch_boot_stack_guard(void);
 
+/* Spurious interrupts taken so far (all CPUs). */
+uint64_t arch_spurious_interrupts(void);
+
+/* Executes an instruction the CPU does not know (x86: ud2). */
+void arch_test_invalid_opcode(void);
+
 /* The timer's rate, for the self-tests that check it against the cycle
  * counter. */
 uint64_t arch_timer_ticks_per_ms(void);

@@ -92,6 +92,8 @@ struct cpu_ipi {
     uintptr_t result;    /* its worker's return value */
     uint64_t aborted;    /* a call that timed out while this CPU waited in it */
     bool in_worker;
+    uintptr_t worker;     /* the worker being run, while in_worker (for reports) */
+    uint32_t caller;      /* and who called it */
     uint32_t nmi_request; /* enum nmi_request (atomic) */
     uint32_t nmi_ack;     /* (atomic) */
     uint64_t worker_runs; /* statistics, and for the self-tests */

@@ -68,7 +68,10 @@ void inject_fault(const char *what)
     if (strcmp(what, "test-fail") == 0 || strcmp(what, "bad-madt") == 0 ||
         strcmp(what, "phantom-cpu") == 0 || strcmp(what, "stuck-cpu") == 0 ||
         strcmp(what, "stuck-cpu-printing") == 0 || strcmp(what, "irql-misuse") == 0 ||
-        strcmp(what, "no-low-memory") == 0)
+        strcmp(what, "no-low-memory") == 0 || strcmp(what, "late-ap") == 0 ||
+        strcmp(what, "stuck-in-worker") == 0 || strcmp(what, "worker-page-fault") == 0 ||
+        strcmp(what, "worker-invalid-opcode") == 0 || strcmp(what, "panic-in-worker") == 0 ||
+        strcmp(what, "lost-ipi") == 0)
         return;
     kprintf("inject: %s\n", what);
     if (strcmp(what, "panic") == 0)
@@ -122,8 +125,85 @@ static void inject_stuck_printing_spin(void *unused)
 
 static uintptr_t inject_noop_worker(uintptr_t argument) { return argument; }
 
+static uint32_t lost_ipi_cpu = INJECT_NO_CPU;
+
+uint32_t inject_lost_ipi(void) { return __atomic_load_n(&lost_ipi_cpu, __ATOMIC_ACQUIRE); }
+void inject_lost_ipi_sent(void)
+{
+    __atomic_store_n(&lost_ipi_cpu, INJECT_NO_CPU, __ATOMIC_RELEASE);
+}
+
+void inject_before_check_in(uint32_t cpu_index)
+{
+    /* Three times the deadline: the boot CPU has given up on it long before. */
+    if (cpu_index == 1 && inject_requested("late-ap"))
+        arch_udelay(3 * boot_options.ap_timeout_ms * 1000);
+}
+
+/* Workers that go wrong on one CPU, the last one (argument: its index). */
+static uintptr_t inject_stuck_worker(uintptr_t victim)
+{
+    if (arch_this_cpu()->index == victim) {
+        volatile uint64_t spins = 0;
+        for (;;) /* interrupts are off in a worker: only an NMI gets in */
+            spins++;
+    }
+    return 0;
+}
+
+static uintptr_t inject_page_fault_worker(uintptr_t victim)
+{
+    if (arch_this_cpu()->index == victim)
+        return *(volatile uintptr_t *)arch_boot_stack_guard(); /* never mapped */
+    return 0;
+}
+
+static uintptr_t inject_invalid_opcode_worker(uintptr_t victim)
+{
+    if (arch_this_cpu()->index == victim)
+        arch_test_invalid_opcode();
+    return 0;
+}
+
+static uintptr_t inject_panic_worker(uintptr_t victim)
+{
+    if (arch_this_cpu()->index == victim)
+        panic("injected panic in a rendezvous worker (inject=panic-in-worker)");
+    return 0;
+}
+
+/* The injections that go wrong inside a call: which worker, how many
+ * CPUs they need. */
+static const struct {
+    const char *name;
+    ipi_broadcast_worker *worker;
+    size_t cpus;
+} call_faults[] = {
+    {"stuck-in-worker", inject_stuck_worker, 2},
+    {"worker-page-fault", inject_page_fault_worker, 2},
+    {"worker-invalid-opcode", inject_invalid_opcode_worker, 2},
+    {"panic-in-worker", inject_panic_worker, 2},
+    {"lost-ipi", inject_noop_worker, 3},
+};
+
 void inject_after_smp(void)
 {
+    for (size_t i = 0; i < sizeof(call_faults) / sizeof(call_faults[0]); i++) {
+        if (!inject_requested(call_faults[i].name))
+            continue;
+        if (smp_online_count() < call_faults[i].cpus) {
+            kprintf("inject: %s needs %zu CPUs\n", call_faults[i].name, call_faults[i].cpus);
+            return;
+        }
+        uint32_t victim = (uint32_t)smp_cpu_count() - 1;
+        if (strcmp(call_faults[i].name, "lost-ipi") == 0)
+            __atomic_store_n(&lost_ipi_cpu, victim, __ATOMIC_RELEASE);
+        kprintf("inject: %s on CPU %u, in a call from CPU %u\n", call_faults[i].name, victim,
+                arch_this_cpu()->index);
+        ipi_generic_call(call_faults[i].worker, victim);
+        kprintf("inject: the call returned; %s did not stop the kernel\n", call_faults[i].name);
+        return;
+    }
     if (inject_requested("irql-misuse")) {
         kprintf("inject: raising to DISPATCH_LEVEL, then \"raising\" to PASSIVE_LEVEL\n");
         irql_raise(DISPATCH_LEVEL);

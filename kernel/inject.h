@@ -7,6 +7,7 @@
 #define KERNEL_INJECT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Performs the named failure (one of option inject='s values). Returns for
  * the failures that act later (test-fail, bad-madt, phantom-cpu,
@@ -23,6 +24,16 @@ bool inject_requested(const char *what);
  * addition of big to itself. */
 unsigned inject_smash_stack(void);
 int inject_signed_overflow(volatile int big);
+
+/* inject=lost-ipi: the CPU whose call IPI the next call leaves out (once),
+ * else INJECT_NO_CPU; inject_lost_ipi_sent() says it has been left out. */
+#define INJECT_NO_CPU 0xFFFFFFFFu
+uint32_t inject_lost_ipi(void);
+void inject_lost_ipi_sent(void);
+
+/* inject=late-ap: called by an AP before it checks in; the chosen one
+ * waits past its start-up deadline first. */
+void inject_before_check_in(uint32_t cpu_index);
 
 /* The failures that need the other CPUs: stuck-cpu (one CPU spins with
  * interrupts off, then a rendezvous is called) and irql-misuse. */

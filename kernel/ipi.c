@@ -16,6 +16,7 @@
 
 #include "kernel/arch.h"
 #include "kernel/console.h"
+#include "kernel/inject.h"
 #include "kernel/irql.h"
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
@@ -206,6 +207,18 @@ static noreturn void report_timeout(const struct call *c, uint64_t number, enum 
           (unsigned long long)timeout_ms);
 }
 
+void ipi_report_if_in_worker(void)
+{
+    struct cpu *me = arch_this_cpu();
+    if (me == NULL || !me->ipi.in_worker)
+        return;
+    char where[KSYM_DESCRIBE_MAX];
+    kprintf("ipi: CPU %u stopped inside the worker of call #%llu (worker %s, from CPU %u); the "
+            "other CPUs of the call are stopped with it\n",
+            me->index, (unsigned long long)me->ipi.served,
+            ksym_describe(me->ipi.worker, false, where, sizeof(where)), me->ipi.caller);
+}
+
 static uint64_t unexpected_nmis;
 
 uint64_t ipi_unexpected_nmis(void) { return __atomic_load_n(&unexpected_nmis, __ATOMIC_ACQUIRE); }
@@ -292,6 +305,8 @@ static void take_part(const struct call *c, uint64_t number, struct cpu *me)
     trace_mark(me, TRACE_ARRIVED, number);
     wait_phase(c, number, PHASE_ARRIVAL, me, rank);
     trace_mark(me, TRACE_RELEASED, number);
+    me->ipi.worker = (uintptr_t)c->worker;
+    me->ipi.caller = c->caller;
     me->ipi.in_worker = true;
     trace_mark(me, TRACE_WORKER_START, number);
     uintptr_t result = c->worker(c->argument);
@@ -395,12 +410,18 @@ static void send_ipis(const struct call *c, uint32_t self)
     /* The one-go broadcast reaches every CPU, started or not: use it only
      * when every CPU the firmware listed is online and taking part. */
     if (__atomic_load_n(&shorthand_allowed, __ATOMIC_RELAXED) && c->count == smp_listed_count() &&
-        smp_online_count() == smp_listed_count()) {
+        smp_online_count() == smp_listed_count() && inject_lost_ipi() == INJECT_NO_CPU) {
         if (arch_send_ipi_all_others(IPI_CALL))
             return;
     }
     struct cpu_set others = c->members;
     cpu_set_remove(&others, self);
+    uint32_t lost = inject_lost_ipi();
+    if (lost != INJECT_NO_CPU && cpu_set_has(&others, lost)) {
+        kprintf("inject: not sending the call's IPI to CPU %u\n", lost);
+        cpu_set_remove(&others, lost);
+        inject_lost_ipi_sent();
+    }
     (void)arch_send_ipi(&others, IPI_CALL); /* a refusal is named there; the barrier times out */
 }
 

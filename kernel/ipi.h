@@ -80,4 +80,8 @@ void ipi_test_set_barrier_spin_us(uint64_t spin_us);
 bool ipi_nmi(uintptr_t pc, uintptr_t fp);
 uint64_t ipi_unexpected_nmis(void); /* NMIs reported and survived so far */
 
+/* For a panic or an exception: if this CPU is running a rendezvous
+ * worker, says so (the call's number, worker and caller). */
+void ipi_report_if_in_worker(void);
+
 #endif

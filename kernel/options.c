@@ -43,7 +43,8 @@ const struct option_def option_table[] = {
          "p90= p99= max= tsc_mhz=` (cycles) and its quantiles, then a table"),
     CHOICE(inject,
            "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu|stuck-cpu|"
-           "stuck-cpu-printing|irql-misuse|no-low-memory|stack-smash|undefined-behaviour",
+           "stuck-cpu-printing|irql-misuse|no-low-memory|stack-smash|undefined-behaviour|late-ap|"
+           "stuck-in-worker|worker-page-fault|worker-invalid-opcode|panic-in-worker|lost-ipi",
            NULL, "kernel/inject.c",
            "fail on purpose, to test the test runner: `bad-madt` corrupts the MADT's copy (the "
            "kernel must run on one CPU), `phantom-cpu` adds a CPU that does not exist (reported "
@@ -53,7 +54,10 @@ const struct option_def option_table[] = {
            "start-up code (the kernel must say so and run on one CPU), `stack-smash` overwrites "
            "a function's stack canary (the stack protector must name it), "
            "`undefined-behaviour` overflows a signed int (a `SANITIZE=1` kernel must report "
-           "the file and line)"),
+           "the file and line), `late-ap` has CPU 1 check in only after its start-up deadline, "
+           "`stuck-in-worker`, `worker-page-fault`, `worker-invalid-opcode` and "
+           "`panic-in-worker` go wrong in a rendezvous worker on the last CPU, `lost-ipi` "
+           "leaves the last CPU out of a call's IPIs (docs/testing.md, the fault matrix)"),
     CHOICE(apic, "auto|xapic|x2apic", "auto", "arch/x86_64/lapic.c",
            "local APIC mode; `auto` takes x2APIC when the CPU has it. `x2apic` on a CPU without "
            "it falls back to xAPIC with a message; `xapic` when the firmware already enabled "

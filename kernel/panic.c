@@ -5,6 +5,7 @@
 
 #include "kernel/arch.h"
 #include "kernel/console.h"
+#include "kernel/ipi.h"
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
 
@@ -35,7 +36,8 @@ noreturn void panic_at(const char *file, int line, const char *fmt, ...)
 
 noreturn void panic_stop(void)
 {
-    smp_stop_other_cpus(); /* nothing else runs while the report is read */
+    ipi_report_if_in_worker(); /* a fault in a worker: which call */
+    smp_stop_other_cpus();     /* nothing else runs while the report is read */
     kprintf("kernel stopped.\n");
     if (ktest_mode_active())
         arch_vm_exit(KTEST_EXIT_CRASH);

@@ -207,6 +207,7 @@ void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start
 
 void smp_ap_entry(struct cpu *cpu)
 {
+    inject_before_check_in(cpu->index);
     /* Checked in: from here the boot CPU may reuse the trampoline. */
     cpu_set_state(cpu, CPU_ONLINE);
     /* The idle loop. Its body runs with interrupts off, and arch_idle

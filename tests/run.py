@@ -195,6 +195,12 @@ def check_config(cfg, kernel, iso, workdir, verbose):
         for text in cfg.must_not_contain:
             if text in serial:
                 problems.append(f'the serial output has "{text}"')
+        for text in cfg.must_contain_once:
+            if serial.count(text) != 1:
+                problems.append(f'"{text}" appears {serial.count(text)} times, not once')
+        for pattern in cfg.must_match_block:
+            if not re.search(pattern, serial, re.M):
+                problems.append(f"the serial output has no block matching /{pattern[:60]}.../")
 
     return finish_check(cfg, out, header, problems, serial, cmd)
 

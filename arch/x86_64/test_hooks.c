@@ -26,3 +26,5 @@ struct arch_access_counts arch_test_access_counts(void)
 }
 
 unsigned arch_test_programmed_priority(void) { return (unsigned)read_cr8(); }
+
+void arch_test_invalid_opcode(void) { __asm__ volatile("ud2"); }

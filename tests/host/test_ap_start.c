@@ -198,6 +198,7 @@ bool inject_requested(const char *what)
     (void)what;
     return false;
 }
+void inject_before_check_in(uint32_t cpu_index) { (void)cpu_index; }
 const struct boot_info *kernel_boot_info(void) { return NULL; }
 bool ipi_nmi(uintptr_t pc, uintptr_t fp)
 {

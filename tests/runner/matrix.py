@@ -34,6 +34,8 @@ class Config:
     must_contain: tuple = ()
     must_match: tuple = ()        # regular expressions, each matched per line
     must_not_contain: tuple = ()
+    must_contain_once: tuple = ()  # texts that must appear exactly once (a report, whole)
+    must_match_block: tuple = ()   # regular expressions over the whole log (several lines)
     timeout: int = BOOT_TIMEOUT
     alone: bool = False           # run with no other boot at the same time
     may_fail: tuple = ()          # "survive": the self-tests that must fail, and only they
@@ -313,6 +315,61 @@ NEGATIVE = [
                      "smp.every_cpu_has_its_own_gs_block", "smp.every_cpu_reads_its_own_apic_id",
                      "smp.every_cpu_runs_on_its_own_stack", "smp.every_cpu_takes_a_probe_interrupt",
                      "smp.every_enabled_madt_cpu_is_online")),
+    # The fault matrix (docs/testing.md): each fault gets a bounded wait, a
+    # report naming the CPU, the phase and the cause, and a clean stop, or
+    # the boot goes on without the CPU where that is safe.
+    # An AP that checks in after its deadline: left out (and sent back to
+    # INIT), the next AP starts as usual, the rendezvous runs on the rest.
+    Config("inject-late-ap", smp="3", cmdline="test inject=late-ap ap_timeout_ms=200",
+           expect="survive",
+           must_contain=("CPU 1 (APIC ID 1) did not check in; left out",
+                         "smp: online=2 possible=3 apic=xapic ids=0,2"),
+           may_fail=("ipi.every_cpu_runs_the_worker_exactly_once",
+                     "smp.every_cpu_has_its_own_gs_block", "smp.every_cpu_reads_its_own_apic_id",
+                     "smp.every_cpu_runs_on_its_own_stack", "smp.every_cpu_takes_a_probe_interrupt",
+                     "smp.every_enabled_madt_cpu_is_online")),
+    # A CPU that stops answering inside the worker: the completion barrier
+    # times out, names it, and its NMI shows it in the worker.
+    Config("inject-stuck-in-worker", smp="3",
+           cmdline="test inject=stuck-in-worker ipi_timeout_ms=1000", expect="crash",
+           must_contain=("at the completion (after the worker) barrier",
+                         "ipi: missing: CPU 2 (APIC ID 2)",
+                         "nmi: CPU 2 (APIC ID 2) was at", "inject_stuck_worker+",
+                         ", inside the worker", "PANIC: ipi: the rendezvous timed out"),
+           must_contain_once=("PANIC:",), must_not_contain=("did not take the stop NMI",)),
+    # A worker that faults on one CPU: the exception, the CPU and the call,
+    # every other CPU stopped by NMI, no triple fault.
+    Config("inject-worker-page-fault", smp="3", cmdline="test inject=worker-page-fault",
+           expect="crash",
+           must_contain=("EXCEPTION: #PF page fault", "inject_page_fault_worker+",
+                         "ipi: CPU 2 stopped inside the worker of call #1 (worker "
+                         "inject_page_fault_worker, from CPU 0)", "kernel stopped."),
+           must_contain_once=("EXCEPTION:",), must_not_contain=("did not take the stop NMI",)),
+    Config("inject-worker-invalid-opcode", smp="3", cmdline="test inject=worker-invalid-opcode",
+           expect="crash",
+           must_contain=("EXCEPTION: #UD invalid opcode", "arch_test_invalid_opcode",
+                         "ipi: CPU 2 stopped inside the worker of call #1", "kernel stopped."),
+           must_contain_once=("EXCEPTION:",), must_not_contain=("did not take the stop NMI",)),
+    # A panic on an AP while the others are in the call: one report, whole
+    # (nothing in between its lines), every CPU stopped.
+    Config("inject-panic-in-worker", smp="4", cmdline="test inject=panic-in-worker",
+           expect="crash",
+           must_match_block=(r"^PANIC: injected panic in a rendezvous worker.*\n"
+                             r"  on CPU 3 at kernel/inject\.c:\d+\n  backtrace:\n"
+                             r"(    #\d+ .*\n)+"
+                             r"ipi: CPU 3 stopped inside the worker of call #1 .*\n"
+                             r"kernel stopped\.$",),
+           must_contain_once=("PANIC:", "kernel stopped."),
+           must_not_contain=("did not take the stop NMI",)),
+    # A call's IPI that never reaches one CPU: the arrival barrier times out
+    # and names it; its NMI finds it idle, never told.
+    Config("inject-lost-ipi", smp="3", cmdline="test inject=lost-ipi ipi_timeout_ms=1000",
+           expect="crash",
+           must_contain=("inject: not sending the call's IPI to CPU 2",
+                         "at the arrival (before the worker) barrier",
+                         "ipi: missing: CPU 2 (APIC ID 2)", "nmi: CPU 2 (APIC ID 2) was at",
+                         "arch_idle+", "PANIC: ipi: the rendezvous timed out"),
+           must_contain_once=("PANIC:",)),
     # An AP that never answers: reported by APIC ID, the others still start.
     Config("inject-phantom-cpu", smp="2", cmdline="test inject=phantom-cpu ap_timeout_ms=200",
            expect="survive",

@@ -9,6 +9,8 @@
 #   make bench        the benchmarks: build/bench/results.csv, a table, SVG plots
 #                     (CPUS="1 2 4", ACCEL=kvm|tcg|icount, APIC=x2apic|xapic, BARRIER=...)
 #   make trace        the rendezvous' timeline: build/trace/trace.json and trace.svg
+#   make fuzz         every parser under libFuzzer for FUZZ_SECONDS each (default 180)
+#   make soak         the rendezvous stress in a loop for SOAK_MINUTES (default 10)
 #   make mutants      every deliberate bug of tests/mutants/, and what caught it
 #   make model        the SPIN model in every configuration (the large ones too)
 #   make debug        QEMU halted at the first instruction, gdb attached, stopped in kmain
@@ -111,7 +113,7 @@ KERNEL := $(BUILD)/kernel.elf
 ISO := $(BUILD)/ipikernel.iso
 CMDLINE ?=
 
-.PHONY: all kernel iso usb fuzz fuzz-targets sanitized-kernel run bench trace debug test test-host test-large mutants model deps clean \
+.PHONY: all kernel iso usb fuzz fuzz-targets sanitized-kernel soak run bench trace debug test test-host test-large mutants model deps clean \
         readme-options
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)
@@ -334,6 +336,7 @@ $(filter-out $(HOST_BUILD)/test_rendezvous,$(HOST_TESTS)):
 # them: make fuzz (FUZZ_SECONDS= each, default 180), make test (a few
 # seconds each, and a replay of the seeds and of every crash ever found).
 FUZZ_CC ?= clang
+comma := ,
 FUZZ_BUILD := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror -fno-omit-frame-pointer \
     -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -D_DEFAULT_SOURCE -MMD -MP
@@ -342,17 +345,33 @@ FUZZ_COMMON := tests/fuzz/stubs.c lib/format.c lib/string.c kernel/warnings.c ke
     kernel/multiboot2.c kernel/multiboot1.c kernel/acpi.c kernel/madt.c kernel/acpi_platform.c \
     kernel/cmdline.c kernel/options.c
 FUZZ_COMMON_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FUZZ_COMMON))
+# The formatter and the string functions are what the parsers use, not
+# what is fuzzed: no coverage feedback from them (ten times the speed for
+# the command line, whose problem reports are formatted), sanitizers kept.
+FUZZ_NO_COVERAGE := lib/format.c lib/string.c kernel/warnings.c
 $(FUZZ_BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(say) "  FUZZCC  $<"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(if $(filter tests/fuzz/%,$<),,-fno-builtin $(LIB_RENAMES)) -c $< -o $@
+	$(Q)$(FUZZ_CC) $(if $(filter $(FUZZ_NO_COVERAGE),$<),$(subst fuzzer-no-link$(comma),,$(FUZZ_CFLAGS)),$(FUZZ_CFLAGS)) \
+	  $(if $(filter tests/fuzz/%,$<),,-fno-builtin $(LIB_RENAMES)) -c $< -o $@
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_COMMON_OBJS)
 	$(say) "  FUZZLD  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
 fuzz-targets: $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+.SECONDARY: $(FUZZ_COMMON_OBJS) $(patsubst %,$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 180
 fuzz: deps fuzz-targets
 	$(PYTHON) tools/fuzz.py --build $(BUILD) --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The rendezvous stress self-tests booted again and again (tools/soak.py):
+# SOAK_MINUTES=, SOAK_CPUS="2 4", SOAK_BARRIERS="central dissemination",
+# SOAK_OPTIONS= more kernel options for every boot.
+SOAK_MINUTES ?= 10
+SOAK_CPUS ?= 2 4
+SOAK_BARRIERS ?= central dissemination
+soak: deps all
+	$(PYTHON) tools/soak.py --build $(BUILD) --minutes $(SOAK_MINUTES) --cpus "$(SOAK_CPUS)" \
+	  --barriers "$(SOAK_BARRIERS)" --options "$(SOAK_OPTIONS)"
 
 # README.md's option table, regenerated from kernel/options.c (make test
 # checks that it is current).

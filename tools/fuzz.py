@@ -212,11 +212,13 @@ STATS = re.compile(r"^stat::(\w+):\s*(\d+)$", re.M)
 DONE = re.compile(r"#(\d+)\s+DONE\s+cov: (\d+) ft: (\d+) corp: (\d+)/")
 
 
-def run_target(build, target, seconds, seeds_dir, dicts):
-    """One fuzzing session; returns a dict of its results."""
+def run_target(build, target, seconds, seeds_dir, dicts, work):
+    """One fuzzing session; returns a dict of its results. work: the
+    directory for its corpus and findings (make test and make fuzz each
+    have their own, so that they can run at the same time)."""
     binary = os.path.join(build, "fuzz", f"fuzz_{target}")
-    corpus = os.path.join(build, "fuzz", "corpus", target)
-    artifacts = os.path.join(build, "fuzz", "artifacts", target)
+    corpus = os.path.join(work, "corpus", target)
+    artifacts = os.path.join(work, "artifacts", target)
     os.makedirs(corpus, exist_ok=True)
     shutil.rmtree(artifacts, ignore_errors=True)  # this run's findings only
     os.makedirs(artifacts)
@@ -267,11 +269,12 @@ def main():
         if not os.path.exists(os.path.join(a.build, "fuzz", f"fuzz_{t}")):
             print(f"fuzz: no target {t} (make fuzz-targets builds them)", file=sys.stderr)
             return 2
-    seeds_dir = os.path.join(a.build, "fuzz", "seeds")
+    work = os.path.join(a.build, "fuzz", "test" if a.ktap else "long")
+    seeds_dir = os.path.join(work, "seeds")
     make_seeds(seeds_dir)
-    dicts = make_dictionaries(os.path.join(a.build, "fuzz"))
+    dicts = make_dictionaries(work)
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
-        runs = list(pool.map(lambda t: run_target(a.build, t, a.seconds, seeds_dir, dicts),
+        runs = list(pool.map(lambda t: run_target(a.build, t, a.seconds, seeds_dir, dicts, work),
                              a.targets))
     replays = {t: replay(a.build, t, seeds_dir) for t in a.targets}
     cases, failed = [], 0

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""make soak: boots the rendezvous stress self-tests again and again, for a
+set time, on several CPU counts and both barriers, and counts.
+
+    tools/soak.py --build build --minutes 10 --cpus "2 4" --barriers "central dissemination"
+
+Each boot runs "test=ipi.stress_" (every stress self-test: back-to-back
+calls, every CPU calling at once with timer interrupts, calls from the
+timer handler) under TCG, through the test runner's own QEMU command, and
+must end with all of them passed. The shapes take turns until the time is
+up. At the end, one line per shape and a total:
+
+    soak: cpus=<n> barrier=<b> runs=<r> calls=<c> failures=<f>
+    soak: total runs=<r> calls=<c> failures=<f> minutes=<m>
+
+The serial log of the first failing run is kept as build/soak/first-failure.log.
+"""
+import argparse
+import os
+import re
+import shutil
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from runner import constants  # noqa: E402
+from runner.ktap import parse_ktap  # noqa: E402
+from runner.matrix import Config  # noqa: E402
+from runner.qemu import boot, describe_status  # noqa: E402
+
+CALLS = re.compile(r"^# (\d+)(?: of \d+)? (?:back-to-back )?calls", re.M)
+TIMER_CALLS = re.compile(r"^# (\d+) calls from the timer handler among (\d+)", re.M)
+
+
+def calls_in(serial):
+    """The rendezvous calls a boot's stress tests report having made."""
+    total = sum(int(n) for n in CALLS.findall(serial))
+    total += sum(int(a) + int(b) for a, b in TIMER_CALLS.findall(serial))
+    return total
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--cpus", default="2 4")
+    ap.add_argument("--barriers", default="central dissemination")
+    ap.add_argument("--stress-calls", type=int, default=20000)
+    ap.add_argument("--options", default="", help="more kernel options for every boot")
+    a = ap.parse_args()
+    constants.load_constants(a.build)
+    kernel = os.path.join(a.build, "kernel.elf")
+    work = os.path.join(a.build, "soak")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    shapes = [(int(c), b) for c in a.cpus.split() for b in a.barriers.split()]
+    counts = {s: {"runs": 0, "calls": 0, "failures": 0} for s in shapes}
+    first_failure = None
+    start = time.monotonic()
+    i = 0
+    while time.monotonic() - start < a.minutes * 60:
+        cpus, barrier = shapes[i % len(shapes)]
+        i += 1
+        cfg = Config(f"soak-smp{cpus}-{barrier}", smp=str(cpus),
+                     cmdline=f"test=ipi.stress_ stress_calls={a.stress_calls} barrier={barrier} "
+                             f"{a.options}".strip())
+        status, seconds, serial, cmd, _ = boot(cfg, kernel, {}, work)
+        plan, results = parse_ktap(serial)
+        ok = (status == constants.EXIT_PASS and plan is not None and plan == len(results) and
+              all(r[0] for r in results))
+        c = counts[(cpus, barrier)]
+        c["runs"] += 1
+        c["calls"] += calls_in(serial)
+        if not ok:
+            c["failures"] += 1
+            print(f"soak: run {i} (cpus={cpus} barrier={barrier}) failed: "
+                  f"{describe_status(status)}", flush=True)
+            if first_failure is None:
+                first_failure = os.path.join(work, "first-failure.log")
+                with open(first_failure, "w") as f:
+                    f.write(f"# {cmd}\n{serial}")
+    minutes = (time.monotonic() - start) / 60
+    for (cpus, barrier), c in counts.items():
+        print(f"soak: cpus={cpus} barrier={barrier} runs={c['runs']} calls={c['calls']} "
+              f"failures={c['failures']}")
+    total = {k: sum(c[k] for c in counts.values()) for k in ("runs", "calls", "failures")}
+    print(f"soak: total runs={total['runs']} calls={total['calls']} "
+          f"failures={total['failures']} minutes={minutes:.1f}")
+    if first_failure:
+        print(f"soak: the first failing run's log: {first_failure}")
+    return 1 if total["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

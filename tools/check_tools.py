@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import bench  # noqa: E402
+import ktap_out  # noqa: E402
 import trace as trace_tool  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -123,11 +124,7 @@ def main():
           any(line.split()[-1] == "1000" and "worker" in line for line in out.getvalue().splitlines()),
           out.getvalue())
 
-    print("KTAP version 1")
-    print(f"1..{len(results)}")
-    for i, (name, ok, why) in enumerate(results, 1):
-        print(f"{'ok' if ok else 'not ok'} {i} {name}" + ("" if ok else f" # {why}"))
-    return 0 if all(ok for _n, ok, _w in results) else 1
+    return ktap_out.print_report(results)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+import ktap_out  # noqa: E402
 import usb_write  # noqa: E402
 
 results = []
@@ -187,11 +188,7 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print("KTAP version 1")
-    print(f"1..{len(results)}")
-    for i, (name, ok, why) in enumerate(results, 1):
-        print(f"{'ok' if ok else 'not ok'} {i} {name}" + ("" if ok else f" # {why}"))
-    return 0 if all(ok for _, ok, _ in results) else 1
+    return ktap_out.print_report(results)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ import struct
 import subprocess
 import sys
 
+import ktap_out
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ACPI_DIR = os.path.join(ROOT, "tests", "host", "data", "acpi")
 MADT_DIR = os.path.join(ROOT, "tests", "host", "data", "madt")
@@ -301,10 +303,7 @@ def main():
         cases.append((f"fuzz.{t}.seeds_and_past_crashes_replay", ok,
                       f"{count} inputs" if ok else "a seed or a past crash fails again"))
     if a.ktap:
-        print("KTAP version 1")
-        print(f"1..{len(cases)}")
-        for i, (name, ok, why) in enumerate(cases, 1):
-            print(f"{'ok' if ok else 'not ok'} {i} {name}" + ("" if ok else f" # {why}"))
+        ktap_out.print_report(cases)
     return 1 if failed else 0
 
 

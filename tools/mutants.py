@@ -136,6 +136,19 @@ class BuildError(Exception):
     """A mutant that does not compile proves nothing about the tests."""
 
 
+def run_ktap_program(command, label, log):
+    """Runs a program that prints KTAP; returns what failed first, or None."""
+    try:
+        p = subprocess.run(command, capture_output=True, text=True, timeout=HOST_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return f"{label} (timed out after {HOST_TIMEOUT} s)"
+    log.write(p.stdout + p.stderr)
+    if p.returncode == 0:
+        return None
+    name = first_failure(p.stdout)
+    return f"{label}: {name}" if name else f"{label} (exit status {p.returncode})"
+
+
 def run_check(check, tree, build, log):
     """Returns the name of what caught the mutant, or None."""
     kind, _, what = check.partition(":")
@@ -146,26 +159,10 @@ def run_check(check, tree, build, log):
         log.write(p.stdout + p.stderr)
         if p.returncode != 0:
             raise BuildError(f"{what} does not compile with the mutant")
-        try:
-            p = subprocess.run([target], capture_output=True, text=True, timeout=HOST_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            return f"host/{what} (timed out after {HOST_TIMEOUT} s)"
-        log.write(p.stdout + p.stderr)
-        if p.returncode == 0:
-            return None
-        name = first_failure(p.stdout)
-        return f"host/{what}: {name}" if name else f"host/{what} (exit status {p.returncode})"
+        return run_ktap_program([target], f"host/{what}", log)
     if kind == "tool":  # a KTAP check script of tools/, run on the mutated tree
-        try:
-            p = subprocess.run([sys.executable, os.path.join(tree, "tools", what)],
-                               capture_output=True, text=True, timeout=HOST_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            return f"tools/{what} (timed out after {HOST_TIMEOUT} s)"
-        log.write(p.stdout + p.stderr)
-        if p.returncode == 0:
-            return None
-        name = first_failure(p.stdout)
-        return f"tools/{what}: {name}" if name else f"tools/{what} (exit status {p.returncode})"
+        return run_ktap_program([sys.executable, os.path.join(tree, "tools", what)],
+                                f"tools/{what}", log)
     if kind == "qemu":
         # The configurations named "...sanitized" boot the SANITIZE=1 kernel.
         goals = ["all"] + (["sanitized-kernel"] if "sanitized" in what else [])

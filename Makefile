@@ -78,10 +78,13 @@ endif
 
 # Kernel C: freestanding, no red zone (interrupts push onto the stack below
 # RSP), no SSE (its registers are not saved on interrupts), kernel code model
-# (the image lives in the top 2 GiB), frame pointers for backtraces.
+# (the image lives in the top 2 GiB), frame pointers for backtraces, and
+# call-frame information for gdb in .debug_frame (no .eh_frame: nothing
+# unwinds at run time).
 KERNEL_CFLAGS := $(TARGET_FLAGS) -std=c11 -O2 -g -ffreestanding \
     -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=kernel \
-    -fno-omit-frame-pointer -fno-common -Wall -Wextra -Werror -I. -MMD -MP
+    -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common \
+    -Wall -Wextra -Werror -I. -MMD -MP
 ifneq ($(COMPILER_IS_CLANG),yes)
   # Stop gcc from turning lib/string.c's loops back into calls to themselves.
   KERNEL_CFLAGS += -fno-tree-loop-distribute-patterns

@@ -19,6 +19,7 @@
 ; arch/x86_64/paging.c later replaces these tables with finer ones.
 
 %include "boot/layout.inc"
+%include "boot/debug_frame.inc"
 
 ; ---------------------------------------------------------------------------
 ; Multiboot headers. Both sit at the very start of the image: multiboot2 wants
@@ -300,6 +301,8 @@ higher_half_entry:
     cli
     hlt
     jmp .hang
+higher_half_entry_end:
+    OUTERMOST_FRAME higher_half_entry, higher_half_entry_end
 
 section .bss
 alignb 4096

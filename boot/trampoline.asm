@@ -15,6 +15,7 @@
 ; the AP's own stack and calls arch_ap_main(cpu).
 
 %include "boot/layout.inc"
+%include "boot/debug_frame.inc"
 
 CR0_PE          equ 1 << 0
 
@@ -135,3 +136,5 @@ ap_entry64:
 .found:
     mov rsp, [rdi + CPU_STACK_HI]
     jmp .enter
+ap_entry64_end:
+    OUTERMOST_FRAME ap_entry64, ap_entry64_end

@@ -259,13 +259,16 @@ def main():
         counts["host cases"] = host.passed + host.failed + host.skipped
 
     # Every C file as .clang-format says, the layering rule (kernel/ and lib/
-    # reach the machine only through kernel/arch.h), and make bench's and make
-    # trace's own parsing and plotting.
+    # reach the machine only through kernel/arch.h), make bench's and make
+    # trace's own parsing and plotting, make usb's refusals, and the gdb
+    # helper against a halted QEMU.
     if args.only in ("", "host"):
         for label, tool in (("format", "check_format.py"), ("layering", "check_layering.py"),
-                            ("tools", "check_tools.py"), ("usb", "check_usb.py")):
-            result = run_ktap_tool(label, [sys.executable, os.path.join(ROOT, "tools", tool)],
-                                   300, args.verbose)
+                            ("tools", "check_tools.py"), ("usb", "check_usb.py"),
+                            ("gdb", "check_gdb.py")):
+            result = run_ktap_tool(label, [sys.executable, os.path.join(ROOT, "tools", tool),
+                                           *(["--build", build] if tool == "check_gdb.py" else [])],
+                                   600, args.verbose)
             print("\n".join(result.lines), flush=True)
             total.add(dataclasses.replace(result, lines=[]))
         # The parsers of untrusted input under libFuzzer: a few seconds each, and

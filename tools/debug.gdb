@@ -4,8 +4,10 @@
 # the architecture up front avoids "Remote 'g' packet reply is too long".
 set architecture i386:x86-64
 target remote localhost:1234
+# "info cpus" and "info rendezvous" (tools/gdb/ipikernel.py).
+source tools/gdb/ipikernel.py
 # A hardware breakpoint: the loader copies the kernel into memory after gdb
 # attaches, which would overwrite a software breakpoint's int3.
 hbreak kmain
 continue
-echo \nStopped in kmain. Try: bt, info registers, next, x/8i $pc\n
+echo \nStopped in kmain. Try: bt, info cpus, info rendezvous, next, x/8i $pc\n

@@ -6,6 +6,9 @@
 ; and jumps to isr_common, which saves the general registers in the order of
 ; struct trap_frame (arch/x86_64/trap.h) and calls trap_dispatch(frame).
 
+%include "constants.inc"
+%include "boot/debug_frame.inc"
+
 section .text
 bits 64
 
@@ -53,8 +56,13 @@ isr_common:
     mov rdi, rsp                        ; argument: struct trap_frame *
     mov rbx, rsp                        ; callee-saved: the frame, to restore RSP
     and rsp, -16                        ; the C ABI wants a 16-byte aligned stack
+.call:
     call trap_dispatch
     mov rsp, rbx
+.frame_restored:
+    ; For gdb: a backtrace from inside a handler goes on into the code that
+    ; was interrupted (boot/debug_frame.inc).
+    TRAP_FRAME_CALL .call, .frame_restored
     pop r15
     pop r14
     pop r13

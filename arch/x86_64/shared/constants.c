@@ -12,6 +12,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/platform.h"
 #include "arch/x86_64/trampoline.h"
+#include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/cpu.h"
 #include "kernel/ktest.h"
@@ -72,6 +73,16 @@ void export_constants(void)
     EXPORT_FIELD(TRAMPOLINE_ARGS_CPU, cpu);
     EXPORT_FIELD(TRAMPOLINE_ARGS_CPU_TABLE, cpu_table);
     EXPORT_FIELD(TRAMPOLINE_ARGS_CPU_COUNT, cpu_count);
+
+    /* Where isr.asm's frame keeps the interrupted registers (trap.h), for
+     * the call-frame information of boot/debug_frame.inc. */
+    EXPORT(TRAP_FRAME_RIP, offsetof(struct trap_frame, rip));
+    EXPORT(TRAP_FRAME_RSP, offsetof(struct trap_frame, rsp));
+    EXPORT(TRAP_FRAME_RBP, offsetof(struct trap_frame, rbp));
+    EXPORT(TRAP_FRAME_RBX, offsetof(struct trap_frame, rbx));
+    EXPORT(TRAP_FRAME_R12, offsetof(struct trap_frame, r12));
+    _Static_assert(offsetof(struct trap_frame, r15) + 24 == offsetof(struct trap_frame, r12),
+                   "r13..r15 follow r12 downwards");
 
     /* What a starting AP reads of its struct cpu (kernel/cpu.h). */
     EXPORT(CPU_SIZE, sizeof(struct cpu));

@@ -67,6 +67,7 @@ uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options
     cpu_set_state(cpu, CPU_STARTING);
     trampoline_target(cpu);
 
+    /* LAB(init-sipi-sipi) begin: INIT, wait, SIPI, a second SIPI if the AP is still silent */
     bool sent = send_init(cpu->hw_id);
     arch_udelay(init_us);
     sent = sent && send_startup(cpu->hw_id);
@@ -75,6 +76,12 @@ uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options
         if (sent && !wait_for_checkin(cpu, sipi_us))
             (void)wait_for_checkin(cpu, options->timeout_ms * US_PER_MS);
     }
+    /* LAB(init-sipi-sipi) stub
+    bool sent = true; // false: the local APIC refused to send one of the IPIs
+    (void)init_us;
+    (void)sipi_us;
+    (void)wait_for_checkin;
+    LAB(init-sipi-sipi) end */
     if (cpu_online(cpu))
         return CPU_ONLINE;
     /* Give up on it. INIT puts it back into wait-for-SIPI, so a CPU that

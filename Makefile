@@ -14,7 +14,13 @@
 #   make mutants      every deliberate bug of tests/mutants/, and what caught it
 #   make model        the SPIN model in every configuration (the large ones too)
 #   make debug        QEMU halted at the first instruction, gdb attached, stopped in kmain
-#   make deps         install the tools (Debian/Ubuntu), or print the command to do it
+#                     (with tools/gdb/ipikernel.py: "info cpus", "info rendezvous")
+#   make lab LAB=x    a student tree for a lab (LABDIR=, default ../ipikernel-lab-x)
+#   make grade        the labs' scores (in a lab tree: that lab's; LAB= picks one)
+#   make toolchain    a real x86_64-elf binutils and GCC in toolchain/ (about an hour),
+#                     then the kernel built with it and booted (toolchain-check)
+#   make deps         install the tools (Debian/Ubuntu, no recommends; WINDOW=1 adds
+#                     QEMU's window), or print the command to do it
 #   make clean
 #
 # The C compiler is found in this order: x86_64-elf-gcc (a cross compiler),
@@ -117,7 +123,7 @@ ISO := $(BUILD)/ipikernel.iso
 CMDLINE ?=
 
 .PHONY: all kernel iso usb fuzz fuzz-targets sanitized-kernel soak run bench trace debug test test-host test-large mutants model deps clean \
-        readme-options
+        readme-options lab grade toolchain toolchain-check
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)
 iso: $(ISO)
@@ -197,7 +203,9 @@ ifeq ($(ACCEL),kvm)
   BOOT ?= kernel
   ACCEL_FLAGS := -accel kvm -cpu host,-arch-capabilities
 else
-  BOOT ?= iso
+  # The GRUB image when there is a grub-mkrescue (Homebrew: x86_64-elf-),
+  # else QEMU's -kernel (multiboot 1).
+  BOOT ?= $(if $(or $(call have,grub-mkrescue),$(call have,x86_64-elf-grub-mkrescue)),iso,kernel)
   ACCEL_FLAGS := -accel tcg
 endif
 # The exit device's port is the kernel's (platform.h), read from the build.
@@ -223,7 +231,7 @@ else
   QEMU_OUTPUT := -nographic
 endif
 
-run: deps all
+run: deps $(if $(filter iso,$(BOOT)),all,kernel)
 	@echo "Booting $(BOOT) on $(MACHINE), $(CPUS) CPU(s), $(ACCEL), $(FIRMWARE). Quit with Ctrl-A X."
 	qemu-system-x86_64 $(QEMU_COMMON) $(QEMU_BOOT) $(QEMU_OUTPUT); \
 	  status=$$?; [ $$status -eq 0 -o $$status -eq 33 ] || echo "(QEMU exited with status $$status)"
@@ -262,6 +270,36 @@ debug: deps all
 	qemu-system-x86_64 $(QEMU_COMMON) -kernel $(KERNEL) -append "$(CMDLINE)" \
 	    -display none -serial file:$(BUILD)/debug-serial.log -s -S & \
 	gdb -q -x tools/debug.gdb $(KERNEL); kill %1 2>/dev/null; true
+
+# ---------------------------------------------------------------------------
+# Teaching: labs (tools/lab.py, docs/labs/) and a cross toolchain
+# ---------------------------------------------------------------------------
+# A lab tree is this tree with one lab's marked regions replaced by stubs
+# (LAB(name) markers in the source); make grade there scores that lab.
+lab:
+	@[ -n "$(LAB)" ] || { echo "make lab LAB=<name>; the labs:"; $(PYTHON) tools/lab.py list; exit 1; }
+	$(PYTHON) tools/lab.py make $(LAB) $(if $(LABDIR),--out "$(LABDIR)")
+
+grade: deps
+	$(PYTHON) tools/lab.py grade --build $(BUILD) --cc "$(CC)" $(if $(LAB),--lab $(LAB))
+
+# x86_64-elf binutils and GCC from Debian's source packages (or TOOLCHAIN_SRC=
+# a directory with the GNU tarballs) in toolchain/; the Makefile then prefers
+# toolchain/bin/x86_64-elf-gcc when it is on PATH. toolchain-check builds
+# the kernel with it and boots it through the self-tests.
+TOOLCHAIN := $(CURDIR)/toolchain
+toolchain:
+	tools/toolchain.sh $(TOOLCHAIN) $(TOOLCHAIN_SRC)
+	$(MAKE) --no-print-directory toolchain-check
+
+toolchain-check:
+	@[ -x $(TOOLCHAIN)/bin/x86_64-elf-gcc ] || { echo "no $(TOOLCHAIN)/bin/x86_64-elf-gcc: run make toolchain"; exit 1; }
+	@mkdir -p build
+	PATH="$(TOOLCHAIN)/bin:$$PATH" $(MAKE) --no-print-directory -B BUILD=build/x86_64-elf V=1 kernel \
+	  > build/x86_64-elf.log 2>&1 || { tail -n 20 build/x86_64-elf.log; exit 1; }
+	@n=$$(grep -c '^x86_64-elf-gcc ' build/x86_64-elf.log); \
+	  echo "toolchain: $$n files compiled by x86_64-elf-gcc, linked by x86_64-elf-ld"; [ "$$n" -gt 0 ]
+	$(PYTHON) tests/run.py --build build/x86_64-elf --cc x86_64-elf-gcc --only q35-kernel-tcg-smp4
 
 # ---------------------------------------------------------------------------
 # Tests
@@ -409,7 +447,7 @@ test-host: host-tests fuzz-targets
 	$(PYTHON) tests/run.py --build $(BUILD) --cc "$(CC)" --only host
 
 deps:
-	@CC="$(CC)" tools/deps.sh
+	@CC="$(CC)" WINDOW="$(WINDOW)" tools/deps.sh
 
 clean:
 	rm -rf $(BUILD)

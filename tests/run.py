@@ -260,14 +260,17 @@ def main():
 
     # Every C file as .clang-format says, the layering rule (kernel/ and lib/
     # reach the machine only through kernel/arch.h), make bench's and make
-    # trace's own parsing and plotting, make usb's refusals, and the gdb
-    # helper against a halted QEMU.
+    # trace's own parsing and plotting, make usb's refusals, every name the
+    # docs give (tools/check_docs.py), the gdb helper against a halted QEMU,
+    # and the build with LLVM's tools only (as on macOS).
     if args.only in ("", "host"):
+        with_build = ("check_gdb.py", "check_portable_build.py")
         for label, tool in (("format", "check_format.py"), ("layering", "check_layering.py"),
                             ("tools", "check_tools.py"), ("usb", "check_usb.py"),
-                            ("gdb", "check_gdb.py")):
+                            ("docs", "check_docs.py"), ("gdb", "check_gdb.py"),
+                            ("portable", "check_portable_build.py")):
             result = run_ktap_tool(label, [sys.executable, os.path.join(ROOT, "tools", tool),
-                                           *(["--build", build] if tool == "check_gdb.py" else [])],
+                                           *(["--build", build] if tool in with_build else [])],
                                    600, args.verbose)
             print("\n".join(result.lines), flush=True)
             total.add(dataclasses.replace(result, lines=[]))

@@ -2,11 +2,27 @@
 # deps.sh - makes sure the build, run and test tools are installed.
 #
 # On Debian/Ubuntu it installs what is missing with apt-get (as root, or
-# through sudo); elsewhere, or without the rights, it prints the command to
-# run and fails. CC (from make) says whether clang's tools are needed too.
+# through sudo), without the packages' recommends: QEMU's would add its
+# graphical front-ends (hundreds of megabytes) and GRUB's os-prober, which
+# looks at the host's own disks. Elsewhere (macOS: Homebrew), or without the
+# rights, it prints the command to run and fails. CC (from make) says
+# whether clang's tools are needed too; WINDOW=1 (make run WINDOW=1) adds
+# what QEMU needs to open a window (qemu-system-gui).
 set -u
 
 missing=""
+if [ "$(uname -s)" = Darwin ]; then
+    # macOS: the kernel builds with Homebrew's LLVM and boots with QEMU's
+    # -kernel (docs/book/00-setup.md); the image needs Homebrew's cross GRUB.
+    for c in clang ld.lld llvm-nm nasm qemu-system-x86_64 python3; do
+        command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
+    done
+    [ -z "$missing" ] && exit 0
+    echo "deps: missing:$missing. Install them with Homebrew, LLVM first on PATH:" >&2
+    echo "  brew install llvm lld nasm qemu xorriso x86_64-elf-grub mtools python3" >&2
+    echo "  export PATH=\"\$(brew --prefix llvm)/bin:\$(brew --prefix lld)/bin:\$PATH\"" >&2
+    exit 1
+fi
 need_cmd() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
 need_file() { ls $1 >/dev/null 2>&1 || missing="$missing $2"; }
 
@@ -20,6 +36,13 @@ need_cmd spin spin   # the SPIN model checker (tests/model/)
 need_cmd clang-format clang-format
 need_file /usr/lib/grub/i386-pc/moddep.lst grub-pc-bin
 need_file '/usr/share/OVMF/OVMF_CODE*.fd' ovmf
+if [ "${WINDOW:-}" = 1 ] && command -v qemu-system-x86_64 >/dev/null 2>&1 &&
+    ! qemu-system-x86_64 -display help 2>/dev/null | grep -qE '^(gtk|sdl)$'; then
+    echo "deps: WINDOW=1 needs QEMU's window (gtk or sdl display): adding qemu-system-gui"
+    missing="$missing qemu-system-gui"
+elif [ "${WINDOW:-}" = 1 ] && ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+    missing="$missing qemu-system-gui"
+fi
 efi_missing=""
 ls /usr/lib/grub/x86_64-efi/moddep.lst >/dev/null 2>&1 || efi_missing=grub-efi-amd64-bin
 
@@ -40,9 +63,10 @@ esac
 
 [ -z "$missing$efi_missing" ] && exit 0
 
-# grub-efi-amd64-bin without its recommends: they would pull in a package
-# that takes over the host's boot loader configuration.
-cmd="apt-get install -y$missing"
+# grub-efi-amd64-bin's recommends would also take over the host's boot
+# loader configuration: it goes in a command of its own, so the rest does
+# not depend on it.
+cmd="apt-get install -y --no-install-recommends$missing"
 efi_cmd="apt-get install -y --no-install-recommends $efi_missing"
 echo "deps: missing:$missing $efi_missing"
 

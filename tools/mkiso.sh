@@ -79,7 +79,11 @@ entry() { # title, command line
 } > "$cfg"
 
 mkdir -p "$(dirname "$out")"
-if ! log=$(grub-mkrescue -o "$out" "$dir" 2>&1); then
+# Homebrew (macOS) names its cross GRUB x86_64-elf-grub-mkrescue.
+mkrescue=grub-mkrescue
+command -v grub-mkrescue >/dev/null 2>&1 || ! command -v x86_64-elf-grub-mkrescue >/dev/null 2>&1 ||
+    mkrescue=x86_64-elf-grub-mkrescue
+if ! log=$("$mkrescue" -o "$out" "$dir" 2>&1); then
     echo "$log" >&2
     echo "mkiso: grub-mkrescue failed (are grub-pc-bin, grub-efi-amd64-bin, xorriso and mtools installed? try: make deps)" >&2
     exit 1

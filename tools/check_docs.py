@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""The docs cannot go stale: every file, function, option, make target,
+self-test and link that README.md and docs/ name must exist.
+
+What is checked, in each Markdown file (code blocks included, except the
+annotated logs and sessions marked ```text):
+  - paths under the tree's top folders (`kernel/ipi.c`, tools/gdb/, globs
+    like tests/fuzz/fuzz_*.c): the file or folder exists (build/ is made
+    by the build, and is not checked);
+  - `name()` in code spans: a function, macro or label of that name is
+    called or defined somewhere in the source (C, assembly, Python, Promela);
+  - `make target`: a target of the Makefile; `VAR=value` after make: a
+    variable the Makefile or its tools read;
+  - kernel options: in a code span, `word=value` (or `word`) where word is
+    lower case is an option of kernel/options.c, unless the span is a
+    QEMU or GRUB argument (listed below);
+  - self-test names `suite.name`: declared by KTEST() or a host test;
+  - relative links [text](path#anchor): the file exists, and the anchor is
+    one of its headings.
+
+Prints KTAP: one case per Markdown file.
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import ktap_out  # noqa: E402
+
+TOP = ("boot", "arch", "kernel", "lib", "tests", "tools", "docs", ".ci")
+SOURCE_EXT = (".c", ".h", ".asm", ".inc", ".py", ".pml", ".sh", ".gdb", ".ld")
+# Words of the form name=value that belong to QEMU, GRUB, gdb or the shell,
+# not to the kernel.
+EXTERNAL_SETTINGS = {
+    "gfxpayload", "pit", "hpet", "iobase", "iosize", "kernel-irqchip", "x2apic", "sockets",
+    "cores", "threads", "maxcpus", "id", "drive", "if", "format", "file", "media", "bus",
+    "removable", "server", "wait", "bs", "of", "status", "conv", "timeout", "timeout_style",
+    "default", "path", "accel", "smp", "mem", "memory", "unit", "readonly", "index",
+    "PATH", "CI", "DEBIAN_FRONTEND",
+    "reboot",   # Linux's, for comparison
+    "name",     # the form itself: `name=value`
+}
+SUITES_RE = r"(?:acpi|apic|backtrace|boot|exceptions|ipi|irql|ktest|lib|paging|smp|timing|trace|" \
+            r"barrier|rendezvous|ap_start|format|string|madt|multiboot|cmdline|options|platform|" \
+            r"gdb|lab|portable)"
+
+
+def git_files():
+    try:
+        out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+        if out:
+            return out
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    files = []
+    for d, dirs, names in os.walk(ROOT):
+        rel = os.path.relpath(d, ROOT)
+        dirs[:] = [x for x in dirs if not (rel == "." and (x.startswith("build") or
+                                                           x in (".git", "toolchain")))]
+        files += [os.path.normpath(os.path.join(rel, n)) for n in names]
+    return files
+
+
+class Facts:
+    def __init__(self):
+        self.files = set(git_files())
+        self.dirs = {os.path.dirname(f) for f in self.files}
+        for d in list(self.dirs):
+            while d:
+                self.dirs.add(d)
+                d = os.path.dirname(d)
+        self.source = ""
+        for f in self.files:
+            if f.endswith(SOURCE_EXT) or f in ("Makefile",):
+                try:
+                    with open(os.path.join(ROOT, f), errors="replace") as fh:
+                        self.source += fh.read() + "\n"
+                except OSError:
+                    pass
+        with open(os.path.join(ROOT, "kernel", "options.c")) as f:
+            self.options = set(re.findall(r"^\s*(?:TEXT|FLAG|CHOICE|NUMBER)\((\w+),",
+                                          f.read(), re.M))
+        with open(os.path.join(ROOT, "Makefile")) as f:
+            makefile = f.read()
+        self.targets = set(re.findall(r"^([\w.-]+(?:\s+[\w.-]+)*)\s*:(?!=)", makefile, re.M))
+        self.targets = {t for group in self.targets for t in group.split()}
+        self.make_vars = set(re.findall(r"\$\((\w+)\)", makefile)) | \
+            set(re.findall(r"^(\w+)\s*[?:+]?=", makefile, re.M)) | \
+            set(re.findall(r"bench_knob,(\w+)", makefile)) | {"V", "CC", "CI"}
+        self.tests = set()
+        self.test_patterns = []
+        for f in self.files:
+            if f.startswith("tests/") and f.endswith(".c"):
+                with open(os.path.join(ROOT, f), errors="replace") as fh:
+                    text = fh.read()
+                self.tests |= {f"{a}.{b}" for a, b in re.findall(r"KTEST\((\w+),\s*(\w+)\)", text)}
+                self.tests |= set(re.findall(r"\"(" + SUITES_RE + r"\.\w+)\"", text))
+                # Names made with a format ("barrier.%s_3_threads"): as patterns.
+                for fmt in re.findall(r"\"(" + SUITES_RE + r"\.[\w%]*%[\w%]*)\"", text):
+                    self.test_patterns.append(re.compile(
+                        re.sub(r"%(?:z|l|ll)?[sdu]", r"\\w+", fmt) + "$"))
+                # Host tests name their cases "suite." + a name built in a macro.
+                self.tests |= {f"{a}.{b}" for a, b in
+                               re.findall(r"HTEST\((\w+),\s*(\w+)\)", text)}
+        for f in self.files:
+            if f.startswith("tools/") and f.endswith(".py"):
+                with open(os.path.join(ROOT, f), errors="replace") as fh:
+                    text = fh.read()
+                self.tests |= set(re.findall(r"\"(" + SUITES_RE + r"\.[\w.]+)", text))
+
+    def path_exists(self, path):
+        path = path.rstrip("/.,:;)")
+        if any(c in path for c in "<>{}$"):
+            return True
+        if "*" in path or "?" in path or "[" in path:
+            return bool(glob.glob(os.path.join(ROOT, path)))
+        return path in self.files or path in self.dirs or os.path.exists(os.path.join(ROOT, path))
+
+    def function_exists(self, name):
+        return re.search(r"(?<![\w.])" + re.escape(name) + r"\s*\(", self.source) is not None or \
+            re.search(r"^" + re.escape(name) + r":", self.source, re.M) is not None
+
+
+def headings(path):
+    """GitHub's anchors of a Markdown file's headings."""
+    anchors = set()
+    with open(path) as f:
+        in_code = False
+        for line in f:
+            if line.startswith("```"):
+                in_code = not in_code
+            if in_code or not line.startswith("#"):
+                continue
+            text = line.lstrip("#").strip().lower()
+            text = re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+            anchors.add(text)
+    return anchors
+
+
+PATH_RE = re.compile(r"(?<![\w/.-])((?:" + "|".join(re.escape(t) for t in TOP) +
+                     r")/[\w./*?-]*)")
+LINK_RE = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
+FUNC_RE = re.compile(r"^([A-Za-z_]\w*)\(\)$")
+TEST_RE = re.compile(r"(?<![\w/.-])(" + SUITES_RE + r"\.[a-z0-9_]+\*?)(?![\w/])")
+
+
+def check_file(rel, facts):
+    problems = []
+    path = os.path.join(ROOT, rel)
+    with open(path) as f:
+        text = f.read()
+    # Annotated logs (```text) are output, not claims about the tree.
+    checked = re.sub(r"^```text\n.*?^```\n", "", text, flags=re.M | re.S)
+    for m in PATH_RE.finditer(checked):
+        p = m.group(1)
+        if not facts.path_exists(p):
+            problems.append(f"no file {p}")
+    for m in LINK_RE.finditer(checked):
+        target = m.group(1)
+        if re.match(r"^[a-z]+:", target):
+            continue  # an address on the web
+        file_part, _, anchor = target.partition("#")
+        dest = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part \
+            else path
+        if not os.path.exists(dest):
+            problems.append(f"broken link {target}")
+        elif anchor and dest.endswith(".md") and anchor not in headings(dest):
+            problems.append(f"no heading #{anchor} in {os.path.relpath(dest, ROOT)}")
+    for m in CODE_SPAN_RE.finditer(checked):
+        span = m.group(1).strip()
+        f = FUNC_RE.match(span)
+        if f and not facts.function_exists(f.group(1)):
+            problems.append(f"no function {span}")
+        words = span.split()
+        if words[:1] == ["make"]:
+            for w in words[1:]:
+                if "=" in w:
+                    var = w.split("=", 1)[0]
+                    if var not in facts.make_vars:
+                        problems.append(f"make knows no {var}= (in `{span}`)")
+                elif re.match(r"^[a-z][\w-]*$", w) and w not in facts.targets:
+                    problems.append(f"no make target {w} (in `{span}`)")
+            continue
+        if words and re.match(r"^[a-z_]+:$", words[0]):
+            continue  # an output line's form (`smp: online=...`), not options
+        if words and (words[0].startswith(("qemu", "-", "git", "gdb", "apt", "brew", "sudo",
+                                           "export", "cd", "set", "insmod", "linux", "wsl",
+                                           "PATH=", "dd"))):
+            continue
+        for w in words:
+            m2 = re.match(r"^([a-z][a-z0-9_]*)=\S*$", w)
+            if m2 and m2.group(1) not in facts.options and m2.group(1) not in EXTERNAL_SETTINGS:
+                problems.append(f"no kernel option {m2.group(1)}= (in `{span}`)")
+    # A test the page itself declares, as an example, counts.
+    local_tests = {f"{a}.{b}" for a, b in re.findall(r"KTEST\((\w+),\s*(\w+)\)", checked)}
+    for m in TEST_RE.finditer(checked):
+        name = m.group(1)
+        if name.endswith(("*", "_")):
+            prefix = name.rstrip("*")
+            ok = any(t.startswith(prefix) for t in facts.tests)
+        else:
+            ok = name in facts.tests or name in local_tests or any(p.match(name) for p in facts.test_patterns) or \
+                name.endswith((".c", ".h", ".py", ".md", ".pml"))
+        # Only names that look like test names (suite.words_with_underscores).
+        if not ok and "_" in name.split(".", 1)[1]:
+            problems.append(f"no self-test {name}")
+    return problems
+
+
+def main():
+    facts = Facts()
+    docs = ["README.md"] + sorted(f for f in facts.files
+                                  if f.startswith("docs/") and f.endswith(".md"))
+    results = []
+    for rel in docs:
+        problems = check_file(rel, facts)
+        results.append((f"docs.{rel}", not problems, "; ".join(sorted(set(problems)))))
+    return ktap_out.print_report(results)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

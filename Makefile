@@ -123,7 +123,7 @@ ISO := $(BUILD)/ipikernel.iso
 CMDLINE ?=
 
 .PHONY: all kernel iso usb fuzz fuzz-targets sanitized-kernel soak run bench trace debug test test-host test-large mutants model deps clean \
-        readme-options lab grade toolchain toolchain-check
+        readme-options lab lab-docs grade toolchain toolchain-check
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)
 iso: $(ISO)
@@ -279,6 +279,10 @@ debug: deps all
 lab:
 	@[ -n "$(LAB)" ] || { echo "make lab LAB=<name>; the labs:"; $(PYTHON) tools/lab.py list; exit 1; }
 	$(PYTHON) tools/lab.py make $(LAB) $(if $(LABDIR),--out "$(LABDIR)")
+
+# The handouts' grading tables, from tools/lab.py's table (make test checks them).
+lab-docs:
+	$(PYTHON) tools/lab.py docs
 
 grade: deps
 	$(PYTHON) tools/lab.py grade --build $(BUILD) --cc "$(CC)" $(if $(LAB),--lab $(LAB))

@@ -49,7 +49,7 @@ bool barrier_kind_parse(const char *name, enum barrier_kind *kind)
  * the critical path. A dissemination crossing takes ceil(log2 n) rounds of
  * one hand-off each, all pairs at once, but touches more lines. With few
  * CPUs the central barrier's single line wins (it was cheaper at two CPUs
- * in every measurement, docs/performance.md); from about 2n > 2 log2(n) + a
+ * in every measurement, docs/book/09-measuring.md); from about 2n > 2 log2(n) + a
  * few hand-offs, that is beyond four CPUs, dissemination's rounds do. */
 enum barrier_kind barrier_kind_for(uint32_t cpus)
 {

@@ -1,5 +1,5 @@
 /*
- * ipi.c - the rendezvous (see ipi.h for the contract, docs/rendezvous.md
+ * ipi.c - the rendezvous (see ipi.h for the contract, docs/book/08-rendezvous.md
  * for the protocol and why it cannot deadlock).
  *
  * One call runs at a time, system-wide: the caller owns the call lock (a

@@ -6,7 +6,7 @@
  * interrupts off and waits at a barrier until all have arrived; then all
  * run worker(argument) at the same time; they wait at a second barrier
  * until every worker has returned. The call returns what the worker
- * returned on the calling CPU. docs/rendezvous.md gives the protocol.
+ * returned on the calling CPU. docs/book/08-rendezvous.md gives the protocol.
  *
  * Rules for the worker (those of a bug-check callback): it runs at
  * IPI_LEVEL with interrupts disabled on every CPU at once, so it must not

@@ -4,7 +4,7 @@
  * The IRQL is the local APIC's task priority, kept in CR8: at level L the
  * CPU takes only interrupts whose priority class (vector >> 4) is above L.
  * Each interrupt vector sits in the class equal to the IRQL its handler
- * runs at (arch/x86_64/vectors.h, docs/rendezvous.md), so "raise to
+ * runs at (arch/x86_64/vectors.h, docs/book/06-irql.md), so "raise to
  * CLOCK_LEVEL" means exactly "the timer cannot interrupt me now".
  *
  * Raising to a lower level, or lowering to a higher one, is a bug: the

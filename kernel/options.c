@@ -95,7 +95,7 @@ const struct option_def option_table[] = {
     CHOICE(barrier, "auto|central|dissemination", "auto", "kernel/ipi.c",
            "the rendezvous' spin barrier: a central counter, or the dissemination barrier "
            "(log2 n rounds, no shared counter); `auto` picks central up to 4 online CPUs and "
-           "dissemination beyond (docs/performance.md has the measurements)"),
+           "dissemination beyond (docs/book/09-measuring.md has the measurements)"),
     NUMBER(ipi_timeout_ms, "<ms>", 10000, 1, 3600000, "kernel/ipi.c",
            "bound on every rendezvous wait; past it the missing CPUs are reported and the kernel "
            "stops"),

@@ -50,7 +50,7 @@ SUITES_RE = r"(?:acpi|apic|backtrace|boot|exceptions|ipi|irql|ktest|lib|paging|s
 
 def git_files():
     try:
-        out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+        out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.split()
         if out:
             return out

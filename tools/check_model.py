@@ -40,7 +40,7 @@ CONFIGS = [
     # 186 M states, 11 GB when stored whole: bit-state hashing (supertrace)
     # covers nearly all of them in 512 MiB, and says how much it covered.
     ("4cpus_dissemination_supertrace", "N=4 NO_TIMER DISSEMINATION BITSTATE", "verified", True),
-    # Defects the C code once had (docs/rendezvous.md), put back: SPIN must find each.
+    # Defects the C code once had (docs/book/08-rendezvous.md), put back: SPIN must find each.
     ("defect1_lock_taken_with_interrupts_on_deadlocks",
      "N=3 BUG_LOCK_WITH_INTERRUPTS_ON", "invalid end state", False),
     ("defect2_no_abort_lets_a_worker_start_after_the_timeout",

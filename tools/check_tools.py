@@ -3,7 +3,7 @@
 
 tools/bench.py and tools/trace.py are what turn the kernel's bench: and
 trace: lines into the CSV files, the tables and the pictures that
-docs/performance.md quotes. These checks feed them lines in the kernel's
+docs/book/09-measuring.md quotes. These checks feed them lines in the kernel's
 documented forms (kernel/bench.h, kernel/trace.h), written out here rather
 than taken from the code under test, and look at what comes out: the
 parsed fields, the refused options, and plots that are well-formed SVG with

@@ -20,6 +20,8 @@ kernel, with a piece taken out.
     tools/lab.py grade [--lab NAME] [--build DIR] [--cc CC]
     tools/lab.py check --build DIR [--cc CC] make test: every lab's stub loses
                                              marks and the reference gets them all
+    tools/lab.py docs                        rewrite the grading tables of the handouts
+                                             (docs/labs/NAME.md) from the table below
 
 Grading builds the tree (make kernel and the host tests it needs), runs
 host tests and QEMU boots, and gives each part its points when every test
@@ -218,7 +220,7 @@ LAB_BY_NAME = {lab.name: lab for lab in LABS}
 def tracked_files(root):
     """The tree's files: git's list where there is one, else a walk."""
     if os.path.isdir(os.path.join(root, ".git")):
-        out = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True,
+        out = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=root, capture_output=True,
                              check=True).stdout.decode()
         return [f for f in out.split("\0") if f and os.path.isfile(os.path.join(root, f))]
     files = []
@@ -312,6 +314,48 @@ def regions_in_file(root, f):
         return {m.group("name") for m in BEGIN.finditer(fh.read())}
 
 
+# ---- the handouts' grading tables, generated from LABS ----
+
+TABLE_BEGIN = "<!-- grading: begin (generated from tools/lab.py by make lab-docs) -->\n"
+TABLE_END = "<!-- grading: end -->"
+
+
+def grading_table(lab):
+    rows = ["| part | points | what it checks | tests |", "|------|--------|----------------|-------|"]
+    for p in lab.parts:
+        if p.host:
+            where = f"host test `{p.host}`"
+        else:
+            spec = lab.boots[p.boot]
+            where = f"QEMU ({spec['accel'].upper()}, {spec['smp']} CPUs, `{spec['cmdline'].split()[0]}`)"
+        tests = ", ".join(f"`{c}`" for c in p.cases)
+        rows.append(f"| {p.name} | {p.points} | {p.title} | {where}: {tests} |")
+    return "\n".join(rows) + "\n"
+
+
+def handout_with_table(lab):
+    path = os.path.join(ROOT, lab.handout)
+    with open(path) as f:
+        text = f.read()
+    if TABLE_BEGIN not in text or TABLE_END not in text:
+        return text, None
+    i = text.index(TABLE_BEGIN) + len(TABLE_BEGIN)
+    j = text.index(TABLE_END)
+    return text, text[:i] + grading_table(lab) + text[j:]
+
+
+def cmd_docs(args):
+    for lab in LABS:
+        old, new = handout_with_table(lab)
+        if new is None:
+            raise SystemExit(f"{lab.handout}: no grading markers")
+        if new != old:
+            with open(os.path.join(ROOT, lab.handout), "w") as f:
+                f.write(new)
+            print(f"updated {lab.handout}")
+    return 0
+
+
 # ---- grading ----
 
 @dataclasses.dataclass
@@ -392,7 +436,7 @@ def grade_lab(tree, lab, build, cc, logs):
     hosts = {p.host for p in lab.parts if p.host}
     error = build_tree(tree, build, cc, hosts)
     if error:
-        return [PartResult(p, "fail", "the tree does not build:\n" + error) for p in lab.parts]
+        return [PartResult(p, "fail", BUILD_FAILED + error) for p in lab.parts]
     host_results = {h: run_host(tree, build, h) for h in hosts}
     boot_results = {k: run_boot(tree, build, spec, logs, k) for k, spec in lab.boots.items()
                     if any(p.boot == k for p in lab.parts)}
@@ -416,8 +460,21 @@ def score(results):
     return got, total
 
 
+BUILD_FAILED = "the tree does not build:\n"
+
+
 def print_grade(lab, results):
     print(f"lab {lab.name}: {lab.title} ({lab.handout})")
+    if results and all(r.why.startswith(BUILD_FAILED) for r in results):
+        print("  the tree does not build; the compiler said:")
+        for line in results[0].why[len(BUILD_FAILED):].splitlines():
+            print(f"    {line}")
+        results = [PartResult(r.part, "fail", "not built") for r in results]
+        for r in results:
+            print(f"  [  0/{r.part.points:3}] {r.part.name}: {r.part.title}: not built")
+        got, total = score(results)
+        print(f"  score: {got}/{total}")
+        return got, total
     for r in results:
         got = r.part.points if r.status == "pass" else 0
         mark = {"pass": "ok", "fail": "FAIL", "skip": "skipped"}[r.status]
@@ -475,11 +532,14 @@ def cmd_check(args):
     found = regions(ROOT)
     build = args.build if os.path.isabs(args.build) else os.path.join(ROOT, args.build)
     rel_build = os.path.relpath(build, ROOT)
-    for lab in LABS:
+    for lab in [LAB_BY_NAME[args.lab]] if args.lab else LABS:
         base = f"lab.{lab.name.replace('-', '_')}"
-        results.append((f"{base}.has_regions_and_a_handout",
-                        lab.name in found and os.path.exists(os.path.join(ROOT, lab.handout)),
+        has_handout = os.path.exists(os.path.join(ROOT, lab.handout))
+        results.append((f"{base}.has_regions_and_a_handout", lab.name in found and has_handout,
                         f"regions {found.get(lab.name)}, handout {lab.handout}"))
+        old, new = handout_with_table(lab) if has_handout else ("", None)
+        results.append((f"{base}.the_handout_grading_table_is_current", new is not None
+                        and new == old, "run make lab-docs (tools/lab.py docs)"))
         start = time.time()
         reference = grade_lab(ROOT, lab, rel_build, args.cc, os.path.join(build, "grade-logs"))
         got, total = score(reference)
@@ -533,6 +593,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("list").set_defaults(fn=cmd_list)
+    sub.add_parser("docs").set_defaults(fn=cmd_docs)
     m = sub.add_parser("make")
     m.add_argument("name")
     m.add_argument("--out")

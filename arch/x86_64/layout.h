@@ -1,5 +1,5 @@
 /*
- * layout.h - the kernel's address-space layout (docs/memory-layout.md draws
+ * layout.h - the kernel's address-space layout (docs/book/01-boot.md draws
  * it). The one source: the assembly (boot/) and linker.ld get these values from the
  * constants generated out of arch/x86_64/shared/constants.c.
  */

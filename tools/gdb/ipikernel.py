@@ -155,15 +155,15 @@ def doing(cpu, state):
         return f"not a member of call #{n}"
     if int(ipi["served"]) < n:
         return f"has not arrived at call #{n}"
-    arrival, completion = 2 * n, 2 * n + 1
-    if int(ipi["arrived"][1]) >= completion:
-        if state["decided"] >= completion:
-            return f"past the completion barrier of call #{n}"
-        return f"at the completion barrier of call #{n}"
-    if int(ipi["arrived"][0]) >= arrival:
-        if state["decided"] >= arrival:
-            return f"past the arrival barrier of call #{n}"
-        return f"at the arrival barrier of call #{n}"
+    for phase, name in ((1, "completion"), (0, "arrival")):
+        episode = 2 * n + phase
+        if int(ipi["arrived"][phase]) < episode:
+            continue
+        if state["decided"] == episode and state["aborted"]:
+            return f"at the {name} barrier of call #{n}, aborted (timed out)"
+        if state["decided"] >= episode:
+            return f"past the {name} barrier of call #{n}"
+        return f"at the {name} barrier of call #{n}"
     return f"entering call #{n}"
 
 

@@ -149,6 +149,10 @@ def run_ktap_program(command, label, log):
     return f"{label}: {name}" if name else f"{label} (exit status {p.returncode})"
 
 
+# Check scripts of tools/ that boot or inspect the kernel the tree builds.
+KERNEL_TOOLS = ("check_gdb.py", "check_portable_build.py")
+
+
 def run_check(check, tree, build, log):
     """Returns the name of what caught the mutant, or None."""
     kind, _, what = check.partition(":")
@@ -161,7 +165,14 @@ def run_check(check, tree, build, log):
             raise BuildError(f"{what} does not compile with the mutant")
         return run_ktap_program([target], f"host/{what}", log)
     if kind == "tool":  # a KTAP check script of tools/, run on the mutated tree
-        return run_ktap_program([sys.executable, os.path.join(tree, "tools", what)],
+        extra = []
+        if what in KERNEL_TOOLS:  # it looks at the kernel: build that first
+            p = subprocess.run(make + ["kernel"], capture_output=True, text=True)
+            log.write(p.stdout + p.stderr)
+            if p.returncode != 0:
+                raise BuildError("the kernel does not compile with the mutant")
+            extra = ["--build", build]
+        return run_ktap_program([sys.executable, os.path.join(tree, "tools", what)] + extra,
                                 f"tools/{what}", log)
     if kind == "qemu":
         # The configurations named "...sanitized" boot the SANITIZE=1 kernel.

@@ -528,6 +528,10 @@ def cmd_check(args):
     (this tree) gets them all; every lab has regions and a handout."""
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     import ktap_out
+    if os.path.exists(os.path.join(ROOT, LAB_FILE)):
+        print("1..0 # SKIP this is a lab tree: its lab is graded by make grade, and the other "
+              "labs' regions are not marked here")
+        return 0
     results = []
     found = regions(ROOT)
     build = args.build if os.path.isabs(args.build) else os.path.join(ROOT, args.build)

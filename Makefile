@@ -301,9 +301,10 @@ toolchain-check:
 	@mkdir -p build
 	PATH="$(TOOLCHAIN)/bin:$$PATH" $(MAKE) --no-print-directory -B BUILD=build/x86_64-elf V=1 kernel \
 	  > build/x86_64-elf.log 2>&1 || { tail -n 20 build/x86_64-elf.log; exit 1; }
-	@n=$$(grep -c '^x86_64-elf-gcc ' build/x86_64-elf.log); \
-	  echo "toolchain: $$n files compiled by x86_64-elf-gcc, linked by x86_64-elf-ld"; [ "$$n" -gt 0 ]
-	$(PYTHON) tests/run.py --build build/x86_64-elf --cc x86_64-elf-gcc --only q35-kernel-tcg-smp4
+	@n=$$(grep -c '^x86_64-elf-gcc ' build/x86_64-elf.log); l=$$(grep -c '^x86_64-elf-ld ' build/x86_64-elf.log); \
+	  echo "toolchain: $$n compilations by x86_64-elf-gcc, $$l links by x86_64-elf-ld"; \
+	  [ "$$n" -gt 0 ] && [ "$$l" -gt 0 ]
+	$(PYTHON) tests/run.py --build build/x86_64-elf --cc x86_64-elf-gcc --only q35-kernel-tcg-smp8
 
 # ---------------------------------------------------------------------------
 # Tests

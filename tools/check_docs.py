@@ -16,7 +16,9 @@ annotated logs and sessions marked ```text):
     QEMU or GRUB argument (listed below);
   - self-test names `suite.name`: declared by KTEST() or a host test;
   - relative links [text](path#anchor): the file exists, and the anchor is
-    one of its headings.
+    one of its headings;
+  - annotated boot logs: every `boot: step: <what>` line (chapter 1 has one)
+    is a step that kmain announces (kernel/main.c), word for word.
 
 Prints KTAP: one case per Markdown file.
 """
@@ -91,6 +93,8 @@ class Facts:
         self.make_vars = set(re.findall(r"\$\((\w+)\)", makefile)) | \
             set(re.findall(r"^(\w+)\s*[?:+]?=", makefile, re.M)) | \
             set(re.findall(r"bench_knob,(\w+)", makefile)) | {"V", "CC", "CI"}
+        with open(os.path.join(ROOT, "kernel", "main.c")) as f:
+            self.boot_steps = re.findall(r'\bstep\("([^"]*)"\)', f.read())
         self.tests = set()
         self.test_patterns = []
         for f in self.files:
@@ -196,6 +200,12 @@ def check_file(rel, facts):
             m2 = re.match(r"^([a-z][a-z0-9_]*)=\S*$", w)
             if m2 and m2.group(1) not in facts.options and m2.group(1) not in EXTERNAL_SETTINGS:
                 problems.append(f"no kernel option {m2.group(1)}= (in `{span}`)")
+    for m in re.finditer(r"^boot: step: (.*?)(?:\s{2,}|$)", text, re.M):
+        shown = m.group(1).rstrip(". ").rstrip()
+        if shown.endswith(","):
+            shown = shown[:-1]
+        if not any(step.startswith(shown) for step in facts.boot_steps):
+            problems.append(f"kmain announces no step \"{shown}\"")
     # A test the page itself declares, as an example, counts.
     local_tests = {f"{a}.{b}" for a, b in re.findall(r"KTEST\((\w+),\s*(\w+)\)", checked)}
     for m in TEST_RE.finditer(checked):

@@ -25,12 +25,12 @@ Prints KTAP: one case per Markdown file.
 import glob
 import os
 import re
-import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import ktap_out  # noqa: E402
+from tree_files import tree_files  # noqa: E402
 
 TOP = ("boot", "arch", "kernel", "lib", "tests", "tools", "docs", ".ci")
 SOURCE_EXT = (".c", ".h", ".asm", ".inc", ".py", ".pml", ".sh", ".gdb", ".ld")
@@ -50,26 +50,9 @@ SUITES_RE = r"(?:acpi|apic|backtrace|boot|exceptions|ipi|irql|ktest|lib|paging|s
             r"gdb|lab|portable)"
 
 
-def git_files():
-    try:
-        out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.split()
-        if out:
-            return out
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    files = []
-    for d, dirs, names in os.walk(ROOT):
-        rel = os.path.relpath(d, ROOT)
-        dirs[:] = [x for x in dirs if not (rel == "." and (x.startswith("build") or
-                                                           x in (".git", "toolchain")))]
-        files += [os.path.normpath(os.path.join(rel, n)) for n in names]
-    return files
-
-
 class Facts:
     def __init__(self):
-        self.files = set(git_files())
+        self.files = set(tree_files(ROOT))
         self.dirs = {os.path.dirname(f) for f in self.files}
         for d in list(self.dirs):
             while d:

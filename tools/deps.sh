@@ -34,6 +34,7 @@ need_cmd mformat mtools
 need_cmd python3 python3
 need_cmd spin spin   # the SPIN model checker (tests/model/)
 need_cmd clang-format clang-format
+need_cmd gdb gdb     # make test runs the gdb commands against a halted QEMU
 need_file /usr/lib/grub/i386-pc/moddep.lst grub-pc-bin
 need_file '/usr/share/OVMF/OVMF_CODE*.fd' ovmf
 if [ "${WINDOW:-}" = 1 ] && command -v qemu-system-x86_64 >/dev/null 2>&1 &&
@@ -50,6 +51,7 @@ case "${CC:-}" in
 *clang*)
     need_cmd clang clang
     need_cmd ld.lld lld
+    need_cmd llvm-nm llvm
     need_file '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a' libclang-rt-dev
     ;;
 esac

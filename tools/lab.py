@@ -39,6 +39,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from tree_files import tree_files  # noqa: E402
 MARKED_DIRS = ("kernel", "arch", "boot", "lib")
 LAB_FILE = ".lab"           # in a student tree: the lab it was made for
 GRADE_BOOT_TIMEOUT = 240    # seconds; a stub may make a boot wait for its deadlines
@@ -217,23 +219,8 @@ LAB_BY_NAME = {lab.name: lab for lab in LABS}
 
 # ---- the marked regions ----
 
-def tracked_files(root):
-    """The tree's files: git's list where there is one, else a walk."""
-    if os.path.isdir(os.path.join(root, ".git")):
-        out = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=root, capture_output=True,
-                             check=True).stdout.decode()
-        return [f for f in out.split("\0") if f and os.path.isfile(os.path.join(root, f))]
-    files = []
-    for d, dirs, names in os.walk(root):
-        rel = os.path.relpath(d, root)
-        dirs[:] = [x for x in dirs if not (rel == "." and (x.startswith("build") or
-                                                           x in (".git", "toolchain")))]
-        files += [os.path.normpath(os.path.join(rel, n)) for n in names]
-    return files
-
-
 def marked_files(root):
-    return [f for f in tracked_files(root) if f.split("/")[0] in MARKED_DIRS
+    return [f for f in tree_files(root) if f.split("/")[0] in MARKED_DIRS
             and f.endswith((".c", ".h", ".asm"))]
 
 
@@ -282,7 +269,7 @@ def make_tree(root, name, out, git=True):
     if name not in labs:
         raise SystemExit(f"lab {name}: no region marked LAB({name}) in the source "
                          f"(labs: {', '.join(sorted(labs))})")
-    for f in tracked_files(root):
+    for f in tree_files(root):
         dst = os.path.join(out, f)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(os.path.join(root, f), dst)

@@ -22,6 +22,9 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from tree_files import tree_files  # noqa: E402
+
 LIST = os.path.join(ROOT, "tests", "mutants", "mutants.txt")
 HOST_TIMEOUT = 240   # seconds; a host test binary has its own hang watchdog (120 s)
 QEMU_TIMEOUT = 900
@@ -79,16 +82,8 @@ def parse(path):
 
 
 def copy_tree(dest):
-    """The tracked files (or, outside git, everything but build output)."""
-    try:
-        files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
-                               capture_output=True).stdout.decode().split("\0")
-        files = [f for f in files if f and os.path.exists(os.path.join(ROOT, f))]
-    except (OSError, subprocess.CalledProcessError):
-        files = []
-        for d, dirs, names in os.walk(ROOT):
-            dirs[:] = [x for x in dirs if not x.startswith(("build", ".git"))]
-            files += [os.path.relpath(os.path.join(d, n), ROOT) for n in names]
+    """The tree's files (tools/tree_files.py: git's, or everything but build output)."""
+    files = tree_files(ROOT)
     for f in files:
         os.makedirs(os.path.dirname(os.path.join(dest, f)) or dest, exist_ok=True)
         shutil.copy2(os.path.join(ROOT, f), os.path.join(dest, f))

@@ -178,11 +178,14 @@ enum ipi_kind { IPI_CALL, IPI_PROBE, IPI_WAKE, IPI_NMI };
 
 /* Gives the CPU up (x86: halts) until an IPI_WAKE, or another interrupt
  * above the current level, arrives, or max_us have passed, whichever is
- * first (it may also return early). Call with interrupts off, below
- * HIGH_LEVEL; returns with them off. arch_can_wait_for_wake() says whether
- * this CPU can bound such a wait now (x86: its APIC timer is free). */
+ * first (it may also return early, never later than max_us: the bound errs
+ * short). A wake sent before the call ends it at once. Returns true when
+ * the bound ended the wait; false when something else did, or when max_us
+ * was too short to wait at all. Call with interrupts off, below HIGH_LEVEL;
+ * returns with them off. arch_can_wait_for_wake() says whether this CPU can
+ * bound such a wait now (x86: its APIC timer is free). */
 bool arch_can_wait_for_wake(void);
-void arch_wait_for_wake(uint64_t max_us);
+bool arch_wait_for_wake(uint64_t max_us);
 
 /* Sends kind to every CPU in targets (by index; the caller may be one).
  * Returns false when the interrupt controller refused any of them, after

@@ -79,57 +79,93 @@ static const struct barrier_sleep_ops *sleep_ops_of(struct barrier *b)
     return __atomic_load_n(&b->sleep, __ATOMIC_ACQUIRE);
 }
 
-/* ---- sleeping and waking ----
- * A sleeper announces itself, then looks at its word once more; a waker
- * changes the word, then looks for announcements. Both the announcement
- * and the change are sequentially consistent, and so are both second
- * looks, so at least one side sees the other (C11 7.17.3: the two stores
- * and the two loads are in one total order): the sleeper does not sleep,
- * or the waker wakes it. A wake that comes before the sleep leaves the
- * sleep returning at once. */
+uint64_t barrier_lost_wakeups(const struct barrier *b, uint32_t id)
+{
+    return __atomic_load_n(&b->sleeper[id].lost_wakeups, __ATOMIC_RELAXED);
+}
 
-static void sleep_once(struct barrier *b, const struct barrier_sleep_ops *ops, uint32_t rank,
-                       const uint64_t *word, uint64_t target, uint64_t episode, uint64_t max_cycles)
+/* ---- sleeping and waking ----
+ * A sleeper announces itself in its own word (the episode it sleeps in),
+ * then looks at what it waits for once more; a waker changes what the
+ * sleeper waits for, then looks at the sleeper's word. Both stores and both
+ * second looks are sequentially consistent, so they are in one total order
+ * (C11 7.17.3) and at least one side sees the other: the sleeper does not
+ * sleep, or the waker wakes it. A wake that comes before the sleep makes
+ * the sleep return at once.
+ *
+ * Why nothing can be lost: a CPU's word is written by that CPU alone, so no
+ * announcement is overwritten or cleared by another CPU, whichever episode
+ * either is in (ranks move between calls; ids do not). A waker finds the
+ * sleepers of its episode through the episode's own participant list, and
+ * wakes a CPU only if the word names that episode: a CPU that has moved on
+ * is left alone. A wake that lands late or twice ends some later sleep
+ * early: the CPU looks again and sleeps again, which costs time, not
+ * correctness. docs/book/07-barriers.md tells the whole argument. */
+
+/* The id of the participant of rank r. */
+static uint32_t id_of(const struct cpu_set *members, uint32_t rank)
+{
+    return members == NULL ? rank : cpu_set_nth(members, rank);
+}
+
+static bool wait_is_over(struct barrier *b, const uint64_t *word, uint64_t target, uint64_t episode)
+{
+    return __atomic_load_n(word, __ATOMIC_SEQ_CST) >= target ||
+           (__atomic_load_n(&b->outcome.value, __ATOMIC_SEQ_CST) >> 1) >= episode;
+}
+
+static void sleep_once(struct barrier *b, const struct barrier_sleep_ops *ops, const uint64_t *word,
+                       uint64_t target, uint64_t episode, uint64_t max_cycles)
 {
     if (!ops->can_sleep())
         return;
-    /* The announcement names the sleeper: ranks change from call to call,
-     * and a CPU still leaving an earlier episode at this rank must clear
-     * only its own announcement, never a newer sleeper's. */
-    uint32_t token = ops->self_id() + 1;
-    __atomic_store_n(&b->sleeping[rank], token, __ATOMIC_SEQ_CST);
+    struct barrier_sleeper *me = &b->sleeper[ops->self_id()];
+    __atomic_store_n(&me->episode, episode, __ATOMIC_SEQ_CST);
     __atomic_add_fetch(&b->sleepers.value, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(word, __ATOMIC_SEQ_CST) < target &&
-        (__atomic_load_n(&b->outcome.value, __ATOMIC_SEQ_CST) >> 1) < episode)
-        ops->sleep(max_cycles);
-    __atomic_compare_exchange_n(&b->sleeping[rank], &token, 0, false, __ATOMIC_RELAXED,
-                                __ATOMIC_RELAXED);
+    if (!wait_is_over(b, word, target, episode) && ops->sleep(max_cycles) &&
+        wait_is_over(b, word, target, episode))
+        __atomic_add_fetch(&me->lost_wakeups, 1, __ATOMIC_RELAXED); /* the bound, not a waker */
+    __atomic_store_n(&me->episode, 0, __ATOMIC_RELEASE);
     __atomic_sub_fetch(&b->sleepers.value, 1, __ATOMIC_RELEASE);
 }
 
-static void wake_rank(struct barrier *b, const struct barrier_sleep_ops *ops, uint32_t rank)
+/* Wakes the CPU id if it announced a sleep in episode. */
+static void wake_id(struct barrier *b, const struct barrier_sleep_ops *ops, uint32_t id,
+                    uint64_t episode)
 {
-    uint32_t token = __atomic_exchange_n(&b->sleeping[rank], 0, __ATOMIC_ACQ_REL);
-    if (token != 0)
-        ops->wake(token - 1);
+    if (__atomic_load_n(&b->sleeper[id].episode, __ATOMIC_SEQ_CST) == episode)
+        ops->wake(id);
 }
 
-/* After a seq_cst change of what waiters wait for: wake the sleepers among
- * the first count ranks (one load when nobody sleeps). */
-static void wake_sleepers(struct barrier *b, uint32_t count)
+/* After a seq_cst change of what the waiters of episode wait for: wake
+ * every participant asleep in it (one load when nobody sleeps). */
+static void wake_sleepers(struct barrier *b, uint64_t episode, const struct cpu_set *members,
+                          uint32_t count)
 {
     const struct barrier_sleep_ops *ops = sleep_ops_of(b);
     if (ops == NULL || __atomic_load_n(&b->sleepers.value, __ATOMIC_SEQ_CST) == 0)
         return;
-    for (uint32_t rank = 0; rank < count; rank++)
-        wake_rank(b, ops, rank);
+    if (members == NULL) {
+        for (uint32_t id = 0; id < count; id++)
+            wake_id(b, ops, id, episode);
+        return;
+    }
+    for (uint32_t w = 0; w < CPU_SET_WORDS; w++)
+        for (uint64_t bits = members->bits[w]; bits != 0; bits &= bits - 1) {
+            uint32_t bit = 0;
+            while (((bits >> bit) & 1) == 0)
+                bit++;
+            wake_id(b, ops, w * 64 + bit, episode);
+        }
 }
 
-static void wake_one(struct barrier *b, uint32_t rank)
+/* The same for the one participant of rank r. */
+static void wake_one(struct barrier *b, uint64_t episode, const struct cpu_set *members,
+                     uint32_t rank)
 {
     const struct barrier_sleep_ops *ops = sleep_ops_of(b);
     if (ops != NULL && __atomic_load_n(&b->sleepers.value, __ATOMIC_SEQ_CST) != 0)
-        wake_rank(b, ops, rank);
+        wake_id(b, ops, id_of(members, rank), episode);
 }
 
 #define OUTCOME_RELEASED(e) ((e) << 1)
@@ -173,9 +209,9 @@ static bool decided(struct barrier *b, uint64_t episode)
  * if watch_outcome, when the episode was decided (released or aborted) by
  * someone else first.
  */
-static bool spin_until(struct barrier *b, uint32_t rank, const uint64_t *word, uint64_t target,
-                       uint64_t episode, struct deadline *deadline, bool watch_outcome,
-                       bool *timed_out, uint64_t *value)
+static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target, uint64_t episode,
+                       struct deadline *deadline, bool watch_outcome, bool *timed_out,
+                       uint64_t *value)
 {
     *timed_out = false;
     for (uint64_t spins = 1;; spins++) {
@@ -192,25 +228,27 @@ static bool spin_until(struct barrier *b, uint32_t rank, const uint64_t *word, u
             const struct barrier_sleep_ops *ops = sleep_ops_of(b);
             if (ops != NULL && now - (deadline->at - deadline->limit) >=
                                    __atomic_load_n(&ops->spin_cycles, __ATOMIC_RELAXED))
-                sleep_once(b, ops, rank, word, target, episode, deadline->at - now);
+                sleep_once(b, ops, word, target, episode, deadline->at - now);
         }
         arch_cpu_relax();
     }
 }
 
 /* The deadline passed: abort the episode unless it was decided meanwhile. */
-static enum barrier_result give_up(struct barrier *b, uint64_t episode)
+static enum barrier_result give_up(struct barrier *b, uint64_t episode,
+                                   const struct cpu_set *members, uint32_t count)
 {
     uint64_t outcome;
     if (decide(b, episode, OUTCOME_ABORTED(episode), &outcome)) {
-        wake_sleepers(b, MAX_CPUS); /* they must see the abort */
+        wake_sleepers(b, episode, members, count); /* they must see the abort */
         return BARRIER_TIMED_OUT;
     }
     return result_of(outcome, episode);
 }
 
-static enum barrier_result central_wait(struct barrier *b, uint64_t episode, uint32_t rank,
-                                        uint32_t count, struct deadline *deadline)
+static enum barrier_result central_wait(struct barrier *b, uint64_t episode,
+                                        const struct cpu_set *members, uint32_t count,
+                                        struct deadline *deadline)
 {
     /* LAB(central-barrier) begin: count the arrivals; the last one releases the episode */
     /* The last to arrive resets the counter before it decides the episode:
@@ -220,19 +258,19 @@ static enum barrier_result central_wait(struct barrier *b, uint64_t episode, uin
         __atomic_store_n(&b->arrived.value, 0, __ATOMIC_RELAXED);
         uint64_t outcome;
         decide(b, episode, OUTCOME_RELEASED(episode), &outcome);
-        wake_sleepers(b, count);
+        wake_sleepers(b, episode, members, count);
         return result_of(outcome, episode);
     }
     bool timed_out;
     uint64_t outcome;
-    if (!spin_until(b, rank, &b->outcome.value, OUTCOME_RELEASED(episode), episode, deadline, false,
+    if (!spin_until(b, &b->outcome.value, OUTCOME_RELEASED(episode), episode, deadline, false,
                     &timed_out, &outcome))
-        return give_up(b, episode);
+        return give_up(b, episode, members, count);
     return result_of(outcome, episode);
     /* LAB(central-barrier) stub
     (void)b;
     (void)episode;
-    (void)rank;
+    (void)members;
     (void)count;
     (void)deadline;
     return BARRIER_RELEASED; // everyone through at once: no barrier at all
@@ -249,7 +287,8 @@ static void signal_at_least(uint64_t *flag, uint64_t episode)
     }
 }
 
-static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episode, uint32_t rank,
+static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episode,
+                                              const struct cpu_set *members, uint32_t rank,
                                               uint32_t count, struct deadline *deadline)
 {
     /* LAB(dissemination-barrier) begin: ceil(log2(count)) rounds of signal-and-wait */
@@ -257,14 +296,14 @@ static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episod
     for (uint32_t round = 0, distance = 1; distance < count; round++, distance <<= 1) {
         uint32_t partner = (rank + distance) % count;
         signal_at_least(&b->flag[partner][round].value, episode);
-        wake_one(b, partner);
+        wake_one(b, episode, members, partner);
         bool timed_out;
         uint64_t signal;
-        while (!spin_until(b, rank, &b->flag[rank][round].value, episode, episode, deadline,
+        while (!spin_until(b, &b->flag[rank][round].value, episode, episode, deadline,
                            watch_outcome, &timed_out, &signal)) {
             enum barrier_result r =
                 timed_out
-                    ? give_up(b, episode)
+                    ? give_up(b, episode, members, count)
                     : result_of(__atomic_load_n(&b->outcome.value, __ATOMIC_ACQUIRE), episode);
             if (r != BARRIER_RELEASED)
                 return r;
@@ -284,11 +323,12 @@ static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episod
      * participant that had not seen that yet gave up first. */
     uint64_t outcome;
     if (decide(b, episode, OUTCOME_RELEASED(episode), &outcome))
-        wake_sleepers(b, count); /* those still watching for the decision */
+        wake_sleepers(b, episode, members, count); /* those still watching for the decision */
     return result_of(outcome, episode);
     /* LAB(dissemination-barrier) stub
     (void)b;
     (void)episode;
+    (void)members;
     (void)rank;
     (void)count;
     (void)deadline;
@@ -298,13 +338,13 @@ static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episod
     LAB(dissemination-barrier) end */
 }
 
-enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, uint32_t rank, uint32_t count,
-                                 uint64_t limit_cycles)
+enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, const struct cpu_set *members,
+                                 uint32_t rank, uint32_t count, uint64_t limit_cycles)
 {
     if (count <= 1)
         return BARRIER_RELEASED;
     struct deadline deadline = {0, limit_cycles};
     if (b->kind == BARRIER_CENTRAL)
-        return central_wait(b, episode, rank, count, &deadline);
-    return dissemination_wait(b, episode, rank, count, &deadline);
+        return central_wait(b, episode, members, count, &deadline);
+    return dissemination_wait(b, episode, members, rank, count, &deadline);
 }

@@ -43,26 +43,41 @@ struct barrier_word {
 /*
  * Spinning, then sleeping (optional: barrier_set_sleep). A waiter that has
  * spun for spin_cycles without being let through announces itself and calls
- * sleep(), which returns when wake(its id) was called, or earlier, and by
- * the waiter's deadline at the latest (it then looks again), so a
- * participant that never comes is still reported in time. Whoever changes what a sleeper waits for
- * wakes it. On a host with fewer cores than CPUs this gives the core back to the CPU being waited
- * for, instead of spinning out a whole host time slice.
+ * sleep(), which returns when wake(its id) was called, or earlier, and at the
+ * latest when the waiter's own deadline comes (it then looks again), so a
+ * participant that never comes is still reported in time. Whoever changes
+ * what a sleeper waits for wakes it. On a host with fewer cores than CPUs
+ * this gives the core back to the CPU being waited for, instead of spinning
+ * out a whole host time slice.
+ *
+ * Ids are what self_id() returns, the same numbers as in the members set
+ * passed to barrier_wait (the kernel's CPU indexes).
  */
+#define BARRIER_SPIN_ONLY UINT64_MAX /* spin_cycles: never sleep */
+
 struct barrier_sleep_ops {
-    uint64_t spin_cycles;
-    uint32_t (*self_id)(void);          /* who is sleeping, for wake() */
-    bool (*can_sleep)(void);            /* false: this CPU cannot bound a sleep now; it spins */
-    void (*sleep)(uint64_t max_cycles); /* returns within max_cycles, woken or not */
+    uint64_t spin_cycles;      /* atomic: may change between episodes */
+    uint32_t (*self_id)(void); /* who is sleeping, for wake() */
+    bool (*can_sleep)(void);   /* false: this CPU cannot bound a sleep now; it spins */
+    /* Sleeps at most max_cycles. True when that bound ended the sleep;
+     * false when a wake() did (one sent before the sleep counts), or when
+     * the bound was too short to sleep at all. */
+    bool (*sleep)(uint64_t max_cycles);
     void (*wake)(uint32_t id);
 };
 
+/* What one CPU has announced. Written only by that CPU: no waker, and no
+ * CPU of an older or newer episode, overwrites or clears it. */
+struct barrier_sleeper {
+    uint64_t episode;      /* the episode it is about to sleep in; 0: none (atomic) */
+    uint64_t lost_wakeups; /* sleeps its bound ended after the wait was over (atomic) */
+} __attribute__((aligned(CACHE_LINE)));
+
 struct barrier {
     enum barrier_kind kind;
-    const struct barrier_sleep_ops *sleep; /* NULL: spin only */
-    struct barrier_word sleepers;          /* how many are announced (atomic) */
-    uint32_t sleeping[MAX_CPUS];           /* per rank: self_id() + 1 of the announced sleeper, or 0
-                                              (atomic) */
+    const struct barrier_sleep_ops *sleep;    /* NULL: spin only */
+    struct barrier_word sleepers;             /* how many are announced (atomic) */
+    struct barrier_sleeper sleeper[MAX_CPUS]; /* by id */
     /* Central: arrivals, and the outcome word (episode << 1 | aborted),
      * on separate lines so arrivals do not disturb the spinners. */
     struct barrier_word arrived;
@@ -72,9 +87,16 @@ struct barrier {
     struct barrier_word flag[MAX_CPUS][BARRIER_DISSEMINATION_ROUNDS];
 };
 
-/* Lets waiters of b sleep after spinning (ops stays valid; NULL: spin only).
- * Set it while no one waits. */
+/* Lets waiters of b sleep after spinning. Set it once, before the first
+ * episode; ops stays valid from then on. To stop sleeping for a while, set
+ * ops->spin_cycles to BARRIER_SPIN_ONLY instead: sleepers still waiting
+ * must be woken, so the wakers must keep their ops. */
 void barrier_set_sleep(struct barrier *b, const struct barrier_sleep_ops *ops);
+
+/* Sleeps of CPU id that ended by their bound although what it waited for
+ * had already happened: wake-ups that never came. A correct barrier has
+ * none, whatever the timing. */
+uint64_t barrier_lost_wakeups(const struct barrier *b, uint32_t id);
 
 enum barrier_result {
     BARRIER_RELEASED,  /* everyone arrived */
@@ -97,12 +119,15 @@ const char *barrier_kind_name(enum barrier_kind kind);
 void barrier_init(struct barrier *b, enum barrier_kind kind);
 
 /* Waits for all `count` participants of `episode` (> every earlier one).
+ * members lists them by id; this CPU is the rank-th lowest among them
+ * (NULL: the participants are ids 0..count-1, rank = id). The barrier
+ * reads members only to wake sleepers, and only while the wait lasts.
  * The wait ends at the latest `limit_cycles` of arch_cycles() after it
  * starts (BARRIER_TIMED_OUT or BARRIER_ABORTED), except when the episode
  * was released for someone else meanwhile: then this CPU keeps waiting for
  * its signals, at most as long again (BARRIER_LATE). After anything but
  * BARRIER_RELEASED the barrier is unusable: the caller must stop. */
-enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, uint32_t rank, uint32_t count,
-                                 uint64_t limit_cycles);
+enum barrier_result barrier_wait(struct barrier *b, uint64_t episode, const struct cpu_set *members,
+                                 uint32_t rank, uint32_t count, uint64_t limit_cycles);
 
 #endif

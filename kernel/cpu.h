@@ -82,6 +82,29 @@ static inline uint32_t cpu_set_rank(const struct cpu_set *s, uint32_t i)
     return n + popcount64(below);
 }
 
+/* The member of rank r (the r-th lowest index), or MAX_CPUS if the set has
+ * r members or fewer. */
+static inline uint32_t cpu_set_nth(const struct cpu_set *s, uint32_t r)
+{
+    for (uint32_t w = 0; w < CPU_SET_WORDS; w++) {
+        uint64_t bits = s->bits[w];
+        uint32_t here = popcount64(bits);
+        if (r >= here) {
+            r -= here;
+            continue;
+        }
+        while (r-- > 0)
+            bits &= bits - 1; /* drop the lowest member */
+        uint32_t bit = 0;
+        while ((bits & 1) == 0) {
+            bits >>= 1;
+            bit++;
+        }
+        return w * 64 + bit;
+    }
+    return MAX_CPUS;
+}
+
 /* What a CPU keeps about the rendezvous (kernel/ipi.c). */
 enum nmi_request { NMI_NONE, NMI_REPORT, NMI_STOP };
 

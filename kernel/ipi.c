@@ -73,20 +73,28 @@ uint64_t ipi_calls_started(void) { return __atomic_load_n(&current.seq, __ATOMIC
  * lets it through sends IPI_WAKE: above IPI_LEVEL, so it gets through while
  * everything the rendezvous holds back stays held back. */
 static uint32_t sleeper_id(void) { return arch_this_cpu()->index; }
-static void sleep_until_woken(uint64_t max_cycles)
+static bool sleep_until_woken(uint64_t max_cycles)
 {
     arch_this_cpu()->ipi.sleeps++;
-    arch_wait_for_wake(us_from_cycles(max_cycles));
+    return arch_wait_for_wake(us_from_cycles(max_cycles));
 }
 static void wake_sleeper(uint32_t cpu) { (void)arch_send_ipi_to(cpu, IPI_WAKE); }
 static struct barrier_sleep_ops sleep_ops = {0, sleeper_id, arch_can_wait_for_wake,
                                              sleep_until_woken, wake_sleeper};
 
+static uint64_t spin_cycles_for(uint64_t spin_us)
+{
+    return spin_us != 0 ? cycles_from_us(spin_us) : BARRIER_SPIN_ONLY;
+}
+
+/* Only the spin changes: a CPU still asleep in the last call must be woken
+ * by the CPU that lets it through, so the wake-ups stay installed. */
 void ipi_test_set_barrier_spin_us(uint64_t spin_us)
 {
-    __atomic_store_n(&sleep_ops.spin_cycles, cycles_from_us(spin_us), __ATOMIC_RELAXED);
-    barrier_set_sleep(&rendezvous_barrier, spin_us != 0 ? &sleep_ops : NULL);
+    __atomic_store_n(&sleep_ops.spin_cycles, spin_cycles_for(spin_us), __ATOMIC_RELAXED);
 }
+
+uint64_t ipi_lost_wakeups(uint32_t cpu) { return barrier_lost_wakeups(&rendezvous_barrier, cpu); }
 
 void ipi_init(const char *barrier, uint64_t call_timeout_ms, uint64_t spin_us)
 {
@@ -100,8 +108,8 @@ void ipi_init(const char *barrier, uint64_t call_timeout_ms, uint64_t spin_us)
     timeout_cycles = cycles_from_ms(timeout_ms);
     /* Before any CPU can call: the state starts over. */
     barrier_init(&rendezvous_barrier, kind);
-    sleep_ops.spin_cycles = cycles_from_us(spin_us);
-    barrier_set_sleep(&rendezvous_barrier, spin_us != 0 ? &sleep_ops : NULL);
+    sleep_ops.spin_cycles = spin_cycles_for(spin_us);
+    barrier_set_sleep(&rendezvous_barrier, &sleep_ops);
     memset(&call_lock, 0, sizeof(call_lock));
     reporting = 0;
     kprintf("ipi: barrier=%s%s, timeout %llu ms, ", barrier_kind_name(kind),
@@ -283,7 +291,8 @@ static void wait_phase(const struct call *c, uint64_t number, enum phase phase, 
 {
     uint64_t episode = number * 2 + phase;
     __atomic_store_n(&me->ipi.arrived[phase], episode, __ATOMIC_RELEASE);
-    switch (barrier_wait(&rendezvous_barrier, episode, rank, c->count, timeout_cycles)) {
+    switch (
+        barrier_wait(&rendezvous_barrier, episode, &c->members, rank, c->count, timeout_cycles)) {
     case BARRIER_RELEASED: return;
     case BARRIER_TIMED_OUT: report_timeout(c, number, phase, episode, false);
     case BARRIER_LATE: report_timeout(c, number, phase, episode, true);

@@ -74,6 +74,11 @@ void ipi_set_delivery_each(bool each);
  * (0: spin only), so a test can hold the spinning path or force sleeps. */
 void ipi_test_set_barrier_spin_us(uint64_t spin_us);
 
+/* Sleeps of a CPU at the rendezvous' barriers that their bound ended after
+ * the barrier had already let it through: wake-ups that never came. Zero
+ * in a correct kernel; the self-tests, make bench and make soak check it. */
+uint64_t ipi_lost_wakeups(uint32_t cpu);
+
 /* Every NMI after start-up: the part of a timeout report that runs on a CPU
  * that did not arrive, or the stop; one the kernel did not ask for is
  * reported (with what the platform says caused it) and survived. */

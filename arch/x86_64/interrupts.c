@@ -61,11 +61,20 @@ static void wake_interrupt(struct trap_frame *frame)
 
 bool arch_can_wait_for_wake(void) { return lapic_active() && !cpu_words()->timer_in_use; }
 
-void arch_wait_for_wake(uint64_t max_us)
+/* The bound aims short by this fraction of itself: the timer's rate was
+ * measured once, on the boot CPU, against the TSC clock the waiter's
+ * deadline is kept in, and a bound that fires past that deadline would
+ * make the waiter late (seen under TCG with the bound rounded up). */
+#define WAKE_BOUND_MARGIN 8 /* 1/8 */
+
+bool arch_wait_for_wake(uint64_t max_us)
 {
     /* The bound is a one-shot of the APIC timer on the wake vector (the
      * timer's own class is below IPI_LEVEL and would not get through). */
-    uint64_t ticks = lapic_timer_ticks_per_ms() * max_us / US_PER_MS + 1;
+    uint64_t ticks = lapic_timer_ticks_per_ms() * max_us / US_PER_MS;
+    ticks -= ticks / WAKE_BOUND_MARGIN;
+    if (ticks == 0)
+        return false; /* too short to bound: the caller looks again */
     lapic_write(LAPIC_REG_TIMER_DIVIDE, LAPIC_TIMER_DIVIDE_BY_16);
     lapic_write(LAPIC_REG_LVT_TIMER, VECTOR_IPI_WAKE);
     lapic_write(LAPIC_REG_TIMER_INITIAL, ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)ticks);
@@ -74,8 +83,12 @@ void arch_wait_for_wake(uint64_t max_us)
      * keeps a wake that is already pending from being taken before hlt. */
     priority_sync();
     __asm__ volatile("sti; hlt; cli" ::: "memory");
+    /* A one-shot count stops at zero (SDM vol. 3A, 11.5.4): zero means the
+     * bound ran out, whatever else came with it. */
+    bool bound = lapic_read(LAPIC_REG_TIMER_CURRENT) == 0;
     lapic_write(LAPIC_REG_TIMER_INITIAL, 0);
     lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_MASKED | VECTOR_TIMER);
+    return bound;
 }
 
 static void timer_interrupt(struct trap_frame *frame)

@@ -233,7 +233,11 @@ noreturn void arch_halt_forever(void) { leave_machine(); }
 const char *arch_nmi_reason(void) { return "simulated"; }
 /* ipi_init(..., 0): the rendezvous' waiters only spin here. */
 bool arch_can_wait_for_wake(void) { return false; }
-void arch_wait_for_wake(uint64_t max_us) { (void)max_us; }
+bool arch_wait_for_wake(uint64_t max_us)
+{
+    (void)max_us;
+    return false;
+}
 void arch_print_backtrace_from(uintptr_t pc, bool r, uintptr_t fp)
 {
     (void)pc;
@@ -391,7 +395,7 @@ static void *barrier_thread(void *arg)
     uint32_t rank = (uint32_t)(uintptr_t)arg;
     for (uint64_t e = 1; e <= BARRIER_EPISODES; e++) {
         atomic_store(&progress[rank], e);
-        if (barrier_wait(&test_barrier, e, rank, (uint32_t)cpu_count, 10000000000ull) !=
+        if (barrier_wait(&test_barrier, e, NULL, rank, (uint32_t)cpu_count, 10000000000ull) !=
             BARRIER_RELEASED) {
             atomic_fetch_add(&barrier_errors, 1);
             return NULL;
@@ -431,36 +435,50 @@ static atomic_int sleeps, lost_wakeups;
 
 static uint32_t host_self_id(void) { return this_cpu->index; }
 
-/* The rank test below holds one woken sleeper until another has announced. */
-static atomic_int hold_after_wake = -1;
-static atomic_bool held_one_released;
+static atomic_int spinner = -1; /* a CPU that may not sleep, for a while */
+static bool host_can_sleep(void) { return (int)this_cpu->index != atomic_load(&spinner); }
 
-static bool host_can_sleep(void) { return true; }
+static atomic_bool asleep[HOST_CPUS]; /* inside host_sleep: what the held-waker test waits for */
 
-static void host_sleep(uint64_t max_cycles)
+static bool host_sleep(uint64_t max_cycles)
 {
     (void)max_cycles; /* SLEEP_BOUND_NS instead: a wake-up that late was lost */
     atomic_fetch_add(&sleeps, 1);
+    atomic_store(&asleep[this_cpu->index], true);
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool bound = false;
     while (!atomic_exchange(&wake_flag[this_cpu->index], false)) {
-        if (atomic_load(&lost_wakeups) != 0)
-            return;
+        if (atomic_load(&lost_wakeups) != 0) {
+            bound = true;
+            break;
+        }
         clock_gettime(CLOCK_MONOTONIC, &t);
         if ((uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t.tv_nsec -
                 (uint64_t)t0.tv_nsec >
             SLEEP_BOUND_NS) {
             atomic_fetch_add(&lost_wakeups, 1);
-            return;
+            bound = true;
+            break;
         }
         sched_yield();
     }
-    if ((int)this_cpu->index == atomic_load(&hold_after_wake))
-        while (!atomic_load(&held_one_released))
-            sched_yield();
+    atomic_store(&asleep[this_cpu->index], false);
+    return bound;
 }
 
-static void host_wake(uint32_t id) { atomic_store(&wake_flag[id], true); }
+/* The held-waker test below stops one waker after its first wake-up, as a
+ * host stops a vCPU, until the test lets it go on. */
+static atomic_int held_waker = -1;
+static atomic_bool waker_held, waker_let_go;
+
+static void host_wake(uint32_t id)
+{
+    atomic_store(&wake_flag[id], true);
+    if ((int)this_cpu->index == atomic_load(&held_waker) && !atomic_exchange(&waker_held, true))
+        while (!atomic_load(&waker_let_go))
+            sched_yield();
+}
 
 static const struct barrier_sleep_ops host_sleep_ops = {0, host_self_id, host_can_sleep, host_sleep,
                                                         host_wake};
@@ -484,7 +502,7 @@ static void *sleeping_barrier_thread(void *arg)
         if (rank == cpu_count - 1)
             wait_until_the_others_sleep();
         atomic_store(&progress[rank], e);
-        if (barrier_wait(&test_barrier, e, rank, (uint32_t)cpu_count, 2 * SLEEP_BOUND_NS) !=
+        if (barrier_wait(&test_barrier, e, NULL, rank, (uint32_t)cpu_count, 2 * SLEEP_BOUND_NS) !=
             BARRIER_RELEASED) {
             atomic_fetch_add(&barrier_errors, 1);
             return NULL;
@@ -542,7 +560,7 @@ static void *release_race_thread(void *arg)
     if (rank == 0)
         while (atomic_load(&race_stage) != 1)
             sched_yield();
-    race_results[rank] = barrier_wait(&test_barrier, 1, rank, 2, 10000000000ull);
+    race_results[rank] = barrier_wait(&test_barrier, 1, NULL, rank, 2, 10000000000ull);
     if (rank == 0)
         atomic_store(&race_stage, 2);
     return NULL;
@@ -570,75 +588,192 @@ static void barrier_sleep_race_test(enum barrier_kind kind)
            atomic_load(&lost_wakeups));
 }
 
-/* Ranks change from call to call. CPU 1 sleeps at rank 1 of episode 1 and
- * is woken, but is slow to leave; in episode 2 CPU 2 has rank 1 and sleeps
- * there before CPU 1 has left. CPU 1 leaving must not clear CPU 2's
- * announcement, or CPU 0's release of episode 2 would not wake it. */
-static void *rank_reuse_thread(void *arg)
+/* A waker stopped between two wake-ups while the sets change (the
+ * preempted vCPU of issue 19). Episode 1 has the CPUs {0, 2, 3}; 0 and 2
+ * sleep, 3 comes last, releases, wakes CPU 0 and is stopped there. CPU 0
+ * goes on to episode 2 with {0, 1, 3}, where CPU 1 has CPU 2's old rank
+ * and sleeps too. Only then does CPU 3 go on. Every sleeper must be woken
+ * by a waker: CPU 2 by CPU 3's wake-ups of episode 1, CPU 0 and 1 by
+ * CPU 3's release of episode 2. (Dissemination: CPU 3's first wake-up is
+ * CPU 0's, in its first round, before it signals CPU 2; CPU 2, released by
+ * CPU 0, still waits for that signal and keeps looking meanwhile, at the
+ * rank CPU 1 now sleeps at.) The sleeps are bounded by SLEEP_BOUND_NS
+ * only to count a wake-up that never came. */
+#define HELD_WAKER 3
+static struct cpu_set held_sets[3]; /* [1], [2]: the members of episodes 1 and 2 */
+static enum barrier_result held_results[HOST_CPUS][3];
+
+static void wait_for(atomic_bool *flag)
+{
+    for (int i = 0; i < 200000 && !atomic_load(flag); i++)
+        usleep(10);
+}
+
+static void cross(uint32_t id, uint64_t episode)
+{
+    const struct cpu_set *m = &held_sets[episode];
+    held_results[id][episode] = barrier_wait(&test_barrier, episode, m, cpu_set_rank(m, id),
+                                             cpu_set_count(m), 4 * SLEEP_BOUND_NS);
+}
+
+static void *held_waker_thread(void *arg)
 {
     uint32_t id = (uint32_t)(uintptr_t)arg;
-    if (id == 1) { /* rank 1 of episode 1 */
-        race_results[0] = barrier_wait(&test_barrier, 1, 1, 2, 2 * SLEEP_BOUND_NS);
-        return NULL;
+    switch (id) {
+    case 0:
+        cross(0, 1);
+        cross(0, 2);
+        break;
+    case 1: /* comes to episode 2 once CPU 3 is stopped in episode 1 */
+        wait_for(&waker_held);
+        cross(1, 2);
+        break;
+    case 2: cross(2, 1); break;
+    case HELD_WAKER: /* comes last, once 0 and 2 sleep for good (for it) */
+        for (int settled = 0, i = 0; settled < 2 && i < 2000; i++) {
+            settled = atomic_load(&asleep[0]) && atomic_load(&asleep[2]) ? settled + 1 : 0;
+            usleep(5000);
+        }
+        cross(HELD_WAKER, 1);
+        cross(HELD_WAKER, 2);
+        break;
+    default: /* the host: lets CPU 3 go once CPU 1 sleeps in episode 2 */
+        wait_for(&waker_held);
+        wait_for(&asleep[1]);
+        /* Meanwhile (dissemination) CPU 2, released but still waiting for
+         * CPU 3's signal to it, goes on looking and announcing: give it time
+         * to do so over CPU 1's sleep. */
+        usleep(20000);
+        atomic_store(&waker_let_go, true);
+        break;
     }
-    if (id == 0) { /* rank 0 of both */
-        while (__atomic_load_n(&test_barrier.sleeping[1], __ATOMIC_ACQUIRE) != 1 + 1)
-            sched_yield(); /* CPU 1 is asleep */
-        barrier_wait(&test_barrier, 1, 0, 2, 2 * SLEEP_BOUND_NS);
-        atomic_store(&race_stage, 1);
-        while (atomic_load(&race_stage) != 3)
-            sched_yield(); /* CPU 2 asleep, CPU 1 gone */
-        barrier_wait(&test_barrier, 2, 0, 2, 2 * SLEEP_BOUND_NS);
-        return NULL;
-    }
-    /* id 2: rank 1 of episode 2, once episode 1 is released */
-    while (atomic_load(&race_stage) != 1)
-        sched_yield();
-    race_results[1] = barrier_wait(&test_barrier, 2, 1, 2, 2 * SLEEP_BOUND_NS);
     return NULL;
 }
 
-static void *rank_reuse_director(void *arg)
-{
-    (void)arg;
-    /* Once CPU 2 has announced, let CPU 1 leave; once it has, CPU 0 goes on. */
-    while (__atomic_load_n(&test_barrier.sleeping[1], __ATOMIC_ACQUIRE) != 2 + 1)
-        sched_yield();
-    atomic_store(&held_one_released, true);
-    while (atomic_load(&threads_done) < 1)
-        sched_yield();
-    atomic_store(&race_stage, 3);
-    return NULL;
-}
-
-static void *rank_reuse_body(void *arg)
-{
-    uint32_t i = (uint32_t)(uintptr_t)arg;
-    return i == 3 ? rank_reuse_director(arg) : rank_reuse_thread(arg);
-}
-
-static void barrier_rank_reuse_test(enum barrier_kind kind)
+static void barrier_held_waker_test(enum barrier_kind kind)
 {
     char name[96];
-    snprintf(name, sizeof(name), "barrier.%s_a_late_leaver_keeps_the_next_sleeper_at_its_rank",
+    snprintf(name, sizeof(name), "barrier.%s_a_waker_stopped_between_wake_ups_loses_no_sleeper",
              barrier_kind_name(kind));
-    machine_reset(4, "");
+    machine_reset(HELD_WAKER + 2, "");
     barrier_init(&test_barrier, kind);
     barrier_set_sleep(&test_barrier, &host_sleep_ops);
-    atomic_store(&race_stage, 0);
+    memset(held_sets, 0, sizeof(held_sets));
+    cpu_set_add(&held_sets[1], 0);
+    cpu_set_add(&held_sets[1], 2);
+    cpu_set_add(&held_sets[1], 3);
+    cpu_set_add(&held_sets[2], 0);
+    cpu_set_add(&held_sets[2], 1);
+    cpu_set_add(&held_sets[2], 3);
     atomic_store(&lost_wakeups, 0);
-    atomic_store(&held_one_released, false);
-    atomic_store(&hold_after_wake, 1);
-    for (int i = 0; i < 4; i++)
+    atomic_store(&sleeps, 0);
+    atomic_store(&waker_held, false);
+    atomic_store(&waker_let_go, false);
+    for (int i = 0; i < HOST_CPUS; i++) {
         atomic_store(&wake_flag[i], false);
-    race_results[0] = race_results[1] = BARRIER_TIMED_OUT;
-    run_cpus(name, 4, rank_reuse_body);
-    atomic_store(&hold_after_wake, -1);
+        atomic_store(&asleep[i], false);
+        for (int e = 0; e < 3; e++)
+            held_results[i][e] = BARRIER_TIMED_OUT;
+    }
+    atomic_store(&held_waker, HELD_WAKER);
+    run_cpus(name, HELD_WAKER + 2, held_waker_thread);
+    atomic_store(&held_waker, -1);
+    uint64_t counted = 0;
+    for (uint32_t i = 0; i <= HELD_WAKER; i++)
+        counted += barrier_lost_wakeups(&test_barrier, i);
+    bool released =
+        held_results[0][1] == BARRIER_RELEASED && held_results[2][1] == BARRIER_RELEASED &&
+        held_results[3][1] == BARRIER_RELEASED && held_results[0][2] == BARRIER_RELEASED &&
+        held_results[1][2] == BARRIER_RELEASED && held_results[3][2] == BARRIER_RELEASED;
     HCHECK(name,
-           race_results[0] == BARRIER_RELEASED && race_results[1] == BARRIER_RELEASED &&
-               atomic_load(&lost_wakeups) == 0,
-           "episode 1 (CPU 1) %d, episode 2 (CPU 2) %d; %d lost wake-ups", (int)race_results[0],
-           (int)race_results[1], atomic_load(&lost_wakeups));
+           released && atomic_load(&waker_held) && atomic_load(&lost_wakeups) == 0 && counted == 0,
+           "%s; waker stopped: %s; lost wake-ups: %d seen by the host, %llu counted by the "
+           "barrier, in %d sleeps",
+           released ? "all released" : "not all released", atomic_load(&waker_held) ? "yes" : "no",
+           atomic_load(&lost_wakeups), (unsigned long long)counted, atomic_load(&sleeps));
+}
+
+/* The same stopped waker, seen from a CPU that has moved on: episode 1 has
+ * {0, 1, 3}, CPU 1 spins there (it cannot sleep) and CPU 0 sleeps; CPU 3
+ * releases, wakes CPU 0 and is stopped. CPU 1, let through by the release,
+ * sleeps in episode 2 ({1, 2, 3}) beside CPU 2. When CPU 3 goes on, its
+ * episode-1 wake-ups reach CPU 1's episode-2 announcement: they must leave
+ * it alone, or CPU 3's release of episode 2 finds nobody to wake. (Central
+ * only: in a dissemination barrier of three, CPU 1 cannot leave episode 1
+ * before CPU 3's second-round signal, so it cannot have moved on.) */
+static void *moved_on_thread(void *arg)
+{
+    uint32_t id = (uint32_t)(uintptr_t)arg;
+    switch (id) {
+    case 0: cross(0, 1); break;
+    case 1:
+        cross(1, 1);
+        atomic_store(&spinner, -1);
+        cross(1, 2);
+        break;
+    case 2:
+        wait_for(&waker_held);
+        cross(2, 2);
+        break;
+    case HELD_WAKER:
+        wait_for(&asleep[0]);
+        usleep(10000);
+        cross(HELD_WAKER, 1);
+        cross(HELD_WAKER, 2);
+        break;
+    default:
+        wait_for(&waker_held);
+        wait_for(&asleep[1]);
+        wait_for(&asleep[2]);
+        atomic_store(&waker_let_go, true);
+        break;
+    }
+    return NULL;
+}
+
+static void barrier_moved_on_test(enum barrier_kind kind)
+{
+    char name[112];
+    snprintf(name, sizeof(name),
+             "barrier.%s_a_late_wake_up_leaves_a_newer_episodes_announcement_alone",
+             barrier_kind_name(kind));
+    machine_reset(HELD_WAKER + 2, "");
+    barrier_init(&test_barrier, kind);
+    barrier_set_sleep(&test_barrier, &host_sleep_ops);
+    memset(held_sets, 0, sizeof(held_sets));
+    cpu_set_add(&held_sets[1], 0);
+    cpu_set_add(&held_sets[1], 1);
+    cpu_set_add(&held_sets[1], 3);
+    cpu_set_add(&held_sets[2], 1);
+    cpu_set_add(&held_sets[2], 2);
+    cpu_set_add(&held_sets[2], 3);
+    atomic_store(&lost_wakeups, 0);
+    atomic_store(&sleeps, 0);
+    atomic_store(&waker_held, false);
+    atomic_store(&waker_let_go, false);
+    for (int i = 0; i < HOST_CPUS; i++) {
+        atomic_store(&wake_flag[i], false);
+        atomic_store(&asleep[i], false);
+        for (int e = 0; e < 3; e++)
+            held_results[i][e] = BARRIER_TIMED_OUT;
+    }
+    atomic_store(&spinner, 1);
+    atomic_store(&held_waker, HELD_WAKER);
+    run_cpus(name, HELD_WAKER + 2, moved_on_thread);
+    atomic_store(&held_waker, -1);
+    atomic_store(&spinner, -1);
+    uint64_t counted = 0;
+    for (uint32_t i = 0; i <= HELD_WAKER; i++)
+        counted += barrier_lost_wakeups(&test_barrier, i);
+    bool released =
+        held_results[0][1] == BARRIER_RELEASED && held_results[1][1] == BARRIER_RELEASED &&
+        held_results[3][1] == BARRIER_RELEASED && held_results[1][2] == BARRIER_RELEASED &&
+        held_results[2][2] == BARRIER_RELEASED && held_results[3][2] == BARRIER_RELEASED;
+    HCHECK(name, released && atomic_load(&lost_wakeups) == 0 && counted == 0,
+           "%s; waker stopped: %s; lost wake-ups: %d seen by the host, %llu counted by the "
+           "barrier, in %d sleeps",
+           released ? "all released" : "not all released", atomic_load(&waker_held) ? "yes" : "no",
+           atomic_load(&lost_wakeups), (unsigned long long)counted, atomic_load(&sleeps));
 }
 
 /* One participant does not come in time: exactly one of the others times
@@ -657,10 +792,11 @@ static void *absent_thread(void *arg)
                    atomic_load(&outcome_count[BARRIER_ABORTED]) <
                (int)n - 1)
             usleep(1000);
-        latecomer_result = barrier_wait(&test_barrier, 7, rank, n, ABSENT_LIMIT_NS);
+        latecomer_result = barrier_wait(&test_barrier, 7, NULL, rank, n, ABSENT_LIMIT_NS);
         return NULL;
     }
-    atomic_fetch_add(&outcome_count[barrier_wait(&test_barrier, 7, rank, n, ABSENT_LIMIT_NS)], 1);
+    atomic_fetch_add(&outcome_count[barrier_wait(&test_barrier, 7, NULL, rank, n, ABSENT_LIMIT_NS)],
+                     1);
     return NULL;
 }
 
@@ -706,14 +842,14 @@ static void *late_look_thread(void *arg)
     uint32_t rank = (uint32_t)(uintptr_t)arg;
     const uint64_t limit = 10000000000ull;
     if (rank == 2) {
-        late_results[2][0] = barrier_wait(&test_barrier, 1, 2, 3, limit);
+        late_results[2][0] = barrier_wait(&test_barrier, 1, NULL, 2, 3, limit);
         return NULL;
     }
     while (atomic_load(&late_stage) != 1)
         usleep(1000);
-    late_results[rank][0] = barrier_wait(&test_barrier, 1, rank, 3, limit);
-    late_results[rank][1] = barrier_wait(&test_barrier, 2, rank, 2, limit);
-    late_results[rank][2] = barrier_wait(&test_barrier, 3, rank, 2, limit);
+    late_results[rank][0] = barrier_wait(&test_barrier, 1, NULL, rank, 3, limit);
+    late_results[rank][1] = barrier_wait(&test_barrier, 2, NULL, rank, 2, limit);
+    late_results[rank][2] = barrier_wait(&test_barrier, 3, NULL, rank, 2, limit);
     if (atomic_fetch_add(&late_done, 1) == 1)
         atomic_store(&late_stage, 2); /* both done with episodes 1-3: let CPU 2 look */
     return NULL;
@@ -768,14 +904,14 @@ static void *timeout_race_thread(void *arg)
     uint32_t rank = (uint32_t)(uintptr_t)arg;
     clock_reads = 0;
     if (rank == 1) {
-        race_result = barrier_wait(&test_barrier, 1, 1, 2, 1000000); /* 1 ms */
+        race_result = barrier_wait(&test_barrier, 1, NULL, 1, 2, 1000000); /* 1 ms */
         race_seen = released_payload;
         return NULL;
     }
     while (atomic_load_explicit(&race_stage, memory_order_relaxed) != 1)
         usleep(1000);
     released_payload = 0x5EED;
-    barrier_wait(&test_barrier, 1, 0, 2, 10000000000ull);
+    barrier_wait(&test_barrier, 1, NULL, 0, 2, 10000000000ull);
     atomic_store_explicit(&race_stage, 2, memory_order_relaxed);
     return NULL;
 }
@@ -819,13 +955,13 @@ static void *together_thread(void *arg)
     uint32_t rank = (uint32_t)(uintptr_t)arg;
     clock_reads = 0;
     if (rank < 2) {
-        together_results[rank] = barrier_wait(&test_barrier, 1, rank, 3, 1000);
+        together_results[rank] = barrier_wait(&test_barrier, 1, NULL, rank, 3, 1000);
         atomic_fetch_add(&gave_up, 1);
         return NULL;
     }
     while (atomic_load(&gave_up) < 2) /* absent until both others have given up */
         usleep(1000);
-    together_results[2] = barrier_wait(&test_barrier, 1, 2, 3, 1000000);
+    together_results[2] = barrier_wait(&test_barrier, 1, NULL, 2, 3, 1000000);
     return NULL;
 }
 
@@ -1239,8 +1375,9 @@ int main(void)
     barrier_sleep_test(BARRIER_DISSEMINATION, HOST_CPUS);
     barrier_sleep_race_test(BARRIER_CENTRAL);
     barrier_sleep_race_test(BARRIER_DISSEMINATION);
-    barrier_rank_reuse_test(BARRIER_CENTRAL);
-    barrier_rank_reuse_test(BARRIER_DISSEMINATION);
+    barrier_held_waker_test(BARRIER_CENTRAL);
+    barrier_held_waker_test(BARRIER_DISSEMINATION);
+    barrier_moved_on_test(BARRIER_CENTRAL);
     barrier_absent_test(BARRIER_CENTRAL, 4);
     barrier_absent_test(BARRIER_DISSEMINATION, 5);
     barrier_late_look_test();

@@ -253,7 +253,7 @@ static void cross_repeatedly(void *arg)
 {
     uint32_t rank = (uint32_t)(uintptr_t)arg;
     for (uint64_t episode = 1; !atomic_load_acquire(&stop_helper); episode++)
-        if (barrier_wait(&crossing, episode, rank, crossing_count,
+        if (barrier_wait(&crossing, episode, NULL, rank, crossing_count,
                          cycles_from_ms(CROSSING_LIMIT_MS)) != BARRIER_RELEASED)
             return;
 }
@@ -263,8 +263,8 @@ static void cross_once(void *arg)
     uint64_t *episode = arg;
     if (failed)
         return;
-    if (barrier_wait(&crossing, ++*episode, 0, crossing_count, cycles_from_ms(ANSWER_TIMEOUT_MS)) !=
-        BARRIER_RELEASED)
+    if (barrier_wait(&crossing, ++*episode, NULL, 0, crossing_count,
+                     cycles_from_ms(ANSWER_TIMEOUT_MS)) != BARRIER_RELEASED)
         failed = true;
 }
 

@@ -1,0 +1,194 @@
+/*
+ * test_ipi_sets.c - the rendezvous under callers whose participant sets
+ * change from call to call (issue 19).
+ *
+ * A CPU's rank is its place among a call's participants, so it moves
+ * whenever the set changes; the barriers' sleep and wake-up must not care.
+ * Every online CPU calls in a loop, each call with a different set (all
+ * but one CPU, a random subset, the caller and one other), and the worker
+ * of every fourth call lingers on its caller so the others go to sleep at
+ * the completion barrier. The callers count, per CPU, the calls that CPU
+ * was a member of; each worker counts its own runs: the two must agree.
+ * And no sleep may be ended by its bound after the wait was over: that is
+ * a wake-up that never came (ipi_lost_wakeups).
+ */
+#include "kernel/arch.h"
+#include "kernel/console.h"
+#include "kernel/ipi.h"
+#include "kernel/ktest.h"
+#include "kernel/options.h"
+#include "kernel/smp.h"
+#include "kernel/time.h"
+#include "lib/string.h"
+
+#define LINGER_US 200      /* the caller's worker, every LINGER_EVERY-th call */
+#define LINGER_EVERY 4
+#define SLEEP_SOON_US 1    /* barrier_spin_us while the sleeping variant runs */
+#define TIMER_SPAN_MS 3    /* every caller goes on at least this long */
+
+struct tally {
+    uint64_t expected; /* calls this CPU was a member of, counted by the callers (atomic) */
+    uint64_t ran;      /* workers it ran, counted by itself */
+    uint64_t made;     /* calls it made */
+    uint64_t longest;  /* its longest call, in cycles */
+} __attribute__((aligned(CACHE_LINE)));
+
+static struct tally tally[MAX_CPUS];
+static uint64_t calls_each;
+
+static uint32_t me(void) { return arch_this_cpu()->index; }
+
+static uintptr_t count_and_linger(uintptr_t caller_and_linger)
+{
+    tally[me()].ran++;
+    if (me() == (caller_and_linger >> 1) && (caller_and_linger & 1))
+        arch_udelay(LINGER_US);
+    return me();
+}
+
+/* The k-th online CPU counting from `from` (wrapping). */
+static uint32_t online_after(uint32_t from, uint32_t k)
+{
+    uint32_t n = smp_cpu_count();
+    for (uint32_t i = (from + 1) % n;; i = (i + 1) % n)
+        if (cpu_online(smp_cpu(i)) && k-- == 0)
+            return i;
+}
+
+/* Call k of CPU self: a set unlike the one before, of another size, in
+ * which the other CPUs have other ranks. xorshift: no two callers agree. */
+static void choose_set(uint32_t self, uint64_t k, uint64_t *random, struct cpu_set *set)
+{
+    uint64_t x = *random;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *random = x;
+    memset(set, 0, sizeof(*set));
+    uint32_t others = (uint32_t)smp_online_count() - 1;
+    switch (k % 3) {
+    case 0: /* all but one */
+        for (uint32_t i = 0; i < smp_cpu_count(); i++)
+            if (cpu_online(smp_cpu(i)))
+                cpu_set_add(set, i);
+        cpu_set_remove(set, online_after(self, (uint32_t)(x % others)));
+        break;
+    case 1: /* a random subset */
+        for (uint32_t i = 0; i < smp_cpu_count(); i++)
+            if (cpu_online(smp_cpu(i)) && ((x >> (i % 61)) & 1))
+                cpu_set_add(set, i);
+        break;
+    default: /* the caller and one other */
+        cpu_set_add(set, online_after(self, (uint32_t)(x % others)));
+        break;
+    }
+    cpu_set_add(set, self); /* the caller takes part anyway: count it */
+}
+
+static void call_changing_sets(void *unused)
+{
+    (void)unused;
+    uint32_t self = me();
+    uint64_t random = 0x9E3779B97F4A7C15ull * (self + 1);
+    uint64_t start = arch_cycles();
+    uint64_t span = cycles_from_ms(TIMER_SPAN_MS);
+    uint64_t budget = cycles_from_ms(boot_options.stress_ms);
+    budget = budget > span ? budget : span;
+    uint64_t k = 0;
+    for (;;) {
+        uint64_t elapsed = arch_cycles() - start;
+        if ((k >= calls_each && elapsed >= span) || elapsed >= budget)
+            break;
+        struct cpu_set set;
+        choose_set(self, k, &random, &set);
+        for (uint32_t i = 0; i < smp_cpu_count(); i++)
+            if (cpu_set_has(&set, i))
+                __atomic_add_fetch(&tally[i].expected, 1, __ATOMIC_RELAXED);
+        uint64_t before = arch_cycles();
+        uintptr_t linger = (k % LINGER_EVERY) == 0;
+        uintptr_t result = ipi_generic_call_set(&set, count_and_linger, (self << 1) | linger);
+        uint64_t took = arch_cycles() - before;
+        if (took > tally[self].longest)
+            tally[self].longest = took;
+        if (result != self)
+            kprintf("# CPU %u: call %llu returned %lu, not its own index\n", self,
+                    (unsigned long long)k, (unsigned long)result);
+        k++;
+    }
+    tally[self].made = k;
+}
+
+static uint64_t lost_wakeups_now(void)
+{
+    uint64_t lost = 0;
+    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+        lost += ipi_lost_wakeups(i);
+    return lost;
+}
+
+static uint64_t sleeps_now(void)
+{
+    uint64_t sleeps = 0;
+    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+        sleeps += smp_cpu(i)->ipi.sleeps;
+    return sleeps;
+}
+
+static void changing_sets(struct ktest_ctx *t, uint64_t spin_us, bool must_sleep)
+{
+    if (smp_online_count() < 3)
+        KTEST_SKIP(t, "needs 3 CPUs: with two, every set is the same");
+    memset(tally, 0, sizeof(tally));
+    /* 4000 calls in all for the default 100 000, and at least 5 per CPU. */
+    calls_each = boot_options.stress_calls / (25 * smp_online_count());
+    if (calls_each < 5)
+        calls_each = 5;
+    uint64_t lost_before = lost_wakeups_now(), sleeps_before = sleeps_now();
+    ipi_test_set_barrier_spin_us(spin_us);
+
+    bool all_done = true;
+    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+        if (i != me() && cpu_online(smp_cpu(i)))
+            EXPECT_TRUE(t, smp_post_work(smp_cpu(i), call_changing_sets, 0));
+    call_changing_sets(0);
+    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+        if (i != me() && cpu_online(smp_cpu(i)))
+            all_done &= smp_wait_work(smp_cpu(i), 3 * ipi_timeout_ms() + 60000);
+    ipi_test_set_barrier_spin_us(boot_options.barrier_spin_us);
+    ASSERT_TRUE(t, all_done);
+
+    uint64_t made = 0, longest = 0;
+    for (uint32_t i = 0; i < smp_cpu_count(); i++) {
+        if (!cpu_online(smp_cpu(i)))
+            continue;
+        made += tally[i].made;
+        longest = tally[i].longest > longest ? tally[i].longest : longest;
+        if (tally[i].ran != tally[i].expected)
+            ktest_fail(t, __FILE__, __LINE__, "CPU %u ran %llu workers, member of %llu calls", i,
+                       (unsigned long long)tally[i].ran, (unsigned long long)tally[i].expected);
+    }
+    uint64_t lost = lost_wakeups_now() - lost_before, sleeps = sleeps_now() - sleeps_before;
+    kprintf("# %llu calls with changing sets from %u CPUs, %llu sleeps, %llu lost wake-ups, "
+            "longest call %llu us\n",
+            (unsigned long long)made, (unsigned)smp_online_count(), (unsigned long long)sleeps,
+            (unsigned long long)lost, (unsigned long long)us_from_cycles(longest));
+    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+        if (ipi_lost_wakeups(i) != 0)
+            kprintf("# CPU %u: %llu lost wake-ups since boot\n", i,
+                    (unsigned long long)ipi_lost_wakeups(i));
+    EXPECT_EQ(t, 0, lost);
+    if (must_sleep && arch_apic_present())
+        EXPECT_TRUE(t, sleeps > 0);
+}
+
+/* Waiters sleep after 1 us of spinning: every wake-up path, every call. */
+KTEST(ipi, stress_changing_sets_from_every_cpu_sleeping)
+{
+    changing_sets(t, SLEEP_SOON_US, true);
+}
+
+/* Spinning only (barrier_spin_us=0): the same calls, no sleep at all. */
+KTEST(ipi, stress_changing_sets_from_every_cpu_spinning)
+{
+    changing_sets(t, 0, false);
+}

@@ -70,8 +70,9 @@ void ipi_test_set_caller_delay_us(uint64_t microseconds);
  * compares the two). Call while no call is under way. */
 void ipi_set_delivery_each(bool each);
 
-/* Self-test support: changes barrier_spin_us= while no call is under way
- * (0: spin only), so a test can hold the spinning path or force sleeps. */
+/* Self-test support: changes barrier_spin_us= (0: spin only), so a test
+ * can hold the spinning path or force sleeps. It may be called at any
+ * time, even from a worker: a CPU already asleep is still woken. */
 void ipi_test_set_barrier_spin_us(uint64_t spin_us);
 
 /* Sleeps of a CPU at the rendezvous' barriers that their bound ended after

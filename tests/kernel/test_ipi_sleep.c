@@ -1,11 +1,12 @@
 /*
- * test_ipi_sets.c - the rendezvous under callers whose participant sets
- * change from call to call (issue 19).
+ * test_ipi_sleep.c - sleeping and waking at the rendezvous' barriers, under
+ * callers whose participant sets change from call to call (issue 19).
  *
  * A CPU's rank is its place among a call's participants, so it moves
  * whenever the set changes; the barriers' sleep and wake-up must not care.
  * Every online CPU calls in a loop, each call with a different set (all
- * but one CPU, a random subset, the caller and one other), and the worker
+ * but one CPU, a random subset, the caller and one other), or the boot CPU
+ * alone leaves out each other CPU in turn; the worker
  * of every fourth call lingers on its caller so the others go to sleep at
  * the completion barrier. The callers count, per CPU, the calls that CPU
  * was a member of; each worker counts its own runs: the two must agree.
@@ -21,10 +22,10 @@
 #include "kernel/time.h"
 #include "lib/string.h"
 
-#define LINGER_US 200      /* the caller's worker, every LINGER_EVERY-th call */
+#define LINGER_US 200 /* the caller's worker, every LINGER_EVERY-th call */
 #define LINGER_EVERY 4
-#define SLEEP_SOON_US 1    /* barrier_spin_us while the sleeping variant runs */
-#define TIMER_SPAN_MS 3    /* every caller goes on at least this long */
+#define SLEEP_SOON_US 1 /* barrier_spin_us while the sleeping variant runs */
+#define TIMER_SPAN_MS 3 /* every caller goes on at least this long */
 
 struct tally {
     uint64_t expected; /* calls this CPU was a member of, counted by the callers (atomic) */
@@ -57,6 +58,8 @@ static uint32_t online_after(uint32_t from, uint32_t k)
 
 /* Call k of CPU self: a set unlike the one before, of another size, in
  * which the other CPUs have other ranks. xorshift: no two callers agree. */
+static bool one_caller; /* the boot CPU alone calls, leaving out each other CPU in turn */
+
 static void choose_set(uint32_t self, uint64_t k, uint64_t *random, struct cpu_set *set)
 {
     uint64_t x = *random;
@@ -66,12 +69,12 @@ static void choose_set(uint32_t self, uint64_t k, uint64_t *random, struct cpu_s
     *random = x;
     memset(set, 0, sizeof(*set));
     uint32_t others = (uint32_t)smp_online_count() - 1;
-    switch (k % 3) {
+    switch (one_caller ? 0 : k % 3) {
     case 0: /* all but one */
         for (uint32_t i = 0; i < smp_cpu_count(); i++)
             if (cpu_online(smp_cpu(i)))
                 cpu_set_add(set, i);
-        cpu_set_remove(set, online_after(self, (uint32_t)(x % others)));
+        cpu_set_remove(set, online_after(self, (uint32_t)(one_caller ? k % others : x % others)));
         break;
     case 1: /* a random subset */
         for (uint32_t i = 0; i < smp_cpu_count(); i++)
@@ -134,24 +137,25 @@ static uint64_t sleeps_now(void)
     return sleeps;
 }
 
-static void changing_sets(struct ktest_ctx *t, uint64_t spin_us, bool must_sleep)
+static void changing_sets(struct ktest_ctx *t, uint64_t spin_us, bool must_sleep, bool alone)
 {
     if (smp_online_count() < 3)
         KTEST_SKIP(t, "needs 3 CPUs: with two, every set is the same");
     memset(tally, 0, sizeof(tally));
     /* 4000 calls in all for the default 100 000, and at least 5 per CPU. */
-    calls_each = boot_options.stress_calls / (25 * smp_online_count());
+    one_caller = alone;
+    calls_each = boot_options.stress_calls / (25 * (alone ? 1 : smp_online_count()));
     if (calls_each < 5)
         calls_each = 5;
     uint64_t lost_before = lost_wakeups_now(), sleeps_before = sleeps_now();
     ipi_test_set_barrier_spin_us(spin_us);
 
     bool all_done = true;
-    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+    for (uint32_t i = 0; i < smp_cpu_count() && !alone; i++)
         if (i != me() && cpu_online(smp_cpu(i)))
             EXPECT_TRUE(t, smp_post_work(smp_cpu(i), call_changing_sets, 0));
     call_changing_sets(0);
-    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+    for (uint32_t i = 0; i < smp_cpu_count() && !alone; i++)
         if (i != me() && cpu_online(smp_cpu(i)))
             all_done &= smp_wait_work(smp_cpu(i), 3 * ipi_timeout_ms() + 60000);
     ipi_test_set_barrier_spin_us(boot_options.barrier_spin_us);
@@ -170,8 +174,9 @@ static void changing_sets(struct ktest_ctx *t, uint64_t spin_us, bool must_sleep
     uint64_t lost = lost_wakeups_now() - lost_before, sleeps = sleeps_now() - sleeps_before;
     kprintf("# %llu calls with changing sets from %u CPUs, %llu sleeps, %llu lost wake-ups, "
             "longest call %llu us\n",
-            (unsigned long long)made, (unsigned)smp_online_count(), (unsigned long long)sleeps,
-            (unsigned long long)lost, (unsigned long long)us_from_cycles(longest));
+            (unsigned long long)made, alone ? 1u : (unsigned)smp_online_count(),
+            (unsigned long long)sleeps, (unsigned long long)lost,
+            (unsigned long long)us_from_cycles(longest));
     for (uint32_t i = 0; i < smp_cpu_count(); i++)
         if (ipi_lost_wakeups(i) != 0)
             kprintf("# CPU %u: %llu lost wake-ups since boot\n", i,
@@ -184,11 +189,76 @@ static void changing_sets(struct ktest_ctx *t, uint64_t spin_us, bool must_sleep
 /* Waiters sleep after 1 us of spinning: every wake-up path, every call. */
 KTEST(ipi, stress_changing_sets_from_every_cpu_sleeping)
 {
-    changing_sets(t, SLEEP_SOON_US, true);
+    changing_sets(t, SLEEP_SOON_US, true, false);
+}
+
+/* One caller, every CPU but one in turn, at the default spin (issue 19's
+ * reproduction): the same CPU at another rank every call. */
+KTEST(ipi, stress_changing_sets_from_one_cpu_leaving_out_each_in_turn)
+{
+    changing_sets(t, boot_options.barrier_spin_us, false, true);
 }
 
 /* Spinning only (barrier_spin_us=0): the same calls, no sleep at all. */
-KTEST(ipi, stress_changing_sets_from_every_cpu_spinning)
+KTEST(ipi, stress_changing_sets_from_every_cpu_spinning) { changing_sets(t, 0, false, false); }
+
+/* ---- sleeping turned off while CPUs sleep ----
+ * The caller's worker waits until the others sleep at the completion
+ * barrier, then turns sleeping off (barrier_spin_us=0). They announced
+ * themselves before: its release must still wake them. (The wake-ups used
+ * to be taken away with the spin, and the sleepers slept to their bound.) */
+#define OTHERS_ASLEEP_WAIT_US 100000
+
+static uint64_t sleeps_after_worker[MAX_CPUS];
+static uint64_t sleeps_at_start;
+
+/* True once every other participant has gone to sleep since its worker
+ * returned: it sleeps at the completion barrier, waiting for the caller. */
+static bool the_others_sleep_at_completion(uint32_t caller)
 {
-    changing_sets(t, 0, false);
+    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+        if (i != caller && cpu_online(smp_cpu(i)) &&
+            __atomic_load_n(&smp_cpu(i)->ipi.sleeps, __ATOMIC_RELAXED) <=
+                __atomic_load_n(&sleeps_after_worker[i], __ATOMIC_ACQUIRE))
+            return false;
+    return true;
+}
+
+static uintptr_t turn_sleep_off_once_the_others_sleep(uintptr_t caller)
+{
+    if (me() != caller) {
+        __atomic_store_n(&sleeps_after_worker[me()], arch_this_cpu()->ipi.sleeps, __ATOMIC_RELEASE);
+        return 0;
+    }
+    uint64_t start = arch_cycles();
+    while (!the_others_sleep_at_completion((uint32_t)caller) &&
+           arch_cycles() - start < cycles_from_us(OTHERS_ASLEEP_WAIT_US))
+        arch_cpu_relax();
+    ipi_test_set_barrier_spin_us(0);
+    return the_others_sleep_at_completion((uint32_t)caller);
+}
+
+KTEST(ipi, stress_changing_sets_sleepers_woken_after_sleeping_turned_off)
+{
+    if (!arch_apic_present())
+        KTEST_SKIP(t, "no local APIC: nobody sleeps");
+    if (smp_online_count() < 2)
+        KTEST_SKIP(t, "one CPU: nobody waits");
+    uint64_t lost_before = lost_wakeups_now();
+    ipi_test_set_barrier_spin_us(SLEEP_SOON_US);
+    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+        sleeps_after_worker[i] = UINT64_MAX; /* until its worker has run */
+    sleeps_at_start = sleeps_now();
+    uint64_t start = arch_cycles();
+    bool all_asleep = ipi_generic_call(turn_sleep_off_once_the_others_sleep, me());
+    /* The caller leaves as soon as it releases: a second call waits for
+     * every CPU to have left the first, however it was woken. */
+    ipi_generic_call(count_and_linger, 0);
+    uint64_t took = arch_cycles() - start;
+    uint64_t sleeps = sleeps_now() - sleeps_at_start;
+    ipi_test_set_barrier_spin_us(boot_options.barrier_spin_us);
+    kprintf("# %llu sleeps, the call and the next took %llu us\n", (unsigned long long)sleeps,
+            (unsigned long long)us_from_cycles(took));
+    EXPECT_TRUE(t, all_asleep); /* or the test did not test */
+    EXPECT_EQ(t, 0, lost_wakeups_now() - lost_before);
 }

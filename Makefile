@@ -411,13 +411,15 @@ fuzz: deps fuzz-targets
 
 # The rendezvous stress self-tests booted again and again (tools/soak.py):
 # SOAK_MINUTES=, SOAK_CPUS="2 4", SOAK_BARRIERS="central dissemination",
-# SOAK_OPTIONS= more kernel options for every boot.
+# SOAK_OPTIONS= more kernel options for every boot, SOAK_SETS=all|full|changing
+# which stress self-tests (changing: participant sets that change every call).
 SOAK_MINUTES ?= 10
 SOAK_CPUS ?= 2 4
 SOAK_BARRIERS ?= central dissemination
+SOAK_SETS ?= all
 soak: deps all
 	$(PYTHON) tools/soak.py --build $(BUILD) --minutes $(SOAK_MINUTES) --cpus "$(SOAK_CPUS)" \
-	  --barriers "$(SOAK_BARRIERS)" --options "$(SOAK_OPTIONS)"
+	  --barriers "$(SOAK_BARRIERS)" --options "$(SOAK_OPTIONS)" --sets "$(SOAK_SETS)"
 
 # README.md's option table, regenerated from kernel/options.c (make test
 # checks that it is current).

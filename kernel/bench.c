@@ -6,6 +6,7 @@
 
 #include "kernel/arch.h"
 #include "kernel/console.h"
+#include "kernel/ipi.h"
 #include "kernel/time.h"
 #include "lib/string.h"
 
@@ -182,5 +183,6 @@ void bench_run_all(void)
     for (const struct kbench *b = __kbench_start; b < __kbench_end; b++)
         b->fn();
     print_table();
+    ipi_print_sleep_counts("bench: ");
     kprintf("bench: done\n");
 }

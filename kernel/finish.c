@@ -9,6 +9,7 @@
 #include "kernel/acpi.h"
 #include "kernel/arch.h"
 #include "kernel/console.h"
+#include "kernel/ipi.h"
 #include "kernel/ktest.h"
 #include "kernel/options.h"
 #include "kernel/smp.h"
@@ -44,6 +45,7 @@ static void print_footer(void)
 noreturn void finish_tests(const struct ktest_result *r)
 {
     bool passed = r->failed == 0 && r->total > 0;
+    ipi_print_sleep_counts("ipi: "); /* make soak reads it; the screen is cleared next */
     console_clear_screens();
     kprintf_colour(COLOUR_TITLE, "ipikernel self-tests: summary\n");
     kprintf_colour(passed ? COLOUR_PASS : COLOUR_FAIL, "%s: %zu passed, %zu failed, %zu skipped\n",

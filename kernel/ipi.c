@@ -96,6 +96,21 @@ void ipi_test_set_barrier_spin_us(uint64_t spin_us)
 
 uint64_t ipi_lost_wakeups(uint32_t cpu) { return barrier_lost_wakeups(&rendezvous_barrier, cpu); }
 
+void ipi_print_sleep_counts(const char *prefix)
+{
+    uint64_t sleeps = 0, lost = 0;
+    for (uint32_t i = 0; i < smp_cpu_count(); i++) {
+        sleeps += smp_cpu(i)->ipi.sleeps;
+        lost += ipi_lost_wakeups(i);
+    }
+    kprintf("%ssleeps=%llu lost_wakeups=%llu", prefix, (unsigned long long)sleeps,
+            (unsigned long long)lost);
+    for (uint32_t i = 0; i < smp_cpu_count() && lost != 0; i++)
+        if (ipi_lost_wakeups(i) != 0)
+            kprintf(" cpu%u=%llu", i, (unsigned long long)ipi_lost_wakeups(i));
+    kprintf("\n");
+}
+
 void ipi_init(const char *barrier, uint64_t call_timeout_ms, uint64_t spin_us)
 {
     /* auto: by the CPUs online now (all that can take part in a call). */

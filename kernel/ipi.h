@@ -80,6 +80,11 @@ void ipi_test_set_barrier_spin_us(uint64_t spin_us);
  * in a correct kernel; the self-tests, make bench and make soak check it. */
 uint64_t ipi_lost_wakeups(uint32_t cpu);
 
+/* Prints "<prefix>sleeps=<n> lost_wakeups=<n>", then " cpu<i>=<n>" for each
+ * CPU that lost any: the whole system's, since boot (make bench and make
+ * soak read the line). */
+void ipi_print_sleep_counts(const char *prefix);
+
 /* Every NMI after start-up: the part of a timeout report that runs on a CPU
  * that did not arrive, or the stop; one the kernel did not ask for is
  * reported (with what the platform says caused it) and survived. */

@@ -352,13 +352,17 @@ KTEST(ipi, stress_back_to_back_calls)
 {
     clear_records();
     uint64_t calls = stress_calls(), budget = cycles_from_ms(stress_budget_ms());
-    uint64_t start = arch_cycles(), done = 0;
-    while (done < calls && arch_cycles() - start < budget)
+    uint64_t start = arch_cycles(), done = 0, longest = 0;
+    for (uint64_t last = start, now; done < calls && (now = arch_cycles()) - start < budget;
+         last = now) {
+        longest = now - last > longest ? now - last : longest; /* the call before (and the loop) */
         ipi_generic_call(bump, done++);
+    }
     for (uint32_t i = 0; i < smp_cpu_count(); i++)
         EXPECT_EQ(t, cpu_online(smp_cpu(i)) ? done : 0, rec[i].runs);
-    kprintf("# %llu of %llu back-to-back calls on %u CPUs%s\n", (unsigned long long)done,
-            (unsigned long long)calls, online(),
+    kprintf("# %llu of %llu back-to-back calls on %u CPUs, longest call %llu us%s\n",
+            (unsigned long long)done, (unsigned long long)calls, online(),
+            (unsigned long long)us_from_cycles(longest),
             done < calls ? " (stress_ms time budget reached)" : "");
 }
 
@@ -383,15 +387,18 @@ static void call_in_a_loop(void *unused)
     uint64_t span = cycles_from_ms(TIMER_PERIODS_AT_LEAST);
     uint64_t budget = cycles_from_ms(stress_budget_ms());
     budget = budget > span ? budget : span;
-    uint64_t n = 0;
+    uint64_t n = 0, longest = 0;
     for (;;) {
-        uint64_t elapsed = arch_cycles() - start;
+        uint64_t before = arch_cycles(), elapsed = before - start;
         if ((n >= calls_per_cpu && elapsed >= span) || elapsed >= budget)
             break;
         ipi_generic_call(bump, n);
+        uint64_t took = arch_cycles() - before;
+        longest = took > longest ? took : longest;
         n++;
     }
     made[me()].runs = n;
+    made[me()].value = longest;
     if (interrupts_off)
         arch_interrupts_enable(); /* the tick held back meanwhile arrives here */
 }
@@ -436,15 +443,17 @@ KTEST(ipi, stress_every_cpu_calling_at_once_with_timer_interrupts)
     ipi_generic_call(start_timer, 0);
     ASSERT_TRUE(t, all_done);
 
-    uint64_t total = 0;
+    uint64_t total = 0, longest = 0;
     bool short_of_count = false;
     FOR_EACH_ONLINE_CPU(i, 0)
     {
         EXPECT_TRUE(t, made[i].runs >= 1);
         short_of_count |= made[i].runs < calls_per_cpu;
         total += made[i].runs;
+        longest = made[i].value > longest ? made[i].value : longest;
     }
-    kprintf("# %llu calls from %u CPUs at once%s\n", (unsigned long long)total, online(),
+    kprintf("# %llu calls from %u CPUs at once, longest call %llu us%s\n",
+            (unsigned long long)total, online(), (unsigned long long)us_from_cycles(longest),
             short_of_count ? " (stress_ms time budget reached)" : "");
     FOR_EACH_ONLINE_CPU(i, 0)
     {

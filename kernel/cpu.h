@@ -113,7 +113,8 @@ struct cpu_ipi {
     uint64_t seen;       /* newest call it has looked at */
     uint64_t arrived[2]; /* barrier episode reached, per phase (atomic) */
     uintptr_t result;    /* its worker's return value */
-    uint64_t aborted;    /* a call that timed out while this CPU waited in it */
+    uint64_t aborted;    /* a call that timed out while this CPU waited in it (atomic) */
+    uint64_t aborted_at; /* when it learned that, in cycles (published by aborted) */
     bool in_worker;
     uintptr_t worker;     /* the worker being run, while in_worker (for reports) */
     uint32_t caller;      /* and who called it */

@@ -178,13 +178,42 @@ static bool arrived(const struct cpu *cpu, enum phase phase, uint64_t episode)
     return __atomic_load_n(&cpu->ipi.arrived[phase], __ATOMIC_ACQUIRE) >= episode;
 }
 
+/* When a participant learned that the call was aborted, against the time
+ * the reporting CPU gave up (it may still be on its way to the barrier). */
+static void report_late_arrival(const struct cpu *cpu, uint64_t number, uint64_t gave_up_at)
+{
+    uint64_t learned_at = __atomic_load_n(&cpu->ipi.aborted_at, __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&cpu->ipi.aborted, __ATOMIC_ACQUIRE) != number)
+        kprintf("ipi: CPU %u arrived after the abort, and has not stopped yet\n", cpu->index);
+    else if ((int64_t)(learned_at - gave_up_at) >= 0)
+        kprintf("ipi: CPU %u arrived after the abort; it found the call aborted %llu us after "
+                "this CPU gave up\n",
+                cpu->index, (unsigned long long)us_from_cycles(learned_at - gave_up_at));
+    else
+        kprintf("ipi: CPU %u found the call aborted %llu us before this CPU's report began\n",
+                cpu->index, (unsigned long long)us_from_cycles(gave_up_at - learned_at));
+}
+
 /* A participant's deadline passed at a barrier: say who is missing, have
  * each missing CPU say where it is (by NMI), and stop. The barrier lets
  * only one participant time out per episode; a second report (a later
- * call's) waits for the stop. */
+ * call's) waits for the stop.
+ *
+ * Who is missing is looked at first, before anything is printed: printing
+ * takes long, and a CPU that arrives meanwhile would otherwise be neither
+ * named nor asked where it was, leaving "missing:" empty. A CPU that comes
+ * after that look is still named, and said to have come after the abort. */
 static noreturn void report_timeout(const struct call *c, uint64_t number, enum phase phase,
                                     uint64_t episode, bool late)
 {
+    uint64_t gave_up_at = arch_cycles();
+    struct cpu_set missing = {{0}};
+    bool anyone_missing = false;
+    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+        if (cpu_set_has(&c->members, i) && !arrived(smp_cpu(i), phase, episode)) {
+            cpu_set_add(&missing, i);
+            anyone_missing = true;
+        }
     char where[KSYM_DESCRIBE_MAX];
     struct cpu *me = arch_this_cpu();
     if (__atomic_exchange_n(&reporting, 1, __ATOMIC_ACQ_REL) != 0)
@@ -202,16 +231,20 @@ static noreturn void report_timeout(const struct call *c, uint64_t number, enum 
         kprintf("ipi: the call is aborted: no CPU starts its worker%s\n",
                 phase == PHASE_ARRIVAL ? "" : " again or goes past its completion barrier");
     kprintf("ipi: missing:");
+    for (uint32_t i = 0; i < smp_cpu_count(); i++)
+        if (cpu_set_has(&missing, i))
+            kprintf(" CPU %u (" ARCH_HW_ID_NAME " %u)", i, smp_cpu(i)->hw_id);
+    kprintf(anyone_missing ? "\n"
+                           : " none when this CPU gave up: the last arrived just after "
+                             "its deadline had passed\n");
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
         struct cpu *cpu = smp_cpu(i);
-        if (cpu_set_has(&c->members, i) && !arrived(cpu, phase, episode))
-            kprintf(" CPU %u (" ARCH_HW_ID_NAME " %u)", i, cpu->hw_id);
-    }
-    kprintf("\n");
-    for (uint32_t i = 0; i < smp_cpu_count(); i++) {
-        struct cpu *cpu = smp_cpu(i);
-        if (!cpu_set_has(&c->members, i) || arrived(cpu, phase, episode))
+        if (!cpu_set_has(&missing, i))
             continue;
+        if (arrived(cpu, phase, episode)) {
+            report_late_arrival(cpu, number, gave_up_at);
+            continue; /* it stops by itself, in wait_phase */
+        }
         kprintf("ipi: sending an NMI to CPU %u to see where it is\n", i);
         atomic_store_release(&cpu->ipi.nmi_request, NMI_REPORT);
         uint64_t deadline = arch_cycles() + cycles_from_ms(NMI_ACK_TIMEOUT_MS);
@@ -226,6 +259,10 @@ static noreturn void report_timeout(const struct call *c, uint64_t number, enum 
         if (!acked)
             kprintf("ipi: CPU %u did not answer the NMI either\n", i);
     }
+    if (!anyone_missing)
+        for (uint32_t i = 0; i < smp_cpu_count(); i++)
+            if (i != me->index && cpu_set_has(&c->members, i))
+                report_late_arrival(smp_cpu(i), number, gave_up_at);
     panic("ipi: the rendezvous timed out (ipi_timeout_ms=%llu); stopping",
           (unsigned long long)timeout_ms);
 }
@@ -314,8 +351,10 @@ static void wait_phase(const struct call *c, uint64_t number, enum phase phase, 
     case BARRIER_ABORTED: break;
     }
     /* Another participant declared the call timed out and reports it: this
-     * CPU must not run (or finish) the worker. Wait for the stop. */
-    me->ipi.aborted = number;
+     * CPU must not run (or finish) the worker. Say when it learned that (the
+     * report says who came late), and wait for the stop. */
+    __atomic_store_n(&me->ipi.aborted_at, arch_cycles(), __ATOMIC_RELAXED);
+    __atomic_store_n(&me->ipi.aborted, number, __ATOMIC_RELEASE);
     arch_halt_forever();
 }
 

@@ -255,10 +255,14 @@ void console_enter_panic_mode(void) {}
 uint32_t inject_lost_ipi(void) { return INJECT_NO_CPU; }
 void inject_lost_ipi_sent(void) {}
 
+static void (*print_hook)(const char *text); /* a test's say in what happens as a line is printed */
+
 int kvprintf(const char *fmt, va_list ap)
 {
     char line[512];
     int n = vsnprintf(line, sizeof(line), fmt, ap);
+    if (print_hook != NULL)
+        print_hook(line);
     pthread_mutex_lock(&report_lock);
     size_t len = strlen(line);
     if (report_len + len < sizeof(report)) {
@@ -327,6 +331,7 @@ static void machine_reset(size_t n, const char *cmdline)
     timer_handler = NULL;
     relax_hook = NULL;
     cycles_hook = NULL;
+    print_hook = NULL;
     static struct options options;
     static struct warning_log problems;
     cmdline_parse(&boot_cmdline, cmdline);
@@ -1301,6 +1306,59 @@ static void rendezvous_stuck_cpu(bool in_worker)
            atomic_load(&caller_returned) ? "the caller" : "not the caller");
 }
 
+/* ---- a CPU that comes while the timeout is being reported ----
+ * CPU 2 is away (interrupts off) past the deadline and comes back just as
+ * the report begins to print, before the report has listed anybody: the
+ * report must still name it as missing when the deadline passed, and say
+ * it arrived after the abort, instead of printing an empty list. */
+static atomic_bool come_back;
+
+static void let_cpu_2_arrive_now(const char *text)
+{
+    if (strstr(text, "timed out:") == NULL || atomic_exchange(&come_back, true))
+        return;
+    for (int i = 0; i < 100000 && atomic_load(&cpus[2].ipi.aborted) == 0; i++)
+        usleep(10); /* until it has found the call aborted */
+}
+
+static void *late_arrival_thread(void *arg)
+{
+    (void)arg;
+    if (this_cpu->index == 2)
+        for (int i = 0; i < 500000 && !atomic_load(&come_back); i++)
+            usleep(10); /* interrupts off, not answering */
+    else if (this_cpu->index == 0) {
+        atomic_store(&me_sim()->interrupts_on, true);
+        ipi_generic_call(counting_worker, 0);
+    }
+    serve_until_all_finished();
+    return NULL;
+}
+
+static void rendezvous_arrival_during_the_report(void)
+{
+    const char *name = "rendezvous.a_cpu_arriving_during_the_report_is_named_and_said_late";
+    char cmdline[64];
+    snprintf(cmdline, sizeof(cmdline), "ipi_timeout_ms=%d", STUCK_TIMEOUT_MS);
+    machine_reset(3, cmdline);
+    reset_counts();
+    panic_linger_ms = 200;
+    stuck_in_worker = false;
+    atomic_store(&come_back, false);
+    atomic_store(&worker_starts, 0);
+    print_hook = let_cpu_2_arrive_now;
+    run_cpus(name, 3, late_arrival_thread);
+    print_hook = NULL;
+    bool named = report_has("missing: CPU 2 (APIC ID 2)\n");
+    bool said_late = report_has("CPU 2 arrived after the abort; it found the call aborted ");
+    HCHECK(name,
+           atomic_load(&panicked) && named && said_late && atomic_load(&worker_starts) == 0,
+           "panicked: %s; CPU 2 named missing: %s; said to have come after the abort: %s; %u "
+           "workers started",
+           atomic_load(&panicked) ? "yes" : "no", named ? "yes" : "no", said_late ? "yes" : "no",
+           atomic_load(&worker_starts));
+}
+
 /* ---- a long queue of long calls is progress, not a stuck lock ---- */
 #define SLOW_TIMEOUT_MS 200
 #define SLOW_WORKER_MS 120
@@ -1364,6 +1422,7 @@ int main(void)
     rendezvous_interrupted_caller(3);
     rendezvous_stuck_cpu(false);
     rendezvous_stuck_cpu(true);
+    rendezvous_arrival_during_the_report();
     rendezvous_long_queue(HOST_CPUS); /* waits of 5 calls: 600 ms, over twice the timeout */
     barrier_test(BARRIER_CENTRAL, 2);
     barrier_test(BARRIER_CENTRAL, HOST_CPUS);

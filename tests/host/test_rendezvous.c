@@ -1351,8 +1351,7 @@ static void rendezvous_arrival_during_the_report(void)
     print_hook = NULL;
     bool named = report_has("missing: CPU 2 (APIC ID 2)\n");
     bool said_late = report_has("CPU 2 arrived after the abort; it found the call aborted ");
-    HCHECK(name,
-           atomic_load(&panicked) && named && said_late && atomic_load(&worker_starts) == 0,
+    HCHECK(name, atomic_load(&panicked) && named && said_late && atomic_load(&worker_starts) == 0,
            "panicked: %s; CPU 2 named missing: %s; said to have come after the abort: %s; %u "
            "workers started",
            atomic_load(&panicked) ? "yes" : "no", named ? "yes" : "no", said_late ? "yes" : "no",

@@ -16,6 +16,7 @@
 #include "kernel/arch.h"
 #include "kernel/console.h"
 #include "kernel/ipi.h"
+#include "kernel/irql.h"
 #include "kernel/ktest.h"
 #include "kernel/options.h"
 #include "kernel/smp.h"
@@ -261,4 +262,38 @@ KTEST(ipi, stress_changing_sets_sleepers_woken_after_sleeping_turned_off)
             (unsigned long long)us_from_cycles(took));
     EXPECT_TRUE(t, all_asleep); /* or the test did not test */
     EXPECT_EQ(t, 0, lost_wakeups_now() - lost_before);
+}
+
+/* ---- the sleep's bound ----
+ * A sleeping waiter must be back by its deadline, which is kept in TSC
+ * cycles, while the bound is an APIC timer count from a rate measured once
+ * on the boot CPU. The bound aims an eighth short; the shortest of a few
+ * sleeps (the others may be stretched by the host) must end by the bound,
+ * no later than asked. From 5 ms on, an eighth covers the time the CPU
+ * takes to come back out of hlt too (about 100 us under TCG). */
+#define BOUND_TRIES 5
+
+KTEST(ipi, a_sleeps_bound_ends_it_before_the_waiters_deadline)
+{
+    if (!arch_apic_present() || !arch_can_wait_for_wake())
+        KTEST_SKIP(t, "no APIC timer free to bound a sleep");
+    static const uint64_t bounds_us[] = {5000, 20000, 50000};
+    irql_t old = irql_raise(IPI_LEVEL);
+    bool enabled = arch_interrupts_save_disable();
+    for (size_t b = 0; b < sizeof(bounds_us) / sizeof(bounds_us[0]); b++) {
+        uint64_t shortest = UINT64_MAX;
+        bool all_by_bound = true;
+        for (int i = 0; i < BOUND_TRIES; i++) {
+            uint64_t start = arch_cycles();
+            all_by_bound &= arch_wait_for_wake(bounds_us[b]);
+            uint64_t took = arch_cycles() - start;
+            shortest = took < shortest ? took : shortest;
+        }
+        kprintf("# bound %llu us: shortest sleep %llu us\n", (unsigned long long)bounds_us[b],
+                (unsigned long long)us_from_cycles(shortest));
+        EXPECT_TRUE(t, all_by_bound);
+        EXPECT_TRUE(t, shortest <= cycles_from_us(bounds_us[b]));
+    }
+    arch_interrupts_restore(enabled);
+    irql_lower(old);
 }

@@ -125,14 +125,6 @@ static void inject_stuck_printing_spin(void *unused)
 
 static uintptr_t inject_noop_worker(uintptr_t argument) { return argument; }
 
-static uint32_t lost_ipi_cpu = INJECT_NO_CPU;
-
-uint32_t inject_lost_ipi(void) { return __atomic_load_n(&lost_ipi_cpu, __ATOMIC_ACQUIRE); }
-void inject_lost_ipi_sent(void)
-{
-    __atomic_store_n(&lost_ipi_cpu, INJECT_NO_CPU, __ATOMIC_RELEASE);
-}
-
 void inject_before_check_in(uint32_t cpu_index)
 {
     /* Three times the deadline: the boot CPU has given up on it long before. */
@@ -236,7 +228,7 @@ void inject_after_smp(void)
         }
         uint32_t victim = (uint32_t)smp_cpu_count() - 1;
         if (strcmp(call_faults[i].name, "lost-ipi") == 0)
-            __atomic_store_n(&lost_ipi_cpu, victim, __ATOMIC_RELEASE);
+            ipi_test_lose_next_ipi_to(victim); /* decided here, so the send path tests nothing */
         if (strcmp(call_faults[i].name, "worker-fault-in-try-call") == 0 &&
             !put_in_a_try_call(victim)) {
             kprintf("inject: CPU %u did not get into arch_try_call\n", victim);

@@ -17,6 +17,10 @@ size_t arch_backtrace(uintptr_t *pcs, size_t max);
  * returns -1 if fn returned normally, else the exception vector, with the
  * details in *fault. The stack is reset to where arch_try_call was called, so
  * fn must hold no locks. Self-tests use it to prove faults are reported.
+ * Every CPU may be inside one at once, and one may be made inside another
+ * (from an interrupt handler, say): a fault goes to the innermost of its
+ * own CPU's. An exception raised by an interrupt handler that interrupted
+ * fn is not fn's: it is reported and stops the kernel.
  */
 struct arch_fault {
     uint32_t vector;

@@ -71,7 +71,7 @@ void inject_fault(const char *what)
         strcmp(what, "no-low-memory") == 0 || strcmp(what, "late-ap") == 0 ||
         strcmp(what, "stuck-in-worker") == 0 || strcmp(what, "worker-page-fault") == 0 ||
         strcmp(what, "worker-invalid-opcode") == 0 || strcmp(what, "panic-in-worker") == 0 ||
-        strcmp(what, "lost-ipi") == 0)
+        strcmp(what, "lost-ipi") == 0 || strcmp(what, "worker-fault-in-try-call") == 0)
         return;
     kprintf("inject: %s\n", what);
     if (strcmp(what, "panic") == 0)
@@ -125,14 +125,6 @@ static void inject_stuck_printing_spin(void *unused)
 
 static uintptr_t inject_noop_worker(uintptr_t argument) { return argument; }
 
-static uint32_t lost_ipi_cpu = INJECT_NO_CPU;
-
-uint32_t inject_lost_ipi(void) { return __atomic_load_n(&lost_ipi_cpu, __ATOMIC_ACQUIRE); }
-void inject_lost_ipi_sent(void)
-{
-    __atomic_store_n(&lost_ipi_cpu, INJECT_NO_CPU, __ATOMIC_RELEASE);
-}
-
 void inject_before_check_in(uint32_t cpu_index)
 {
     /* Three times the deadline: the boot CPU has given up on it long before. */
@@ -172,6 +164,44 @@ static uintptr_t inject_panic_worker(uintptr_t victim)
     return 0;
 }
 
+/* inject=worker-fault-in-try-call: the victim is inside arch_try_call,
+ * with interrupts on, when the call's IPI comes, and its worker
+ * page-faults in the IPI handler. That fault is the worker's, not the
+ * try-call's: it must stop the kernel like any worker's fault, with the
+ * call named. Resumed into the try-call instead, it would leave the
+ * handler without its EOI and the CPU marked as inside the worker. */
+static uint32_t victim_in_try_call; /* (atomic) */
+#define VICTIM_WAIT_MS 1000
+
+static void spin_until_the_call(void *unused)
+{
+    (void)unused;
+    __atomic_store_n(&victim_in_try_call, 1, __ATOMIC_RELEASE);
+    for (;;) /* posted work runs with interrupts on: the call's IPI gets in */
+        arch_cpu_relax();
+}
+
+static void sit_in_a_try_call(void *unused)
+{
+    (void)unused;
+    struct arch_fault fault;
+    int vector = arch_try_call(spin_until_the_call, NULL, &fault);
+    panic("inject: CPU %u's arch_try_call caught vector %d raised in an interrupt handler",
+          arch_this_cpu()->index, vector);
+}
+
+static bool put_in_a_try_call(uint32_t victim)
+{
+    if (!smp_post_work(smp_cpu(victim), sit_in_a_try_call, NULL))
+        return false;
+    for (unsigned ms = 0; ms < VICTIM_WAIT_MS; ms++) {
+        if (__atomic_load_n(&victim_in_try_call, __ATOMIC_ACQUIRE))
+            return true;
+        arch_udelay(1000);
+    }
+    return false;
+}
+
 /* The injections that go wrong inside a call: which worker, how many
  * CPUs they need. */
 static const struct {
@@ -183,6 +213,7 @@ static const struct {
     {"worker-page-fault", inject_page_fault_worker, 2},
     {"worker-invalid-opcode", inject_invalid_opcode_worker, 2},
     {"panic-in-worker", inject_panic_worker, 2},
+    {"worker-fault-in-try-call", inject_page_fault_worker, 2},
     {"lost-ipi", inject_noop_worker, 3},
 };
 
@@ -197,7 +228,12 @@ void inject_after_smp(void)
         }
         uint32_t victim = (uint32_t)smp_cpu_count() - 1;
         if (strcmp(call_faults[i].name, "lost-ipi") == 0)
-            __atomic_store_n(&lost_ipi_cpu, victim, __ATOMIC_RELEASE);
+            ipi_test_lose_next_ipi_to(victim); /* decided here, so the send path tests nothing */
+        if (strcmp(call_faults[i].name, "worker-fault-in-try-call") == 0 &&
+            !put_in_a_try_call(victim)) {
+            kprintf("inject: CPU %u did not get into arch_try_call\n", victim);
+            return;
+        }
         kprintf("inject: %s on CPU %u, in a call from CPU %u\n", call_faults[i].name, victim,
                 arch_this_cpu()->index);
         ipi_generic_call(call_faults[i].worker, victim);

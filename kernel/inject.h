@@ -25,12 +25,6 @@ bool inject_requested(const char *what);
 unsigned inject_smash_stack(void);
 int inject_signed_overflow(volatile int big);
 
-/* inject=lost-ipi: the CPU whose call IPI the next call leaves out (once),
- * else INJECT_NO_CPU; inject_lost_ipi_sent() says it has been left out. */
-#define INJECT_NO_CPU 0xFFFFFFFFu
-uint32_t inject_lost_ipi(void);
-void inject_lost_ipi_sent(void);
-
 /* inject=late-ap: called by an AP before it checks in; the chosen one
  * waits past its start-up deadline first. */
 void inject_before_check_in(uint32_t cpu_index);

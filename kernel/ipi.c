@@ -16,7 +16,6 @@
 
 #include "kernel/arch.h"
 #include "kernel/console.h"
-#include "kernel/inject.h"
 #include "kernel/irql.h"
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
@@ -461,30 +460,57 @@ static void release_call_lock(void)
 
 /* ---- calling ---- */
 
-static bool shorthand_allowed = true; /* ipi_delivery=auto (atomic) */
+/* What send_ipis may do, decided before any call and read once per call
+ * (atomic). SEND_SHORTHAND: the one-go broadcast where it fits
+ * (ipi_delivery=auto). SEND_LOSE_ONE, for fault injection only
+ * (inject=lost-ipi): the next call leaves lost_ipi_cpu out of its IPIs.
+ * Folding the injection into the word the send path reads anyway keeps
+ * test code off a normal call's path: no call, no extra load. */
+#define SEND_SHORTHAND 1u
+#define SEND_LOSE_ONE 2u
+static uint32_t send_flags = SEND_SHORTHAND;
+static uint32_t lost_ipi_cpu; /* published by the release that sets SEND_LOSE_ONE */
 
 void ipi_set_delivery_each(bool each)
 {
-    __atomic_store_n(&shorthand_allowed, !each, __ATOMIC_RELAXED);
+    if (each)
+        __atomic_and_fetch(&send_flags, ~SEND_SHORTHAND, __ATOMIC_RELAXED);
+    else
+        __atomic_or_fetch(&send_flags, SEND_SHORTHAND, __ATOMIC_RELAXED);
+}
+
+void ipi_test_lose_next_ipi_to(uint32_t cpu)
+{
+    lost_ipi_cpu = cpu;
+    __atomic_or_fetch(&send_flags, SEND_LOSE_ONE, __ATOMIC_RELEASE);
+}
+
+/* inject=lost-ipi: leaves its CPU out, once (a call it is not in keeps
+ * the loss for the next one). */
+static void lose_one_ipi(struct cpu_set *others)
+{
+    if (!cpu_set_has(others, lost_ipi_cpu))
+        return;
+    kprintf("inject: not sending the call's IPI to CPU %u\n", lost_ipi_cpu);
+    cpu_set_remove(others, lost_ipi_cpu);
+    __atomic_and_fetch(&send_flags, ~SEND_LOSE_ONE, __ATOMIC_RELAXED);
 }
 
 static void send_ipis(const struct call *c, uint32_t self)
 {
+    uint32_t flags = __atomic_load_n(&send_flags, __ATOMIC_ACQUIRE);
     /* The one-go broadcast reaches every CPU, started or not: use it only
-     * when every CPU the firmware listed is online and taking part. */
-    if (__atomic_load_n(&shorthand_allowed, __ATOMIC_RELAXED) && c->count == smp_listed_count() &&
-        smp_online_count() == smp_listed_count() && inject_lost_ipi() == INJECT_NO_CPU) {
+     * when every CPU the firmware listed is online and taking part (and
+     * no injection wants one of them left out). */
+    if (flags == SEND_SHORTHAND && c->count == smp_listed_count() &&
+        smp_online_count() == smp_listed_count()) {
         if (arch_send_ipi_all_others(IPI_CALL))
             return;
     }
     struct cpu_set others = c->members;
     cpu_set_remove(&others, self);
-    uint32_t lost = inject_lost_ipi();
-    if (lost != INJECT_NO_CPU && cpu_set_has(&others, lost)) {
-        kprintf("inject: not sending the call's IPI to CPU %u\n", lost);
-        cpu_set_remove(&others, lost);
-        inject_lost_ipi_sent();
-    }
+    if (flags & SEND_LOSE_ONE)
+        lose_one_ipi(&others);
     (void)arch_send_ipi(&others, IPI_CALL); /* a refusal is named there; the barrier times out */
 }
 

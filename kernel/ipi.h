@@ -70,6 +70,10 @@ void ipi_test_set_caller_delay_us(uint64_t microseconds);
  * compares the two). Call while no call is under way. */
 void ipi_set_delivery_each(bool each);
 
+/* Fault injection (inject=lost-ipi): the next call that would send cpu
+ * its IPI sends it none, once. Call before the call, at boot. */
+void ipi_test_lose_next_ipi_to(uint32_t cpu);
+
 /* Self-test support: changes barrier_spin_us= (0: spin only), so a test
  * can hold the spinning path or force sleeps. It may be called at any
  * time, even from a worker: a CPU already asleep is still woken. */

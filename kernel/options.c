@@ -44,7 +44,8 @@ const struct option_def option_table[] = {
     CHOICE(inject,
            "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu|stuck-cpu|"
            "stuck-cpu-printing|irql-misuse|no-low-memory|stack-smash|undefined-behaviour|late-ap|"
-           "stuck-in-worker|worker-page-fault|worker-invalid-opcode|panic-in-worker|lost-ipi",
+           "stuck-in-worker|worker-page-fault|worker-invalid-opcode|panic-in-worker|lost-ipi|"
+           "worker-fault-in-try-call",
            NULL, "kernel/inject.c",
            "fail on purpose, to test the test runner: `bad-madt` corrupts the MADT's copy (the "
            "kernel must run on one CPU), `phantom-cpu` adds a CPU that does not exist (reported "
@@ -57,7 +58,9 @@ const struct option_def option_table[] = {
            "the file and line), `late-ap` has CPU 1 check in only after its start-up deadline, "
            "`stuck-in-worker`, `worker-page-fault`, `worker-invalid-opcode` and "
            "`panic-in-worker` go wrong in a rendezvous worker on the last CPU, `lost-ipi` "
-           "leaves the last CPU out of a call's IPIs (docs/testing.md, the fault matrix)"),
+           "leaves the last CPU out of a call's IPIs, `worker-fault-in-try-call` page-faults in "
+           "the worker on the last CPU while the call's IPI interrupted it inside "
+           "`arch_try_call` (docs/testing.md, the fault matrix)"),
     CHOICE(apic, "auto|xapic|x2apic", "auto", "arch/x86_64/lapic.c",
            "local APIC mode; `auto` takes x2APIC when the CPU has it. `x2apic` on a CPU without "
            "it falls back to xAPIC with a message; `xapic` when the firmware already enabled "

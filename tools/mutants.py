@@ -186,7 +186,11 @@ def run_check(check, tree, build, log):
         if p.returncode == 0:
             return None
         fails = [l.strip() for l in p.stdout.splitlines() if l.strip().startswith("FAIL")]
-        return f"qemu:{what}" + (f" ({fails[0][5:]})" if fails else "")
+        # The configuration's verdict, then the first self-test that failed
+        # by name ("FAIL <configuration>: <suite.name> # <reason>"), if any.
+        cases = [f.split(": ", 1)[1].split(" # ", 1)[0] for f in fails if " # " in f]
+        return f"qemu:{what}" + (f" ({fails[0][5:]})" if fails else "") + \
+            (f": {cases[0]}" if cases else "")
     raise SystemExit(f"unknown check {check!r}")
 
 

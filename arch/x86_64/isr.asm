@@ -83,11 +83,19 @@ isr_common:
 
 ; int arch_try_call(void (*fn)(void *), void *arg, struct arch_fault *fault)
 ;
-; Saves the callee-saved registers and the stack pointer in try_context, then
-; calls fn(arg). If fn faults, trap_dispatch (trap.c) rewrites the trap frame
-; so the IRETQ lands on arch_try_resume with RSP = try_context.rsp and
-; RAX = the vector: the exception "returns" from arch_try_call.
-extern try_context
+; Saves the callee-saved registers, makes room for a struct try_frame
+; (trap.h) below them and has try_frame_open (trap.c) link it in as this
+; CPU's innermost try-call, then calls fn(arg). If fn faults, trap_dispatch
+; (trap.c) rewrites the trap frame so that the IRETQ lands on
+; arch_try_resume with RSP = the try_frame and RAX = the vector: the
+; exception "returns" from arch_try_call. On both ways out try_frame_close
+; unlinks the frame again.
+;
+; The frame is found through the CPU's own per-CPU block, never through a
+; global: another CPU may be inside arch_try_call at the same time, on its
+; own stack.
+extern try_frame_open
+extern try_frame_close
 global arch_try_call
 global arch_try_resume
 arch_try_call:
@@ -98,17 +106,23 @@ arch_try_call:
     push r13
     push r14
     push r15
-    push rdx                            ; fault record, for trap.c
-    mov [rel try_context + 0], rsp      ; try_context.rsp
-    mov [rel try_context + 8], rdx      ; try_context.fault
-    mov qword [rel try_context + 16], 1 ; try_context.active
-    mov rax, rdi
-    mov rdi, rsi
-    call rax
-    mov qword [rel try_context + 16], 0
+    sub rsp, TRY_FRAME_SIZE             ; struct try_frame; RSP is 16-byte aligned again (trap.h)
+    mov r12, rdi                        ; fn and arg, kept across try_frame_open
+    mov r13, rsi
+    mov rdi, rsp                        ; try_frame_open(frame, fault)
+    mov rsi, rdx
+    call try_frame_open
+    mov rdi, r13
+    call r12                            ; fn(arg)
     mov eax, -1                         ; fn returned: no fault
 arch_try_resume:
-    add rsp, 8
+    ; Here on both ways: RSP = the try_frame, EAX = the result. The
+    ; callee-saved registers are restored below, so RBX may hold it.
+    mov ebx, eax
+    mov rdi, rsp                        ; try_frame_close(frame)
+    call try_frame_close
+    mov eax, ebx
+    add rsp, TRY_FRAME_SIZE
     pop r15
     pop r14
     pop r13

@@ -13,16 +13,24 @@
 /* What x86 calls a CPU's hardware number, for messages. */
 #define ARCH_HW_ID_NAME "APIC ID"
 
+struct try_frame; /* arch/x86_64/trap.h */
+
 /* The words x86-64 keeps in each struct cpu (kernel/cpu.h), one GS-relative
  * load away. The task priority is programmed lazily (arch/x86_64/
  * interrupts.c): `priority` is the level in effect, `programmed` what CR8
  * holds, and the two are equal whenever interrupts are enabled. The
  * counters are of the accesses that cost a VM exit on a hypervisor without
- * APIC virtualisation, for the self-tests and the benchmark. */
+ * APIC virtualisation, for the self-tests and the benchmark. `trap_depth`
+ * and `try_frame` are arch/x86_64/trap.c's: how many interrupt and
+ * exception handlers this CPU is inside, and the arch_try_call it is
+ * inside, innermost first. Both are per CPU because a fault belongs to the
+ * CPU that raised it: two CPUs may be in arch_try_call at once. */
 struct arch_cpu_words {
     unsigned char priority;
     unsigned char programmed;
     unsigned char timer_in_use; /* arch_timer_start: a sleep may not borrow the APIC timer */
+    unsigned trap_depth;
+    struct try_frame *try_frame;
     unsigned long long cr8_writes;
     unsigned long long apic_accesses;
 };

@@ -1,10 +1,19 @@
 /*
  * trap.c - what happens on an exception or interrupt.
  *
- * Breakpoints (int3) are counted and resumed. A fault inside arch_try_call is
- * turned into a return from it. Any other exception is fatal: the full
- * register state and a symbolized backtrace are printed, then the kernel
- * stops (panic_stop). Vectors 32-255 go to the handler registered for them.
+ * Breakpoints (int3) are counted and resumed. A fault raised by the code an
+ * arch_try_call called, on the CPU that called it, is turned into a return
+ * from it. Any other exception is fatal: the full register state and a
+ * symbolized backtrace are printed, then the kernel stops (panic_stop).
+ * Vectors 32-255 go to the handler registered for them.
+ *
+ * Exceptions and interrupts nest (SDM vol. 3A §6.12.1: a handler is entered
+ * with only what the CPU pushed, on the same stack unless an IST is named),
+ * so each CPU counts how many handlers it is inside (its trap depth). An
+ * exception raised by a handler that interrupted an arch_try_call is the
+ * handler's, not the try-call's: resuming it there would leave the handler
+ * half done (a call IPI without its EOI, a rendezvous worker still marked
+ * as running) and the stack under it abandoned.
  */
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/priority.h"
@@ -16,15 +25,6 @@
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
 
-/* Shared with isr.asm's arch_try_call: keep the field order. */
-struct try_context {
-    uint64_t rsp;
-    struct arch_fault *fault;
-    uint64_t active;
-};
-struct try_context try_context;
-_Static_assert(offsetof(struct try_context, fault) == 8, "isr.asm uses offset 8");
-_Static_assert(offsetof(struct try_context, active) == 16, "isr.asm uses offset 16");
 extern char arch_try_resume[];
 
 static trap_handler *handlers[IDT_VECTORS];
@@ -106,22 +106,51 @@ static void report_exception(const struct trap_frame *f)
     arch_print_backtrace_from(f->rip, false, f->rbp);
 }
 
-/* Turns the fault into a return from arch_try_call (see isr.asm). */
-static void resume_try_call(struct trap_frame *f)
+/* This CPU's innermost arch_try_call: one per CPU, because a fault is
+ * resumed on the stack of the CPU that raised it. */
+static struct try_frame **innermost_try_frame(void) { return &cpu_words()->try_frame; }
+
+void try_frame_open(struct try_frame *frame, struct arch_fault *fault)
 {
-    struct arch_fault *fault = try_context.fault;
+    frame->fault = fault;
+    frame->trap_depth = cpu_words()->trap_depth;
+    frame->outer = *innermost_try_frame();
+    *innermost_try_frame() = frame;
+}
+
+void try_frame_close(struct try_frame *frame) { *innermost_try_frame() = frame->outer; }
+
+const struct arch_fault *trap_try_call_record(void)
+{
+    const struct try_frame *frame = *innermost_try_frame();
+    return frame != NULL ? frame->fault : NULL;
+}
+
+/* The try-call whose code raised the exception being handled, or NULL. The
+ * exception's own handler is one level deeper than the code it
+ * interrupted: any more, and the code was itself a handler. */
+static struct try_frame *try_call_of(const struct arch_cpu_words *w)
+{
+    struct try_frame *frame = *innermost_try_frame();
+    return frame != NULL && w->trap_depth == frame->trap_depth + 1 ? frame : NULL;
+}
+
+/* Turns the fault into a return from arch_try_call (see isr.asm), which
+ * unlinks the frame. */
+static void resume_try_call(struct trap_frame *f, struct try_frame *frame)
+{
+    struct arch_fault *fault = frame->fault;
     fault->vector = (uint32_t)f->vector;
     fault->error_code = f->error_code;
     fault->pc = f->rip;
     fault->fault_addr = f->vector == VECTOR_PAGE_FAULT ? read_cr2() : 0;
     fault->handler_sp = (uintptr_t)f;
-    try_context.active = 0;
     f->rip = (uintptr_t)arch_try_resume;
-    f->rsp = try_context.rsp;
+    f->rsp = (uintptr_t)frame;
     f->rax = f->vector;
 }
 
-void trap_dispatch(struct trap_frame *f)
+static void dispatch(struct trap_frame *f, const struct arch_cpu_words *w)
 {
     if (f->vector == VECTOR_BREAKPOINT) {
         /* int3 is a trap: RIP already points past it, so returning resumes. */
@@ -131,8 +160,9 @@ void trap_dispatch(struct trap_frame *f)
     if (f->vector == VECTOR_NMI && kernel_nmi(f->rip, f->rbp))
         return;
     if (f->vector < EXCEPTION_VECTORS) {
-        if (try_context.active) {
-            resume_try_call(f);
+        struct try_frame *frame = try_call_of(w);
+        if (frame != NULL) {
+            resume_try_call(f, frame);
             return;
         }
         report_exception(f);
@@ -148,6 +178,17 @@ void trap_dispatch(struct trap_frame *f)
     }
     kprintf("trap: unexpected interrupt on vector %lu at %016lx; ignored\n",
             (unsigned long)f->vector, (unsigned long)f->rip);
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+    /* Counted around the whole handler: whatever it raises or lets in is
+     * one level deeper. An NMI that arrives between the load and the store
+     * of the count puts it back as it found it before returning. */
+    struct arch_cpu_words *w = cpu_words();
+    w->trap_depth++;
+    dispatch(f, w);
+    w->trap_depth--;
 }
 
 uint64_t arch_breakpoint_count(void) { return breakpoints_taken; }

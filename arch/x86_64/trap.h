@@ -29,6 +29,35 @@ _Static_assert(sizeof(struct trap_frame) == 22 * 8, "isr.asm frame size");
 #define PF_ERR_WRITE (1u << 1)
 #define PF_ERR_FETCH (1u << 4)
 
+struct arch_fault; /* kernel/arch_test.h */
+
+/*
+ * One arch_try_call in progress, built on the caller's stack by isr.asm
+ * (which needs only its size: TRY_FRAME_SIZE in constants.inc). The fault
+ * it catches must come from its own CPU (so the innermost frame is kept
+ * per CPU, struct arch_cpu_words.try_frame) and from the code it called,
+ * not from an interrupt handler that interrupted that code: a fault is
+ * resumed only when the trap depth it is handled at is the frame's plus
+ * one, the exception itself.
+ */
+struct try_frame {
+    struct arch_fault *fault; /* where the fault's details go */
+    uint64_t trap_depth;      /* the CPU's trap depth when arch_try_call was entered */
+    struct try_frame *outer;  /* the arch_try_call it runs inside, on this CPU, or NULL */
+};
+/* isr.asm subtracts the size from RSP after six pushes, then calls C: the
+ * call stays 16-byte aligned (SysV ABI §3.2.2) only if the size is 8 mod 16. */
+_Static_assert(sizeof(struct try_frame) % 16 == 8, "isr.asm keeps the stack aligned");
+
+/* isr.asm's arch_try_call around fn: links the frame in as this CPU's
+ * innermost, and unlinks it when fn returns or faults. */
+void try_frame_open(struct try_frame *frame, struct arch_fault *fault);
+void try_frame_close(struct try_frame *frame);
+
+/* For the self-tests: the fault record of the arch_try_call this CPU is
+ * innermost inside, NULL outside any. */
+const struct arch_fault *trap_try_call_record(void);
+
 typedef void trap_handler(struct trap_frame *frame);
 
 /* Builds the IDT (all 256 vectors point at isr.asm's stubs) and loads it. */

@@ -22,7 +22,6 @@
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
-#include "kernel/inject.h"
 #include "kernel/ipi.h"
 #include "kernel/irql.h"
 #include "kernel/ksyms.h"
@@ -252,8 +251,6 @@ const char *ksym_describe(uintptr_t addr, bool is_return_address, char *buf, siz
 }
 
 void console_enter_panic_mode(void) {}
-uint32_t inject_lost_ipi(void) { return INJECT_NO_CPU; }
-void inject_lost_ipi_sent(void) {}
 
 static void (*print_hook)(const char *text); /* a test's say in what happens as a line is printed */
 

@@ -120,7 +120,9 @@ def allowed_skips(cfg, cmdline):
         for name in ("ipi.a_call_from_an_ap_returns_that_aps_result",
                      "ipi.stress_every_cpu_calling_at_once_with_timer_interrupts",
                      "smp.ap_stacks_have_guard_pages",
-                     "ipi.calls_complete_when_the_waiters_sleep"):
+                     "ipi.calls_complete_when_the_waiters_sleep",
+                     "exceptions.try_calls_on_two_cpus_at_once_each_resume_their_own",
+                     "exceptions.a_try_call_in_an_interrupt_handler_nests_in_the_interrupted_one"):
             allowed[name] = "one CPU"
     if "inject=bad-madt" in cmdline or "-no-acpi" in cfg.qemu_args:
         for name in ("smp.every_enabled_madt_cpu_is_online", "smp.cpu_slots_match_madt_ids",

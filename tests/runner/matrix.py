@@ -360,6 +360,17 @@ NEGATIVE = [
            must_contain=("EXCEPTION: #UD invalid opcode", "arch_test_invalid_opcode",
                          "ipi: CPU 2 stopped inside the worker of call #1", "kernel stopped."),
            must_contain_once=("EXCEPTION:",), must_not_contain=("did not take the stop NMI",)),
+    # The same fault, on a CPU that the call's IPI interrupted inside
+    # arch_try_call: the handler's fault, so reported and stopped as above,
+    # never turned into a return from the try-call it interrupted.
+    Config("inject-worker-fault-in-try-call", smp="3",
+           cmdline="test inject=worker-fault-in-try-call", expect="crash",
+           must_contain=("EXCEPTION: #PF page fault", "inject_page_fault_worker+",
+                         "arch_try_call+", "sit_in_a_try_call+",
+                         "ipi: CPU 2 stopped inside the worker of call #1 (worker "
+                         "inject_page_fault_worker, from CPU 0)", "kernel stopped."),
+           must_contain_once=("EXCEPTION:",),
+           must_not_contain=("caught vector", "did not take the stop NMI")),
     # A panic on an AP while the others are in the call: one report, whole
     # (nothing in between its lines), every CPU stopped.
     Config("inject-panic-in-worker", smp="4", cmdline="test inject=panic-in-worker",

@@ -84,6 +84,9 @@ void export_constants(void)
     _Static_assert(offsetof(struct trap_frame, r15) + 24 == offsetof(struct trap_frame, r12),
                    "r13..r15 follow r12 downwards");
 
+    /* The record arch_try_call keeps on its stack (trap.h). */
+    EXPORT(TRY_FRAME_SIZE, sizeof(struct try_frame));
+
     /* What a starting AP reads of its struct cpu (kernel/cpu.h). */
     EXPORT(CPU_SIZE, sizeof(struct cpu));
     EXPORT(CPU_HW_ID, offsetof(struct cpu, hw_id));

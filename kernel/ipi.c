@@ -55,14 +55,8 @@ static struct {
 
 static struct barrier rendezvous_barrier;
 static uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
-static uint64_t timeout_cycles;  /* the same, converted once */
-static uint32_t reporting;       /* 1 once a CPU has started a timeout report */
-static uint64_t caller_delay_us; /* self-tests: see ipi_test_set_caller_delay_us */
-
-void ipi_test_set_caller_delay_us(uint64_t microseconds)
-{
-    __atomic_store_n(&caller_delay_us, microseconds, __ATOMIC_RELAXED);
-}
+static uint64_t timeout_cycles; /* the same, converted once */
+static uint32_t reporting;      /* 1 once a CPU has started a timeout report */
 
 enum barrier_kind ipi_barrier_kind(void) { return rendezvous_barrier.kind; }
 uint64_t ipi_timeout_ms(void) { return timeout_ms; }
@@ -460,16 +454,28 @@ static void release_call_lock(void)
 
 /* ---- calling ---- */
 
-/* What send_ipis may do, decided before any call and read once per call
+/* How a call is made, decided before any call and read once per call
  * (atomic). SEND_SHORTHAND: the one-go broadcast where it fits
- * (ipi_delivery=auto). SEND_LOSE_ONE, for fault injection only
- * (inject=lost-ipi): the next call leaves lost_ipi_cpu out of its IPIs.
- * Folding the injection into the word the send path reads anyway keeps
- * test code off a normal call's path: no call, no extra load. */
+ * (ipi_delivery=auto). For tests only: SEND_LOSE_ONE (inject=lost-ipi),
+ * the next call leaves lost_ipi_cpu out of its IPIs; CALL_CALLER_DELAY
+ * (a self-test), every caller first waits caller_delay_us. Folding them
+ * into the one word a call reads anyway keeps test code off a normal
+ * call's path: no call, no extra load. */
 #define SEND_SHORTHAND 1u
 #define SEND_LOSE_ONE 2u
+#define CALL_CALLER_DELAY 4u
 static uint32_t send_flags = SEND_SHORTHAND;
-static uint32_t lost_ipi_cpu; /* published by the release that sets SEND_LOSE_ONE */
+static uint32_t lost_ipi_cpu;    /* published by the release that sets SEND_LOSE_ONE */
+static uint64_t caller_delay_us; /* ... and by the one that sets CALL_CALLER_DELAY */
+
+void ipi_test_set_caller_delay_us(uint64_t microseconds)
+{
+    __atomic_store_n(&caller_delay_us, microseconds, __ATOMIC_RELAXED);
+    if (microseconds != 0)
+        __atomic_or_fetch(&send_flags, CALL_CALLER_DELAY, __ATOMIC_RELEASE);
+    else
+        __atomic_and_fetch(&send_flags, ~CALL_CALLER_DELAY, __ATOMIC_RELAXED);
+}
 
 void ipi_set_delivery_each(bool each)
 {
@@ -496,14 +502,13 @@ static void lose_one_ipi(struct cpu_set *others)
     __atomic_and_fetch(&send_flags, ~SEND_LOSE_ONE, __ATOMIC_RELAXED);
 }
 
-static void send_ipis(const struct call *c, uint32_t self)
+static void send_ipis(const struct call *c, uint32_t self, uint32_t flags)
 {
-    uint32_t flags = __atomic_load_n(&send_flags, __ATOMIC_ACQUIRE);
     /* The one-go broadcast reaches every CPU, started or not: use it only
      * when every CPU the firmware listed is online and taking part (and
      * no injection wants one of them left out). */
-    if (flags == SEND_SHORTHAND && c->count == smp_listed_count() &&
-        smp_online_count() == smp_listed_count()) {
+    if ((flags & (SEND_SHORTHAND | SEND_LOSE_ONE)) == SEND_SHORTHAND &&
+        c->count == smp_listed_count() && smp_online_count() == smp_listed_count()) {
         if (arch_send_ipi_all_others(IPI_CALL))
             return;
     }
@@ -534,9 +539,9 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
     /* From here until the lock is released nothing but the rendezvous may
      * delay this CPU, and no interrupt handler of its own may ask for the
      * lock it is queued for: interrupts off, IPI_LEVEL, then the ticket. */
-    uint64_t delay = __atomic_load_n(&caller_delay_us, __ATOMIC_RELAXED);
-    if (delay != 0)
-        arch_udelay(delay);
+    uint32_t flags = __atomic_load_n(&send_flags, __ATOMIC_ACQUIRE);
+    if (flags & CALL_CALLER_DELAY)
+        arch_udelay(__atomic_load_n(&caller_delay_us, __ATOMIC_RELAXED));
     bool enabled = arch_interrupts_save_disable();
     irql_t old = irql_raise(IPI_LEVEL);
     acquire_call_lock(me);
@@ -563,7 +568,7 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
     me->ipi.seen = number;
     trace_mark(me, TRACE_CALL_START, number);
     if (c.count > 1)
-        send_ipis(&c, me->index);
+        send_ipis(&c, me->index, flags);
     trace_mark(me, TRACE_IPI_SENT, number);
     take_part(&c, number, me);
     *result = me->ipi.result;

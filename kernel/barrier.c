@@ -102,7 +102,7 @@ uint64_t barrier_lost_wakeups(const struct barrier *b, uint32_t id)
  * early: the CPU looks again and sleeps again, which costs time, not
  * correctness. docs/book/07-barriers.md tells the whole argument. */
 
-/* The id of the participant of rank r. */
+/* The id of the participant of rank r (rank < count, so there is one). */
 static uint32_t id_of(const struct cpu_set *members, uint32_t rank)
 {
     return members == NULL ? rank : cpu_set_nth(members, rank);
@@ -125,15 +125,17 @@ static void sleep_once(struct barrier *b, const struct barrier_sleep_ops *ops, c
     if (!wait_is_over(b, word, target, episode) && ops->sleep(max_cycles) &&
         wait_is_over(b, word, target, episode))
         __atomic_add_fetch(&me->lost_wakeups, 1, __ATOMIC_RELAXED); /* the bound, not a waker */
-    __atomic_store_n(&me->episode, 0, __ATOMIC_RELEASE);
-    __atomic_sub_fetch(&b->sleepers.value, 1, __ATOMIC_RELEASE);
+    /* Sequentially consistent like the announcement: the argument above
+     * needs all four in one total order, and a sleep costs far more. */
+    __atomic_store_n(&me->episode, 0, __ATOMIC_SEQ_CST);
+    __atomic_sub_fetch(&b->sleepers.value, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Wakes the CPU id if it announced a sleep in episode. */
 static void wake_id(struct barrier *b, const struct barrier_sleep_ops *ops, uint32_t id,
                     uint64_t episode)
 {
-    if (__atomic_load_n(&b->sleeper[id].episode, __ATOMIC_SEQ_CST) == episode)
+    if (id < MAX_CPUS && __atomic_load_n(&b->sleeper[id].episode, __ATOMIC_SEQ_CST) == episode)
         ops->wake(id);
 }
 
@@ -150,12 +152,16 @@ static void wake_sleepers(struct barrier *b, uint64_t episode, const struct cpu_
             wake_id(b, ops, id, episode);
         return;
     }
-    for (uint32_t w = 0; w < CPU_SET_WORDS; w++)
-        for (uint64_t bits = members->bits[w]; bits != 0; bits &= bits - 1) {
+    /* Up to the count-th member: a copy of the call holds only the words
+     * that can name a CPU of this machine (read_call), not the rest. */
+    uint32_t found = 0;
+    for (uint32_t w = 0; w < CPU_SET_WORDS && found < count; w++)
+        for (uint64_t bits = members->bits[w]; bits != 0 && found < count; bits &= bits - 1) {
             uint32_t bit = 0;
             while (((bits >> bit) & 1) == 0)
                 bit++;
             wake_id(b, ops, w * 64 + bit, episode);
+            found++;
         }
 }
 
@@ -208,10 +214,11 @@ static bool decided(struct barrier *b, uint64_t episode)
  * got there; false when the deadline passed (*timed_out then says so) or,
  * if watch_outcome, when the episode was decided (released or aborted) by
  * someone else first.
+ * If may_sleep, it sleeps once it has spun for the sleep ops' spin_cycles.
  */
 static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target, uint64_t episode,
-                       struct deadline *deadline, bool watch_outcome, bool *timed_out,
-                       uint64_t *value)
+                       struct deadline *deadline, bool watch_outcome, bool may_sleep,
+                       bool *timed_out, uint64_t *value)
 {
     *timed_out = false;
     for (uint64_t spins = 1;; spins++) {
@@ -226,8 +233,9 @@ static bool spin_until(struct barrier *b, const uint64_t *word, uint64_t target,
                 return false;
             }
             const struct barrier_sleep_ops *ops = sleep_ops_of(b);
-            if (ops != NULL && now - (deadline->at - deadline->limit) >=
-                                   __atomic_load_n(&ops->spin_cycles, __ATOMIC_RELAXED))
+            if (may_sleep && ops != NULL &&
+                now - (deadline->at - deadline->limit) >=
+                    __atomic_load_n(&ops->spin_cycles, __ATOMIC_RELAXED))
                 sleep_once(b, ops, word, target, episode, deadline->at - now);
         }
         arch_cpu_relax();
@@ -263,7 +271,7 @@ static enum barrier_result central_wait(struct barrier *b, uint64_t episode,
     }
     bool timed_out;
     uint64_t outcome;
-    if (!spin_until(b, &b->outcome.value, OUTCOME_RELEASED(episode), episode, deadline, false,
+    if (!spin_until(b, &b->outcome.value, OUTCOME_RELEASED(episode), episode, deadline, false, true,
                     &timed_out, &outcome))
         return give_up(b, episode, members, count);
     return result_of(outcome, episode);
@@ -299,8 +307,10 @@ static enum barrier_result dissemination_wait(struct barrier *b, uint64_t episod
         wake_one(b, episode, members, partner);
         bool timed_out;
         uint64_t signal;
+        /* Once released (watch_outcome false) it does not sleep: what it
+         * would sleep for is over, and its signals are on their way. */
         while (!spin_until(b, &b->flag[rank][round].value, episode, episode, deadline,
-                           watch_outcome, &timed_out, &signal)) {
+                           watch_outcome, watch_outcome, &timed_out, &signal)) {
             enum barrier_result r =
                 timed_out
                     ? give_up(b, episode, members, count)

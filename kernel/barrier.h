@@ -60,8 +60,9 @@ struct barrier_sleep_ops {
     uint32_t (*self_id)(void); /* who is sleeping, for wake() */
     bool (*can_sleep)(void);   /* false: this CPU cannot bound a sleep now; it spins */
     /* Sleeps at most max_cycles. True when that bound ended the sleep;
-     * false when a wake() did (one sent before the sleep counts), or when
-     * the bound was too short to sleep at all. */
+     * false when a wake() did (one sent before the sleep counts), or
+     * something else that ends a sleep, or when the bound was too short to
+     * sleep at all. Either way the waiter looks again. */
     bool (*sleep)(uint64_t max_cycles);
     void (*wake)(uint32_t id);
 };

@@ -178,8 +178,9 @@ enum ipi_kind { IPI_CALL, IPI_PROBE, IPI_WAKE, IPI_NMI };
 
 /* Gives the CPU up (x86: halts) until an IPI_WAKE, or another interrupt
  * above the current level, arrives, or max_us have passed, whichever is
- * first (it may also return early; the bound aims an eighth short, so that
- * the timer's calibration error does not make it late). A wake sent before the call ends it at
+ * first. It may return early (x86: after an eighth of max_us, so that an
+ * error in the timer's calibration does not make it late): the caller
+ * looks again and waits again for what is left. A wake sent before the call ends it at
  * once. Returns true when the bound ended the wait; false when something else did, or when max_us
  * was too short to wait at all. Call with interrupts off, below HIGH_LEVEL;
  * returns with them off. arch_can_wait_for_wake() says whether this CPU can

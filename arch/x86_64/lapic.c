@@ -234,15 +234,23 @@ void lapic_init_ap(void)
     setup_registers();
 }
 
+/* The timer's count against the TSC over about CALIBRATE_US. The TSC is
+ * read on both sides of the count, and the rate comes from what it says
+ * elapsed, not from the delay asked for: a vCPU the host stops during the
+ * delay overshoots it (under a loaded TCG host, by ten times), and the
+ * count goes on meanwhile. */
 void lapic_timer_calibrate(void)
 {
     lapic_write(LAPIC_REG_TIMER_DIVIDE, LAPIC_TIMER_DIVIDE_BY_16);
     lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_MASKED | VECTOR_TIMER);
+    uint64_t start = rdtsc();
     lapic_write(LAPIC_REG_TIMER_INITIAL, 0xFFFFFFFFu);
     tsc_udelay(CALIBRATE_US);
     uint32_t elapsed = 0xFFFFFFFFu - lapic_read(LAPIC_REG_TIMER_CURRENT);
+    uint64_t cycles = rdtsc() - start;
     lapic_write(LAPIC_REG_TIMER_INITIAL, 0);
-    timer_ticks_per_ms = elapsed / (CALIBRATE_US / 1000);
+    uint64_t cycles_per_ms = tsc_hz() / 1000;
+    timer_ticks_per_ms = cycles != 0 ? elapsed * cycles_per_ms / cycles : 0;
 }
 
 uint64_t lapic_timer_ticks_per_ms(void) { return timer_ticks_per_ms; }

@@ -115,12 +115,17 @@ def allowed_skips(cfg, cmdline):
     if "inject=test-fail" not in cmdline:
         allowed["ktest.injected_failure"] = "only runs with inject=test-fail"
     if cpus < 3:
-        allowed["ipi.a_subset_call_leaves_the_others_alone"] = "fewer than 3 CPUs"
+        for name in ("ipi.a_subset_call_leaves_the_others_alone",
+                     "ipi.stress_changing_sets_from_every_cpu_sleeping",
+                     "ipi.stress_changing_sets_from_every_cpu_spinning",
+                     "ipi.stress_changing_sets_from_one_cpu_leaving_out_each_in_turn"):
+            allowed[name] = "fewer than 3 CPUs"
     if cpus < 2:
         for name in ("ipi.a_call_from_an_ap_returns_that_aps_result",
                      "ipi.stress_every_cpu_calling_at_once_with_timer_interrupts",
                      "smp.ap_stacks_have_guard_pages",
                      "ipi.calls_complete_when_the_waiters_sleep",
+                     "ipi.stress_changing_sets_sleepers_woken_after_sleeping_turned_off",
                      "exceptions.try_calls_on_two_cpus_at_once_each_resume_their_own",
                      "exceptions.a_try_call_in_an_interrupt_handler_nests_in_the_interrupted_one"):
             allowed[name] = "one CPU"

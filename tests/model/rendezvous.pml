@@ -17,17 +17,60 @@
  *                      interrupt whose handler calls, at any moment its
  *                      interrupts are on and it is below CLOCK_LEVEL)
  *   NO_TIMER           without that timer interrupt (a smaller state space)
+ *   TIMER_CPU=c        the CPU that takes the timer interrupt (default 0)
+ *   CALLERS=mask       only these CPUs make calls; the others only take part
  *   DISSEMINATION      the dissemination barrier (default: central)
  *   SUBSETS            callers may also call a subset (themselves and the next CPU)
+ *   CHANGING_SETS      (N >= 3) callers choose among everyone, everyone but one
+ *                      (each choice of the one), and themselves and the next CPU:
+ *                      a CPU's rank moves from call to call
  *   TIMEOUTS           one barrier deadline may pass, anywhere
+ *   SLEEP              spin-then-sleep at the barriers (below)
+ *   SLEEPERS=mask      with SLEEP: only these CPUs sleep (a smaller state space)
  *   BUG_LOCK_WITH_INTERRUPTS_ON   an old defect put back: the ticket is taken
  *                      before interrupts are disabled (SPIN must find the deadlock)
  *   BUG_NO_ABORT       another: a timeout does not abort the episode for the
  *                      others (SPIN must find a worker started after the timeout)
  *   BUG_PUBLISH_EARLY  the call number is published before the call's
  *                      contents (a relaxed seqlock publication)
+ *   BUG_ANNOUNCE_BY_RANK  (SLEEP) the old design: one announcement slot per
+ *                      rank, stored unconditionally, taken by the waker with an
+ *                      exchange, compare-and-swapped back by the sleeper; with
+ *                      ranks that move, a newer sleeper overwrites an older
+ *                      one's slot (SPIN must find the lost wake-up)
+ *   BUG_LEAVER_CLEARS  (SLEEP) a CPU leaving sleep_once also clears the next
+ *                      participant's announcement (a lost wake-up)
+ *   BUG_WAKER_SKIPS_A_RANK  (SLEEP) the wake-every-participant loop leaves out
+ *                      the last rank (a lost wake-up)
  *
- * docs/rendezvous.md maps each inline below to the C function it stands for.
+ * Sleeping (SLEEP). A CPU waiting at a barrier may, at any moment (its spin
+ * has gone on long enough), run sleep_once: it announces the episode in its
+ * own asleep_in[me] (only it writes that word), counts itself in sleepers,
+ * looks once more, and if what it waits for has not happened and the
+ * episode is undecided, sleeps until woken[me] (its pending wake, a latched
+ * IPI: a wake that came earlier ends the sleep at once; the sleep consumes
+ * it); then it clears asleep_in[me], uncounts itself and looks again. Each
+ * of these is one step. A waker, after changing what waiters wait for
+ * (central: the last arrival's release; dissemination: each signal wakes
+ * that partner, and the decider of the release wakes everyone; an abort
+ * wakes everyone), reads sleepers once (0: no scan) and then, a step per
+ * rank, finds the CPU of that rank in its own copy of the call's members
+ * and sets woken[id] if asleep_in[id] is this episode. A stale or second
+ * wake only makes a later sleep return at once. With TIMEOUTS the deadline
+ * may also end a sleep (the timer bound of the sleep); otherwise only a
+ * wake does, so a CPU never woken is stuck for good.
+ *
+ * A lost wake-up is caught by a ghost check that init evaluates in every
+ * state while the CPUs run: some CPU sleeps (blocked) in episode e, what it
+ * waits for has happened (central: e decided; dissemination: its flag came,
+ * or e was aborted), its woken bit is clear, and no waker still has a wake
+ * step to do for it (g_owe: each waker takes on its steps in the step that
+ * decides or signals, and pays one off per step). SPIN then reports
+ * "assertion violated !(lost_wakeup)". A CPU stuck asleep for another
+ * reason would still show as a deadlock (invalid end state).
+ *
+ * docs/book/08-rendezvous.md maps each inline below to the C function it
+ * stands for.
  */
 
 #ifndef N
@@ -35,6 +78,9 @@
 #endif
 #ifndef CALLS
 #define CALLS 1
+#endif
+#ifndef TIMER_CPU
+#define TIMER_CPU 0
 #endif
 #ifdef NO_TIMER
 #define TIMER false
@@ -61,6 +107,18 @@ byte flag[N * ROUNDS];              /* dissemination: flag[rank * ROUNDS + round
 bit stopping;                       /* the report is done: every CPU is stopped (NMI) */
 bit timer_used;
 bit timeout_used;
+#ifdef SLEEP
+/* Spin-then-sleep. asleep_in[c]: the episode CPU c is about to sleep in
+ * (0: none), written only by c; sleepers: how many are announced (the
+ * wakers' fast path); woken[c]: c's pending wake (a latched IPI_WAKE). */
+#ifdef BUG_ANNOUNCE_BY_RANK
+byte sleeping[N];                   /* the old design: per rank, CPU + 1 */
+#else
+byte asleep_in[N];
+#endif
+byte sleepers;
+bit woken[N];
+#endif
 
 /* ---- ghost state: what the properties are checked against ---- */
 byte g_count[MAXCALL];              /* participants of call k */
@@ -71,10 +129,203 @@ byte g_left[MAXCALL];               /* participants past its completion barrier 
 byte g_ran[MAXCALL];                /* bit mask: whose worker ran */
 bit g_declared[2 * MAXCALL];        /* episode declared timed out */
 byte finished;                      /* CPUs done with their own calls */
+#ifdef SLEEP
+byte g_asleep[4];                   /* the episode CPU c sleeps in (blocked), 0: awake */
+byte g_watch[4];                    /* dissemination: the flag it sleeps on, + 1 */
+byte g_owe[4];                      /* wake steps for c that wakers still have to do */
+bit lost_wakeup;                    /* set (and asserted against) by init's watch */
+#endif
 
+/* (v) parenthesized: v is pasted in as text, and >> binds tighter than &. */
 inline popcount(v, out) {
-    out = ((v >> 0) & 1) + ((v >> 1) & 1) + ((v >> 2) & 1) + ((v >> 3) & 1)
+    out = (((v) >> 0) & 1) + (((v) >> 1) & 1) + (((v) >> 2) & 1) + (((v) >> 3) & 1)
 }
+
+/* A deadline may pass while a CPU waits (once per run, with TIMEOUTS). */
+#ifdef TIMEOUTS
+#define DEADLINE (!timeout_used)
+#else
+#define DEADLINE false
+#endif
+
+#ifdef SLEEP
+/* ---- sleeping and waking ---- */
+
+/* id: the CPU of rank rr in this call's members (cm: the CPU's own copy). */
+inline member_at(rr, id) {
+    id = 0;
+    t = rr;
+    do
+    :: (cm & (1 << id)) == 0 -> id++
+    :: (cm & (1 << id)) != 0 && t > 0 -> t--; id++
+    :: (cm & (1 << id)) != 0 && t == 0 -> break
+    od;
+    t = 0
+}
+
+#ifdef SLEEPERS
+#define MAY_SLEEP ((SLEEPERS & (1 << me)) != 0)   /* only these CPUs sleep */
+#else
+#define MAY_SLEEP true
+#endif
+
+#ifdef BUG_WAKER_SKIPS_A_RANK
+#define WAKE_END (cnt - 1)          /* the defect: the last rank is never woken */
+#else
+#define WAKE_END cnt
+#endif
+
+/* Ghost: in the step that decides the episode, the decider takes on one
+ * wake step for each other CPU its wake loop will visit. */
+#define DECIDED_BY_ME \
+    mine = 1; \
+    r = 0; \
+    do \
+    :: r < WAKE_END -> \
+        member_at(r, id); \
+        if \
+        :: id != me -> g_owe[id]++ \
+        :: else \
+        fi; \
+        r++ \
+    :: else -> break \
+    od; \
+    r = 0; \
+    id = 0
+
+/* One wake step, for rank r (then r++). */
+#ifdef BUG_ANNOUNCE_BY_RANK
+/* The old design: take the rank's slot, wake whoever announced there. */
+inline wake_rank(e) {
+    tok = sleeping[r];
+    sleeping[r] = 0;
+    if
+    :: tok != 0 -> woken[tok - 1] = 1
+    :: else
+    fi;
+    tok = 0;
+    member_at(r, id);
+    if
+    :: id != me -> g_owe[id]--
+    :: else
+    fi;
+    r++
+}
+#else
+/* The CPU of rank r, from the call's own member list, if it announced
+ * this episode. The waker's own rank is no step of its own. */
+inline wake_rank(e) {
+    member_at(r, id);
+    r++;
+    if
+    :: id == me && r < wend -> member_at(r, id); r++
+    :: else
+    fi;
+    if
+    :: id != me ->
+        if
+        :: asleep_in[id] == e -> woken[id] = 1
+        :: else
+        fi;
+        g_owe[id]--
+    :: else
+    fi
+}
+#endif
+
+/* Wake ranks [r, wend) of episode e: one look at sleepers (0: no scan),
+ * then a step per rank. */
+inline wake_ranks(e) {
+    atomic {
+        if
+        :: sleepers == 0 ->
+            do
+            :: r < wend ->
+                member_at(r, id);
+                if
+                :: id != me -> g_owe[id]--
+                :: else
+                fi;
+                r++
+            :: else -> break
+            od
+        :: else
+        fi
+    }
+    do
+    :: atomic { r < wend -> wake_rank(e) }
+    :: else -> break
+    od;
+    r = 0;
+    wend = 0;
+    id = 0
+}
+
+/* After deciding e (mine): wake every participant. */
+inline wake_all_if_mine(e) {
+    if
+    :: mine ->
+        mine = 0;
+        r = 0;
+        wend = WAKE_END;
+        wake_ranks(e)
+    :: else
+    fi
+}
+
+/* sleep_once: announce, count, look once more, sleep until woken (or, with
+ * TIMEOUTS, until the deadline: the timer bound), unannounce, uncount.
+ * done: what the CPU waits for has happened; w: ghost, the dissemination
+ * flag index + 1 (0: central). */
+inline sleep_once(e, seen, done, w) {
+#ifdef BUG_ANNOUNCE_BY_RANK
+    atomic { MAY_SLEEP && !(seen) -> sleeping[rank] = me + 1 }
+#else
+    atomic { MAY_SLEEP && !(seen) -> asleep_in[me] = e }
+#endif
+    sleepers++;
+    if
+    :: atomic { !(done) && outcome_ep < e -> g_asleep[me] = e; g_watch[me] = w }
+        if
+        :: atomic { woken[me] -> woken[me] = 0; g_asleep[me] = 0; g_watch[me] = 0 }
+        :: atomic { DEADLINE -> g_asleep[me] = 0; g_watch[me] = 0 }
+        :: stopping -> goto stopped
+        fi
+    :: else
+    fi;
+#ifdef BUG_ANNOUNCE_BY_RANK
+    atomic {
+        if
+        :: sleeping[rank] == me + 1 -> sleeping[rank] = 0
+        :: else
+        fi
+    }
+#else
+    asleep_in[me] = 0;
+#ifdef BUG_LEAVER_CLEARS
+    /* The defect: it also clears the next participant's announcement. */
+    atomic { member_at((rank + 1) % cnt, id); asleep_in[id] = 0; id = 0 }
+#endif
+#endif
+    sleepers--
+}
+
+/* The ghost check. CPU c sleeps in episode g_asleep[c], what it waits for
+ * has happened, no wake is pending for it and no waker still has a wake
+ * step to do for it: nothing will ever wake it. (Dissemination: a released
+ * episode whose flag has not come yet is not that: the partner that sets
+ * the flag still has to wake it.) */
+#ifdef DISSEMINATION
+#define WAITED_FOR(c) (flag[g_watch[c] - 1] >= g_asleep[c] || outcome_ep > g_asleep[c] || \
+                       (outcome_ep == g_asleep[c] && outcome_aborted))
+#else
+#define WAITED_FOR(c) (outcome_ep >= g_asleep[c])
+#endif
+#define LOST(c) ((c) < N && g_asleep[c] != 0 && !woken[c] && g_owe[c] == 0 && WAITED_FOR(c))
+#define LOST_WAKEUP (LOST(0) || LOST(1) || LOST(2) || LOST(3))
+#else
+#define DECIDED_BY_ME skip
+#endif
 
 /* decide: release or abort episode e unless it was decided; res says which. */
 inline decide(e, abort) {
@@ -87,7 +338,8 @@ inline decide(e, abort) {
             :: abort -> g_declared[e] = 1
             :: else
             fi;
-            res = (abort -> TIMED_OUT : RELEASED)
+            res = (abort -> TIMED_OUT : RELEASED);
+            DECIDED_BY_ME
         :: else ->
             res = (outcome_ep == e && outcome_aborted -> ABORTED : RELEASED)
         fi
@@ -99,16 +351,12 @@ inline give_up(e) {
     /* The old code: the CPU that timed out reports; the others wait on. */
     atomic { g_declared[e] = 1; res = TIMED_OUT }
 #else
-    decide(e, 1)
+    decide(e, 1);
+#ifdef SLEEP
+    wake_all_if_mine(e)             /* they must see the abort */
+#endif
 #endif
 }
-
-/* A deadline may pass while a CPU waits (once per run, with TIMEOUTS). */
-#ifdef TIMEOUTS
-#define DEADLINE (!timeout_used)
-#else
-#define DEADLINE false
-#endif
 
 inline central(e, cnt) {
     atomic {
@@ -120,14 +368,22 @@ inline central(e, cnt) {
         fi
     }
     if
-    :: last -> decide(e, 0)
+    :: last ->
+        decide(e, 0);
+#ifdef SLEEP
+        wake_all_if_mine(e)
+#endif
     :: else ->
-        if
+        do
         :: outcome_ep >= e ->
-            res = (outcome_ep == e && outcome_aborted -> ABORTED : RELEASED)
-        :: DEADLINE -> timeout_used = 1; give_up(e)
+            res = (outcome_ep == e && outcome_aborted -> ABORTED : RELEASED);
+            break
+        :: DEADLINE -> timeout_used = 1; give_up(e); break
         :: stopping -> goto stopped
-        fi
+#ifdef SLEEP
+        :: sleep_once(e, outcome_ep >= e, outcome_ep >= e, 0)
+#endif
+        od
     fi
 }
 
@@ -143,8 +399,18 @@ inline dissemination(e, rank, cnt) {
             if
             :: flag[partner * ROUNDS + round] < e -> flag[partner * ROUNDS + round] = e
             :: else
-            fi
+            fi;
+#ifdef SLEEP
+            member_at(partner, id);         /* ghost: a wake step owed to the partner */
+            g_owe[id]++;
+            id = 0
+#endif
         }
+#ifdef SLEEP
+        r = partner;                        /* wake_one */
+        wend = partner + 1;
+        wake_ranks(e);
+#endif
         do
         :: flag[rank * ROUNDS + round] >= e -> break
         :: watch && outcome_ep >= e ->
@@ -163,13 +429,23 @@ inline dissemination(e, rank, cnt) {
             :: res != RELEASED -> break
             :: else
             fi
+#ifdef SLEEP
+        /* also after it saw the release (watch 0): it then finds the
+         * outcome decided and does not sleep */
+        :: sleep_once(e, flag[rank * ROUNDS + round] >= e, flag[rank * ROUNDS + round] >= e,
+                      rank * ROUNDS + round + 1)
+#endif
         od;
         round++;
         dist = dist * 2
     :: else -> break
     od;
     if
-    :: res == RELEASED -> decide(e, 0)
+    :: res == RELEASED ->
+        decide(e, 0);
+#ifdef SLEEP
+        wake_all_if_mine(e)             /* those still watching for the decision */
+#endif
     :: else
     fi
 }
@@ -202,6 +478,9 @@ inline take_part(k, m) {
         popcount(m & ((1 << me) - 1), rank);
         popcount(m, cnt);
         served = k;
+#ifdef SLEEP
+        cm = m;                             /* the call's members, its own copy */
+#endif
         g_arrived[k]++
     }
     wait_phase(2 * k, rank, cnt);
@@ -224,6 +503,9 @@ inline take_part(k, m) {
     atomic {
         assert(g_done[k] == cnt);
         assert(!g_declared[2 * k + 1]);
+#ifdef SLEEP
+        cm = 0;
+#endif
         g_left[k]++
     }
 }
@@ -285,11 +567,18 @@ inline lock_wait(d) {
 
 /* The rest of ipi_call_checked, with the lock held at IPI_LEVEL. */
 inline publish_and_take_part(d) {
-    /* Participants under the lock: everyone, or (SUBSETS) this CPU and the next. */
+    /* Participants under the lock: everyone, or (SUBSETS) this CPU and the
+     * next, or (CHANGING_SETS, N >= 3) everyone but one, or this CPU and
+     * the next: ranks move from call to call. */
     if
     :: members[d] = (1 << N) - 1
-#ifdef SUBSETS
+#if defined(SUBSETS) || defined(CHANGING_SETS)
     :: members[d] = (1 << me) | (1 << ((me + 1) % N))
+#endif
+#ifdef CHANGING_SETS
+    :: members[d] = ((1 << N) - 1) & ~(1 << ((me + 1) % N))
+    :: N > 3 -> members[d] = ((1 << N) - 1) & ~(1 << ((me + 2) % N))
+    :: N > 3 -> members[d] = ((1 << N) - 1) & ~(1 << ((me + 3) % N))
 #endif
     fi;
     atomic { s1 = seq; seq = s1 + 1 }
@@ -336,7 +625,7 @@ inline call_inner() {
 inline interrupt_point() {
     if
     :: intr && irql < IPI_LEVEL && ipi_pending[me] -> take_ipi()
-    :: me == 0 && TIMER && !timer_used && intr && irql < CLOCK_LEVEL ->
+    :: me == TIMER_CPU && TIMER && !timer_used && intr && irql < CLOCK_LEVEL ->
         timer_used = 1;
         atomic { tick_intr = intr; tick_irql = irql; intr = 0; irql = CLOCK_LEVEL }
         call_inner();
@@ -356,7 +645,7 @@ inline call_outer() {
         atomic { si = intr; sl = irql; intr = 0; irql = IPI_LEVEL }
         serve();
         atomic { irql = sl; intr = si }
-    :: intr && (ipi_pending[me] || (me == 0 && TIMER && !timer_used)) -> interrupt_point()
+    :: intr && (ipi_pending[me] || (me == TIMER_CPU && TIMER && !timer_used)) -> interrupt_point()
     :: stopping -> goto stopped
     od;
     disable_and_raise(0);
@@ -374,6 +663,10 @@ proctype cpu(byte me)
     bit saved_if[2];
     byte s1, m, k, rank, cnt, res, round, dist, partner, j, calls, saved_irql, tick_irql, sl;
     bit got, last, watch, saved_intr, tick_intr, si;
+#ifdef SLEEP
+    byte cm, id, r, wend, t, tok;
+    bit mine;
+#endif
     /* What only this CPU reads or writes: its interrupt flag and level
      * (RFLAGS.IF, CR8) and its struct cpu_ipi fields. */
     byte seen, served, irql;
@@ -383,7 +676,11 @@ proctype cpu(byte me)
      * ahead of theirs only by polling. */
     intr = (me % 2 == 0);
     irql = PASSIVE;
+#ifdef CALLERS
+    calls = ((CALLERS & (1 << me)) != 0 -> CALLS : 0);
+#else
     calls = CALLS;
+#endif
     do
     :: calls > 0 ->
         interrupt_point();
@@ -396,7 +693,7 @@ proctype cpu(byte me)
      * (CPU 0 takes its timer tick by then). */
     intr = 1;
     do
-    :: me == 0 && TIMER && !timer_used -> interrupt_point()
+    :: me == TIMER_CPU && TIMER && !timer_used -> interrupt_point()
     :: else -> break
     od;
     finished++;
@@ -423,7 +720,15 @@ init {
         od
     }
     /* Every call made ran its worker exactly once on each participant. */
+#ifdef SLEEP
+    /* Meanwhile, a lost wake-up is an assertion violated: !(lost_wakeup). */
+    do
+    :: atomic { LOST_WAKEUP -> lost_wakeup = 1 }; assert(!lost_wakeup)
+    :: (finished == N && _nr_pr == 1) || stopping -> break
+    od;
+#else
     (finished == N && _nr_pr == 1) || stopping;
+#endif
     if
     :: !stopping ->
         k = 1;

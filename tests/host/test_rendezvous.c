@@ -652,21 +652,20 @@ static void *held_waker_thread(void *arg)
     return NULL;
 }
 
-static void barrier_held_waker_test(enum barrier_kind kind)
+/* Sets the two episodes' members up, runs body on the CPUs and the host
+ * thread, and checks every member of both was released with no wake-up
+ * lost, neither seen by the host nor counted by the barrier. */
+static void run_held_waker(const char *name, enum barrier_kind kind, const uint32_t *first,
+                           const uint32_t *second, int cannot_sleep, void *(*body)(void *))
 {
-    char name[96];
-    snprintf(name, sizeof(name), "barrier.%s_a_waker_stopped_between_wake_ups_loses_no_sleeper",
-             barrier_kind_name(kind));
     machine_reset(HELD_WAKER + 2, "");
     barrier_init(&test_barrier, kind);
     barrier_set_sleep(&test_barrier, &host_sleep_ops);
     memset(held_sets, 0, sizeof(held_sets));
-    cpu_set_add(&held_sets[1], 0);
-    cpu_set_add(&held_sets[1], 2);
-    cpu_set_add(&held_sets[1], 3);
-    cpu_set_add(&held_sets[2], 0);
-    cpu_set_add(&held_sets[2], 1);
-    cpu_set_add(&held_sets[2], 3);
+    for (int k = 0; k < 3; k++) {
+        cpu_set_add(&held_sets[1], first[k]);
+        cpu_set_add(&held_sets[2], second[k]);
+    }
     atomic_store(&lost_wakeups, 0);
     atomic_store(&sleeps, 0);
     atomic_store(&waker_held, false);
@@ -677,22 +676,34 @@ static void barrier_held_waker_test(enum barrier_kind kind)
         for (int e = 0; e < 3; e++)
             held_results[i][e] = BARRIER_TIMED_OUT;
     }
+    atomic_store(&spinner, cannot_sleep);
     atomic_store(&held_waker, HELD_WAKER);
-    run_cpus(name, HELD_WAKER + 2, held_waker_thread);
+    run_cpus(name, HELD_WAKER + 2, body);
     atomic_store(&held_waker, -1);
+    atomic_store(&spinner, -1);
     uint64_t counted = 0;
     for (uint32_t i = 0; i <= HELD_WAKER; i++)
         counted += barrier_lost_wakeups(&test_barrier, i);
-    bool released =
-        held_results[0][1] == BARRIER_RELEASED && held_results[2][1] == BARRIER_RELEASED &&
-        held_results[3][1] == BARRIER_RELEASED && held_results[0][2] == BARRIER_RELEASED &&
-        held_results[1][2] == BARRIER_RELEASED && held_results[3][2] == BARRIER_RELEASED;
+    bool released = true;
+    for (uint32_t e = 1; e <= 2; e++)
+        for (uint32_t i = 0; i <= HELD_WAKER; i++)
+            if (cpu_set_has(&held_sets[e], i) && held_results[i][e] != BARRIER_RELEASED)
+                released = false;
     HCHECK(name,
            released && atomic_load(&waker_held) && atomic_load(&lost_wakeups) == 0 && counted == 0,
            "%s; waker stopped: %s; lost wake-ups: %d seen by the host, %llu counted by the "
            "barrier, in %d sleeps",
            released ? "all released" : "not all released", atomic_load(&waker_held) ? "yes" : "no",
            atomic_load(&lost_wakeups), (unsigned long long)counted, atomic_load(&sleeps));
+}
+
+static void barrier_held_waker_test(enum barrier_kind kind)
+{
+    char name[96];
+    snprintf(name, sizeof(name), "barrier.%s_a_waker_stopped_between_wake_ups_loses_no_sleeper",
+             barrier_kind_name(kind));
+    static const uint32_t first[3] = {0, 2, 3}, second[3] = {0, 1, 3};
+    run_held_waker(name, kind, first, second, -1, held_waker_thread);
 }
 
 /* The same stopped waker, seen from a CPU that has moved on: episode 1 has
@@ -739,43 +750,8 @@ static void barrier_moved_on_test(enum barrier_kind kind)
     snprintf(name, sizeof(name),
              "barrier.%s_a_late_wake_up_leaves_a_newer_episodes_announcement_alone",
              barrier_kind_name(kind));
-    machine_reset(HELD_WAKER + 2, "");
-    barrier_init(&test_barrier, kind);
-    barrier_set_sleep(&test_barrier, &host_sleep_ops);
-    memset(held_sets, 0, sizeof(held_sets));
-    cpu_set_add(&held_sets[1], 0);
-    cpu_set_add(&held_sets[1], 1);
-    cpu_set_add(&held_sets[1], 3);
-    cpu_set_add(&held_sets[2], 1);
-    cpu_set_add(&held_sets[2], 2);
-    cpu_set_add(&held_sets[2], 3);
-    atomic_store(&lost_wakeups, 0);
-    atomic_store(&sleeps, 0);
-    atomic_store(&waker_held, false);
-    atomic_store(&waker_let_go, false);
-    for (int i = 0; i < HOST_CPUS; i++) {
-        atomic_store(&wake_flag[i], false);
-        atomic_store(&asleep[i], false);
-        for (int e = 0; e < 3; e++)
-            held_results[i][e] = BARRIER_TIMED_OUT;
-    }
-    atomic_store(&spinner, 1);
-    atomic_store(&held_waker, HELD_WAKER);
-    run_cpus(name, HELD_WAKER + 2, moved_on_thread);
-    atomic_store(&held_waker, -1);
-    atomic_store(&spinner, -1);
-    uint64_t counted = 0;
-    for (uint32_t i = 0; i <= HELD_WAKER; i++)
-        counted += barrier_lost_wakeups(&test_barrier, i);
-    bool released =
-        held_results[0][1] == BARRIER_RELEASED && held_results[1][1] == BARRIER_RELEASED &&
-        held_results[3][1] == BARRIER_RELEASED && held_results[1][2] == BARRIER_RELEASED &&
-        held_results[2][2] == BARRIER_RELEASED && held_results[3][2] == BARRIER_RELEASED;
-    HCHECK(name, released && atomic_load(&lost_wakeups) == 0 && counted == 0,
-           "%s; waker stopped: %s; lost wake-ups: %d seen by the host, %llu counted by the "
-           "barrier, in %d sleeps",
-           released ? "all released" : "not all released", atomic_load(&waker_held) ? "yes" : "no",
-           atomic_load(&lost_wakeups), (unsigned long long)counted, atomic_load(&sleeps));
+    static const uint32_t first[3] = {0, 1, 3}, second[3] = {1, 2, 3};
+    run_held_waker(name, kind, first, second, 1, moved_on_thread);
 }
 
 /* One participant does not come in time: exactly one of the others times

@@ -1290,7 +1290,7 @@ static void let_cpu_2_arrive_now(const char *text)
 {
     if (strstr(text, "timed out:") == NULL || atomic_exchange(&come_back, true))
         return;
-    for (int i = 0; i < 100000 && atomic_load(&cpus[2].ipi.aborted) == 0; i++)
+    for (int i = 0; i < 100000 && __atomic_load_n(&cpus[2].ipi.aborted, __ATOMIC_SEQ_CST) == 0; i++)
         usleep(10); /* until it has found the call aborted */
 }
 

@@ -330,7 +330,8 @@ $(HOST_BUILD)/tests/host/%.o: tests/host/%.c Makefile
 HOST_LIB_OBJS := $(HOST_BUILD)/lib/format.o $(HOST_BUILD)/lib/string.o $(HOST_BUILD)/kernel/warnings.o
 HOST_TESTS := $(HOST_BUILD)/test_format $(HOST_BUILD)/test_string \
               $(HOST_BUILD)/test_multiboot $(HOST_BUILD)/test_cmdline $(HOST_BUILD)/test_madt \
-              $(HOST_BUILD)/test_ap_start $(HOST_BUILD)/test_options $(HOST_BUILD)/test_platform
+              $(HOST_BUILD)/test_ap_start $(HOST_BUILD)/test_options $(HOST_BUILD)/test_platform \
+              $(HOST_BUILD)/test_stop
 
 $(HOST_BUILD)/test_format: $(HOST_BUILD)/tests/host/test_format.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/test_string: $(HOST_BUILD)/tests/host/test_string.o $(HOST_LIB_OBJS)
@@ -346,6 +347,10 @@ $(HOST_BUILD)/test_platform: $(HOST_BUILD)/tests/host/test_platform.o \
     $(HOST_BUILD)/kernel/acpi_platform.o $(HOST_BUILD)/arch/x86_64/apic_mode.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/test_madt: $(HOST_BUILD)/tests/host/test_madt.o \
     $(HOST_BUILD)/kernel/madt.o $(HOST_LIB_OBJS)
+# The one owner of ending the machine (kernel/stop.c), one thread per CPU.
+$(HOST_BUILD)/test_stop: $(HOST_BUILD)/tests/host/test_stop.o $(HOST_BUILD)/kernel/stop.o \
+    $(HOST_LIB_OBJS)
+$(HOST_BUILD)/test_stop: HOST_CFLAGS += -pthread
 # The AP start-up sequence (kernel/smp.c, arch/x86_64/smp_start.c) against a
 # fake local APIC.
 $(HOST_BUILD)/test_ap_start: $(HOST_BUILD)/tests/host/test_ap_start.o \

@@ -78,18 +78,63 @@ ap_trampoline_args:
     times TRAMPOLINE_ARGS_SIZE db 0
 ap_trampoline_end:
 
+; This CPU's APIC ID, read from its local APIC, in R9D: the ID the boot
+; CPU's INIT and SIPI were addressed to, and the one the MADT lists. Not
+; CPUID's: firmware may renumber xAPIC IDs, an ID written on AMD carries into
+; x2APIC mode, and CPUID leaf 1 holds only 8 bits (SDM vol. 3A §11.4.6,
+; §11.12.5.1; Linux's parallel bring-up came to read it so too). x2APIC mode survives
+; INIT, so the mode is read first (IA32_APIC_BASE.EXTD). Clobbers EAX, ECX,
+; EDX; all ones when the xAPIC registers lie above the identity map.
+%macro call_free_read_apic_id 0
+    mov ecx, MSR_IA32_APIC_BASE
+    rdmsr
+    test eax, APIC_BASE_X2APIC_ENABLE
+    jz %%xapic
+    mov ecx, MSR_X2APIC_APIC_ID
+    rdmsr
+    mov r9d, eax
+    jmp %%done
+%%xapic:
+    mov r9d, -1
+    test edx, edx
+    jnz %%done
+    and eax, APIC_BASE_ADDR_LOW_MASK    ; zero-extends into RAX
+    mov r9d, [rax + LAPIC_REG_ID]
+    shr r9d, XAPIC_ID_SHIFT
+%%done:
+%endmacro
+
+; Claims the struct cpu at RDI: CPU_STARTING -> CPU_ENTERING in one locked
+; compare-and-swap, or jumps to %1 if another AP, or the boot CPU giving
+; up, changed the state first. Clobbers EAX, EDX.
+%macro call_free_claim 1
+    mov eax, CPU_STARTING_VALUE
+    mov edx, CPU_ENTERING_VALUE
+    lock cmpxchg dword [rdi + CPU_STATE], edx
+    jne %1
+%endmacro
+
 section .text
 bits 64
 global ap_entry64
 extern arch_ap_main
 ; In the higher half, still on the boot page tables. RSI = trampoline base.
+; Registers only until the stack is claimed: there is none before.
 ap_entry64:
     mov rax, [rsi + ARGS(KERNEL_CR3)]
-    mov cr3, rax
+    mov cr3, rax                        ; low memory stays identity-mapped
+    call_free_read_apic_id              ; R9D = this CPU's APIC ID
     mov rdi, [rsi + ARGS(CPU)]
     test rdi, rdi
     jz .find_own_cpu                    ; started with the others: look itself up
-    mov rsp, [rsi + ARGS(STACK_TOP)]
+    ; Started alone: the slot it was given, if that is its own. An AP that
+    ; comes late, after the boot CPU has moved on to the next CPU, or the
+    ; twin of one with the same ID, must not take the next CPU's slot.
+    cmp dword [rdi + CPU_HW_ID], r9d
+    jne .stray
+    call_free_claim .stray
+.take_stack:
+    mov rsp, [rdi + CPU_STACK_HI]       ; from the slot it owns now
 .enter:
     xor ebp, ebp                        ; ends backtraces here
     call arch_ap_main                   ; does not return
@@ -98,43 +143,29 @@ ap_entry64:
     hlt
     jmp .hang
 
-; Parallel start: this CPU's APIC ID, as arch_cpu_hw_id reads it (CPUID
-; leaf 0xB's x2APIC ID where the leaf exists, else CPUID.1:EBX[31:24];
-; SDM vol. 3A §9.4.5), then the struct cpu in state CPU_STARTING that has
-; it. Registers only: there is no stack yet.
+; Parallel start: the struct cpu in state CPU_STARTING whose hardware ID is
+; this CPU's APIC ID.
 .find_own_cpu:
-    xor eax, eax
-    cpuid
-    cmp eax, 0xB
-    jb .initial_apic_id
-    mov eax, 0xB
-    xor ecx, ecx
-    cpuid
-    test ebx, ebx                       ; leaf 0xB not really there
-    jz .initial_apic_id
-    mov r9d, edx
-    jmp .search
-.initial_apic_id:
-    mov eax, 1
-    cpuid
-    shr ebx, 24
-    mov r9d, ebx
-.search:
     mov rdi, [rsi + ARGS(CPU_TABLE)]
     mov rcx, [rsi + ARGS(CPU_COUNT)]
 .next:
     test rcx, rcx
-    jz .hang                            ; not ours to start: the kernel reports it
+    jz .stray
     cmp dword [rdi + CPU_HW_ID], r9d
     jne .skip
-    cmp dword [rdi + CPU_STATE], CPU_STARTING_VALUE
-    je .found
+    call_free_claim .skip
+    jmp .take_stack
 .skip:
     add rdi, CPU_SIZE
     dec rcx
     jmp .next
-.found:
-    mov rsp, [rdi + CPU_STACK_HI]
-    jmp .enter
+
+; No slot to claim: its APIC ID is not one being started, another AP with
+; the same ID got there first, or the boot CPU has given up on it. Counted
+; for the boot CPU to report (the ID first: the locked add orders it).
+.stray:
+    mov [rsi + ARGS(STRAY_ID)], r9d
+    lock inc dword [rsi + ARGS(STRAYS)]
+    jmp .hang
 ap_entry64_end:
     OUTERMOST_FRAME ap_entry64, ap_entry64_end

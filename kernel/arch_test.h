@@ -61,6 +61,15 @@ uint64_t arch_timer_ticks_per_ms(void);
  * interrupt controller's mode. */
 uint32_t arch_hw_id_max(void);
 
+/* Gives this CPU a new hardware number (x86: writes its xAPIC ID
+ * register), as firmware that renumbers the CPUs does; false where the
+ * hardware does not allow it (x2APIC mode). For inject=renumbered-boot-cpu. */
+bool arch_test_set_hw_id(uint32_t id);
+
+/* Sends this CPU an NMI through its interrupt controller, before any CPU
+ * table exists (inject=early-nmi); false if it could not be sent. */
+bool arch_test_nmi_to_self(void);
+
 /* A register each CPU has its own copy of and the kernel does not otherwise
  * use (x86: IA32_KERNEL_GS_BASE), for the "write an MSR everywhere" test. */
 void arch_scratch_msr_write(uint64_t value);

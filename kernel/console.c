@@ -9,6 +9,7 @@
  * not even wait for that bound when the stuck CPU holds the first.
  */
 #include "kernel/console.h"
+#include "kernel/stop.h"
 #include "kernel/warnings.h"
 
 #include "kernel/arch.h"
@@ -21,9 +22,17 @@
 static struct console *consoles;
 static struct spinlock console_lock = SPINLOCK_INIT;
 static struct spinlock panic_lock = SPINLOCK_INIT;
-static uint32_t panic_mode;
+enum { ORDINARY, PANIC_LOCK, NO_LOCK };
+static uint32_t panic_mode; /* one of the three (atomic) */
 
-void console_enter_panic_mode(void) { __atomic_store_n(&panic_mode, 1, __ATOMIC_RELEASE); }
+void console_enter_panic_mode(void)
+{
+    uint32_t expected = ORDINARY;
+    __atomic_compare_exchange_n(&panic_mode, &expected, PANIC_LOCK, false, __ATOMIC_ACQ_REL,
+                                __ATOMIC_ACQUIRE);
+}
+
+void console_drop_locks(void) { __atomic_store_n(&panic_mode, NO_LOCK, __ATOMIC_RELEASE); }
 
 void console_hold_lock_forever(void)
 {
@@ -56,9 +65,9 @@ static int print_locked(enum console_colour colour, const char *fmt, va_list ap)
     /* Interrupts off while holding it: a handler that prints on this CPU
      * would otherwise wait for itself. */
     bool was_enabled = arch_interrupts_save_disable();
-    struct spinlock *lock =
-        __atomic_load_n(&panic_mode, __ATOMIC_ACQUIRE) ? &panic_lock : &console_lock;
-    bool locked = spin_lock_bounded(lock, CONSOLE_LOCK_SPINS);
+    uint32_t mode = __atomic_load_n(&panic_mode, __ATOMIC_ACQUIRE);
+    struct spinlock *lock = mode == ORDINARY ? &console_lock : &panic_lock;
+    bool locked = mode != NO_LOCK && spin_lock_bounded(lock, CONSOLE_LOCK_SPINS);
     if (colour != COLOUR_NORMAL)
         set_colours(colour);
     int n = format_v(console_sink, NULL, fmt, ap);
@@ -66,6 +75,8 @@ static int print_locked(enum console_colour colour, const char *fmt, va_list ap)
         set_colours(COLOUR_NORMAL);
     if (locked)
         spin_unlock(lock);
+    if (mode != ORDINARY)
+        stop_note_output(); /* a sign of life, if this CPU owns the stop */
     arch_interrupts_restore(was_enabled);
     return n;
 }

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Colours say what a line means; a screen picks what they look like and
  * the serial port ignores them (it stays plain text for tools). */
@@ -50,6 +51,10 @@ void console_clear_screens(void);
  * cannot hold up the panic or timeout report. Called by the CPU that
  * starts such a report. */
 void console_enter_panic_mode(void);
+
+/* From now on kprintf takes no lock at all: for an error raised inside the
+ * report itself, whose CPU may hold the panic lock. */
+void console_drop_locks(void);
 
 /* Self-test support: takes the ordinary lock and keeps it (never
  * released), as a CPU that stops in the middle of printing would. */

@@ -26,6 +26,7 @@ enum cpu_state {
     CPU_NO_RESPONSE,   /* did not check in within the bound: left out */
     CPU_UNADDRESSABLE, /* a hardware number its IPIs cannot reach */
     CPU_NO_MEMORY,     /* no memory for its stacks */
+    CPU_ENTERING,      /* its trampoline claimed the slot: on its stack, not checked in yet */
 };
 
 /* Written by the CPU in its probe interrupt, then published by the
@@ -119,10 +120,18 @@ struct cpu_ipi {
     uintptr_t worker;     /* the worker being run, while in_worker (for reports) */
     uint32_t caller;      /* and who called it */
     uint32_t nmi_request; /* enum nmi_request (atomic) */
-    uint32_t nmi_ack;     /* (atomic) */
+    uint32_t nmi_ack;     /* the request answered, or NMI_NONE (atomic) */
     uint64_t worker_runs; /* statistics, and for the self-tests */
     uint64_t sleeps;      /* barrier waits that halted until woken */
 } __attribute__((aligned(CACHE_LINE)));
+
+/* A CPU that came to stop the machine after another CPU had claimed the
+ * stop (kernel/stop.h): why, for the owner's report. */
+#define STOP_WHY_MAX 160
+struct cpu_stop {
+    uint32_t waiting; /* (atomic) 1 once why is written */
+    char why[STOP_WHY_MAX];
+};
 
 /* Work posted to an idle AP (smp_post_work), run at PASSIVE_LEVEL. */
 struct cpu_work {
@@ -145,6 +154,7 @@ struct cpu {
     uint64_t timer_ticks; /* (atomic) */
     struct cpu_ipi ipi;
     struct cpu_work work;
+    struct cpu_stop stop;
 } __attribute__((aligned(CACHE_LINE)));
 
 /* A CPU's state, as another CPU may see it: the acquire pairs with the
@@ -155,5 +165,22 @@ static inline void cpu_set_state(struct cpu *c, uint32_t state)
     atomic_store_release(&c->state, state);
 }
 static inline bool cpu_online(const struct cpu *c) { return cpu_state(c) == CPU_ONLINE; }
+
+/* Moves c from state `from` to `to` if nobody changed it first: the AP's
+ * claim and check-in, and the boot CPU's giving up on it, race for the
+ * same word, and exactly one of them must win. */
+static inline bool cpu_change_state(struct cpu *c, uint32_t from, uint32_t to)
+{
+    return __atomic_compare_exchange_n(&c->state, &from, to, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+/* The boot CPU gives up on an AP that has not checked in: true if it did
+ * (the AP's check-in will now fail), false if the AP checked in first. */
+static inline bool cpu_give_up(struct cpu *c)
+{
+    return cpu_change_state(c, CPU_STARTING, CPU_NO_RESPONSE) ||
+           cpu_change_state(c, CPU_ENTERING, CPU_NO_RESPONSE);
+}
 
 #endif

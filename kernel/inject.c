@@ -9,9 +9,12 @@
 #include "kernel/cpu.h"
 #include "kernel/ipi.h"
 #include "kernel/irql.h"
+#include "kernel/madt.h"
 #include "kernel/options.h"
 #include "kernel/panic.h"
 #include "kernel/smp.h"
+#include "kernel/stop.h"
+#include "kernel/time.h"
 #include "lib/string.h"
 
 #define RECURSE_FRAME_BYTES 256
@@ -71,7 +74,10 @@ void inject_fault(const char *what)
         strcmp(what, "no-low-memory") == 0 || strcmp(what, "late-ap") == 0 ||
         strcmp(what, "stuck-in-worker") == 0 || strcmp(what, "worker-page-fault") == 0 ||
         strcmp(what, "worker-invalid-opcode") == 0 || strcmp(what, "panic-in-worker") == 0 ||
-        strcmp(what, "lost-ipi") == 0 || strcmp(what, "worker-fault-in-try-call") == 0)
+        strcmp(what, "lost-ipi") == 0 || strcmp(what, "worker-fault-in-try-call") == 0 ||
+        strcmp(what, "panic-racing-timeout") == 0 || strcmp(what, "panic-during-calls") == 0 ||
+        strcmp(what, "worker-fault-on-every-cpu") == 0 ||
+        strcmp(what, "renumbered-boot-cpu") == 0 || strcmp(what, "early-nmi") == 0)
         return;
     kprintf("inject: %s\n", what);
     if (strcmp(what, "panic") == 0)
@@ -84,6 +90,14 @@ void inject_fault(const char *what)
         int sum = inject_signed_overflow(0x7FFFFFFF);
         kprintf("inject: the signed overflow gave %d (this kernel has no SANITIZE=1 checks)\n",
                 sum);
+        return;
+    }
+    if (strcmp(what, "fault-in-kprintf") == 0) {
+        /* A %s argument that points nowhere: the fault comes inside
+         * kprintf, with the console lock held, as a wrong argument's
+         * would. The report must not wait for that lock. */
+        kprintf("inject: printing from an unmapped page: %s\n",
+                (const char *)arch_boot_stack_guard());
         return;
     }
     if (strcmp(what, "triple-fault") == 0)
@@ -125,6 +139,38 @@ static void inject_stuck_printing_spin(void *unused)
 
 static uintptr_t inject_noop_worker(uintptr_t argument) { return argument; }
 
+#define EARLY_NMI_WAIT_US 100000
+
+void inject_before_smp(struct madt_info *madt)
+{
+    if (inject_requested("early-nmi")) {
+        /* A watchdog's or a button's NMI, before the CPUs are counted: it
+         * must be said and survived, not taken for a fatal exception. */
+        kprintf("inject: sending the boot CPU an NMI before the CPUs are started\n");
+        if (!arch_test_nmi_to_self())
+            kprintf("inject: early-nmi: the NMI could not be sent\n");
+        arch_udelay(EARLY_NMI_WAIT_US);
+        kprintf("inject: the boot goes on after the NMI\n");
+        return;
+    }
+    if (!inject_requested("renumbered-boot-cpu"))
+        return;
+    uint32_t old_id = arch_cpu_hw_id(), new_id = 0;
+    for (size_t i = 0; i < madt->cpu_count; i++) /* one no CPU has */
+        if (madt->cpus[i].hw_id >= new_id)
+            new_id = madt->cpus[i].hw_id + 1;
+    if (!arch_test_set_hw_id(new_id)) {
+        kprintf("inject: renumbered-boot-cpu: this APIC's ID cannot be written (x2APIC mode?)\n");
+        return;
+    }
+    for (size_t i = 0; i < madt->cpu_count; i++)
+        if (madt->cpus[i].hw_id == old_id)
+            madt->cpus[i].hw_id = new_id;
+    kprintf("inject: the boot CPU's APIC ID is now %u, in its APIC and in the MADT's copy; its "
+            "CPUID still reports the ID it was reset with\n",
+            new_id);
+}
+
 void inject_before_check_in(uint32_t cpu_index)
 {
     /* Three times the deadline: the boot CPU has given up on it long before. */
@@ -160,8 +206,14 @@ static uintptr_t inject_invalid_opcode_worker(uintptr_t victim)
 static uintptr_t inject_panic_worker(uintptr_t victim)
 {
     if (arch_this_cpu()->index == victim)
-        panic("injected panic in a rendezvous worker (inject=panic-in-worker)");
+        panic("injected panic in a rendezvous worker (inject=%s)", boot_options.inject);
     return 0;
+}
+
+static uintptr_t inject_fault_everywhere_worker(uintptr_t unused)
+{
+    (void)unused;
+    return *(volatile uintptr_t *)arch_boot_stack_guard(); /* the usual buggy worker */
 }
 
 /* inject=worker-fault-in-try-call: the victim is inside arch_try_call,
@@ -215,7 +267,59 @@ static const struct {
     {"panic-in-worker", inject_panic_worker, 2},
     {"worker-fault-in-try-call", inject_page_fault_worker, 2},
     {"lost-ipi", inject_noop_worker, 3},
+    {"panic-racing-timeout", inject_panic_worker, 3},
+    {"worker-fault-on-every-cpu", inject_fault_everywhere_worker, 2},
 };
+
+/* inject=panic-racing-timeout: the victim's panic holds its report back
+ * until another CPU of the call has timed out and come to stop the kernel
+ * too; that order, made certain. inject=panic-during-calls: the same hold
+ * shows that the panicking CPU takes no more calls (interrupts off), so
+ * the calling CPU's next call times out. */
+#define HOLD_EXTRA_MS 2000
+void inject_hold_the_stop(void)
+{
+    if (!inject_requested("panic-racing-timeout") && !inject_requested("panic-during-calls"))
+        return;
+    kprintf("inject: holding the stop until another CPU comes to stop the kernel\n");
+    uint64_t deadline = arch_cycles() + cycles_from_ms(2 * ipi_timeout_ms() + HOLD_EXTRA_MS);
+    while (!cycles_past(deadline)) {
+        for (size_t i = 0; i < smp_cpu_count(); i++)
+            if (stop_cpu_is_waiting((uint32_t)i, NULL))
+                return;
+        arch_cpu_relax();
+    }
+    kprintf("inject: no other CPU came to stop the kernel\n");
+}
+
+/* inject=panic-during-calls: the victim panics from posted work, with
+ * interrupts on, while CPU 0 calls the rendezvous again and again; the
+ * panic must not take a call's IPI while it stops the others. */
+#define CALLS_BEFORE_THE_PANIC 20
+#define CALLS_AT_MOST 100000
+static uint64_t calls_made; /* (atomic) */
+
+static void panic_after_some_calls(void *unused)
+{
+    (void)unused;
+    while (__atomic_load_n(&calls_made, __ATOMIC_ACQUIRE) < CALLS_BEFORE_THE_PANIC)
+        arch_cpu_relax(); /* interrupts on: it takes part in the calls */
+    panic("injected panic during calls (inject=panic-during-calls)");
+}
+
+static void call_until_stopped(uint32_t victim)
+{
+    if (!smp_post_work(smp_cpu(victim), panic_after_some_calls, NULL)) {
+        kprintf("inject: CPU %u took no work\n", victim);
+        return;
+    }
+    kprintf("inject: CPU %u panics during CPU %u's calls\n", victim, arch_this_cpu()->index);
+    for (uint64_t i = 0; i < CALLS_AT_MOST; i++) {
+        ipi_generic_call(inject_noop_worker, i);
+        __atomic_add_fetch(&calls_made, 1, __ATOMIC_ACQ_REL);
+    }
+    kprintf("inject: %u calls returned; the panic did not stop the kernel\n", CALLS_AT_MOST);
+}
 
 void inject_after_smp(void)
 {
@@ -238,6 +342,13 @@ void inject_after_smp(void)
                 arch_this_cpu()->index);
         ipi_generic_call(call_faults[i].worker, victim);
         kprintf("inject: the call returned; %s did not stop the kernel\n", call_faults[i].name);
+        return;
+    }
+    if (inject_requested("panic-during-calls")) {
+        if (smp_online_count() < 2)
+            kprintf("inject: panic-during-calls needs 2 CPUs\n");
+        else
+            call_until_stopped((uint32_t)smp_cpu_count() - 1);
         return;
     }
     if (inject_requested("irql-misuse")) {

@@ -25,6 +25,12 @@ bool inject_requested(const char *what);
 unsigned inject_smash_stack(void);
 int inject_signed_overflow(volatile int big);
 
+/* inject=renumbered-boot-cpu: before the CPUs are counted, gives the boot
+ * CPU an APIC ID its CPUID does not report, and the MADT's copy the same
+ * (firmware that renumbers the CPUs changes both). */
+struct madt_info;
+void inject_before_smp(struct madt_info *madt);
+
 /* inject=late-ap: called by an AP before it checks in; the chosen one
  * waits past its start-up deadline first. */
 void inject_before_check_in(uint32_t cpu_index);
@@ -32,6 +38,11 @@ void inject_before_check_in(uint32_t cpu_index);
 /* The failures that need the other CPUs: stuck-cpu (one CPU spins with
  * interrupts off, then a rendezvous is called) and irql-misuse. */
 void inject_after_smp(void);
+
+/* inject=panic-racing-timeout and panic-during-calls: called by the CPU that owns the stop
+ * (kernel/stop.c) before it stops the others; holds it, bounded, until
+ * another CPU has come to stop the kernel too. Returns at once otherwise. */
+void inject_hold_the_stop(void);
 
 /* Recurses, 256 bytes of stack a level, until depth reaches limit: with a
  * huge limit it runs into the stack's guard page. */

@@ -20,6 +20,7 @@
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
 #include "kernel/smp.h"
+#include "kernel/stop.h"
 #include "kernel/time.h"
 #include "kernel/trace.h"
 #include "lib/string.h"
@@ -56,7 +57,6 @@ static struct {
 static struct barrier rendezvous_barrier;
 static uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
 static uint64_t timeout_cycles; /* the same, converted once */
-static uint32_t reporting;      /* 1 once a CPU has started a timeout report */
 
 enum barrier_kind ipi_barrier_kind(void) { return rendezvous_barrier.kind; }
 uint64_t ipi_timeout_ms(void) { return timeout_ms; }
@@ -119,7 +119,6 @@ void ipi_init(const char *barrier, uint64_t call_timeout_ms, uint64_t spin_us)
     sleep_ops.spin_cycles = spin_cycles_for(spin_us);
     barrier_set_sleep(&rendezvous_barrier, &sleep_ops);
     memset(&call_lock, 0, sizeof(call_lock));
-    reporting = 0;
     kprintf("ipi: barrier=%s%s, timeout %llu ms, ", barrier_kind_name(kind),
             automatic ? " (auto)" : "", (unsigned long long)timeout_ms);
     if (spin_us != 0)
@@ -209,9 +208,18 @@ static noreturn void report_timeout(const struct call *c, uint64_t number, enum 
         }
     char where[KSYM_DESCRIBE_MAX];
     struct cpu *me = arch_this_cpu();
-    if (__atomic_exchange_n(&reporting, 1, __ATOMIC_ACQ_REL) != 0)
-        arch_halt_forever();
-    console_enter_panic_mode();
+    /* One CPU stops the machine (kernel/stop.h): if another already does,
+     * for a panic of its own or an earlier timeout, this one becomes a line
+     * of its report. */
+    if (stop_claim("ipi: call #%llu timed out at the %s barrier, on CPU %u",
+                   (unsigned long long)number, phase_name[phase], me->index) == STOP_OWNER_AGAIN) {
+        /* Cannot happen while stop_claim turns interrupts off: no call
+         * reaches the CPU that stops the kernel. Said, should it. */
+        console_drop_locks();
+        kprintf("\nipi: call #%llu timed out on CPU %u, which was already stopping the kernel\n",
+                (unsigned long long)number, me->index);
+        stop_end();
+    }
     kprintf("\nipi: call #%llu (worker %s, argument %#lx, from CPU %u) timed out: CPU %u "
             "waited %llu ms at the %s barrier\n",
             (unsigned long long)number,
@@ -238,11 +246,23 @@ static noreturn void report_timeout(const struct call *c, uint64_t number, enum 
             report_late_arrival(cpu, number, gave_up_at);
             continue; /* it stops by itself, in wait_phase */
         }
+        const char *why;
+        if (stop_cpu_is_waiting(i, &why)) {
+            /* It is not stuck: it has an error of its own to report, and an
+             * NMI would only interrupt that (its wait ends with the stop). */
+            (void)why; /* stop_machine prints it, once */
+            kprintf("ipi: CPU %u is not stuck: it is stopping the kernel for an error of its own "
+                    "(below)\n",
+                    i);
+            continue;
+        }
         kprintf("ipi: sending an NMI to CPU %u to see where it is\n", i);
+        /* The answer is the ack of this request, not one left from before. */
+        __atomic_store_n(&cpu->ipi.nmi_ack, NMI_NONE, __ATOMIC_RELEASE);
         atomic_store_release(&cpu->ipi.nmi_request, NMI_REPORT);
         uint64_t deadline = arch_cycles() + cycles_from_ms(NMI_ACK_TIMEOUT_MS);
         bool acked = arch_send_ipi_to(i, IPI_NMI);
-        while (acked && !__atomic_load_n(&cpu->ipi.nmi_ack, __ATOMIC_ACQUIRE)) {
+        while (acked && __atomic_load_n(&cpu->ipi.nmi_ack, __ATOMIC_ACQUIRE) != NMI_REPORT) {
             if (cycles_past(deadline)) {
                 acked = false;
                 break;
@@ -256,8 +276,8 @@ static noreturn void report_timeout(const struct call *c, uint64_t number, enum 
         for (uint32_t i = 0; i < smp_cpu_count(); i++)
             if (i != me->index && cpu_set_has(&c->members, i))
                 report_late_arrival(smp_cpu(i), number, gave_up_at);
-    panic("ipi: the rendezvous timed out (ipi_timeout_ms=%llu); stopping",
-          (unsigned long long)timeout_ms);
+    panic_claimed("ipi: the rendezvous timed out (ipi_timeout_ms=%llu); stopping",
+                  (unsigned long long)timeout_ms);
 }
 
 void ipi_report_if_in_worker(void)
@@ -293,13 +313,26 @@ bool ipi_nmi(uintptr_t pc, uintptr_t fp)
         return true;
     }
     if (request == NMI_REPORT) {
+        /* Say where it was, then go back there: the reporting CPU stops it
+         * with the others (NMI_STOP). Going back matters to a CPU that was
+         * itself on its way to stop the kernel: halted here, its report
+         * would never come. */
         kprintf("nmi: CPU %u (" ARCH_HW_ID_NAME " %u) was at %#lx %s%s\n", me->index, me->hw_id,
                 (unsigned long)pc, ksym_describe(pc, false, where, sizeof(where)),
                 me->ipi.in_worker ? ", inside the worker" : "");
         arch_print_backtrace_from(pc, false, fp);
+        /* The reporter may have given up waiting and asked for the stop
+         * meanwhile (its NMI is held until this one returns): the stop
+         * wins, or this CPU would clear it and run on. */
+        uint32_t reported = NMI_REPORT;
+        if (__atomic_compare_exchange_n(&me->ipi.nmi_request, &reported, NMI_NONE, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&me->ipi.nmi_ack, NMI_REPORT, __ATOMIC_RELEASE);
+            return true;
+        }
     }
-    __atomic_store_n(&me->ipi.nmi_ack, 1, __ATOMIC_RELEASE);
-    arch_halt_forever(); /* the kernel is stopping */
+    __atomic_store_n(&me->ipi.nmi_ack, NMI_STOP, __ATOMIC_RELEASE);
+    arch_halt_forever(); /* NMI_STOP: the kernel is stopping */
 }
 
 /* ---- taking part ---- */

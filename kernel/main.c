@@ -124,6 +124,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
     struct cpu_start_options start = {strcmp(o->ap_start, "fast") == 0, o->ap_timeout_ms,
                                       strcmp(o->ap_start, "parallel") == 0};
     step("starting the application processors (INIT, SIPI, SIPI)");
+    if (madt_ok && apic_ok)
+        inject_before_smp(&madt);
     smp_init(&madt, madt_ok && apic_ok, &start);
     step("the rendezvous: barriers, timeouts, delivery, idle mode");
     ipi_init(o->barrier, o->ipi_timeout_ms, o->barrier_spin_us);

@@ -45,7 +45,8 @@ const struct option_def option_table[] = {
            "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu|stuck-cpu|"
            "stuck-cpu-printing|irql-misuse|no-low-memory|stack-smash|undefined-behaviour|late-ap|"
            "stuck-in-worker|worker-page-fault|worker-invalid-opcode|panic-in-worker|lost-ipi|"
-           "worker-fault-in-try-call",
+           "worker-fault-in-try-call|panic-racing-timeout|panic-during-calls|"
+           "worker-fault-on-every-cpu|fault-in-kprintf|renumbered-boot-cpu|early-nmi",
            NULL, "kernel/inject.c",
            "fail on purpose, to test the test runner: `bad-madt` corrupts the MADT's copy (the "
            "kernel must run on one CPU), `phantom-cpu` adds a CPU that does not exist (reported "
@@ -60,7 +61,15 @@ const struct option_def option_table[] = {
            "`panic-in-worker` go wrong in a rendezvous worker on the last CPU, `lost-ipi` "
            "leaves the last CPU out of a call's IPIs, `worker-fault-in-try-call` page-faults in "
            "the worker on the last CPU while the call's IPI interrupted it inside "
-           "`arch_try_call` (docs/testing.md, the fault matrix)"),
+           "`arch_try_call`, `panic-racing-timeout` panics in the worker on the last CPU and "
+           "holds its report until another CPU has timed out, `panic-during-calls` panics on "
+           "the last CPU, interrupts on, while CPU 0 calls again and again, "
+           "`worker-fault-on-every-cpu` page-faults in the worker on every CPU, "
+           "`fault-in-kprintf` faults inside kprintf with the console lock held, "
+           "`renumbered-boot-cpu` gives the boot CPU a new xAPIC ID, in its APIC and the MADT, "
+           "that its CPUID does not report, `early-nmi` sends the boot CPU an NMI before the "
+           "CPUs are started (it must be reported and survived) "
+           "(docs/testing.md, the fault matrix)"),
     CHOICE(apic, "auto|xapic|x2apic", "auto", "arch/x86_64/lapic.c",
            "local APIC mode; `auto` takes x2APIC when the CPU has it. `x2apic` on a CPU without "
            "it falls back to xAPIC with a message; `xapic` when the firmware already enabled "
@@ -68,7 +77,8 @@ const struct option_def option_table[] = {
     CHOICE(ap_start, "parallel|serial|fast", "parallel", "arch/x86_64/smp_start.c",
            "how the APs are started: `parallel` sends INIT to all, waits 10 ms once, then a SIPI "
            "to each (and a second SIPI to those not yet up), as Linux does since 6.5; each AP "
-           "finds its own stack from its APIC ID. `serial` starts one at a time with the Intel "
+           "finds its own stack from the APIC ID its local APIC reports. `serial` starts one at a "
+           "time with the Intel "
            "SDM's delays (10 ms after INIT, 200 us after each SIPI); `fast` one at a time with "
            "0 and 10 us, as Linux does on modern CPUs. The boot prints the total start-up time"),
     NUMBER(ap_timeout_ms, "<ms>", 10000, 1, 3600000, "arch/x86_64/smp_start.c",

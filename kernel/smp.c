@@ -16,6 +16,7 @@
 #include "kernel/ipi.h"
 #include "kernel/options.h"
 #include "kernel/panic.h"
+#include "kernel/stop.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
@@ -123,6 +124,7 @@ static const char *state_name(uint32_t s)
     switch (s) {
     case CPU_ONLINE: return "online";
     case CPU_STARTING: return "starting";
+    case CPU_ENTERING: return "entering";
     case CPU_NO_RESPONSE: return "no response";
     case CPU_UNADDRESSABLE: return "unaddressable";
     case CPU_NO_MEMORY: return "no memory";
@@ -205,11 +207,20 @@ void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start
     print_summary();
 }
 
+bool smp_ap_check_in(struct cpu *cpu)
+{
+    /* Against the boot CPU's give-up (cpu_give_up): whichever changes the
+     * state first wins. A plain store here could mark ONLINE a CPU that the
+     * boot CPU has already left out and sent INIT, which lands later. */
+    return cpu_change_state(cpu, CPU_ENTERING, CPU_ONLINE);
+}
+
 void smp_ap_entry(struct cpu *cpu)
 {
     inject_before_check_in(cpu->index);
     /* Checked in: from here the boot CPU may reuse the trampoline. */
-    cpu_set_state(cpu, CPU_ONLINE);
+    if (!smp_ap_check_in(cpu))
+        arch_halt_forever(); /* left out: the boot CPU's INIT is on its way */
     /* The idle loop. Its body runs with interrupts off, and arch_idle
      * enables them only as it halts (sti; hlt), so an interrupt that posts
      * work cannot slip in between the check and the halt. */
@@ -282,7 +293,20 @@ void kernel_timer_interrupt(void)
         hook();
 }
 
-bool kernel_nmi(uintptr_t pc, uintptr_t fp) { return smp_started && ipi_nmi(pc, fp); }
+bool kernel_nmi(uintptr_t pc, uintptr_t fp)
+{
+    if (smp_started)
+        return ipi_nmi(pc, fp);
+    /* Nobody asks for an NMI before the CPUs are counted: this one is the
+     * platform's (a watchdog, a button). Fatal, it would end a boot for a
+     * button press; taken as an exception, a self-test's arch_try_call
+     * would report it as its own fault. */
+    kprintf("nmi: an NMI the kernel did not ask for, before the CPUs were started, at %#lx: %s; "
+            "going on\n",
+            (unsigned long)pc, arch_nmi_reason());
+    (void)fp;
+    return true;
+}
 
 int smp_this_cpu_index(void) { return smp_started ? (int)arch_this_cpu()->index : -1; }
 
@@ -293,9 +317,13 @@ void smp_stop_other_cpus(void)
     uint32_t self = arch_cpu_hw_id(); /* GS may be what broke: ask the hardware */
     for (size_t i = 0; i < cpu_count; i++) {
         struct cpu *c = &cpus[i];
-        if (!cpu_online(c) || c->hw_id == self ||
-            atomic_load_acquire(&c->ipi.nmi_request) != NMI_NONE)
+        /* A CPU waiting for this stop (kernel/stop.h) is left to wait: it
+         * has interrupts off, and it watches that this report goes on. */
+        if (!cpu_online(c) || c->hw_id == self || stop_cpu_is_waiting((uint32_t)i, NULL))
             continue;
+        /* The answer is this request's: the ack names the request it answers,
+         * so a late answer to the timeout report's NMI_REPORT is not it. */
+        __atomic_store_n(&c->ipi.nmi_ack, NMI_NONE, __ATOMIC_RELEASE);
         atomic_store_release(&c->ipi.nmi_request, NMI_STOP);
         arch_send_ipi_to((uint32_t)i, IPI_NMI);
     }
@@ -307,10 +335,10 @@ void smp_stop_other_cpus(void)
         if (!cpu_online(c) || c->hw_id == self ||
             atomic_load_acquire(&c->ipi.nmi_request) != NMI_STOP)
             continue;
-        while (!__atomic_load_n(&c->ipi.nmi_ack, __ATOMIC_ACQUIRE) &&
+        while (__atomic_load_n(&c->ipi.nmi_ack, __ATOMIC_ACQUIRE) != NMI_STOP &&
                (int64_t)(arch_cycles() - deadline) < 0)
             arch_cpu_relax();
-        if (!__atomic_load_n(&c->ipi.nmi_ack, __ATOMIC_ACQUIRE))
+        if (__atomic_load_n(&c->ipi.nmi_ack, __ATOMIC_ACQUIRE) != NMI_STOP)
             kprintf("smp: CPU %zu (" ARCH_HW_ID_NAME " %u) did not take the stop NMI\n", i,
                     c->hw_id);
     }

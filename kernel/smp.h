@@ -64,7 +64,13 @@ int smp_this_cpu_index(void);
  * CLOCK_LEVEL, interrupts off), on every CPU whose timer runs. NULL: none. */
 void smp_set_timer_hook(void (*hook)(void));
 
-/* Sends every other online CPU an NMI that halts it (panic uses it). */
+/* An AP's check-in, on the AP: true if it is now online, false if the boot
+ * CPU gave up on it first (it must then halt, taking nothing). */
+bool smp_ap_check_in(struct cpu *cpu);
+
+/* Sends every other online CPU an NMI that halts it, and waits (bounded)
+ * for each to take it; CPUs waiting for this stop are left as they are
+ * (kernel/stop.c uses it). */
 void smp_stop_other_cpus(void);
 
 #endif

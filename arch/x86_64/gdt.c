@@ -98,8 +98,11 @@ struct gdt_cpu *gdt_alloc_cpu(void)
     struct gdt_cpu *g = page_alloc_ptr(1);
     if (g == NULL)
         return NULL;
-    for (int i = 0; i < IST_COUNT; i++)
+    for (int i = 0; i < IST_COUNT; i++) {
         g->ist_bottom[i] = paging_map_stack(IST_STACK_SIZE); /* guard page included */
+        if (g->ist_bottom[i] == 0)
+            return NULL; /* out of memory: the page is lost, the CPU left out */
+    }
     return g;
 }
 

@@ -71,7 +71,14 @@ bool arch_send_ipi_all_others(enum ipi_kind kind)
 
 uint32_t arch_cpu_hw_id(void)
 {
-    /* CPUID.1:EBX has only 8 bits; leaf 0xB gives all 32 (SDM vol. 3A §9.4.5). */
+    /* The APIC's own ID register: the ID IPIs are addressed to and the MADT
+     * lists. CPUID's is the ID the CPU came out of reset with, which
+     * firmware may have changed since (and leaf 1 holds only 8 bits). */
+    uint32_t id;
+    if (lapic_active() && lapic_read_own_id(&id))
+        return id;
+    /* Before the APIC is set up: CPUID. Leaf 1 has only 8 bits; leaf 0xB
+     * gives all 32 (SDM vol. 3A §9.4.5). */
     if (cpuid(0, 0).eax >= CPUID_LEAF_TOPOLOGY) {
         struct cpuid_regs r = cpuid(CPUID_LEAF_TOPOLOGY, 0);
         if (r.ebx != 0)

@@ -86,7 +86,7 @@ static bool xapic_send_ipi(uint32_t dest, uint32_t icr_low)
     return ok;
 }
 
-static uint32_t xapic_id(void) { return xapic_read(LAPIC_REG_ID) >> 24; }
+static uint32_t xapic_id(void) { return xapic_read(LAPIC_REG_ID) >> XAPIC_ID_SHIFT; }
 
 static const struct lapic_ops xapic_ops = {
     "xapic", xapic_read, xapic_write, xapic_send_ipi, xapic_id, XAPIC_MAX_ID,
@@ -138,6 +138,33 @@ bool lapic_send_ipi(uint32_t dest, uint32_t icr_low)
     return ops != NULL && ops->send_ipi(dest, icr_low);
 }
 uint32_t lapic_id(void) { return ops != NULL ? ops->id() : 0; }
+
+bool lapic_read_own_id(uint32_t *id)
+{
+    /* The mode this CPU's APIC is in now, not the one ops stands for: an AP
+     * not set up yet may still be in xAPIC mode while the boot CPU runs in
+     * x2APIC mode (INIT keeps the mode, SDM vol. 3A §11.12.5.1). */
+    uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+    if (base & APIC_BASE_X2APIC_ENABLE) {
+        *id = (uint32_t)rdmsr(x2apic_msr(LAPIC_REG_ID));
+        return true;
+    }
+    if (!(base & APIC_BASE_ENABLE) || xapic_mmio == NULL ||
+        (base & APIC_BASE_ADDR_MASK) != (uint64_t)(uintptr_t)xapic_mmio)
+        return false;
+    *id = mmio_read32(xapic_mmio + LAPIC_REG_ID) >> XAPIC_ID_SHIFT;
+    return true;
+}
+
+bool lapic_test_set_id(uint32_t id)
+{
+    /* Only xAPIC's ID register is writable, and only on some CPUs (QEMU's
+     * is; SDM vol. 3A §11.4.6 leaves it model-specific). */
+    if (ops != &xapic_ops || id > XAPIC_MAX_ID)
+        return false;
+    xapic_write(LAPIC_REG_ID, id << XAPIC_ID_SHIFT);
+    return lapic_id() == id;
+}
 uint32_t lapic_max_addressable_id(void) { return ops != NULL ? ops->max_id : 0; }
 bool lapic_active(void) { return ops != NULL; }
 const char *lapic_mode_name(void) { return ops != NULL ? ops->name : "none"; }

@@ -14,6 +14,7 @@
 
 /* Register offsets (SDM vol. 3A table 11-1). */
 #define LAPIC_REG_ID 0x020
+#define XAPIC_ID_SHIFT 24 /* xAPIC mode: the ID is the register's top byte (SDM §11.4.6) */
 #define LAPIC_REG_VERSION 0x030
 #define LAPIC_REG_TPR 0x080
 #define LAPIC_REG_EOI 0x0B0
@@ -70,6 +71,16 @@ const char *lapic_mode_name(void);
 
 /* This CPU's APIC ID, from the APIC itself. */
 uint32_t lapic_id(void);
+
+/* This CPU's APIC ID, read from its local APIC in the mode it is in now
+ * (it may not be set up yet); false when it cannot be read (disabled, or
+ * its registers not where the boot CPU's are). */
+bool lapic_read_own_id(uint32_t *id);
+
+/* Self-test support (inject=renumbered-boot-cpu): writes this CPU's xAPIC
+ * ID register, as firmware that renumbers the CPUs does. False where it
+ * cannot (x2APIC mode, an ID over 254, a read-only register). */
+bool lapic_test_set_id(uint32_t id);
 
 /* Highest APIC ID an IPI can address in the current mode. */
 uint32_t lapic_max_addressable_id(void);

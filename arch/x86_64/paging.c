@@ -31,15 +31,12 @@ static uint64_t nx_bit;
 
 static uint64_t stack_region_next = STACK_REGION_START;
 
-/* Physical address of a new, zeroed page table. */
+/* Physical address of a new, zeroed page table, or 0 when memory is out. */
 static uint64_t table_alloc(void)
 {
     if (pt_pool_used < PT_POOL_PAGES)
         return kernel_virt_to_phys(pt_pool[pt_pool_used++]);
-    uint64_t pa = page_alloc(1);
-    if (pa == 0)
-        panic("paging: out of memory for page tables");
-    return pa;
+    return page_alloc(1);
 }
 
 static unsigned index_at(uintptr_t va, int level)
@@ -47,27 +44,45 @@ static unsigned index_at(uintptr_t va, int level)
     return (unsigned)(va >> (12 + 9 * (level - 1))) & (ENTRIES_PER_TABLE - 1);
 }
 
-/* The table that entry `index` of `table` points to, created if absent. */
+/* The table that entry `index` of `table` points to, created if absent;
+ * NULL when there is no memory for it. */
 static uint64_t *next_table(uint64_t *table, unsigned index)
 {
-    if (!(table[index] & PTE_PRESENT))
-        table[index] = table_alloc() | PTE_PRESENT | PTE_WRITE;
+    if (!(table[index] & PTE_PRESENT)) {
+        uint64_t pa = table_alloc();
+        if (pa == 0)
+            return NULL;
+        table[index] = pa | PTE_PRESENT | PTE_WRITE;
+    }
     KASSERT(!(table[index] & PTE_LARGE));
     return phys_to_virt(table[index] & PTE_ADDR_MASK);
 }
 
-static void map_page(uintptr_t va, uint64_t pa, uint64_t flags)
+/* False when a page table it needs could not be allocated. */
+static bool try_map_page(uintptr_t va, uint64_t pa, uint64_t flags)
 {
     uint64_t *pdpt = next_table(pml4, index_at(va, 4));
-    uint64_t *pd = next_table(pdpt, index_at(va, 3));
-    uint64_t *pt = next_table(pd, index_at(va, 2));
+    uint64_t *pd = pdpt != NULL ? next_table(pdpt, index_at(va, 3)) : NULL;
+    uint64_t *pt = pd != NULL ? next_table(pd, index_at(va, 2)) : NULL;
+    if (pt == NULL)
+        return false;
     pt[index_at(va, 1)] = pa | flags;
+    return true;
+}
+
+/* For the mappings the kernel cannot run without. */
+static void map_page(uintptr_t va, uint64_t pa, uint64_t flags)
+{
+    if (!try_map_page(va, pa, flags))
+        panic("paging: out of memory for page tables");
 }
 
 static void map_large_page(uintptr_t va, uint64_t pa, uint64_t flags)
 {
     uint64_t *pdpt = next_table(pml4, index_at(va, 4));
-    uint64_t *pd = next_table(pdpt, index_at(va, 3));
+    uint64_t *pd = pdpt != NULL ? next_table(pdpt, index_at(va, 3)) : NULL;
+    if (pd == NULL)
+        panic("paging: out of memory for page tables");
     pd[index_at(va, 2)] = pa | flags | PTE_LARGE;
 }
 
@@ -130,14 +145,17 @@ uintptr_t paging_map_stack(size_t bytes)
     size_t pages = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
     uintptr_t guard = stack_region_next;
     if (guard + (pages + 1) * PAGE_SIZE > STACK_REGION_END)
-        panic("paging: the stack region is full");
+        return 0;
     uint64_t pa = page_alloc(pages);
     if (pa == 0)
-        panic("paging: out of memory for a %zu-byte stack", bytes);
-    /* The guard page below is simply never mapped. */
+        return 0;
+    /* The guard page below is simply never mapped. Pages of a stack whose
+     * tables ran out are lost (the allocator never takes pages back); the
+     * region's next stack reuses its addresses. */
     for (size_t i = 0; i < pages; i++)
-        map_page(guard + (i + 1) * PAGE_SIZE, pa + i * PAGE_SIZE,
-                 PTE_PRESENT | PTE_WRITE | PTE_GLOBAL | nx_bit);
+        if (!try_map_page(guard + (i + 1) * PAGE_SIZE, pa + i * PAGE_SIZE,
+                          PTE_PRESENT | PTE_WRITE | PTE_GLOBAL | nx_bit))
+            return 0;
     stack_region_next = guard + (pages + 1) * PAGE_SIZE;
     return guard + PAGE_SIZE;
 }

@@ -33,7 +33,9 @@ void paging_init(void);
 void paging_unmap_page(uintptr_t va);
 
 /* Maps a new stack of `bytes` (rounded up to pages) in the stack region,
- * with an unmapped guard page below it; returns its lowest address. */
+ * with an unmapped guard page below it; returns its lowest address, or 0
+ * when memory (or the region) has run out: the CPU it was for is left out,
+ * the boot goes on. */
 uintptr_t paging_map_stack(size_t bytes);
 
 /* Maps the 4 KiB page at va to pa with flags (PTE_NX_IF_SUPPORTED becomes

@@ -28,7 +28,8 @@ struct try_frame; /* arch/x86_64/trap.h */
 struct arch_cpu_words {
     unsigned char priority;
     unsigned char programmed;
-    unsigned char timer_in_use; /* arch_timer_start: a sleep may not borrow the APIC timer */
+    unsigned char timer_in_use;   /* arch_timer_start: a sleep may not borrow the APIC timer */
+    unsigned char naming_a_fault; /* trap.c: inside the symbol lookup of a fatal fault */
     unsigned trap_depth;
     struct try_frame *try_frame;
     unsigned long long cr8_writes;

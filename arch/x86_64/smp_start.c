@@ -38,6 +38,33 @@ static bool send_startup(uint32_t apic_id)
     return lapic_send_ipi(apic_id, ICR_DELIVERY_STARTUP | trampoline_sipi_vector());
 }
 
+/* Says what the APs that found no struct cpu to claim were (the
+ * trampoline counts them), each once: a stray is an AP that woke up with an
+ * APIC ID the boot CPU did not expect, or that lost its slot. */
+static uint32_t strays_reported;
+static void report_strays(struct cpu *cpus, size_t count)
+{
+    uint32_t id;
+    uint32_t strays = trampoline_strays(&id);
+    if (strays == strays_reported)
+        return;
+    const struct cpu *owner = NULL;
+    for (size_t i = 0; i < count; i++)
+        if (cpus[i].hw_id == id)
+            owner = &cpus[i];
+    kprintf("warning: smp: %u AP%s found no CPU slot to take, the latest with APIC ID %u: ",
+            strays - strays_reported, strays - strays_reported == 1 ? "" : "s", id);
+    if (owner == NULL)
+        kprintf("no CPU being started has that ID (renumbered by the firmware, or not in the "
+                "MADT); it halted\n");
+    else if (cpu_state(owner) == CPU_NO_RESPONSE)
+        kprintf("CPU %u's, which had been given up on; it halted\n", owner->index);
+    else
+        kprintf("CPU %u already had it: two CPUs answer to one APIC ID; the second halted\n",
+                owner->index);
+    strays_reported = strays;
+}
+
 /* True once cpu has checked in (smp_ap_entry), within microseconds. */
 static bool wait_for_checkin(struct cpu *cpu, uint64_t microseconds)
 {
@@ -82,11 +109,17 @@ uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options
     (void)sipi_us;
     (void)wait_for_checkin;
     LAB(init-sipi-sipi) end */
-    if (cpu_online(cpu))
+    /* Give up on it, unless it checks in at this very moment: the state
+     * decides, before the INIT, which lands when it lands (x2APIC has no
+     * delivery status to wait for). INIT puts it back into wait-for-SIPI,
+     * so a CPU that was only slow cannot wake later on the next CPU's
+     * stack; its own check-in, should it get that far, fails. */
+    if (!cpu_give_up(cpu)) {
+        report_strays(cpu, 1);
         return CPU_ONLINE;
-    /* Give up on it. INIT puts it back into wait-for-SIPI, so a CPU that
-     * was only slow cannot wake later on the next CPU's stack. */
+    }
     send_init(cpu->hw_id);
+    report_strays(cpu, 1);
     kprintf("warning: smp: CPU %u (APIC ID %u) %s; left out\n", cpu->index, cpu->hw_id,
             sent ? "did not check in" : "was not sent its start-up IPIs (APIC busy)");
     if (sent)
@@ -97,16 +130,18 @@ uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options
 
 /* ---- all at once ---- */
 
-/* Gives up on cpu: INIT parks it in wait-for-SIPI again. */
-static void leave_out(struct cpu *cpu, bool sent, uint64_t timeout_ms)
+/* Gives up on cpu, as arch_cpu_start does: false if it checked in first. */
+static bool leave_out(struct cpu *cpu, bool sent, uint64_t timeout_ms)
 {
+    if (!cpu_give_up(cpu))
+        return false;
     send_init(cpu->hw_id);
-    cpu_set_state(cpu, CPU_NO_RESPONSE);
     kprintf("warning: smp: CPU %u (APIC ID %u) %s; left out\n", cpu->index, cpu->hw_id,
             sent ? "did not check in" : "was not sent its start-up IPIs (APIC busy)");
     if (sent)
         kprintf("  (waited %llu ms after the second SIPI; ap_timeout_ms= changes this)\n",
                 (unsigned long long)timeout_ms);
+    return true;
 }
 
 /* Marks the APs that have checked in since the last look; returns how many
@@ -177,6 +212,8 @@ void arch_cpus_start_parallel(struct cpu *cpus, size_t count,
     while (note_check_ins(cpus, count, starting, t0) != 0 && !cycles_past(deadline))
         arch_cpu_relax();
     for (size_t i = 0; i < count; i++)
-        if (starting[i] && !cpu_online(&cpus[i]))
-            leave_out(&cpus[i], sent[i], options->timeout_ms);
+        if (starting[i] && !cpu_online(&cpus[i]) &&
+            !leave_out(&cpus[i], sent[i], options->timeout_ms))
+            cpus[i].start_cycles = arch_cycles() - t0; /* checked in at the last moment */
+    report_strays(cpus, count);
 }

@@ -2,6 +2,7 @@
  * test_hooks.c - kernel/arch_test.h's machine access for the self-tests:
  * a per-CPU scratch register and a page whose mapping can be changed.
  */
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/priority.h"
@@ -28,3 +29,10 @@ struct arch_access_counts arch_test_access_counts(void)
 unsigned arch_test_programmed_priority(void) { return (unsigned)read_cr8(); }
 
 void arch_test_invalid_opcode(void) { __asm__ volatile("ud2"); }
+
+bool arch_test_set_hw_id(uint32_t id) { return lapic_test_set_id(id); }
+
+bool arch_test_nmi_to_self(void)
+{
+    return lapic_send_ipi(lapic_id(), ICR_DELIVERY_NMI | ICR_LEVEL_ASSERT);
+}

@@ -54,6 +54,8 @@ bool trampoline_prepare_cpu(struct cpu *cpu)
     if (cpu->arch == NULL)
         return false;
     cpu->stack_lo = paging_map_stack(KERNEL_STACK_SIZE);
+    if (cpu->stack_lo == 0)
+        return false;
     cpu->stack_hi = cpu->stack_lo + KERNEL_STACK_SIZE;
     return true;
 }
@@ -99,7 +101,6 @@ bool arch_cpus_start_prepare(const struct boot_info *bi)
 
 void trampoline_target(struct cpu *cpu)
 {
-    args->stack_top = cpu->stack_hi;
     args->cpu = (uint64_t)(uintptr_t)cpu;
     memory_fence();
 }
@@ -107,10 +108,22 @@ void trampoline_target(struct cpu *cpu)
 void trampoline_target_all(struct cpu *table, size_t count)
 {
     args->cpu = 0;
-    args->stack_top = 0;
     args->cpu_table = (uint64_t)(uintptr_t)table;
     args->cpu_count = count;
     memory_fence();
+}
+
+uint32_t trampoline_strays(uint32_t *latest_id)
+{
+    /* args is volatile, and the APs write these with locked instructions:
+     * plain reads see them (x86 keeps loads in order, SDM vol. 3A §9.2.2). */
+    if (args == NULL) {
+        *latest_id = 0;
+        return 0;
+    }
+    uint32_t strays = args->strays; /* first: the AP wrote the ID before its count */
+    *latest_id = args->stray_id;
+    return strays;
 }
 
 uint8_t trampoline_sipi_vector(void)

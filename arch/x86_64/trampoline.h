@@ -29,10 +29,11 @@ struct trampoline_args {
     uint32_t efer_bits; /* LME, and NXE when the boot CPU has it on */
     uint64_t kernel_cr3;
     uint64_t entry64;
-    uint64_t stack_top;
-    uint64_t cpu;       /* struct cpu *, for arch_ap_main; 0: find it (parallel start) */
+    uint64_t cpu;       /* struct cpu * to claim, if its hw_id is the AP's; 0: find it */
     uint64_t cpu_table; /* parallel start: smp_cpu(0), the first of cpu_count */
     uint64_t cpu_count; /* struct cpus, each AP looks for its own hardware ID */
+    uint32_t strays;    /* APs that found no slot to claim (lock inc) */
+    uint32_t stray_id;  /* the APIC ID of the latest of them */
     uint64_t gdt[4];
 } __attribute__((packed));
 
@@ -56,9 +57,19 @@ bool trampoline_prepare_cpu(struct cpu *cpu);
 void trampoline_target(struct cpu *cpu);
 
 /* Lets every AP that starts find its own struct cpu among table[0..count)
- * by its hardware ID (CPUID), taking its stack from there: for starting
- * them all at once. Only CPUs in state CPU_STARTING are taken. */
+ * by its hardware ID, read from its local APIC as the IPIs that started it
+ * saw it, taking its stack from there: for starting them all at once.
+ *
+ * Either way the AP claims its struct cpu with one locked compare-and-swap
+ * from CPU_STARTING to CPU_ENTERING before it touches the stack: of two APs
+ * that answer to one APIC ID, or an AP the boot CPU has already given up
+ * on, only one gets it. An AP that claims nothing counts itself a stray
+ * (trampoline_strays) and halts. */
 void trampoline_target_all(struct cpu *table, size_t count);
+
+/* How many APs have found no struct cpu to claim so far, and the APIC ID
+ * of the latest. */
+uint32_t trampoline_strays(uint32_t *latest_id);
 
 /* The SIPI vector that starts an AP in the trampoline (its page number). */
 uint8_t trampoline_sipi_vector(void);

@@ -4,7 +4,9 @@
  * Breakpoints (int3) are counted and resumed. A fault raised by the code an
  * arch_try_call called, on the CPU that called it, is turned into a return
  * from it. Any other exception is fatal: the full register state and a
- * symbolized backtrace are printed, then the kernel stops (panic_stop).
+ * symbolized backtrace are printed, then the kernel stops: the CPU claims
+ * the stop (kernel/stop.h) first, so that a worker faulting on every CPU
+ * gives one report, the first CPU's, and one line for each of the others.
  * Vectors 32-255 go to the handler registered for them.
  *
  * Exceptions and interrupts nest (SDM vol. 3A §6.12.1: a handler is entered
@@ -24,6 +26,7 @@
 #include "kernel/console.h"
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
+#include "kernel/stop.h"
 
 extern char arch_try_resume[];
 
@@ -165,8 +168,30 @@ static void dispatch(struct trap_frame *f, const struct arch_cpu_words *w)
             resume_try_call(f, frame);
             return;
         }
+        /* The address's name is for the line other CPUs' reports give this
+         * one; a fault while looking it up gets the bare address instead of
+         * looking it up again, and again. */
+        char where[KSYM_DESCRIBE_MAX] = "?";
+        struct arch_cpu_words *words = cpu_words();
+        if (!words->naming_a_fault) {
+            words->naming_a_fault = 1;
+            ksym_describe(f->rip, false, where, sizeof(where));
+            words->naming_a_fault = 0;
+        }
+        enum stop_role role =
+            stop_claim("exception %s at %#lx <%s>", trap_vector_name((unsigned)f->vector),
+                       (unsigned long)f->rip, where);
+        if (role == STOP_OWNER_AGAIN) {
+            /* Raised by this CPU's own report (a fault in kprintf, in the
+             * backtrace): the locks it holds are not coming back. */
+            console_drop_locks();
+            kprintf("\nEXCEPTION %s at %#lx <%s> while this CPU was already stopping the "
+                    "kernel\n",
+                    trap_vector_name((unsigned)f->vector), (unsigned long)f->rip, where);
+            stop_end();
+        }
         report_exception(f);
-        panic_stop();
+        stop_machine();
     }
     if (handlers[f->vector] != NULL) {
         /* A handler runs at the IRQL its vector's priority class stands for

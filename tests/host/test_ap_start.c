@@ -24,6 +24,7 @@
 #include "kernel/madt.h"
 #include "kernel/options.h"
 #include "kernel/smp.h"
+#include "kernel/stop.h"
 
 #include "tests/host/htest.h"
 
@@ -49,14 +50,18 @@ struct event {
 static struct event events[MAX_EVENTS];
 static size_t event_count;
 
-enum ap_behaviour { AP_FIRST_SIPI, AP_SECOND_SIPI, AP_NEVER };
+/* AP_LATE_CHECK_IN: runs the trampoline on the first SIPI but reaches its
+ * check-in only after the boot CPU has given up on it, as a vCPU that the
+ * host stops for a while does; the INIT that gives up lands after that. */
+enum ap_behaviour { AP_FIRST_SIPI, AP_SECOND_SIPI, AP_NEVER, AP_LATE_CHECK_IN };
 struct fake_ap {
     uint32_t apic_id;
     enum ap_behaviour behaviour;
     bool initialised; /* has had an INIT: waits for a SIPI */
     uint64_t init_at_ns;
     unsigned sipis;
-    struct cpu *becomes; /* the trampoline's target when it started */
+    struct cpu *becomes; /* the slot its trampoline claimed */
+    bool checked_in;     /* what smp_ap_check_in told it */
 };
 static struct fake_ap aps[FAKE_CPUS];
 static size_t ap_count;
@@ -80,45 +85,72 @@ static struct fake_ap *ap_with(uint32_t apic_id)
     return NULL;
 }
 
+/* An IPI reaches every AP with its destination ID: two, if two share it. */
 static void fake_init(uint32_t apic_id)
 {
     record(EV_INIT, apic_id, 0);
-    struct fake_ap *ap = ap_with(apic_id);
-    if (ap != NULL) {
-        ap->initialised = true;
-        ap->init_at_ns = now_ns;
-        ap->sipis = 0;
+    for (size_t i = 0; i < ap_count; i++) {
+        if (aps[i].apic_id != apic_id)
+            continue;
+        aps[i].initialised = true;
+        aps[i].init_at_ns = now_ns;
+        aps[i].sipis = 0;
     }
+}
+
+/* What boot/trampoline.asm does, step for step: claim the slot it was
+ * given (started alone) or the one with its APIC ID (all at once) from
+ * CPU_STARTING to CPU_ENTERING, or count itself a stray and halt; then
+ * smp_ap_entry's check-in, the kernel's own. */
+static uint32_t strays, stray_id;
+static void fake_trampoline(struct fake_ap *ap)
+{
+    struct cpu *cpu = NULL;
+    if (parallel_table == NULL) {
+        if (trampoline_target_cpu->hw_id == ap->apic_id &&
+            cpu_change_state(trampoline_target_cpu, CPU_STARTING, CPU_ENTERING))
+            cpu = trampoline_target_cpu;
+    } else {
+        for (size_t i = 0; i < parallel_count && cpu == NULL; i++)
+            if (parallel_table[i].hw_id == ap->apic_id &&
+                cpu_change_state(&parallel_table[i], CPU_STARTING, CPU_ENTERING))
+                cpu = &parallel_table[i];
+    }
+    if (cpu == NULL) {
+        stray_id = ap->apic_id;
+        strays++;
+        return;
+    }
+    ap->becomes = cpu;
+    if (ap->behaviour != AP_LATE_CHECK_IN)
+        ap->checked_in = smp_ap_check_in(cpu);
+}
+
+/* The late APs reach their check-in: after smp_init has given up on them
+ * (their INIT has not landed yet). */
+static void late_aps_check_in(void)
+{
+    for (size_t i = 0; i < ap_count; i++)
+        if (aps[i].behaviour == AP_LATE_CHECK_IN && aps[i].becomes != NULL)
+            aps[i].checked_in = smp_ap_check_in(aps[i].becomes);
 }
 
 static void fake_sipi(uint32_t apic_id)
 {
     record(EV_SIPI, apic_id, 0);
-    struct fake_ap *ap = ap_with(apic_id);
-    if (ap == NULL || !ap->initialised || ap->behaviour == AP_NEVER)
-        return;
-    /* The INIT must have had its time to settle before the SIPI counts. */
-    if (now_ns - ap->init_at_ns < required_init_delay_us * NS_PER_US)
-        return;
-    ap->sipis++;
-    unsigned needed = ap->behaviour == AP_SECOND_SIPI ? 2 : 1;
-    if (ap->sipis == needed) {
-        /* It runs the trampoline and checks in as the CPU it was set up as. */
-        /* It runs the trampoline and checks in as the CPU it was set up as
-         * (started alone), or as the one with its APIC ID (all at once). */
-        struct cpu *cpu = trampoline_target_cpu;
-        if (parallel_table != NULL) {
-            cpu = NULL;
-            for (size_t i = 0; i < parallel_count; i++)
-                if (parallel_table[i].hw_id == apic_id &&
-                    cpu_state(&parallel_table[i]) == CPU_STARTING)
-                    cpu = &parallel_table[i];
-            if (cpu == NULL)
-                return; /* the real trampoline halts it */
+    for (size_t i = 0; i < ap_count; i++) {
+        struct fake_ap *ap = &aps[i];
+        if (ap->apic_id != apic_id || !ap->initialised || ap->behaviour == AP_NEVER)
+            continue;
+        /* The INIT must have had its time to settle before the SIPI counts. */
+        if (now_ns - ap->init_at_ns < required_init_delay_us * NS_PER_US)
+            continue;
+        ap->sipis++;
+        unsigned needed = ap->behaviour == AP_SECOND_SIPI ? 2 : 1;
+        if (ap->sipis == needed) {
+            ap->initialised = false;
+            fake_trampoline(ap);
         }
-        ap->becomes = cpu;
-        ap->initialised = false;
-        cpu_set_state(cpu, CPU_ONLINE);
     }
 }
 
@@ -159,6 +191,11 @@ void trampoline_target_all(struct cpu *table, size_t count)
     parallel_count = count;
 }
 uint8_t trampoline_sipi_vector(void) { return TRAMPOLINE_PAGE; }
+uint32_t trampoline_strays(uint32_t *latest_id)
+{
+    *latest_id = stray_id;
+    return strays;
+}
 bool arch_cpus_start_prepare(const struct boot_info *bi)
 {
     (void)bi;
@@ -206,12 +243,24 @@ bool ipi_nmi(uintptr_t pc, uintptr_t fp)
     (void)fp;
     return false;
 }
+const char *arch_nmi_reason(void) { return "simulated"; }
+noreturn void arch_halt_forever(void) { abort(); } /* smp_ap_entry: not run here */
+bool stop_cpu_is_waiting(uint32_t index, const char **why)
+{
+    (void)index;
+    (void)why;
+    return false;
+}
+static char printed[4096]; /* what the boot printed, for the checks of its warnings */
 int kprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = getenv("AP_START_VERBOSE") != NULL ? vfprintf(stderr, fmt, ap) : 0;
+    size_t used = strlen(printed);
+    int n = vsnprintf(printed + used, sizeof(printed) - used, fmt, ap);
     va_end(ap);
+    if (getenv("AP_START_VERBOSE") != NULL)
+        fputs(printed + used, stderr);
     return n;
 }
 int kprintf_colour(enum console_colour colour, const char *fmt, ...)
@@ -232,12 +281,14 @@ noreturn void panic_at(const char *file, int line, const char *fmt, ...)
 /* ---- the machine under test ---- */
 static struct madt_info madt;
 
+static bool twin; /* machine(): a second AP with the first AP's APIC ID */
 static void machine(const char *cmdline, const enum ap_behaviour *behaviour, size_t n,
                     uint64_t init_delay_us)
 {
     memset(&madt, 0, sizeof(madt));
     memset(aps, 0, sizeof(aps));
     event_count = 0;
+    printed[0] = '\0'; /* strays only grow, as the trampoline's count does */
     icr_faults = 0;
     parallel_table = NULL;
     trampoline_target_cpu = NULL;
@@ -254,8 +305,12 @@ static void machine(const char *cmdline, const enum ap_behaviour *behaviour, siz
         }
         uint32_t id = (uint32_t)(i + 1) * 2; /* not contiguous, not the index */
         madt.cpus[m] = (struct madt_cpu){id, (uint32_t)m, true, false};
-        aps[i] = (struct fake_ap){id, behaviour[i], false, 0, 0, NULL};
+        aps[i] = (struct fake_ap){id, behaviour[i], false, 0, 0, NULL, false};
         i++;
+    }
+    if (twin) { /* one more AP, not in the MADT, answering to the first AP's ID */
+        aps[n] = (struct fake_ap){aps[0].apic_id, AP_FIRST_SIPI, false, 0, 0, NULL, false};
+        ap_count = n + 1;
     }
     static struct options options;
     static struct warning_log problems;
@@ -436,6 +491,46 @@ int main(void)
            "online %zu, CPU 0 has ID %u; %s", smp_online_count(), smp_cpu(0)->hw_id, why);
     bsp_apic_id = 0;
     bsp_madt_position = 0;
+
+    /* Issue 20, defect 6: an AP that reaches its check-in only after the
+     * boot CPU gave up on it (the INIT that gives up lands later). The
+     * state decides once: its check-in fails, it is not online, and it is
+     * not counted, started alone or with the others. */
+    const enum ap_behaviour late[3] = {AP_FIRST_SIPI, AP_LATE_CHECK_IN, AP_FIRST_SIPI};
+    const char *late_modes[2][2] = {
+        {"ap_start=serial ap_timeout_ms=50", "ap_start.serial_a_check_in_after_the_give_up_fails"},
+        {"ap_timeout_ms=50", "ap_start.parallel_a_check_in_after_the_give_up_fails"}};
+    for (size_t m = 0; m < 2; m++) {
+        machine(late_modes[m][0], late, 3, 10000);
+        size_t online_then = smp_online_count();
+        late_aps_check_in();
+        HCHECK(late_modes[m][1],
+               online_then == 3 && aps[1].becomes == smp_cpu(2) && !aps[1].checked_in &&
+                   cpu_state(smp_cpu(2)) == CPU_NO_RESPONSE && aps[0].checked_in &&
+                   aps[2].checked_in && smp_online_count() == 3,
+               "online %zu then %zu; the late AP claimed %s, checked in %d, CPU 2 state %u",
+               online_then, smp_online_count(), aps[1].becomes == smp_cpu(2) ? "CPU 2" : "not it",
+               aps[1].checked_in, cpu_state(smp_cpu(2)));
+    }
+
+    /* Issue 20, defect 5: two APs answer to one APIC ID. The first to claim
+     * the slot gets it; the second takes nothing (no shared stack, no
+     * shared struct cpu), and the boot says so. */
+    const char *twin_modes[2][2] = {
+        {"ap_start=serial", "ap_start.serial_a_second_ap_with_one_apic_id_takes_nothing"},
+        {"", "ap_start.parallel_a_second_ap_with_one_apic_id_takes_nothing"}};
+    for (size_t m = 0; m < 2; m++) {
+        uint32_t strays_before = strays;
+        twin = true;
+        machine(twin_modes[m][0], first, 3, 10000);
+        twin = false;
+        HCHECK(twin_modes[m][1],
+               smp_online_count() == 4 && aps[0].becomes == smp_cpu(1) && aps[0].checked_in &&
+                   aps[3].becomes == NULL && strays == strays_before + 1 &&
+                   strstr(printed, "two CPUs answer to one APIC ID") != NULL,
+               "online %zu, twin claimed %s, %u strays; printed:\n%s", smp_online_count(),
+               aps[3].becomes != NULL ? "a slot" : "nothing", strays - strays_before, printed);
+    }
 
     return htest_finish();
 }

@@ -8,6 +8,7 @@
  */
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/fb_console.h"
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/platform.h"
@@ -69,10 +70,11 @@ void export_constants(void)
     EXPORT_FIELD(TRAMPOLINE_ARGS_EFER_BITS, efer_bits);
     EXPORT_FIELD(TRAMPOLINE_ARGS_KERNEL_CR3, kernel_cr3);
     EXPORT_FIELD(TRAMPOLINE_ARGS_ENTRY64, entry64);
-    EXPORT_FIELD(TRAMPOLINE_ARGS_STACK_TOP, stack_top);
     EXPORT_FIELD(TRAMPOLINE_ARGS_CPU, cpu);
     EXPORT_FIELD(TRAMPOLINE_ARGS_CPU_TABLE, cpu_table);
     EXPORT_FIELD(TRAMPOLINE_ARGS_CPU_COUNT, cpu_count);
+    EXPORT_FIELD(TRAMPOLINE_ARGS_STRAYS, strays);
+    EXPORT_FIELD(TRAMPOLINE_ARGS_STRAY_ID, stray_id);
 
     /* Where isr.asm's frame keeps the interrupted registers (trap.h), for
      * the call-frame information of boot/debug_frame.inc. */
@@ -93,6 +95,16 @@ void export_constants(void)
     EXPORT(CPU_STATE, offsetof(struct cpu, state));
     EXPORT(CPU_STACK_HI, offsetof(struct cpu, stack_hi));
     EXPORT(CPU_STARTING_VALUE, CPU_STARTING);
+    EXPORT(CPU_ENTERING_VALUE, CPU_ENTERING);
+
+    /* Where a starting AP reads its own APIC ID (x86.h, lapic.h). */
+    EXPORT(MSR_IA32_APIC_BASE, MSR_IA32_APIC_BASE);
+    EXPORT(APIC_BASE_X2APIC_ENABLE, APIC_BASE_X2APIC_ENABLE);
+    EXPORT(APIC_BASE_ADDR_LOW_MASK, APIC_BASE_ADDR_MASK & 0xFFFFFFFFull);
+    EXPORT(MSR_X2APIC_APIC_ID, MSR_X2APIC_BASE + (LAPIC_REG_ID >> 4));
+    EXPORT(LAPIC_REG_ID, LAPIC_REG_ID);
+    EXPORT(XAPIC_ID_SHIFT, XAPIC_ID_SHIFT);
+    EXPORT(IDENTITY_MAP_LIMIT, IDENTITY_MAP_LIMIT);
 
     /* For the test runner: QEMU's exit port and codes (ktest.h), and the
      * console's font cell (font5x7.h). */

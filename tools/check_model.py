@@ -69,6 +69,12 @@ CONFIGS = [
     # The defect's own configuration without the defect.
     ("3cpus_sleep_cpu2_calls_twice_subsets_central",
      "N=3 TIMER_CPU=2 CALLERS=4 SLEEP SUBSETS SLEEPERS=6", "verified", False),  # 0.15 M, 3 s
+    # Four CPUs sleeping with participant sets that change every call, both
+    # barriers: too many states to store, so bit-state hashing (--all set).
+    ("4cpus_sleep_changing_sets_central_supertrace",
+     "N=4 NO_TIMER CALLERS=3 SLEEP CHANGING_SETS BITSTATE", "verified", True),
+    ("4cpus_sleep_changing_sets_dissemination_supertrace",
+     "N=4 NO_TIMER CALLERS=3 SLEEP CHANGING_SETS DISSEMINATION BITSTATE", "verified", True),
     # Sleep defects: a wake-up is lost, and the ghost check names it.
     # Only CPU 2 calls, twice (once from its timer), the first time with
     # everyone, CPU 1 at rank 1; the second time with CPU 0: CPU 2 at rank 1.

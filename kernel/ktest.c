@@ -65,16 +65,29 @@ static bool listed(const struct ktest *k, const char *list)
     return false;
 }
 
+static size_t count_matching(const char *filter)
+{
+    size_t total = 0;
+    for (const struct ktest *k = __ktest_start; k < __ktest_end; k++)
+        total += matches(k, filter);
+    return total;
+}
+
+static bool announced;
+
+void ktest_announce(const char *filter)
+{
+    kprintf("KTAP version 1\n1..%zu\n", count_matching(filter));
+    announced = true;
+}
+
 struct ktest_result ktest_run_all(const char *filter, const char *skip_list)
 {
     struct ktest_result r;
     memset(&r, 0, sizeof(r));
-    for (const struct ktest *k = __ktest_start; k < __ktest_end; k++) {
-        if (matches(k, filter))
-            r.total++;
-    }
-
-    kprintf("KTAP version 1\n1..%zu\n", r.total);
+    r.total = count_matching(filter);
+    if (!announced)
+        ktest_announce(filter);
     size_t n = 0;
     for (const struct ktest *k = __ktest_start; k < __ktest_end; k++) {
         if (!matches(k, filter))
@@ -90,7 +103,9 @@ struct ktest_result ktest_run_all(const char *filter, const char *skip_list)
             if (r.failed < KTEST_FAILED_NAMES_KEPT)
                 r.failed_tests[r.failed] = k;
             r.failed++;
-            kprintf_colour(COLOUR_FAIL, "not ok %zu %s.%s # %s\n", n, k->suite, k->name, t.reason);
+            /* The reason is already on a diagnostic line above (ktest_fail):
+             * nothing after '#', which readers would take for a directive. */
+            kprintf_colour(COLOUR_FAIL, "not ok %zu %s.%s\n", n, k->suite, k->name);
         } else if (t.skipped) {
             r.skipped++;
             kprintf_colour(COLOUR_NOTE, "ok %zu %s.%s # SKIP %s\n", n, k->suite, k->name, t.reason);

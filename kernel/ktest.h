@@ -10,8 +10,13 @@
  *   1..3
  *   ok 1 lib.format_widths
  *   # tests/kernel/test_x.c:42: expected 2, got 3
- *   not ok 2 exceptions.something # expected 2, got 3
+ *   not ok 2 exceptions.something
  *   ok 3 paging.nx # SKIP the CPU has no NX bit
+ *
+ * A failure's reason is the diagnostic line before its result, never text
+ * after "not ok ... #": KTAP and TAP readers take that text as a directive,
+ * and one that begins "SKIP" or "TODO" would turn a failure into a skip or
+ * a TODO.
  *
  * and then ends the virtual machine with KTEST_EXIT_PASS or KTEST_EXIT_FAIL.
  *
@@ -123,10 +128,18 @@ struct ktest_result {
     const struct ktest *failed_tests[KTEST_FAILED_NAMES_KEPT]; /* the first ones */
 };
 
-/* Runs every test whose "suite.name" starts with filter ("" for all), except
- * those named in skip_list (comma-separated, reported as skipped); prints
- * KTAP (ok lines in green, not ok in red where the screen has colour) and
- * returns the counts. The caller decides how the run ends (kernel/finish.h). */
+/* Prints the KTAP version line and the plan for the tests whose
+ * "suite.name" starts with filter ("" for all). Called as soon as the
+ * console works, before the boot steps that can fail, so that a crash
+ * before the first test reads as crashed tests (a plan with no results),
+ * not as a boot without KTAP. */
+void ktest_announce(const char *filter);
+
+/* Runs every test whose "suite.name" starts with filter, except those
+ * named in skip_list (comma-separated, reported as skipped); prints their
+ * results (announcing them first if ktest_announce was not called: ok
+ * lines in green, not ok in red where the screen has colour) and returns
+ * the counts. The caller decides how the run ends (kernel/finish.h). */
 struct ktest_result ktest_run_all(const char *filter, const char *skip_list);
 
 /* True from the moment test mode starts: a panic then ends the VM. */

@@ -99,6 +99,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
     arch_console_init(&boot_info); /* serial port, VGA text screen */
     print_banner();
     console_print_warnings(&option_problems); /* unknown options, bad values */
+    if (ktest_mode_active())
+        ktest_announce(o->test); /* before any step that can crash */
     if (o->firmware_x2apic)
         kprintf("firmware_x2apic: %s\n", firmware_x2apic ? "x2APIC enabled before the APIC driver"
                                                          : "this CPU has no x2APIC; nothing done");

@@ -10,13 +10,16 @@
    is noticed: the runner tests its own failure paths.
 
 Every KTAP case of every configuration counts, as does each configuration's
-own check (clean exit, boot banner). A configuration that cannot run here is
-skipped with its reason. The last line is "N passed, N failed"; the exit
+own check (clean exit, boot banner). Every KTAP report, a host test's or a
+boot's (the broken-on-purpose ones too), is read again by Perl's TAP::Parser,
+which must count it as the runner does. A configuration that cannot run here
+is skipped with its reason. The last line is "N passed, N failed"; the exit
 status is non-zero on any failure.
 
 The pieces are in tests/runner/: matrix.py (the configurations), qemu.py
-(booting one), ktap.py (reading and checking results), screen.py (the
-framebuffer check), constants.py (facts read from the build).
+(booting one), ktap.py (reading and checking results), tap_check.py (the
+same counts from TAP::Parser), screen.py (the framebuffer check),
+constants.py (facts read from the build).
 """
 import argparse
 import concurrent.futures
@@ -34,6 +37,7 @@ from runner.ktap import Outcome, check_test_set, count_ktap, parse_ktap, tail
 from runner.qemu import (QEMU, boot, describe_status, effective_cmdline, image_build_args,
                           image_key, skip_reason)
 from runner.screen import check_screen
+from runner.tap_check import disagreement
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import usb_write  # noqa: E402
@@ -79,6 +83,8 @@ def run_ktap_tool(label, command, timeout, verbose):
         problem = f"planned {plan} cases, reported {n}"
     elif p.returncode != 0 and case.failed == 0:
         problem = f"exit status {p.returncode}"
+    else:
+        problem = disagreement(p.stdout)
     if problem:
         case.failed += 1
         case.lines.append(f"  FAIL {label}: {problem}")
@@ -186,6 +192,12 @@ def check_config(cfg, kernel, iso, workdir, verbose):
         want = constants.EXPECTED_STATUS[cfg.expect]
         if status != want:
             problems.append(f"expected: {describe_status(want)}; got: {describe_status(status)}")
+        # In test mode the plan comes before any boot step that can fail, so
+        # that a crash reads as crashed tests (planned, not all reported).
+        if cfg.expect in ("crash", "reset", "hang") and is_test_mode(effective_cmdline(cfg)) \
+                and parse_ktap(serial)[0] is None:
+            problems.append("no KTAP plan before the failure: a KTAP reader sees no tests "
+                            "where the truth is that they crashed")
         for text in cfg.must_contain:
             if text not in serial:
                 problems.append(f'the serial output lacks "{text}"')
@@ -205,7 +217,20 @@ def check_config(cfg, kernel, iso, workdir, verbose):
     return finish_check(cfg, out, header, problems, serial, cmd)
 
 
+def is_test_mode(cmdline):
+    return any(w == "test" or w.startswith("test=") for w in cmdline.split())
+
+
 def finish_check(cfg, out, header, problems, serial, cmd):
+    # Whatever the boot was meant to do, a KTAP report in its log must read
+    # the same to a reader nobody here wrote.
+    problem = disagreement(serial)
+    if problem:
+        problems = problems + [problem]
+    directives = re.findall(r"^not ok \d+ [^#\n]*#.*$", serial, re.M)
+    if directives:
+        problems = problems + [f"a failed result carries text after '#', which KTAP readers "
+                               f"take for a directive: {directives[0]}"]
     if problems:
         out.failed += 1
         out.lines.insert(0, f"FAIL {header}")

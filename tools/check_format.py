@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import sys
 
+import ktap_out  # tools/, beside this script
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOLDERS = ("arch", "boot", "kernel", "lib", "tests")
 
@@ -37,7 +39,8 @@ def main():
                                     capture_output=True).returncode != 0]
         if differ:
             failed += 1
-            print(f"not ok {i} format.{top} # not as .clang-format says: {' '.join(differ)}")
+            print(ktap_out.not_ok(i, f"format.{top}",
+                                  f"not as .clang-format says: {' '.join(differ)}"))
         else:
             print(f"ok {i} format.{top}")
     return 1 if failed else 0

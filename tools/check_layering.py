@@ -18,6 +18,8 @@ import os
 import re
 import sys
 
+import ktap_out  # tools/, beside this script
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # What only arch/ may use: the compiler's assembly, and the x86 helpers of
@@ -97,7 +99,7 @@ def main():
         found = [p for f in files(tops, skip) for p in check(f)]
         if found:
             failed += 1
-            print(f"not ok {i} {name} # {'; '.join(found[:10])}")
+            print(ktap_out.not_ok(i, name, "; ".join(found[:10])))
         else:
             print(f"ok {i} {name}")
     return 1 if failed else 0

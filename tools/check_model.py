@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+import ktap_out  # tools/, beside this script
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "tests", "model", "rendezvous.pml")
 
@@ -158,7 +160,7 @@ def main():
         for i, ((name, defines, _, _), verdict) in enumerate(zip(configs, verdicts), 1):
             ok, why = verdict.result()
             failed += not ok
-            print(f"{'ok' if ok else 'not ok'} {i} model.{name} # {why}" if not ok
+            print(ktap_out.not_ok(i, f"model.{name}", why) if not ok
                   else f"ok {i} model.{name}\n# {name} (-D {defines}): {why}", flush=True)
     finally:
         if not args.keep:

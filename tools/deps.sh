@@ -35,6 +35,8 @@ need_cmd python3 python3
 need_cmd spin spin   # the SPIN model checker (tests/model/)
 need_cmd clang-format clang-format
 need_cmd gdb gdb     # make test runs the gdb commands against a halted QEMU
+# make test holds its KTAP counts against Perl's TAP::Parser (Debian's perl).
+perl -MTAP::Parser -e 1 >/dev/null 2>&1 || missing="$missing perl"
 need_file /usr/lib/grub/i386-pc/moddep.lst grub-pc-bin
 need_file '/usr/share/OVMF/OVMF_CODE*.fd' ovmf
 if [ "${WINDOW:-}" = 1 ] && command -v qemu-system-x86_64 >/dev/null 2>&1 &&

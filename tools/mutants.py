@@ -24,6 +24,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 from tree_files import tree_files  # noqa: E402
+import ktap_out  # noqa: E402
 
 LIST = os.path.join(ROOT, "tests", "mutants", "mutants.txt")
 HOST_TIMEOUT = 240   # seconds; a host test binary has its own hang watchdog (120 s)
@@ -283,9 +284,8 @@ def main():
     if args.ktap:
         print(f"KTAP version 1\n1..{len(results)}")
         for i, (ok, name, line) in enumerate(results, 1):
-            print(f"{'ok' if ok else 'not ok'} {i} mutant.{name} # {line}" if not ok
-                  else f"ok {i} mutant.{name}")
-            print(f"# {line}")
+            print(ktap_out.not_ok(i, f"mutant.{name}", line) if not ok
+                  else f"ok {i} mutant.{name}\n# {line}")
     else:
         print(f"{caught} caught, {survived + known} survived"
               + (f" ({known} known to be invisible to the tests, see the list)" if known else ""))

@@ -6,12 +6,18 @@
 #include "lib/string.h"
 
 /* Fails only when asked (inject=test-fail): the runner must then report the
- * run as failed. Otherwise there is nothing to test, so it is skipped. */
+ * run as failed. Otherwise there is nothing to test, so it is skipped. The
+ * failed expression reads "todo.count", which TAP::Parser would take for a
+ * TODO directive (a failure it does not count) if the reason followed the
+ * result's '#': the runner's cross-check with it would then disagree. */
 KTEST(ktest, injected_failure)
 {
     if (boot_options.inject == NULL || strcmp(boot_options.inject, "test-fail") != 0)
         KTEST_SKIP(t, "only fails with inject=test-fail");
-    EXPECT_EQ(t, 1, 2);
+    struct {
+        int count;
+    } todo = {2};
+    EXPECT_EQ(t, 1, todo.count);
 }
 
 KTEST(ktest, expectations_record_failures)

@@ -30,14 +30,34 @@ KTAP_RESULT = re.compile(r"^(ok|not ok) (\d+) ([^#]*?)\s*(?:#\s*(.*))?$")
 KTAP_PLAN = re.compile(r"^1\.\.(\d+)$")
 
 
+KTAP_DIAGNOSTIC = re.compile(r"^# ?(.*)$")
+
+
+FILE_AND_LINE = re.compile(r"^[\w./-]+:\d+: ")
+
+
+def failure_reason(diagnostics):
+    """Why a case failed, from the diagnostic lines printed since the case
+    before it: the first that names a source line (the failed check), else
+    all of them."""
+    for d in diagnostics:
+        if FILE_AND_LINE.match(d):
+            return d
+    return " / ".join(diagnostics)[:300]
+
+
 def parse_ktap(text):
-    """Returns (plan or None, [(ok, number, name, directive)])."""
-    plan, results, started = None, [], False
+    """Returns (plan or None, [(ok, number, name, note)]): an ok case's note
+    is its directive ("SKIP why" or ""); a failed case's is why it failed,
+    from the diagnostic lines before it (where the reason belongs: text
+    after "not ok N name #" would be a directive), or from its directive
+    where a reporter still puts it there."""
+    plan, results, started, diagnostics = None, [], False, []
     for raw in text.splitlines():
         line = raw.rstrip("\r")
         if line.startswith("KTAP version 1"):
             started = True
-            plan, results = None, []
+            plan, results, diagnostics = None, [], []
             continue
         if not started:
             continue
@@ -47,9 +67,30 @@ def parse_ktap(text):
             continue
         m = KTAP_RESULT.match(line)
         if m:
-            results.append((m.group(1) == "ok", int(m.group(2)), m.group(3),
-                            m.group(4) or ""))
+            ok, directive = m.group(1) == "ok", m.group(4) or ""
+            note = directive if ok or directive else failure_reason(diagnostics)
+            results.append((ok, int(m.group(2)), m.group(3), note))
+            diagnostics = []
+            continue
+        m = KTAP_DIAGNOSTIC.match(line)
+        if m and m.group(1).strip():
+            diagnostics.append(m.group(1).strip())
     return plan, results
+
+
+def is_skip(ok, note):
+    """A case that was skipped (ok, with a SKIP directive), as KTAP says."""
+    return ok and note.upper().startswith("SKIP")
+
+
+def ktap_counts(text):
+    """The runner's counts of the report in text, in TAP::Parser's terms
+    (runner/tap_check.py): "passed" includes the skipped, as it does there."""
+    plan, results = parse_ktap(text)
+    failed = sum(1 for ok, _, _, _ in results if not ok)
+    return {"passed": len(results) - failed, "failed": failed,
+            "skipped": sum(1 for ok, _, _, note in results if is_skip(ok, note)), "todo": 0,
+            "planned": -1 if plan is None else plan, "run": len(results)}
 
 
 KTEST_DECLARATION = re.compile(r"^KTEST\((\w+),\s*(\w+)\)", re.M)
@@ -168,7 +209,7 @@ def check_test_set(cfg, cmdline, results):
     if numbers != list(range(1, len(numbers) + 1)):
         problems.append("KTAP test numbers are not 1..n in order")
     allowed = allowed_skips(cfg, cmdline)
-    skipped = [name for ok, _, name, d in results if ok and d.upper().startswith("SKIP")]
+    skipped = [name for ok, _, name, d in results if is_skip(ok, d)]
     if results and len(skipped) == len(results):
         problems.append("every self-test was skipped")
     for name in skipped:
@@ -183,7 +224,7 @@ def count_ktap(prefix, text, outcome, verbose):
     for ok, num, name, directive in results:
         outcome.names.add(name)
         label = f"{prefix}: {name}"
-        if ok and directive.upper().startswith("SKIP"):
+        if is_skip(ok, directive):
             outcome.skipped += 1
             if verbose:
                 outcome.lines.append(f"  skip {label} # {directive}")

@@ -37,13 +37,20 @@ struct mb1_info {
     uint32_t framebuffer_pitch, framebuffer_width, framebuffer_height;
     uint8_t framebuffer_bpp;
     uint8_t framebuffer_type; /* 0 indexed, 1 direct RGB, 2 EGA text: enum fb_type */
+    /* The spec's table puts the colour fields at offset 110, but its own
+     * example header (multiboot.h, §4), from which GRUB is built, declares
+     * them in a union with a 32-bit palette address and no packing: they
+     * sit at 112, and that is where GRUB writes them (read at 110, red
+     * came out as green and green as blue on the screen). */
+    uint16_t colour_alignment;
     /* Type 1: red, green, blue field position and mask size (type 0 puts
      * a palette's address and size here, which the kernel does not use). */
     uint8_t red_pos, red_size, green_pos, green_size, blue_pos, blue_size;
 } __attribute__((packed));
 #define MB1_INFO_BASE_SIZE offsetof(struct mb1_info, framebuffer_addr)
 _Static_assert(MB1_INFO_BASE_SIZE == 88, "spec 0.6.96 §3.3: framebuffer_addr at offset 88");
-_Static_assert(sizeof(struct mb1_info) == MB1_INFO_SIZE, "spec 0.6.96 §3.3: 116 bytes in all");
+_Static_assert(offsetof(struct mb1_info, red_pos) == 112, "multiboot.h of spec 0.6.96 §4");
+_Static_assert(sizeof(struct mb1_info) == MB1_INFO_SIZE, "through the blue mask size");
 
 /* Each map entry is preceded by its own size, which excludes the size field. */
 struct mb1_mmap_entry {

@@ -14,7 +14,7 @@
 #define MB1_BOOTLOADER_MAGIC 0x2BADB002u /* in EAX at entry (spec §3.2) */
 /* The information block's size with the framebuffer fields (flags bit 12);
  * without them it is 88 bytes, and mb1_parse reads no further. */
-#define MB1_INFO_SIZE 116
+#define MB1_INFO_SIZE 118
 
 /* Turns a physical address range into a readable pointer, or NULL. */
 typedef const void *mb_map_fn(uint64_t phys, size_t length);

@@ -402,7 +402,9 @@ static void multiboot1_framebuffer(void)
     info[108] = 32;                                 /* bpp */
     info[109] = 1;                                  /* type: direct RGB */
     const uint8_t colours[6] = {16, 8, 8, 8, 0, 8}; /* red, green, blue: position, size */
-    memcpy(info + 110, colours, sizeof(colours));
+    info[110] = 0xAA; /* padding: the colours start at 112 (see multiboot1.c) */
+    info[111] = 0xAA;
+    memcpy(info + 112, colours, sizeof(colours));
     memset(&bi, 0, sizeof(bi));
     mb1_parse(info, fake_map, &bi);
     const struct framebuffer_info *fb = &bi.fb;

@@ -212,9 +212,13 @@ MATRIX = [
     # 1) command under SeaBIOS and under OVMF, where the RSDP is found in
     # the memory map's ACPI regions (multiboot 1 passes none, and UEFI
     # leaves nothing in the BIOS areas), and ISOLINUX's mboot.c32.
-    Config("q35-grub-multiboot1-bios-smp2", boot="iso", loader="multiboot1", smp="2"),
+    # The multiboot 1 header asks for EGA text: GRUB keeps it on a BIOS PC and
+    # gives its linear framebuffer under UEFI (the screen stayed black
+    # before the request; the screen check below reads it back).
+    Config("q35-grub-multiboot1-bios-smp2", boot="iso", loader="multiboot1", smp="2",
+           must_contain=(", type 2, at 0xb8000",)),
     Config("q35-grub-multiboot1-uefi-smp2", boot="iso", loader="multiboot1", firmware="uefi",
-           smp="2", must_contain=("from the memory map's ACPI ",)),
+           smp="2", must_contain=("from the memory map's ACPI ", ", type 1, at ")),
     Config("q35-isolinux-mboot-bios-smp2", boot="iso", loader="isolinux", smp="2"),
     # What a person sees at the end: the summary page, read back from QEMU's
     # screen (QMP screendump) in the kernel's own font. A UEFI PC without a
@@ -222,6 +226,8 @@ MATRIX = [
     # under SeaBIOS with a VBE mode), whose pixels are three bytes.
     Config("q35-menu-uefi-screen-no-serial", boot="menu", firmware="uefi", smp="2",
            serial=False, exit_device=False, expect="screen"),
+    Config("q35-grub-multiboot1-uefi-screen-no-serial", boot="iso", loader="multiboot1",
+           firmware="uefi", smp="2", serial=False, exit_device=False, expect="screen"),
     Config("q35-menu-bios-screen-24bpp", boot="menu", gfxpayload="1024x768x24", smp="2",
            exit_device=False, expect="screen",
            must_contain=(", 24 bpp, type 1, at ",)),

@@ -331,7 +331,7 @@ HOST_LIB_OBJS := $(HOST_BUILD)/lib/format.o $(HOST_BUILD)/lib/string.o $(HOST_BU
 HOST_TESTS := $(HOST_BUILD)/test_format $(HOST_BUILD)/test_string \
               $(HOST_BUILD)/test_multiboot $(HOST_BUILD)/test_cmdline $(HOST_BUILD)/test_madt \
               $(HOST_BUILD)/test_ap_start $(HOST_BUILD)/test_options $(HOST_BUILD)/test_platform \
-              $(HOST_BUILD)/test_stop
+              $(HOST_BUILD)/test_stop $(HOST_BUILD)/test_acpi
 
 $(HOST_BUILD)/test_format: $(HOST_BUILD)/tests/host/test_format.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/test_string: $(HOST_BUILD)/tests/host/test_string.o $(HOST_LIB_OBJS)
@@ -345,6 +345,11 @@ $(HOST_BUILD)/test_options: $(HOST_BUILD)/tests/host/test_options.o \
 $(HOST_BUILD)/tests/host/test_options.o: HOST_CFLAGS += -DREADME_PATH='"$(CURDIR)/README.md"'
 $(HOST_BUILD)/test_platform: $(HOST_BUILD)/tests/host/test_platform.o \
     $(HOST_BUILD)/kernel/acpi_platform.o $(HOST_BUILD)/arch/x86_64/apic_mode.o $(HOST_LIB_OBJS)
+# The RSDP search and the root table walk (kernel/acpi.c) on a fake
+# physical memory; the test stands in for the console and the machine.
+$(HOST_BUILD)/test_acpi: $(HOST_BUILD)/tests/host/test_acpi.o $(HOST_BUILD)/kernel/acpi.o \
+    $(HOST_BUILD)/kernel/madt.o $(HOST_BUILD)/kernel/acpi_platform.o \
+    $(HOST_BUILD)/kernel/bootinfo.o $(HOST_LIB_OBJS)
 $(HOST_BUILD)/test_madt: $(HOST_BUILD)/tests/host/test_madt.o \
     $(HOST_BUILD)/kernel/madt.o $(HOST_LIB_OBJS)
 # The one owner of ending the machine (kernel/stop.c), one thread per CPU.

@@ -1,6 +1,7 @@
 ; entry.asm - from the boot loader's 32-bit protected mode to kmain() in 64-bit C.
 ;
-; Both loaders (GRUB through multiboot2, QEMU's -kernel through multiboot 1)
+; The loaders (GRUB through multiboot2 or multiboot 1, QEMU's -kernel and ISOLINUX's
+; mboot.c32 through multiboot 1)
 ; enter _start in 32-bit protected mode with paging off, EAX = the loader's
 ; magic and EBX = the physical address of its information structure
 ; (multiboot2 spec §3.2 "Machine state", multiboot 0.6.96 §3.2).
@@ -55,10 +56,22 @@ mb2_header_end:
 ; refuses 64-bit ELF files, but with these fields it loads the file as a flat
 ; image, which works because the linker lays the file out exactly like memory
 ; from __load_phys_start on (tools/check_layout.py verifies this at build time).
+; GRUB's multiboot command and ISOLINUX's mboot.c32 take the same fields.
+;
+; The "video mode" flag (bit 2) asks for EGA text (mode_type 1, spec 0.6.96
+; §3.1.4), no preferred size: a BIOS PC keeps the text screen the kernel
+; already draws on, and GRUB under UEFI, which has no text mode, hands over
+; its linear framebuffer instead; either way the information's framebuffer
+; fields (flags bit 12) say which. Without the flag GRUB under UEFI says
+; nothing of the screen and it stays black. QEMU's -kernel ignores the
+; request (it says "multiboot knows VBE. we don't." on stderr) and boots
+; in text mode, as before.
 MB1_FLAG_PAGE_ALIGN   equ 1 << 0
 MB1_FLAG_MEMORY_INFO  equ 1 << 1
+MB1_FLAG_VIDEO_MODE   equ 1 << 2
 MB1_FLAG_ADDRESSES    equ 1 << 16
-MB1_FLAGS equ MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMORY_INFO | MB1_FLAG_ADDRESSES
+MB1_FLAGS equ MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMORY_INFO | MB1_FLAG_VIDEO_MODE | MB1_FLAG_ADDRESSES
+MB1_MODE_EGA_TEXT     equ 1
 
 extern __load_phys_start
 extern __load_phys_end
@@ -76,6 +89,10 @@ mb1_header:
     dd __load_phys_end          ; load_end_addr
     dd __bss_phys_end           ; bss_end_addr
     dd _start                   ; entry_addr
+    dd MB1_MODE_EGA_TEXT        ; mode_type
+    dd 0                        ; width: no preference
+    dd 0                        ; height: no preference
+    dd 0                        ; depth: no preference
 
 ; ---------------------------------------------------------------------------
 ; 32-bit code. Runs at its physical address; symbols in the higher half are

@@ -70,6 +70,9 @@ static bool rsdp_valid(const uint8_t *r, size_t available)
 
 static const uint8_t *scan_for_rsdp(uint64_t start, uint64_t end, uint64_t *found)
 {
+    start = (start + RSDP_ALIGN - 1) & ~(uint64_t)(RSDP_ALIGN - 1);
+    if (end <= start)
+        return NULL;
     const uint8_t *area = arch_phys_to_virt(start, end - start);
     if (area == NULL)
         return NULL;
@@ -77,6 +80,36 @@ static const uint8_t *scan_for_rsdp(uint64_t start, uint64_t end, uint64_t *foun
         if (rsdp_valid(area + off, end - start - off)) {
             *found = start + off;
             return area + off;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The last place to look: the regions the loader's memory map calls ACPI
+ * reclaimable or ACPI NVS (types 3 and 4, multiboot 0.6.96 §3.3). On UEFI
+ * the RSDP is found through the EFI system table (ACPI 6.5 §5.2.5.2), which
+ * multiboot 1 does not pass on, nor does it have a field for the RSDP, so
+ * under GRUB's multiboot command on OVMF this is the only way to it. The
+ * firmware keeps its ACPI tables in such memory, and the RSDP on a 16-byte
+ * boundary there as everywhere. The search is that of the BIOS areas: the
+ * signature on the 16-byte grid, then the checksum(s). Regions that are not
+ * wholly in the kernel's mapping (the low 4 GiB, arch_phys_to_virt) are
+ * passed over; reserved memory is never read (it may be a device's).
+ */
+static const uint8_t *scan_memory_map(const struct boot_info *bi)
+{
+    for (size_t i = 0; i < bi->mmap_count; i++) {
+        const struct mem_region *m = &bi->mmap[i];
+        if (m->type != MEM_ACPI_RECLAIMABLE && m->type != MEM_ACPI_NVS)
+            continue;
+        if (m->length == 0 || m->length > UINT64_MAX - m->base)
+            continue; /* empty, or wraps: not a region */
+        const uint8_t *r = scan_for_rsdp(m->base, m->base + m->length, &state.rsdp_phys);
+        if (r != NULL) {
+            state.rsdp_source = RSDP_MEMORY_MAP;
+            state.rsdp_region_type = m->type;
+            return r;
         }
     }
     return NULL;
@@ -91,19 +124,19 @@ static const uint8_t *find_rsdp(const struct boot_info *bi)
         }
         kprintf("acpi: the RSDP passed by the loader fails its checksum; ignoring it\n");
     }
-    if (bi->uefi)
-        return NULL; /* no legacy BIOS areas to scan under UEFI */
     const uint8_t *r;
-    uint64_t ebda = arch_legacy_ebda_base();
-    if (ebda != 0 && (r = scan_for_rsdp(ebda, ebda + EBDA_SCAN_LENGTH, &state.rsdp_phys))) {
-        state.rsdp_source = RSDP_EBDA;
-        return r;
+    if (!bi->uefi) { /* UEFI leaves nothing in the legacy BIOS areas */
+        uint64_t ebda = arch_legacy_ebda_base();
+        if (ebda != 0 && (r = scan_for_rsdp(ebda, ebda + EBDA_SCAN_LENGTH, &state.rsdp_phys))) {
+            state.rsdp_source = RSDP_EBDA;
+            return r;
+        }
+        if ((r = scan_for_rsdp(BIOS_AREA_START, BIOS_AREA_END, &state.rsdp_phys))) {
+            state.rsdp_source = RSDP_BIOS_AREA;
+            return r;
+        }
     }
-    if ((r = scan_for_rsdp(BIOS_AREA_START, BIOS_AREA_END, &state.rsdp_phys))) {
-        state.rsdp_source = RSDP_BIOS_AREA;
-        return r;
-    }
-    return NULL;
+    return scan_memory_map(bi);
 }
 
 /* Maps and checks a system description table header; returns it or NULL. */
@@ -214,6 +247,9 @@ static const char *source_name(enum acpi_rsdp_source s)
     case RSDP_TAG_OLD: return "multiboot2 ACPI old tag";
     case RSDP_EBDA: return "EBDA scan";
     case RSDP_BIOS_AREA: return "BIOS area scan";
+    case RSDP_MEMORY_MAP:
+        return state.rsdp_region_type == MEM_ACPI_NVS ? "memory map's ACPI NVS region scan"
+                                                      : "memory map's ACPI reclaimable region scan";
     default: return "none";
     }
 }
@@ -221,6 +257,8 @@ static const char *source_name(enum acpi_rsdp_source s)
 bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
 {
     memset(madt, 0, sizeof(*madt));
+    memset(&state, 0, sizeof(state)); /* nothing kept from an earlier call (tests) */
+    madt_copy_length = 0;
     const uint8_t *rsdp = find_rsdp(bi);
     if (rsdp == NULL) {
         kprintf("acpi: no valid RSDP found: the firmware has no ACPI tables (QEMU -no-acpi, "
@@ -245,8 +283,11 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
         if (table_at(r.rsdt_address, "RSDT", &length) != NULL)
             state.root_phys = r.rsdt_address;
     }
-    kprintf("acpi: RSDP revision %u, OEM \"%s\", from the %s; root table %s at %#llx\n",
-            state.revision, state.oem_id, source_name(state.rsdp_source),
+    char where[24] = "";
+    if (state.rsdp_phys != 0)
+        fmt_snprintf(where, sizeof(where), " at %#llx", (unsigned long long)state.rsdp_phys);
+    kprintf("acpi: RSDP revision %u, OEM \"%s\", from the %s%s; root table %s at %#llx\n",
+            state.revision, state.oem_id, source_name(state.rsdp_source), where,
             state.root_phys == 0 ? "(none usable)"
             : state.use_xsdt     ? "XSDT"
                                  : "RSDT",

@@ -2,10 +2,11 @@
  * acpi.h - finds the ACPI tables the kernel uses (ACPI 6.5 §5.2).
  *
  * The RSDP comes from the boot loader (the multiboot2 "ACPI new" tag, then
- * the "old" one) or, on a legacy BIOS, from a scan of the EBDA and
- * 0xE0000-0xFFFFF. Every checksum and length is checked; the XSDT is
- * preferred over the RSDT. A table that fails a check is reported and not
- * used: the kernel then runs on the boot CPU alone.
+ * the "old" one), on a legacy BIOS from a scan of the EBDA and
+ * 0xE0000-0xFFFFF, and else from a scan of the memory map's ACPI regions
+ * (multiboot 1 under UEFI: no tag, no BIOS areas). Every checksum and length is checked; the XSDT
+ * is preferred over the RSDT. A table that fails a check is reported and not used: the kernel then
+ * runs on the boot CPU alone.
  */
 #ifndef KERNEL_ACPI_H
 #define KERNEL_ACPI_H
@@ -19,12 +20,20 @@
 
 struct boot_info;
 
-enum acpi_rsdp_source { RSDP_NONE, RSDP_TAG_NEW, RSDP_TAG_OLD, RSDP_EBDA, RSDP_BIOS_AREA };
+enum acpi_rsdp_source {
+    RSDP_NONE,
+    RSDP_TAG_NEW,
+    RSDP_TAG_OLD,
+    RSDP_EBDA,
+    RSDP_BIOS_AREA,
+    RSDP_MEMORY_MAP, /* an ACPI region of the loader's memory map (multiboot 1 on UEFI) */
+};
 
 struct acpi_state {
     enum acpi_rsdp_source rsdp_source;
-    uint64_t rsdp_phys; /* 0 when it came from a tag (copied by the loader) */
-    uint8_t revision;   /* RSDP revision: 0 = ACPI 1.0, 2 = 2.0+ */
+    uint64_t rsdp_phys;        /* 0 when it came from a tag (copied by the loader) */
+    uint32_t rsdp_region_type; /* RSDP_MEMORY_MAP: the region's enum mem_type */
+    uint8_t revision;          /* RSDP revision: 0 = ACPI 1.0, 2 = 2.0+ */
     char oem_id[7];
     bool use_xsdt;
     uint64_t root_phys; /* the XSDT or RSDT */

@@ -58,3 +58,14 @@ uint64_t bootinfo_highest_free_page_below(const struct boot_info *bi, uint64_t l
     }
     return best;
 }
+
+const char *bootinfo_firmware_name(const struct boot_info *bi)
+{
+    /* Multiboot 1 (spec 0.6.96 §3.3) has no field that tells UEFI from a
+     * BIOS: QEMU's -kernel and ISOLINUX are BIOS boots, GRUB's multiboot
+     * command runs on both. Under multiboot2, GRUB passes EFI tags (the
+     * system table, types 11 and 12) under UEFI and none under a BIOS. */
+    if (bi->protocol != BOOT_MULTIBOOT2)
+        return "unknown";
+    return bi->uefi ? "UEFI" : "BIOS";
+}

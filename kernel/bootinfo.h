@@ -83,6 +83,10 @@ uint64_t bootinfo_highest_free_page_below(const struct boot_info *bi, uint64_t l
 
 const char *bootinfo_mem_type_name(uint32_t type);
 
+/* The firmware word of the boot banner: what the loader's information
+ * tells of the firmware. */
+const char *bootinfo_firmware_name(const struct boot_info *bi);
+
 /* The boot information kmain copied (for self-tests and later subsystems). */
 const struct boot_info *kernel_boot_info(void);
 

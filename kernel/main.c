@@ -58,7 +58,7 @@ static void print_banner(void)
     kprintf("\n%s %s (x86_64), built with %s\n", KERNEL_NAME, KERNEL_VERSION, COMPILER);
     kprintf("boot: loader \"%s\" via multiboot%s, firmware %s\n",
             bi->loader_name[0] != '\0' ? bi->loader_name : "(not named)",
-            bi->protocol == BOOT_MULTIBOOT2 ? "2" : " 1", bi->uefi ? "UEFI" : "BIOS");
+            bi->protocol == BOOT_MULTIBOOT2 ? "2" : " 1", bootinfo_firmware_name(bi));
     kprintf("cmdline: \"%s\"%s\n", bi->cmdline, bi->cmdline_truncated ? " (truncated)" : "");
     kprintf("memory: %zu regions, %llu MiB available\n", bi->mmap_count,
             (unsigned long long)(bootinfo_available_bytes(bi) / MIB));

@@ -1,6 +1,7 @@
 /*
  * multiboot1.h - the multiboot 1 boot information (multiboot spec 0.6.96
- * §3.3), which QEMU's -kernel hands over; multiboot2.h has GRUB's.
+ * §3.3), which QEMU's -kernel, GRUB's multiboot command and ISOLINUX's
+ * mboot.c32 hand over; multiboot2.h has GRUB's multiboot2.
  */
 #ifndef KERNEL_MULTIBOOT1_H
 #define KERNEL_MULTIBOOT1_H
@@ -11,6 +12,9 @@
 #include <stdint.h>
 
 #define MB1_BOOTLOADER_MAGIC 0x2BADB002u /* in EAX at entry (spec §3.2) */
+/* The information block's size with the framebuffer fields (flags bit 12);
+ * without them it is 88 bytes, and mb1_parse reads no further. */
+#define MB1_INFO_SIZE 118
 
 /* Turns a physical address range into a readable pointer, or NULL. */
 typedef const void *mb_map_fn(uint64_t phys, size_t length);

@@ -141,6 +141,9 @@ const struct option_def option_table[] = {
     TEXT(expect_loader, "<name>", "tests/kernel/test_boot.c",
          "how the boot loader's name starts (the test runner knows): held against what the "
          "loader says"),
+    CHOICE(expect_firmware, "BIOS|UEFI|unknown", NULL, "tests/kernel/test_boot.c",
+           "the firmware word the boot banner must say (the test runner knows): `unknown` under "
+           "multiboot 1, which cannot tell"),
     TEXT(expect_clock, "<source>", "tests/kernel/test_smp.c",
          "how the name of the clock the TSC was calibrated from starts, where the test runner "
          "knows what the machine has (`HPET` with `-machine pit=off`, `nothing` with no timer "

@@ -62,6 +62,7 @@ struct options {
     bool expect_no_acpi;
     const char *expect_apic;
     const char *expect_loader;
+    const char *expect_firmware;
     const char *expect_clock;
     bool acpi_dump;
     bool trace;

@@ -34,7 +34,8 @@ from runner import ROOT
 from runner import constants
 from runner.matrix import BENCH, LARGE, MATRIX, NEGATIVE
 from runner.ktap import Outcome, check_test_set, count_ktap, parse_ktap, tail
-from runner.qemu import (QEMU, boot, describe_status, effective_cmdline, image_build_args,
+from runner.matrix import boot_protocol, expected_firmware, expected_loader
+from runner.qemu import (QEMU, boot, describe_status, effective_cmdline, image_build_command,
                           image_key, skip_reason)
 from runner.screen import check_screen
 from runner.tap_check import disagreement
@@ -153,12 +154,14 @@ def check_config(cfg, kernel, iso, workdir, verbose):
             problems.append(f"KTAP planned {plan} cases, reported {n}")
         elif plan == 0:
             problems.append("no self-tests ran")
-        # The banner says who booted us: the loader and firmware must match.
-        loader = "qemu" if cfg.boot == "kernel" else "GRUB"
-        firmware = "UEFI" if cfg.firmware == "uefi" else "BIOS"
-        if not re.search(rf'^boot: loader "{loader}[^"]*" via multiboot.*, firmware {firmware}',
+        # The banner says who booted us: the loader, the protocol and the
+        # firmware (as far as the protocol tells: multiboot 1 cannot).
+        loader, firmware = expected_loader(cfg), expected_firmware(cfg)
+        protocol = boot_protocol(cfg)
+        if not re.search(rf'^boot: loader "{loader}[^"]*" via {protocol}, firmware {firmware}$',
                          serial, re.M):
-            problems.append(f"no boot banner naming loader {loader} and firmware {firmware}")
+            problems.append(f"no boot banner naming loader {loader}, {protocol} and firmware "
+                            f"{firmware}")
         if not re.search(r"^memory: \d+ regions, \d+ MiB available", serial, re.M):
             problems.append("no memory map summary in the banner")
         # A warning is a problem unless the configuration expects it by name.
@@ -360,8 +363,7 @@ def main():
             key = image_key(c)
             if c.boot != "kernel" and key not in iso:
                 iso[key] = os.path.join(workdir, f"test-{len(iso)}.iso")
-                subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), *image_build_args(key),
-                                kernel, iso[key]], check=True)
+                subprocess.run([*image_build_command(key, ROOT), kernel, iso[key]], check=True)
             if c.media == "usb" and ("stick", key) not in iso:
                 # A stick as make usb writes it: a file standing in for a
                 # 64 MiB device, written by tools/usb_write.py.

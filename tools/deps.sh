@@ -39,6 +39,10 @@ need_cmd gdb gdb     # make test runs the gdb commands against a halted QEMU
 perl -MTAP::Parser -e 1 >/dev/null 2>&1 || missing="$missing perl"
 need_file /usr/lib/grub/i386-pc/moddep.lst grub-pc-bin
 need_file '/usr/share/OVMF/OVMF_CODE*.fd' ovmf
+# The test matrix boots the kernel through ISOLINUX and its mboot.c32 too
+# (tools/mkiso_isolinux.sh).
+need_file /usr/lib/ISOLINUX/isolinux.bin isolinux
+need_file /usr/lib/syslinux/modules/bios/mboot.c32 syslinux-common
 if [ "${WINDOW:-}" = 1 ] && command -v qemu-system-x86_64 >/dev/null 2>&1 &&
     ! qemu-system-x86_64 -display help 2>/dev/null | grep -qE '^(gtk|sdl)$'; then
     echo "deps: WINDOW=1 needs QEMU's window (gtk or sdl display): adding qemu-system-gui"

@@ -10,7 +10,13 @@
 #   --cmdline "..."      one entry, booted at once with this command line
 #                        (the test runner, make CMDLINE=...)
 #   --gfxpayload WxHxD   ask GRUB for this video mode (e.g. 1024x768x24)
+#   --multiboot1         boot through GRUB's "multiboot" command (multiboot
+#                        0.6.96) instead of "multiboot2": the kernel then
+#                        gets no RSDP and cannot tell UEFI from a BIOS (the
+#                        test matrix boots it both ways)
 #
+# tools/mkiso_isolinux.sh makes the third kind of image: ISOLINUX and its
+# mboot.c32 (multiboot 1, BIOS only).
 # The serial port (COM1, 115200 8N1) carries GRUB's menu as well as the
 # screen, and stays the kernel's machine-readable channel.
 set -eu
@@ -18,15 +24,17 @@ MENU_TIMEOUT=${MENU_TIMEOUT:-5}
 cmdline=
 fixed=no
 gfxpayload=
+mb_command=multiboot2
 while [ $# -gt 2 ]; do
     case $1 in
     --cmdline) cmdline=$2; fixed=yes; shift 2 ;;
     --gfxpayload) gfxpayload=$2; shift 2 ;;
+    --multiboot1) mb_command=multiboot; shift ;;
     *) echo "mkiso: unknown option $1" >&2; exit 2 ;;
     esac
 done
 if [ $# -ne 2 ]; then
-    echo "usage: mkiso.sh [--cmdline \"...\"] [--gfxpayload WxHxD] KERNEL OUT.iso" >&2
+    echo "usage: mkiso.sh [--cmdline \"...\"] [--gfxpayload WxHxD] [--multiboot1] KERNEL OUT.iso" >&2
     exit 2
 fi
 kernel=$1
@@ -39,7 +47,7 @@ cp "$kernel" "$dir/boot/kernel.elf"
 cfg=$dir/boot/grub/grub.cfg
 
 entry() { # title, command line
-    printf 'menuentry "%s" {\n    multiboot2 /boot/kernel.elf %s\n    boot\n}\n' "$1" "$2"
+    printf 'menuentry "%s" {\n    %s /boot/kernel.elf %s\n    boot\n}\n' "$1" "$mb_command" "$2"
 }
 
 {

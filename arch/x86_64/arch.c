@@ -44,9 +44,11 @@ void arch_console_init(const struct boot_info *bi)
     if (serial_init())
         console_register(&serial_console);
 
-    /* Text mode is there when GRUB says so, or under multiboot 1 (QEMU's
-     * -kernel, always a BIOS boot). A graphical framebuffer (UEFI) gets
-     * text drawn with the kernel's own font. */
+    /* Text mode is there when the loader says so, or under a multiboot 1
+     * loader that says nothing of the screen (QEMU's -kernel and ISOLINUX's
+     * mboot.c32 ignore the header's request for text mode, on a BIOS PC).
+     * A graphical framebuffer (GRUB under UEFI) gets text drawn with the
+     * kernel's own font. */
     if (bi->fb.present && bi->fb.type == FB_RGB) {
         if (fb_console_init(&bi->fb))
             console_register(&fb_console);

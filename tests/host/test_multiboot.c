@@ -385,6 +385,81 @@ static void multiboot1(void)
            bi.cmdline);
 }
 
+/* The framebuffer fields (spec 0.6.96 §3.3, flags bit 12): GRUB's multiboot
+ * command fills them when the header asks for a video mode (bit 2), under
+ * UEFI with a linear framebuffer, under a BIOS with EGA text. */
+static void multiboot1_framebuffer(void)
+{
+    uint8_t info[120] = {0};
+    uint32_t flags = 1u << 12;
+    uint64_t addr = 0xFD000000u;
+    uint32_t pitch = 4096, width = 1024, height = 768;
+    memcpy(info, &flags, 4);
+    memcpy(info + 88, &addr, 8);
+    memcpy(info + 96, &pitch, 4);
+    memcpy(info + 100, &width, 4);
+    memcpy(info + 104, &height, 4);
+    info[108] = 32;                                 /* bpp */
+    info[109] = 1;                                  /* type: direct RGB */
+    const uint8_t colours[6] = {16, 8, 8, 8, 0, 8}; /* red, green, blue: position, size */
+    info[110] = 0xAA; /* padding: the colours start at 112 (see multiboot1.c) */
+    info[111] = 0xAA;
+    memcpy(info + 112, colours, sizeof(colours));
+    memset(&bi, 0, sizeof(bi));
+    mb1_parse(info, fake_map, &bi);
+    const struct framebuffer_info *fb = &bi.fb;
+    HCHECK("mb1_framebuffer_rgb",
+           fb->present && fb->addr == addr && fb->pitch == pitch && fb->width == width &&
+               fb->height == height && fb->bpp == 32 && fb->type == FB_RGB && fb->red_pos == 16 &&
+               fb->red_size == 8 && fb->green_pos == 8 && fb->green_size == 8 &&
+               fb->blue_pos == 0 && fb->blue_size == 8 && bi.warnings.count == 0,
+           "present %d %ux%u bpp %u type %u red %u/%u", fb->present, fb->width, fb->height, fb->bpp,
+           fb->type, fb->red_pos, fb->red_size);
+
+    addr = 0xB8000;
+    pitch = 160;
+    width = 80;
+    height = 25;
+    memcpy(info + 88, &addr, 8);
+    memcpy(info + 96, &pitch, 4);
+    memcpy(info + 100, &width, 4);
+    memcpy(info + 104, &height, 4);
+    info[108] = 16;
+    info[109] = 2; /* EGA text */
+    memset(&bi, 0, sizeof(bi));
+    mb1_parse(info, fake_map, &bi);
+    HCHECK("mb1_framebuffer_ega_text",
+           fb->present && fb->type == FB_EGA_TEXT && fb->addr == 0xB8000 && fb->width == 80 &&
+               fb->height == 25,
+           "present %d type %u %ux%u", fb->present, fb->type, fb->width, fb->height);
+
+    flags = 0; /* the fields are there, the flag is not: not valid */
+    memcpy(info, &flags, 4);
+    memset(&bi, 0, sizeof(bi));
+    mb1_parse(info, fake_map, &bi);
+    HCHECK("mb1_framebuffer_needs_its_flag", !fb->present, "present %d", fb->present);
+}
+
+/* What the banner says of the firmware: multiboot2 tells (GRUB passes the
+ * EFI system table under UEFI, nothing under a BIOS); multiboot 1 cannot. */
+static void firmware_word(void)
+{
+    struct boot_info b;
+    memset(&b, 0, sizeof(b));
+    b.protocol = BOOT_MULTIBOOT1;
+    HCHECK("banner.firmware_unknown_under_multiboot1",
+           strcmp(bootinfo_firmware_name(&b), "unknown") == 0, "got \"%s\"",
+           bootinfo_firmware_name(&b));
+    b.protocol = BOOT_MULTIBOOT2;
+    HCHECK("banner.firmware_bios_under_multiboot2_without_efi_tags",
+           strcmp(bootinfo_firmware_name(&b), "BIOS") == 0, "got \"%s\"",
+           bootinfo_firmware_name(&b));
+    b.uefi = true;
+    HCHECK("banner.firmware_uefi_under_multiboot2_with_efi_tags",
+           strcmp(bootinfo_firmware_name(&b), "UEFI") == 0, "got \"%s\"",
+           bootinfo_firmware_name(&b));
+}
+
 /* The AP start-up page: the highest whole free page below 1 MiB. */
 static void low_page(void)
 {
@@ -421,5 +496,7 @@ int main(void)
     bad_tags();
     random_corruptions();
     multiboot1();
+    multiboot1_framebuffer();
+    firmware_word();
     return htest_finish();
 }

@@ -29,10 +29,23 @@ KTEST(boot, memory_map_covers_the_kernel)
 KTEST(boot, loader_is_named)
 {
     EXPECT_TRUE(t, kernel_boot_info()->loader_name[0] != '\0');
-    /* The runner knows who booted the kernel (QEMU's -kernel, or GRUB). */
+    /* The runner knows who booted the kernel (QEMU's -kernel, GRUB or ISOLINUX). */
     const char *expected = boot_options.expect_loader;
     if (expected != NULL)
         EXPECT_TRUE(t, strncmp(kernel_boot_info()->loader_name, expected, strlen(expected)) == 0);
+}
+
+/* The banner's firmware word: what the protocol can tell, nothing more
+ * (multiboot 1 has no field for it, so "unknown" there). */
+KTEST(boot, firmware_word_is_what_the_protocol_tells)
+{
+    const struct boot_info *bi = kernel_boot_info();
+    const char *word = bootinfo_firmware_name(bi);
+    if (bi->protocol == BOOT_MULTIBOOT1)
+        EXPECT_STREQ(t, "unknown", word);
+    const char *expected = boot_options.expect_firmware;
+    if (expected != NULL)
+        EXPECT_STREQ(t, expected, word);
 }
 
 KTEST(boot, acpi_rsdp_passed_by_multiboot2)

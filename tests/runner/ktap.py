@@ -5,6 +5,7 @@ import os
 import re
 
 from runner import ROOT
+from runner.matrix import boot_protocol
 from runner.qemu import first_number
 
 
@@ -153,7 +154,7 @@ def allowed_skips(cfg, cmdline):
         cpus -= 1  # CPU 1 is left out
     if option(cmdline, "maxcpus"):
         cpus = min(cpus, int(option(cmdline, "maxcpus")))
-    if cfg.boot == "kernel":
+    if boot_protocol(cfg) == "multiboot 1":
         allowed["boot.acpi_rsdp_passed_by_multiboot2"] = "multiboot 1"
     if "inject=test-fail" not in cmdline:
         allowed["ktest.injected_failure"] = "only runs with inject=test-fail"

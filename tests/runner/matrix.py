@@ -15,6 +15,11 @@ class Config:
     # this command line) or "menu" (the image people boot: GRUB's menu, its
     # default entry, "test"; the kernel gets no expect_ options then).
     boot: str = "kernel"
+    # For "iso": the loader on the image. "multiboot2" (GRUB's multiboot2
+    # command), "multiboot1" (GRUB's multiboot command, tools/mkiso.sh
+    # --multiboot1) or "isolinux" (ISOLINUX's mboot.c32, multiboot 1, BIOS
+    # only: tools/mkiso_isolinux.sh). "menu" images are always multiboot2.
+    loader: str = "multiboot2"
     media: str = "cdrom"          # the image as "cdrom", "usb" (xHCI stick) or "disk"
     gfxpayload: str = ""          # GRUB's video mode for the image (e.g. 1024x768x24)
     serial: bool = True           # False: no serial port (a PC without one; screen only)
@@ -42,6 +47,28 @@ class Config:
     qemu_args: tuple = ()         # more QEMU arguments (a CPU without an APIC, no ACPI)
     cpus: int = 0                 # CPUs QEMU starts, where -smp alone does not say
     sanitized: bool = False       # boot the SANITIZE=1 kernel (build/sanitized/kernel.elf)
+
+
+def boot_protocol(cfg):
+    """The multiboot version the kernel is booted through, as its banner
+    says it ("multiboot2" or "multiboot 1")."""
+    if cfg.boot == "kernel" or (cfg.boot == "iso" and cfg.loader != "multiboot2"):
+        return "multiboot 1"
+    return "multiboot2"
+
+
+def expected_loader(cfg):
+    """How the loader's name (multiboot's boot_loader_name) starts."""
+    if cfg.boot == "kernel":
+        return "qemu"
+    return "ISOLINUX" if cfg.boot == "iso" and cfg.loader == "isolinux" else "GRUB"
+
+
+def expected_firmware(cfg):
+    """The banner's firmware word: multiboot 1 cannot tell."""
+    if boot_protocol(cfg) == "multiboot 1":
+        return "unknown"
+    return "UEFI" if cfg.firmware == "uefi" else "BIOS"
 
 
 KVM_CMDLINE = ("test test_skip=exceptions.int3_is_resumable,"
@@ -181,12 +208,26 @@ MATRIX = [
     Config("pc-iso-bios-tcg-smp4", machine="pc", boot="iso", smp="4", cmdline=DISSEMINATION),
     Config("q35-iso-uefi-tcg-smp1", boot="iso", firmware="uefi"),
     Config("q35-iso-uefi-tcg-smp4", boot="iso", firmware="uefi", smp="4"),
+    # The other loaders, through every self-test: GRUB's multiboot (version
+    # 1) command under SeaBIOS and under OVMF, where the RSDP is found in
+    # the memory map's ACPI regions (multiboot 1 passes none, and UEFI
+    # leaves nothing in the BIOS areas), and ISOLINUX's mboot.c32.
+    # The multiboot 1 header asks for EGA text: GRUB keeps it on a BIOS PC and
+    # gives its linear framebuffer under UEFI (the screen stayed black
+    # before the request; the screen check below reads it back).
+    Config("q35-grub-multiboot1-bios-smp2", boot="iso", loader="multiboot1", smp="2",
+           must_contain=(", type 2, at 0xb8000",)),
+    Config("q35-grub-multiboot1-uefi-smp2", boot="iso", loader="multiboot1", firmware="uefi",
+           smp="2", must_contain=("from the memory map's ACPI ", ", type 1, at ")),
+    Config("q35-isolinux-mboot-bios-smp2", boot="iso", loader="isolinux", smp="2"),
     # What a person sees at the end: the summary page, read back from QEMU's
     # screen (QMP screendump) in the kernel's own font. A UEFI PC without a
     # serial port, booted from the menu's default; and a 24-bit mode (GRUB
     # under SeaBIOS with a VBE mode), whose pixels are three bytes.
     Config("q35-menu-uefi-screen-no-serial", boot="menu", firmware="uefi", smp="2",
            serial=False, exit_device=False, expect="screen"),
+    Config("q35-grub-multiboot1-uefi-screen-no-serial", boot="iso", loader="multiboot1",
+           firmware="uefi", smp="2", serial=False, exit_device=False, expect="screen"),
     Config("q35-menu-bios-screen-24bpp", boot="menu", gfxpayload="1024x768x24", smp="2",
            exit_device=False, expect="screen",
            must_contain=(", 24 bpp, type 1, at ",)),

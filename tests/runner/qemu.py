@@ -8,7 +8,8 @@ import time
 
 from runner import qmp
 from runner import constants
-from runner.matrix import MATRIX_STRESS_CALLS, OVERCOMMIT_STRESS_CALLS
+from runner.matrix import (MATRIX_STRESS_CALLS, OVERCOMMIT_STRESS_CALLS, expected_firmware,
+                           expected_loader)
 
 
 QEMU = "qemu-system-x86_64"
@@ -85,7 +86,7 @@ def effective_cmdline(cfg):
         cmdline += f" expect_cpus={cfg.cpus or first_number(cfg.smp)}"
         if cfg.apic != "none":
             cmdline += f" expect_apic={cfg.apic}"
-        cmdline += f" expect_loader={'GRUB' if cfg.boot == 'iso' else 'qemu'}"
+        cmdline += f" expect_loader={expected_loader(cfg)} expect_firmware={expected_firmware(cfg)}"
     return cmdline
 
 
@@ -117,15 +118,22 @@ def qemu_command(cfg, kernel, iso, serial_log, qmp_socket):
 
 def image_key(cfg):
     """What tells one test image from another: the menu or a fixed command
-    line, and the video mode."""
-    return ("menu" if cfg.boot == "menu" else effective_cmdline(cfg), cfg.gfxpayload)
+    line, the video mode and the loader."""
+    return ("menu" if cfg.boot == "menu" else effective_cmdline(cfg), cfg.gfxpayload,
+            "multiboot2" if cfg.boot == "menu" else cfg.loader)
 
 
-def image_build_args(key):
-    """tools/mkiso.sh's options for an image_key."""
-    line, gfx = key
-    args = [] if line == "menu" else ["--cmdline", line]
-    return args + (["--gfxpayload", gfx] if gfx else [])
+def image_build_command(key, root):
+    """The tool and its options that build the image of an image_key
+    (KERNEL and OUT.iso follow): tools/mkiso.sh for GRUB, or
+    tools/mkiso_isolinux.sh."""
+    line, gfx, loader = key
+    if loader == "isolinux":
+        return [os.path.join(root, "tools", "mkiso_isolinux.sh"), "--cmdline", line]
+    args = [os.path.join(root, "tools", "mkiso.sh")]
+    args += [] if line == "menu" else ["--cmdline", line]
+    args += ["--gfxpayload", gfx] if gfx else []
+    return args + (["--multiboot1"] if loader == "multiboot1" else [])
 
 
 def media_args(media, image):

@@ -266,7 +266,7 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
     if (inject_requested("bad-madt"))
         madt_copy[offsetof(struct acpi_madt, flags)] ^= 0x5A; /* now the checksum fails */
 
-    bool ok = madt_parse(madt_copy, madt_copy_length, madt);
+    bool ok = madt_parse(madt_copy, madt_copy_length, state.fadt.version, madt);
     console_print_warnings(&madt->warnings);
     if (!ok) {
         kprintf("acpi: the MADT is unusable; running on the boot CPU alone\n");

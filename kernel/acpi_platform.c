@@ -10,11 +10,14 @@
 #include "lib/string.h"
 
 /* FADT */
+#define FADT_REVISION 8 /* the header's revision: the FADT's major version */
 #define FADT_PM_TMR_BLK 76
 #define FADT_IAPC_BOOT_ARCH 109
 #define FADT_FLAGS 112
 #define FADT_RESET_REG 116
 #define FADT_RESET_VALUE 128
+#define FADT_MINOR_VERSION 131 /* from FADT 5.1 on; reserved before */
+#define FADT_MINOR_VERSION_MAJOR 5
 #define FADT_FLAG_TMR_VAL_EXT (1u << 8)
 #define FADT_FLAG_RESET_REG_SUP (1u << 10)
 #define FADT_FLAG_HW_REDUCED_ACPI (1u << 20)
@@ -59,6 +62,9 @@ bool acpi_fadt_parse(const uint8_t *t, size_t length, struct acpi_fadt_info *out
         out->pm_timer_port = (uint16_t)port;
         out->pm_timer_32bit = (flags & FADT_FLAG_TMR_VAL_EXT) != 0;
     }
+    out->version.major = t[FADT_REVISION];
+    if (out->version.major >= FADT_MINOR_VERSION_MAJOR && length > FADT_MINOR_VERSION)
+        out->version.minor = t[FADT_MINOR_VERSION];
     out->has_8042 = (read16(t + FADT_IAPC_BOOT_ARCH) & IAPC_BOOT_ARCH_8042) != 0;
     if (length >= FADT_RESET_VALUE + 1 && (flags & FADT_FLAG_RESET_REG_SUP)) {
         out->reset_register = read_gas(t + FADT_RESET_REG);

@@ -144,7 +144,8 @@ static void parse_entry(struct madt_info *info, const uint8_t *e)
     }
 }
 
-bool madt_parse(const void *table, size_t length, struct madt_info *info)
+bool madt_parse(const void *table, size_t length, struct acpi_fadt_version fadt,
+                struct madt_info *info)
 {
     const uint8_t *t = table;
     memset(info, 0, sizeof(*info));
@@ -172,6 +173,7 @@ bool madt_parse(const void *table, size_t length, struct madt_info *info)
         return false;
     }
     info->revision = m.header.revision;
+    info->fadt = fadt;
     info->controller_address = m.local_apic_address;
     info->pcat_compat = (m.flags & ACPI_MADT_PCAT_COMPAT) != 0;
 

@@ -7,6 +7,7 @@
 #ifndef KERNEL_MADT_H
 #define KERNEL_MADT_H
 
+#include "kernel/acpi_platform.h"
 #include "kernel/warnings.h"
 
 #include <stdbool.h>
@@ -66,8 +67,9 @@ struct madt_nmi {
 struct madt_info {
     bool valid; /* false: the table was unusable, see warnings */
     uint8_t revision;
-    uint64_t controller_address; /* local APIC registers, after any type 5 override */
-    bool pcat_compat;            /* dual 8259 PICs present (must be masked) */
+    struct acpi_fadt_version fadt; /* as passed to madt_parse */
+    uint64_t controller_address;   /* local APIC registers, after any type 5 override */
+    bool pcat_compat;              /* dual 8259 PICs present (must be masked) */
 
     /* CPUs the kernel may start (enabled), then those that could come later
      * (disabled but online capable): possible = enabled + hotpluggable. */
@@ -89,7 +91,10 @@ struct madt_info {
 
 /* Parses the table at `table` (length bytes available there; the table's own
  * length field is checked against it). Never reads outside [table,
- * table + length). Returns info->valid. */
-bool madt_parse(const void *table, size_t length, struct madt_info *info);
+ * table + length). `fadt` is the FADT's version ({0, 0} when there is
+ * none): it decides which disabled processors could come online (madt.c).
+ * Returns info->valid. */
+bool madt_parse(const void *table, size_t length, struct acpi_fadt_version fadt,
+                struct madt_info *info);
 
 #endif

@@ -35,7 +35,11 @@ struct acpi_fadt_info {
     struct acpi_address reset_register;
     uint8_t reset_value;
     bool hardware_reduced; /* HW_REDUCED_ACPI: no PM timer, no legacy devices */
-    bool has_8042;         /* IAPC_BOOT_ARCH: a keyboard controller is there */
+    /* IAPC_BOOT_ARCH (FADT 3 and later): present, and its 8042 bit. Without
+     * the field nothing says the keyboard controller is missing, so
+     * has_8042 is true then. */
+    bool boot_arch_present;
+    bool has_8042;
 };
 
 struct acpi_hpet_info {

@@ -10,6 +10,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/inject.h"
+#include "kernel/options.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
@@ -307,7 +308,7 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
     if (inject_requested("bad-madt"))
         madt_copy[offsetof(struct acpi_madt, flags)] ^= 0x5A; /* now the checksum fails */
 
-    bool ok = madt_parse(madt_copy, madt_copy_length, madt);
+    bool ok = madt_parse(madt_copy, madt_copy_length, state.fadt.version, madt);
     console_print_warnings(&madt->warnings);
     if (!ok) {
         kprintf("acpi: the MADT is unusable; running on the boot CPU alone\n");
@@ -318,6 +319,14 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
             madt->revision, madt->enabled_count, madt->hotpluggable_count, madt->ioapic_count,
             (unsigned long long)madt->controller_address,
             madt->pcat_compat ? ", 8259 PICs present" : "");
+    /* Entries real firmware lists routinely and the kernel does not use:
+     * no warning (madt.c says why each is harmless), one line on request. */
+    if (boot_options.verbose &&
+        madt->nmis_unused + madt->x2apic_small_ids + madt->disabled_duplicates != 0)
+        kprintf("acpi: MADT entries not used: %zu local APIC NMI past the first %d, %zu x2APIC "
+                "with IDs below 255, %zu disabled with an APIC ID already listed\n",
+                madt->nmis_unused, MADT_MAX_NMIS, madt->x2apic_small_ids,
+                madt->disabled_duplicates);
     return true;
 }
 

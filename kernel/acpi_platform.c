@@ -10,15 +10,20 @@
 #include "lib/string.h"
 
 /* FADT */
+#define FADT_LENGTH 4   /* the header's length: the table's own */
+#define FADT_REVISION 8 /* the header's revision: the FADT's major version */
 #define FADT_PM_TMR_BLK 76
 #define FADT_IAPC_BOOT_ARCH 109
 #define FADT_FLAGS 112
 #define FADT_RESET_REG 116
 #define FADT_RESET_VALUE 128
+#define FADT_MINOR_VERSION 131 /* from FADT 5.1 on; reserved before */
+#define FADT_MINOR_VERSION_MAJOR 5
 #define FADT_FLAG_TMR_VAL_EXT (1u << 8)
 #define FADT_FLAG_RESET_REG_SUP (1u << 10)
 #define FADT_FLAG_HW_REDUCED_ACPI (1u << 20)
 #define IAPC_BOOT_ARCH_8042 (1u << 1)
+#define FADT_8042_FLAG_MAJOR 3 /* ACPI 2.0's FADT */
 
 /* HPET */
 #define HPET_TABLE_ADDRESS 40 /* a Generic Address Structure */
@@ -49,8 +54,17 @@ static struct acpi_address read_gas(const uint8_t *p)
 bool acpi_fadt_parse(const uint8_t *t, size_t length, struct acpi_fadt_info *out)
 {
     memset(out, 0, sizeof(*out));
+    out->has_8042 = true; /* until the firmware says otherwise (below) */
     if (t == NULL || length < FADT_FLAGS + 4)
         return false; /* an ACPI 1.0 FADT is 116 bytes: every field below is there */
+    /* The caller checked the header's length against the memory it mapped;
+     * a buffer longer than the table (the host tests, the fuzzers) still
+     * holds nothing of the FADT beyond it. */
+    uint32_t own_length = read32(t + FADT_LENGTH);
+    if (own_length < FADT_FLAGS + 4)
+        return false;
+    if (own_length < length)
+        length = own_length;
     uint32_t flags = read32(t + FADT_FLAGS);
     uint32_t port = read32(t + FADT_PM_TMR_BLK);
     out->hardware_reduced = (flags & FADT_FLAG_HW_REDUCED_ACPI) != 0;
@@ -59,7 +73,18 @@ bool acpi_fadt_parse(const uint8_t *t, size_t length, struct acpi_fadt_info *out
         out->pm_timer_port = (uint16_t)port;
         out->pm_timer_32bit = (flags & FADT_FLAG_TMR_VAL_EXT) != 0;
     }
-    out->has_8042 = (read16(t + FADT_IAPC_BOOT_ARCH) & IAPC_BOOT_ARCH_8042) != 0;
+    out->version.major = t[FADT_REVISION];
+    if (out->version.major >= FADT_MINOR_VERSION_MAJOR && length > FADT_MINOR_VERSION)
+        out->version.minor = t[FADT_MINOR_VERSION];
+    /* Bytes 109-110 are reserved in a revision 1 FADT (ACPI 1.0); the 8042
+     * flag is defined from FADT major version 3 on (ACPI 6.5 §5.2.9.3, the
+     * IA-PC boot architecture flags and the version each came with). An
+     * older FADT says nothing about the keyboard controller, so the PC/AT
+     * default stands: it is there. */
+    if (out->version.major >= FADT_8042_FLAG_MAJOR) {
+        out->boot_arch_present = true;
+        out->has_8042 = (read16(t + FADT_IAPC_BOOT_ARCH) & IAPC_BOOT_ARCH_8042) != 0;
+    }
     if (length >= FADT_RESET_VALUE + 1 && (flags & FADT_FLAG_RESET_REG_SUP)) {
         out->reset_register = read_gas(t + FADT_RESET_REG);
         out->reset_value = t[FADT_RESET_VALUE];

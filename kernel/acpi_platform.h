@@ -19,14 +19,27 @@ struct acpi_address {
     uint64_t address;
 };
 
+/* The FADT's version, "major.minor" (ACPI 6.5 §5.2.9, table 5.9): the
+ * table header's revision is the major version; from FADT 5.1 on, byte 131
+ * (FADT Minor Version) holds the minor one. {0, 0}: no FADT was read. */
+struct acpi_fadt_version {
+    uint8_t major;
+    uint8_t minor;
+};
+
 struct acpi_fadt_info {
+    struct acpi_fadt_version version;
     uint16_t pm_timer_port; /* 0: none (or not in I/O space) */
     bool pm_timer_32bit;
     bool reset_supported; /* RESET_REG_SUP and a register we can write */
     struct acpi_address reset_register;
     uint8_t reset_value;
     bool hardware_reduced; /* HW_REDUCED_ACPI: no PM timer, no legacy devices */
-    bool has_8042;         /* IAPC_BOOT_ARCH: a keyboard controller is there */
+    /* IAPC_BOOT_ARCH (FADT 3 and later): present, and its 8042 bit. Without
+     * the field nothing says the keyboard controller is missing, so
+     * has_8042 is true then. */
+    bool boot_arch_present;
+    bool has_8042;
 };
 
 struct acpi_hpet_info {

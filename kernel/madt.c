@@ -1,6 +1,14 @@
 /*
  * madt.c - the MADT parser. Kept free of hardware access so the host unit
  * tests can run it on table blobs (tests/host/test_madt.c).
+ *
+ * Several hundred real PCs' tables taught it what to keep quiet about
+ * (issue 21): a warning is for something a person must know. Entries that
+ * firmware lists routinely and the kernel has no use for (local APIC NMI
+ * entries past the first 16, x2APIC entries that repeat the local APIC
+ * entries, disabled placeholders with an APIC ID already listed) are
+ * counted in struct madt_info, and the `verbose` option prints the counts
+ * in one line (kernel/acpi.c).
  */
 #include "kernel/madt.h"
 
@@ -10,6 +18,8 @@
 #include "lib/string.h"
 
 #define MADT_ONLINE_CAPABLE_REVISION 5 /* ACPI 6.3 */
+#define FADT_ONLINE_CAPABLE_MAJOR 6    /* ACPI 6.3's FADT is version 6.3 */
+#define FADT_ONLINE_CAPABLE_MINOR 3
 
 /* Minimum length of each entry type we read; shorter entries are corrupt. */
 static size_t entry_min_length(uint8_t type)
@@ -32,6 +42,33 @@ static size_t entry_min_length(uint8_t type)
 #define XAPIC_BROADCAST_ID 0xFFu
 #define X2APIC_BROADCAST_ID 0xFFFFFFFFu
 
+/* Whether the firmware's flags say this processor could be brought online
+ * later (hot-added), when it is not enabled now.
+ *
+ * Online Capable (flags bit 1, ACPI 6.5 §5.2.12.2, table 5.23) came with
+ * ACPI 6.3; before it, any disabled entry could be hot-added (that is how
+ * QEMU lists the CPUs of -smp N,maxcpus=M beyond N). Which ACPI version
+ * the firmware follows is read from the FADT, not from the MADT's own
+ * revision: many laptops (AMD, Lenovo) write a revision 2 MADT beside a
+ * FADT 6.3 and mean the new rule, and without it every empty placeholder
+ * would count as a possible CPU. Linux decides the same way. Only without
+ * a FADT is the MADT's revision (5 for ACPI 6.3) the guide. */
+static bool online_capable_defined(const struct madt_info *info)
+{
+    const struct acpi_fadt_version *f = &info->fadt;
+    if (f->major == 0)
+        return info->revision >= MADT_ONLINE_CAPABLE_REVISION;
+    return f->major > FADT_ONLINE_CAPABLE_MAJOR ||
+           (f->major == FADT_ONLINE_CAPABLE_MAJOR && f->minor >= FADT_ONLINE_CAPABLE_MINOR);
+}
+
+static bool cpu_usable(const struct madt_info *info, uint32_t flags)
+{
+    if (flags & MADT_CPU_ENABLED)
+        return true;
+    return !online_capable_defined(info) || (flags & MADT_CPU_ONLINE_CAPABLE) != 0;
+}
+
 static void add_cpu(struct madt_info *info, uint32_t apic_id, uint32_t uid, uint32_t flags,
                     bool from_x2apic)
 {
@@ -44,19 +81,34 @@ static void add_cpu(struct madt_info *info, uint32_t apic_id, uint32_t uid, uint
                         apic_id);
         return;
     }
-    /* Before revision 5 a disabled entry may still be hot-added later (that
-     * is how QEMU lists the CPUs of -smp N,maxcpus=M); from revision 5 on,
-     * only an entry marked online capable may (ACPI 6.3 §5.2.12.2). */
-    bool hotpluggable = !enabled && (info->revision < MADT_ONLINE_CAPABLE_REVISION ||
-                                     (flags & MADT_CPU_ONLINE_CAPABLE) != 0);
-    if (!enabled && !hotpluggable)
+    if (!cpu_usable(info, flags))
         return;
     for (size_t i = 0; i < info->cpu_count; i++) {
-        if (info->cpus[i].hw_id == apic_id) {
-            warning_add(&info->warnings,
-                        "madt: APIC ID %u is listed twice; the second entry is ignored", apic_id);
+        struct madt_cpu *c = &info->cpus[i];
+        if (c->hw_id != apic_id)
+            continue;
+        /* A disabled entry with an APIC ID already listed is no second CPU
+         * (one ID, one local APIC) and no problem either: AMI firmware
+         * fills its unused slots with copies of one disabled entry,
+         * APIC ID 0 included, twenty of them on one Ryzen board. */
+        if (!enabled) {
+            info->disabled_duplicates++;
             return;
         }
+        /* Such placeholders may also come before the enabled entry: the
+         * enabled one is the CPU, in the placeholder's place. */
+        if (!c->enabled) {
+            *c = (struct madt_cpu){apic_id, uid, true, from_x2apic};
+            info->hotpluggable_count--;
+            info->enabled_count++;
+            info->disabled_duplicates++;
+            return;
+        }
+        /* Two enabled entries with one ID: the firmware contradicts itself
+         * about a CPU it asks the OS to start. */
+        warning_add(&info->warnings,
+                    "madt: APIC ID %u is listed twice; the second entry is ignored", apic_id);
+        return;
     }
     if (info->cpu_count == MADT_MAX_CPUS) {
         warning_add(&info->warnings,
@@ -73,16 +125,18 @@ static void add_cpu(struct madt_info *info, uint32_t apic_id, uint32_t uid, uint
 
 static void add_nmi(struct madt_info *info, uint32_t uid, uint16_t flags, uint8_t lint)
 {
+    /* Firmware lists one entry per processor entry, placeholders included
+     * (20-24 on 4-CPU laptops), and nothing reads them: the kernel keeps
+     * LINT0 and LINT1 masked. Past the first 16, they are only counted. */
     if (info->nmi_count < MADT_MAX_NMIS)
         info->nmis[info->nmi_count++] = (struct madt_nmi){uid, flags, lint};
     else
-        warning_add(&info->warnings,
-                    "madt: more than %d local APIC NMI entries; the rest are ignored",
-                    MADT_MAX_NMIS);
+        info->nmis_unused++;
 }
 
-/* e has at least entry_min_length(e[0]) bytes. */
-static void parse_entry(struct madt_info *info, const uint8_t *e)
+/* e has at least entry_min_length(e[0]) bytes. local_apic_cpus: some type 0
+ * entry lists a processor (see lists_local_apic_cpus). */
+static void parse_entry(struct madt_info *info, const uint8_t *e, bool local_apic_cpus)
 {
     switch (e[0]) {
     case MADT_LOCAL_APIC: {
@@ -94,6 +148,17 @@ static void parse_entry(struct madt_info *info, const uint8_t *e)
     case MADT_LOCAL_X2APIC: {
         struct acpi_madt_local_x2apic a;
         memcpy(&a, e, sizeof(a));
+        /* x2APIC entries are for IDs that do not fit in a type 0 entry's 8
+         * bits; processors with smaller IDs are described by type 0 entries
+         * (ACPI 6.5 §5.2.12.12). Firmware that lists them in both gives
+         * each CPU a "twin", or an x2APIC entry for a CPU the type 0 entries
+         * do not start. Linux ignores such entries when type 0 entries list
+         * processors, and so does this kernel; without type 0 entries
+         * (firmware in x2APIC mode) they are the CPUs. */
+        if (local_apic_cpus && a.x2apic_id < XAPIC_BROADCAST_ID) {
+            info->x2apic_small_ids++;
+            break;
+        }
         add_cpu(info, a.x2apic_id, a.acpi_processor_uid, a.flags, true);
         break;
     }
@@ -144,7 +209,41 @@ static void parse_entry(struct madt_info *info, const uint8_t *e)
     }
 }
 
-bool madt_parse(const void *table, size_t length, struct madt_info *info)
+/* The length of the entry at offset, or 0 where it is malformed: a stray
+ * byte, shorter than its type needs, or running past the table. */
+static size_t entry_length_at(const uint8_t *t, uint32_t table_length, size_t offset)
+{
+    if (table_length - offset < 2)
+        return 0;
+    uint8_t length = t[offset + 1];
+    if (length < entry_min_length(t[offset]) || length > table_length - offset)
+        return 0;
+    return length;
+}
+
+/* Whether a type 0 entry lists a processor the kernel would take: not the
+ * broadcast ID, enabled or able to come online. Only then are x2APIC
+ * entries with small IDs redundant (a table whose only type 0 entries are
+ * broadcast-ID placeholders describes its CPUs in x2APIC entries). */
+static bool lists_local_apic_cpus(const struct madt_info *info, const uint8_t *t,
+                                  uint32_t table_length)
+{
+    size_t length;
+    for (size_t offset = sizeof(struct acpi_madt); offset < table_length; offset += length) {
+        if ((length = entry_length_at(t, table_length, offset)) == 0)
+            return false; /* the walk stops there too, with a warning */
+        if (t[offset] != MADT_LOCAL_APIC)
+            continue;
+        struct acpi_madt_local_apic a;
+        memcpy(&a, t + offset, sizeof(a));
+        if (a.apic_id != XAPIC_BROADCAST_ID && cpu_usable(info, a.flags))
+            return true;
+    }
+    return false;
+}
+
+bool madt_parse(const void *table, size_t length, struct acpi_fadt_version fadt,
+                struct madt_info *info)
 {
     const uint8_t *t = table;
     memset(info, 0, sizeof(*info));
@@ -172,9 +271,11 @@ bool madt_parse(const void *table, size_t length, struct madt_info *info)
         return false;
     }
     info->revision = m.header.revision;
+    info->fadt = fadt;
     info->controller_address = m.local_apic_address;
     info->pcat_compat = (m.flags & ACPI_MADT_PCAT_COMPAT) != 0;
 
+    bool local_apic_cpus = lists_local_apic_cpus(info, t, table_length);
     size_t offset = sizeof(m);
     while (offset < table_length) {
         if (table_length - offset < 2) {
@@ -183,14 +284,14 @@ bool madt_parse(const void *table, size_t length, struct madt_info *info)
             break;
         }
         const uint8_t *e = t + offset;
-        uint8_t entry_length = e[1];
-        if (entry_length < entry_min_length(e[0]) || entry_length > table_length - offset) {
+        size_t entry_length = entry_length_at(t, table_length, offset);
+        if (entry_length == 0) {
             warning_add(&info->warnings,
                         "madt: entry type %u at offset %zu has bad length %u; parsing stops", e[0],
-                        offset, entry_length);
+                        offset, e[1]);
             break;
         }
-        parse_entry(info, e);
+        parse_entry(info, e, local_apic_cpus);
         info->entry_count++;
         offset += entry_length;
     }

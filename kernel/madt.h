@@ -7,6 +7,7 @@
 #ifndef KERNEL_MADT_H
 #define KERNEL_MADT_H
 
+#include "kernel/acpi_platform.h"
 #include "kernel/warnings.h"
 
 #include <stdbool.h>
@@ -32,7 +33,7 @@ enum madt_entry_type {
 
 /* Processor flags (ACPI 6.5 table 5.23). */
 #define MADT_CPU_ENABLED (1u << 0)
-#define MADT_CPU_ONLINE_CAPABLE (1u << 1) /* meaningful from MADT revision 5 */
+#define MADT_CPU_ONLINE_CAPABLE (1u << 1) /* meaningful from ACPI 6.3 (see madt.c) */
 
 /* "All processors" in a local APIC NMI entry. */
 #define MADT_UID_ALL_XAPIC 0xFFu
@@ -66,11 +67,13 @@ struct madt_nmi {
 struct madt_info {
     bool valid; /* false: the table was unusable, see warnings */
     uint8_t revision;
-    uint64_t controller_address; /* local APIC registers, after any type 5 override */
-    bool pcat_compat;            /* dual 8259 PICs present (must be masked) */
+    struct acpi_fadt_version fadt; /* as passed to madt_parse */
+    uint64_t controller_address;   /* local APIC registers, after any type 5 override */
+    bool pcat_compat;              /* dual 8259 PICs present (must be masked) */
 
-    /* CPUs the kernel may start (enabled), then those that could come later
-     * (disabled but online capable): possible = enabled + hotpluggable. */
+    /* CPUs the kernel may start (enabled), and those that could come later
+     * (disabled, and online capable where the firmware's ACPI version
+     * defines that bit): possible = enabled + hotpluggable. */
     struct madt_cpu cpus[MADT_MAX_CPUS];
     size_t cpu_count; /* entries kept in cpus[] */
     size_t enabled_count;
@@ -84,12 +87,21 @@ struct madt_info {
     size_t nmi_count;
 
     size_t entry_count; /* entries walked, of every type */
+
+    /* Entries walked and not used that need no warning (madt.c says why
+     * each is harmless); the `verbose` option prints them in one line. */
+    size_t nmis_unused;         /* local APIC NMI entries past MADT_MAX_NMIS */
+    size_t x2apic_small_ids;    /* x2APIC entries with IDs below 255 beside type 0 CPUs */
+    size_t disabled_duplicates; /* disabled entries with an APIC ID already listed */
     struct warning_log warnings;
 };
 
 /* Parses the table at `table` (length bytes available there; the table's own
  * length field is checked against it). Never reads outside [table,
- * table + length). Returns info->valid. */
-bool madt_parse(const void *table, size_t length, struct madt_info *info);
+ * table + length). `fadt` is the FADT's version ({0, 0} when there is
+ * none): it decides which disabled processors could come online (madt.c).
+ * Returns info->valid. */
+bool madt_parse(const void *table, size_t length, struct acpi_fadt_version fadt,
+                struct madt_info *info);
 
 #endif

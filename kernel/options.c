@@ -90,7 +90,9 @@ const struct option_def option_table[] = {
     NUMBER(maxcpus, "<n>", 0, 1, 1024, "kernel/smp.c",
            "use at most n CPUs, the boot CPU included (as Linux's `maxcpus=`): the others the "
            "firmware lists are reported and left halted"),
-    FLAG(verbose, "kernel/main.c", "print each boot step as it starts (`boot: step ...`)"),
+    FLAG(verbose, "kernel/main.c",
+         "print each boot step as it starts (`boot: step ...`), and one line counting the MADT "
+         "entries the kernel does not use (`acpi: MADT entries not used: ...`)"),
     CHOICE(end, "auto|halt|reboot", "auto", "kernel/main.c",
            "what happens after the self-tests or benchmarks: `auto` ends QEMU with the result "
            "(through its exit device) and on a real PC shows the summary and halts; `halt` always "

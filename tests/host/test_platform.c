@@ -32,6 +32,8 @@ static size_t q35_like_fadt(uint32_t flags)
 {
     memset(table, 0, sizeof(table));
     memcpy(table, "FACP", 4);
+    put32(4, 276); /* the table's own length */
+    table[8] = 6;  /* FADT major version */
     put32(76, 0x608);
     table[109] = 0x2; /* IAPC_BOOT_ARCH: 8042 */
     put32(112, flags);
@@ -79,6 +81,49 @@ static void fadt(void)
     HCHECK("fadt.acpi1_short_table", f.pm_timer_port == 0x608 && !f.reset_supported,
            "port %#x, reset %d", f.pm_timer_port, f.reset_supported);
     HCHECK("fadt.too_short", !acpi_fadt_parse(table, 100, &f), "accepted 100 bytes");
+
+    /* The version: major from the header, minor (from FADT 5.1 on) from byte 131. */
+    q35_like_fadt(0);
+    table[131] = 3;
+    acpi_fadt_parse(table, n, &f);
+    HCHECK("fadt.version_6_3", f.version.major == 6 && f.version.minor == 3, "version %u.%u",
+           f.version.major, f.version.minor);
+    table[8] = 4; /* byte 131 is reserved in a FADT 4 */
+    acpi_fadt_parse(table, n, &f);
+    HCHECK("fadt.version_4_has_no_minor", f.version.major == 4 && f.version.minor == 0,
+           "version %u.%u", f.version.major, f.version.minor);
+
+    /* A FADT of revision 1 (ACPI 1.0) has no IAPC_BOOT_ARCH: bytes 109-110
+     * are reserved there, and the 8042 flag came with revision 3 (ACPI 6.5
+     * §5.2.9.3). Zeros there do not mean "no keyboard controller". */
+    q35_like_fadt(1u << 8);
+    put32(4, 116);
+    table[8] = 1;
+    table[109] = 0;
+    acpi_fadt_parse(table, 116, &f);
+    HCHECK("fadt.revision_1_does_not_say_no_8042", f.has_8042 && !f.boot_arch_present,
+           "has_8042 %d, boot_arch_present %d", f.has_8042, f.boot_arch_present);
+    table[8] = 2;   /* a FADT 2 has the field, but its 8042 bit is not defined yet */
+    table[109] = 1; /* LEGACY_DEVICES */
+    acpi_fadt_parse(table, 116, &f);
+    HCHECK("fadt.revision_2_does_not_say_no_8042", f.has_8042, "no 8042 read from FADT 2");
+    q35_like_fadt(1u << 8);
+    table[8] = 3;
+    table[109] = 1; /* legacy devices, but no 8042 */
+    acpi_fadt_parse(table, n, &f);
+    HCHECK("fadt.revision_3_says_no_8042", !f.has_8042 && f.boot_arch_present,
+           "has_8042 %d, boot_arch_present %d", f.has_8042, f.boot_arch_present);
+
+    /* Nothing past the table's own length is read, whatever the buffer
+     * holds: a 116-byte FADT in a larger buffer has no reset register. */
+    q35_like_fadt((1u << 8) | (1u << 10));
+    put32(4, 116);
+    table[131] = 3;
+    acpi_fadt_parse(table, n, &f);
+    HCHECK("fadt.never_reads_past_its_own_length", !f.reset_supported && f.version.minor == 0,
+           "reset %d, minor %u", f.reset_supported, f.version.minor);
+    put32(4, 20); /* shorter than any FADT */
+    HCHECK("fadt.own_length_too_short", !acpi_fadt_parse(table, n, &f), "accepted length 20");
 }
 
 static void hpet(void)

@@ -249,8 +249,9 @@ KTEST(acpi, madt_copy_parses_again_identically)
     const uint8_t *copy = acpi_madt_copy(&length);
     ASSERT_TRUE(t, copy != 0);
     static struct madt_info again;
-    EXPECT_TRUE(t, madt_parse(copy, length, &again));
+    EXPECT_TRUE(t, madt_parse(copy, length, kernel_madt()->fadt, &again));
     EXPECT_EQ(t, kernel_madt()->enabled_count, again.enabled_count);
+    EXPECT_EQ(t, kernel_madt()->hotpluggable_count, again.hotpluggable_count);
     EXPECT_EQ(t, 0, acpi_checksum(copy, length));
     /* The copy against the firmware's own table, still in memory. */
     const void *firmware = arch_phys_to_virt(acpi_state()->madt_phys, length);

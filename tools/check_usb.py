@@ -330,8 +330,8 @@ def fake_cases(tmp, image, want, quiet):
     sysfs, _ = make_sysfs(tmp, disk_number)
     ok, why = refused_with(usb_write.run([image, "/dev/fakesd"], quiet, sysfs=sysfs,
                                          claim=denied, euid=1000),
-                           "you are not root", f"sudo python3 tools/usb_write.py {image} "
-                           "/dev/fakesd")
+                           "you are not root", "sudo python3 "
+                           f"{os.path.relpath(usb_write.__file__)} {image} /dev/fakesd")
     check("usb.not_root_gets_the_sudo_command_before_the_question", ok, why)
 
 
@@ -505,6 +505,20 @@ def main():
         status, message = usb_write.run([image, stick, "--allow-file", "--yes"], quiet,
                                         out=io.StringIO())
         check("usb.yes_skips_the_question", status == 0, message)
+
+        # The flags of the claim, seen where no loop device can be made (not
+        # root): exclusive, never creating.
+        opened = []
+        real_open = os.open
+        try:
+            os.open = lambda path, flags, *rest: opened.append(flags) or real_open(
+                path, flags, *rest)
+            usb_write.Disk(stick).close()
+        finally:
+            os.open = real_open
+        check("usb.claim_is_exclusive_and_creates_nothing",
+              opened and opened[0] & os.O_EXCL and not opened[0] & os.O_CREAT
+              and opened[0] & os.O_ACCMODE == os.O_RDWR, f"open flags {opened}")
 
         fake_cases(tmp, image, want, quiet)
 

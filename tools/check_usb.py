@@ -415,6 +415,44 @@ def real_cases(tmp, image, want, quiet):
         else:
             skip("usb.real_stick_that_backs_a_loop_device_is_refused", "no fourth loop device")
 
+        # A dm device (as LUKS or LVM make) on the stick: the kernel refuses
+        # the claim, and the reason names the holder from the real sysfs.
+        misc = usb_write.read("/proc/misc")
+        if not shutil.which("dmsetup") or "device-mapper" not in misc:
+            skip("usb.real_stick_under_a_dm_device_is_refused",
+                 "no device-mapper here (the made-up sysfs cases cover holders)")
+        else:
+            name = f"check-usb-{os.getpid()}"
+            sectors = (16 << 20) // 512
+            r = subprocess.run(["dmsetup", "create", name, "--table",
+                                f"0 {sectors} linear {a} 0"], capture_output=True, text=True)
+            if r.returncode != 0:
+                skip("usb.real_stick_under_a_dm_device_is_refused",
+                     f"dmsetup create failed: {r.stderr.strip()}")
+            else:
+                try:
+                    ok, why = refused_with(usb_write.run([image, a, "--yes"], quiet,
+                                                         write=never_write),
+                                           f"{os.path.basename(a)} is held by dm-", name)
+                finally:
+                    subprocess.run(["dmsetup", "remove", name], capture_output=True)
+                check("usb.real_stick_under_a_dm_device_is_refused", ok, why)
+
+        # Not root, for real: the open is refused and the sudo line given
+        # before any question.
+        # (The system's python3: ours may lie where that user cannot read.)
+        try:
+            r = subprocess.run([shutil.which("python3", path="/usr/bin:/bin") or sys.executable,
+                                os.path.join(ROOT, "tools", "usb_write.py"), image, a],
+                               capture_output=True, text=True, user=65534, cwd=ROOT,
+                               stdin=subprocess.DEVNULL, timeout=60)
+        except OSError as e:
+            skip("usb.real_not_root_is_told_the_sudo_command", f"cannot run as uid 65534: {e}")
+        else:
+            ok = (r.returncode == 1 and "you are not root (uid 65534)" in r.stderr
+                  and "sudo python3 tools/usb_write.py" in r.stderr and "Type" not in r.stderr)
+            check("usb.real_not_root_is_told_the_sudo_command", ok, r.stdout + r.stderr)
+
         # A mount in another mount namespace: invisible in our mountinfo,
         # still the kernel's claim.
         if not (shutil.which("unshare") and shutil.which("mkfs.ext4")):
@@ -468,6 +506,7 @@ def make_cases():
 
 def main():
     tmp = tempfile.mkdtemp(prefix="check-usb-")
+    os.chmod(tmp, 0o755)   # the image readable by the user "not root" (real cases)
     try:
         image = os.path.join(tmp, "image.iso")
         with open(image, "wb") as f:

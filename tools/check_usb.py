@@ -461,6 +461,33 @@ def real_cases(tmp, image, want, quiet):
             subprocess.run(["mkfs.ext4", "-q", "-F", a], capture_output=True)
             point = os.path.join(tmp, "mnt")
             os.makedirs(point, exist_ok=True)
+
+            # An automounter mounting the stick during the question: the
+            # claim makes its mount fail.
+            tried = []
+            status, message = write_a([], Terminal("YES\n", lambda: tried.append(
+                subprocess.run(["mount", a, point], capture_output=True, text=True))),
+                write=never_write)
+            mounted = tried and tried[0].returncode == 0
+            if mounted:
+                subprocess.run(["umount", point], capture_output=True)
+            check("usb.real_automount_during_the_question_fails",
+                  status == 0 and tried and not mounted,
+                  f"{message}; mount: {tried and tried[0].stderr}")
+
+            # Lazily unmounted with a file still open: gone from mountinfo,
+            # still the kernel's claim.
+            if subprocess.run(["mount", a, point], capture_output=True).returncode != 0:
+                skip("usb.real_lazily_unmounted_stick_is_refused", "mount failed here")
+            else:
+                still_open = open(os.path.join(point, "open-file"), "w")
+                subprocess.run(["umount", "-l", point], capture_output=True)
+                try:
+                    ok, why = refused_with(write_a(["--yes"], write=never_write),
+                                           "in use", "lazily unmounted")
+                finally:
+                    still_open.close()
+                check("usb.real_lazily_unmounted_stick_is_refused", ok, why)
             ns = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
                                    f"mount {a} {point} && echo mounted && read x"],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -236,11 +236,18 @@ run: deps $(if $(filter iso,$(BOOT)),all,kernel)
 	qemu-system-x86_64 $(QEMU_COMMON) $(QEMU_BOOT) $(QEMU_OUTPUT); \
 	  status=$$?; [ $$status -eq 0 -o $$status -eq 33 ] || echo "(QEMU exited with status $$status)"
 
-# Writes the image to a USB stick (tools/usb_write.py says what it refuses):
-# DEV=/dev/sdX (the whole disk), YES=1 skips the question, MAX_GB= raises
-# the size a stick may have (128), ALLOW_FILE=1 writes into a plain file.
+# Writes the image to a USB stick or SD card (tools/usb_write.py says what it
+# refuses; run it as root: make iso, then sudo python3 tools/usb_write.py
+# build/ipikernel.iso /dev/sdX, so that nothing is built as root):
+# DEV=/dev/sdX (the whole disk), YES=1 skips the question for a small
+# removable stick, MAX_GB= raises the size a stick may have (128),
+# ALLOW_FILE=1 writes into a plain file. DEV and YES count only on the
+# command line: a DEV or YES left in the environment (or YES=0, YES=no) never
+# picks a disk or skips the question.
+usb_dev = $(if $(filter command line,$(origin DEV)),$(DEV))
+usb_yes = $(if $(and $(filter command line,$(origin YES)),$(filter 1,$(YES))),--yes)
 usb: deps all
-	$(PYTHON) tools/usb_write.py $(ISO) "$(DEV)" $(if $(YES),--yes) \
+	$(PYTHON) tools/usb_write.py $(ISO) "$(usb_dev)" $(usb_yes) \
 	  $(if $(ALLOW_FILE),--allow-file) $(if $(MAX_GB),--max-gb $(MAX_GB))
 
 # The benchmarks (tools/bench.py), one boot per configuration of the sweep,

@@ -15,6 +15,7 @@
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
 #include "kernel/inject.h"
+#include "kernel/options.h"
 
 #include "tests/host/htest.h"
 
@@ -51,6 +52,9 @@ int kprintf(const char *fmt, ...)
 }
 
 void console_print_warnings(const struct warning_log *log) { (void)log; }
+
+/* The kernel's options as parsed at boot: all off (acpi.c reads verbose). */
+struct options boot_options;
 
 bool inject_requested(const char *what)
 {

@@ -14,7 +14,7 @@
 ;      1 GiB again at KERNEL_VMA, with 2 MiB pages (SDM vol. 3A §4.5);
 ;   4. enable PAE, long mode (EFER.LME, and EFER.NXE when the CPU has NX) and
 ;      paging, load a 64-bit GDT and far-jump into 64-bit code (SDM vol. 3A
-;      §9.8.5 "Initializing IA-32e Mode");
+;      §10.8.5 "Initializing IA-32e Mode");
 ;   5. jump to the higher half, switch to the boot stack, call kmain(magic, info).
 ;
 ; arch/x86_64/paging.c later replaces these tables with finer ones.

@@ -1,8 +1,9 @@
 /*
  * irql.h - interrupt request levels, the Windows x64 model.
  *
- * The IRQL is the local APIC's task priority, kept in CR8: at level L the
- * CPU takes only interrupts whose priority class (vector >> 4) is above L.
+ * The IRQL is the class of the local APIC's task priority (on x86, CR8
+ * holds it: CR8[3:0] = TPR[7:4]): at level L the CPU takes only interrupts
+ * whose priority class (vector >> 4) is above L.
  * Each interrupt vector sits in the class equal to the IRQL its handler
  * runs at (arch/x86_64/vectors.h, docs/book/06-irql.md), so "raise to
  * CLOCK_LEVEL" means exactly "the timer cannot interrupt me now".

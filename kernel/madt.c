@@ -46,8 +46,10 @@ static size_t entry_min_length(uint8_t type)
  * later (hot-added), when it is not enabled now.
  *
  * Online Capable (flags bit 1, ACPI 6.5 §5.2.12.2, table 5.23) came with
- * ACPI 6.3; before it, any disabled entry could be hot-added (that is how
- * QEMU lists the CPUs of -smp N,maxcpus=M beyond N). Which ACPI version
+ * ACPI 6.3. Before it the specification only calls a disabled processor
+ * unusable; counting every disabled entry as one that could be hot-added
+ * is Linux's convention, which QEMU relies on for the CPUs of
+ * -smp N,maxcpus=M beyond N, and the kernel follows it. Which ACPI version
  * the firmware follows is read from the FADT, not from the MADT's own
  * revision: many laptops (AMD, Lenovo) write a revision 2 MADT beside a
  * FADT 6.3 and mean the new rule, and without it every empty placeholder

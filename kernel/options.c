@@ -76,8 +76,9 @@ const struct option_def option_table[] = {
            "x2APIC stays in x2APIC (leaving it would need the APIC disabled)"),
     CHOICE(ap_start, "parallel|serial|fast", "parallel", "arch/x86_64/smp_start.c",
            "how the APs are started: `parallel` sends INIT to all, waits 10 ms once, then a SIPI "
-           "to each (and a second SIPI to those not yet up), as Linux does since 6.5; each AP "
-           "finds its own stack from the APIC ID its local APIC reports. `serial` starts one at a "
+           "to each (and a second SIPI only to those not yet up, where the SDM's example and "
+           "Linux send it to all); as in Linux's parallel start since 6.5, each AP finds its own "
+           "stack from the APIC ID its local APIC reports. `serial` starts one at a "
            "time with the Intel "
            "SDM's delays (10 ms after INIT, 200 us after each SIPI); `fast` one at a time with "
            "0 and 10 us, as Linux does on modern CPUs. The boot prints the total start-up time"),
@@ -110,7 +111,7 @@ const struct option_def option_table[] = {
     CHOICE(barrier, "auto|central|dissemination", "auto", "kernel/ipi.c",
            "the rendezvous' spin barrier: a central counter, or the dissemination barrier "
            "(log2 n rounds, no shared counter); `auto` picks central up to 4 online CPUs and "
-           "dissemination beyond (docs/book/09-measuring.md has the measurements)"),
+           "dissemination beyond (docs/performance.md has the measurements)"),
     NUMBER(ipi_timeout_ms, "<ms>", 10000, 1, 3600000, "kernel/ipi.c",
            "bound on every rendezvous wait; past it the missing CPUs are reported and the kernel "
            "stops"),

@@ -5,9 +5,11 @@
  * reference for firmware behaviour):
  *  - x2APIC mode cannot be left without disabling the APIC, so a firmware
  *    that enabled it decides;
- *  - a firmware that sets the DMAR table's x2APIC opt-out flag has a reason
- *    (interrupt remapping, an SMM handler that uses xAPIC): auto stays in
- *    xAPIC, and only an explicit apic=x2apic overrides it;
+ *  - the DMAR table's X2APIC_OPT_OUT flag (Intel VT-d, DMA remapping
+ *    reporting structure) asks the OS not to enable x2APIC, for the sake of
+ *    firmware that is not x2APIC-aware (an SMI handler that drives the APIC
+ *    in xAPIC mode, say): auto stays in xAPIC, and only an explicit
+ *    apic=x2apic overrides it;
  *  - otherwise auto takes x2APIC when the CPU has it.
  */
 #include "arch/x86_64/apic_mode.h"

@@ -1,7 +1,7 @@
 /*
  * descriptors.h - the segment descriptors the kernel uses, built from the
  * named bits of the Intel SDM (vol. 3A §3.4.5, "Segment Descriptors";
- * §7.2.3 for the TSS), and their selectors. The boot GDT (boot/entry.asm),
+ * §8.2.3 for the TSS), and their selectors. The boot GDT (boot/entry.asm),
  * the AP trampoline's GDT and each CPU's GDT (gdt.c) all take them from
  * here; assembly gets them through the generated constants.inc.
  */

@@ -4,7 +4,7 @@
  * In 64-bit mode segmentation is mostly off; the GDT still holds the code and
  * data descriptors and the TSS, whose interrupt stack table (IST) gives the
  * double-fault, NMI and machine-check handlers stacks of their own
- * (SDM vol. 3A §3.4.5, §7.7, §6.14.5).
+ * (SDM vol. 3A §3.4.5, §8.7, §6.14.5).
  */
 #ifndef ARCH_X86_64_GDT_H
 #define ARCH_X86_64_GDT_H

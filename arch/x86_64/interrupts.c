@@ -139,9 +139,11 @@ void arch_interrupts_restore(bool enabled)
 
 /* ---- the task priority, programmed lazily (priority.h says why) ---- */
 
-/* CR8 is the local APIC's TPR (SDM vol. 3A §11.8.6): a CPU without an APIC
- * reads it back as 0. There, no interrupt comes through the APIC anyway
- * and only the boot CPU runs, so a plain copy keeps the IRQL model whole. */
+/* CR8 reads and writes the class of the local APIC's TPR (CR8[3:0] =
+ * TPR[7:4]; a write clears TPR[3:0], SDM vol. 3A §11.8.6.1), and only while
+ * the APIC is enabled: a CPU without an APIC reads it back as 0. There, no
+ * interrupt comes through the APIC anyway and only the boot CPU runs, so a
+ * plain copy keeps the IRQL model whole. */
 static unsigned priority_without_apic;
 
 static void program(struct arch_cpu_words *w, unsigned priority)

@@ -1,13 +1,14 @@
 /*
  * priority.h - the task priority (CR8), programmed lazily.
  *
- * The IRQL (kernel/irql.h) is the local APIC's task priority, but writing
- * CR8 is not free: a hypervisor without APIC virtualisation takes a VM exit
- * for it. While interrupts are off no maskable interrupt is delivered,
- * whatever CR8 says, so a change made then is only recorded, and CR8
- * catches up when interrupts are enabled again. The rule that keeps the
- * model whole: whenever RFLAGS.IF is set, CR8 equals the level in effect.
- * Every place that sets IF calls priority_sync() just before.
+ * The IRQL (kernel/irql.h) is the class of the local APIC's task priority,
+ * written through CR8 (CR8[3:0] = TPR[7:4]), but writing CR8 is not free:
+ * a hypervisor without APIC virtualisation takes a VM exit for it. While
+ * interrupts are off no maskable interrupt is delivered, whatever CR8 says,
+ * so a change made then is only recorded, and CR8 catches up when
+ * interrupts are enabled again. The rule that keeps the model whole:
+ * whenever RFLAGS.IF is set, CR8 equals the level in effect. Every place
+ * that sets IF calls priority_sync() just before.
  *
  * An interrupt handler needs no CR8 write either: while its vector is in
  * service, the APIC's processor priority already holds back its class and

@@ -1,8 +1,12 @@
 /*
- * smp_start.c - starts one AP with the Intel SDM's INIT-SIPI-SIPI sequence
- * (vol. 3A §9.4.4.1, "Typical BSP initialization sequence"): INIT, wait
- * 10 ms, SIPI, wait 200 us, and a second SIPI only if the AP has not
- * checked in yet. ap_start=fast waits 0 and 10 us instead, as Linux does on
+ * smp_start.c - starts one AP with INIT-SIPI-SIPI and the Intel SDM's
+ * delays (vol. 3A §9.4.4.1, "Typical BSP initialization sequence"): INIT,
+ * wait 10 ms, SIPI, wait 200 us, second SIPI. The SDM's example broadcasts
+ * the sequence to all APs and sends the second SIPI unconditionally, and
+ * Linux sends both SIPIs to each AP as well; this file sends the second
+ * only if the AP has not checked in yet, a variant of its own (an AP acts
+ * on one SIPI per INIT, so the unconditional one is harmless, but it costs
+ * an IPI). ap_start=fast waits 0 and 10 us instead, as Linux does on
  * CPUs that do not need the delays. APs are started one at a time: the
  * trampoline has one arguments block, and a CPU that checks in before the
  * next is started cannot be confused with it.

@@ -2,10 +2,12 @@
  * vectors.h - the interrupt vectors the kernel uses.
  *
  * The local APIC ranks an interrupt by its priority class, vector >> 4
- * (SDM vol. 3A §11.8.3), and the task-priority register (CR8) blocks every
- * class at or below it. The kernel's IRQL is CR8, so each vector is placed
- * in the class equal to the IRQL it runs at: the IPIs in class 14
- * (IPI_LEVEL), the timer in class 13 (CLOCK_LEVEL). docs/ has the table.
+ * (SDM vol. 3A §11.8.3), and the class of the task priority, TPR[7:4],
+ * blocks every class at or below it. CR8 reads and writes that class
+ * (CR8[3:0] = TPR[7:4], §11.8.6.1), and the kernel's IRQL is the value it
+ * writes there, so each vector is placed in the class equal to the IRQL it
+ * runs at: the IPIs in class 14 (IPI_LEVEL), the timer in class 13
+ * (CLOCK_LEVEL). docs/ has the table.
  */
 #ifndef ARCH_X86_64_VECTORS_H
 #define ARCH_X86_64_VECTORS_H

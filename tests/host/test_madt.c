@@ -408,9 +408,10 @@ static void many_nmi_entries(void)
 
 /* An AMI board with a Ryzen: enabled APIC IDs 0-13, then twenty disabled
  * placeholders `00 08 0c 00 00 00 00 00` (UID 0x0c, APIC ID 0, flags 0).
- * Below MADT revision 5 a disabled entry could be hot-added, but not one
- * whose APIC ID an enabled CPU already has: 14 CPUs, none possible later,
- * nothing to warn about. */
+ * Before ACPI 6.3 the kernel counts a disabled entry as one that could be
+ * hot-added (Linux's convention; the specification calls it unusable), but
+ * not one whose APIC ID an enabled CPU already has: 14 CPUs, none possible
+ * later, nothing to warn about. */
 static void ami_ryzen_placeholders(void)
 {
     static const uint8_t placeholder[8] = {0x00, 0x08, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00};

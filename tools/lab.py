@@ -118,7 +118,8 @@ LABS = [
                                            "ap_start.fast_delays")),
          Part("second-sipi", "a second SIPI only for an AP that has not checked in", 20,
               "an AP that missed the first SIPI needs a second; one that checked in must not "
-              "get it (wait_for_checkin tells you which, within sipi_us).",
+              "get it, by this kernel's rule (the SDM's example and Linux send it to all; "
+              "wait_for_checkin tells you which, within sipi_us).",
               host="test_ap_start", cases=("ap_start.an_ap_that_needs_the_second_sipi_gets_it",)),
          Part("silent", "an AP that never answers is left out and sent back to INIT", 20,
               "after the second SIPI, wait up to options->timeout_ms for it; the code after your "

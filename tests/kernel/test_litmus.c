@@ -33,6 +33,10 @@
 #define ROUND_PERIOD_NS 2000 /* time between round starts: a round takes far less */
 #define START_LEAD_NS 20000  /* from A's publication of the start to round 0 */
 #define START_WAIT_MS 1000   /* how long B waits for that publication */
+/* A variant stops early after this long (it prints the rounds it ran):
+ * where the host runs the two vCPUs by turns, every round waits for a
+ * time slice. */
+#define VARIANT_BUDGET_MS 10000
 
 enum sb_variant { SB_PLAIN, SB_MFENCE, SB_SEQ_CST };
 #define SB_VARIANTS 3
@@ -148,11 +152,13 @@ static uint32_t other_cpu(void)
 
 /* Outcome counts indexed by r1 * 2 + r2: 00, 01, 10, 11. */
 struct sb_counts {
+    uint64_t rounds;
     uint64_t outcome[4];
 };
 
 /* Runs LITMUS_ROUNDS rounds of variant on this CPU (side A) and cpu_b
- * (side B); false if B missed a start. */
+ * (side B), fewer if VARIANT_BUDGET_MS runs out; false if B missed a
+ * start. */
 static bool run_variant(enum sb_variant variant, uint32_t cpu_b, uint64_t *next_round,
                         uint64_t *next_call, struct sb_counts *counts)
 {
@@ -167,7 +173,8 @@ static bool run_variant(enum sb_variant variant, uint32_t cpu_b, uint64_t *next_
         .lead = cycles_per_us * START_LEAD_NS / 1000,
         .start_wait = cycles_from_ms(START_WAIT_MS),
     };
-    for (uint32_t done = 0; done < LITMUS_ROUNDS; done += ROUNDS_PER_CALL) {
+    uint64_t budget_end = arch_cycles() + cycles_from_ms(VARIANT_BUDGET_MS);
+    while (counts->rounds < LITMUS_ROUNDS && (counts->rounds == 0 || !cycles_past(budget_end))) {
         c.number = ++*next_call;
         c.first = *next_round;
         *next_round += ROUNDS_PER_CALL;
@@ -176,6 +183,7 @@ static bool run_variant(enum sb_variant variant, uint32_t cpu_b, uint64_t *next_
             return false;
         for (uint32_t i = 0; i < ROUNDS_PER_CALL; i++)
             counts->outcome[saw[0][i] * 2 + saw[1][i]]++;
+        counts->rounds += ROUNDS_PER_CALL;
     }
     return true;
 }
@@ -199,8 +207,8 @@ KTEST(litmus, store_buffering_with_a_fence_never_reads_0_0)
                        cpu_b, START_WAIT_MS);
             return;
         }
-        kprintf("litmus: sb %s rounds=%u 00=%llu 01=%llu 10=%llu 11=%llu cpus=%u,%u\n",
-                variant_name[v], (unsigned)LITMUS_ROUNDS, (unsigned long long)n.outcome[0],
+        kprintf("litmus: sb %s rounds=%llu 00=%llu 01=%llu 10=%llu 11=%llu cpus=%u,%u\n",
+                variant_name[v], (unsigned long long)n.rounds, (unsigned long long)n.outcome[0],
                 (unsigned long long)n.outcome[1], (unsigned long long)n.outcome[2],
                 (unsigned long long)n.outcome[3], arch_this_cpu()->index, cpu_b);
         if (v != SB_PLAIN && n.outcome[0] != 0)

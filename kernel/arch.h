@@ -49,6 +49,14 @@ struct acpi_fadt_info;
 noreturn void arch_machine_reset(const struct acpi_fadt_info *fadt, const char *first);
 void arch_cpu_relax(void); /* body of every spin-wait loop */
 
+/* A full fence: every load and store before it is globally visible
+ * before any load or store after it (x86: MFENCE, SDM vol. 3A §9.2.2).
+ * C11's __atomic_thread_fence(__ATOMIC_SEQ_CST) orders the same for
+ * ordinary memory, but the compiler picks the instruction (gcc 12 emits a
+ * locked OR to the stack); this is the fence instruction itself, for the
+ * store-buffering self-test and the book (docs/book/07a-memory-ordering.md). */
+void arch_full_fence(void);
+
 /* How an idle CPU waits (option idle=): halted until an interrupt; in
  * monitor/mwait on the word that announces its work, which a write or an
  * interrupt ends; or polling with interrupts on (no wake-up latency, a

@@ -45,9 +45,9 @@ EXTERNAL_SETTINGS = {
     "reboot",   # Linux's, for comparison
     "name",     # the form itself: `name=value`
 }
-SUITES_RE = r"(?:acpi|apic|backtrace|boot|exceptions|ipi|irql|ktest|lib|paging|smp|timing|trace|" \
-            r"barrier|rendezvous|ap_start|format|string|madt|multiboot|cmdline|options|platform|" \
-            r"gdb|lab|portable)"
+SUITES_RE = r"(?:acpi|apic|backtrace|boot|exceptions|ipi|irql|ktest|lib|litmus|paging|smp|" \
+            r"timing|trace|barrier|rendezvous|ap_start|format|string|madt|multiboot|cmdline|" \
+            r"options|platform|gdb|lab|portable)"
 
 
 class Facts:

@@ -125,6 +125,7 @@ noreturn void arch_halt_forever(void)
 }
 
 void arch_cpu_relax(void) { cpu_pause(); }
+void arch_full_fence(void) { mfence(); }
 static enum idle_mode idle_mode = IDLE_HLT;
 
 bool arch_idle_set_mode(enum idle_mode mode)

@@ -94,6 +94,10 @@ static inline uint64_t read_rflags(void)
     return v;
 }
 
+/* Every earlier load and store is globally visible before any later one
+ * (SDM vol. 3A §9.2.2; vol. 2B MFENCE). */
+static inline void mfence(void) { __asm__ volatile("mfence" ::: "memory"); }
+
 /* Orders earlier loads and stores before a later WRMSR to an x2APIC
  * register, which is not serialising (SDM vol. 3A §11.12.3). */
 static inline void memory_fence(void) { __asm__ volatile("mfence; lfence" ::: "memory"); }

@@ -171,7 +171,8 @@ def allowed_skips(cfg, cmdline):
                      "ipi.calls_complete_when_the_waiters_sleep",
                      "ipi.stress_changing_sets_sleepers_woken_after_sleeping_turned_off",
                      "exceptions.try_calls_on_two_cpus_at_once_each_resume_their_own",
-                     "exceptions.a_try_call_in_an_interrupt_handler_nests_in_the_interrupted_one"):
+                     "exceptions.a_try_call_in_an_interrupt_handler_nests_in_the_interrupted_one",
+                     "litmus.store_buffering_with_a_fence_never_reads_0_0"):
             allowed[name] = "one CPU"
     if "inject=bad-madt" in cmdline or "-no-acpi" in cfg.qemu_args:
         for name in ("smp.every_enabled_madt_cpu_is_online", "smp.cpu_slots_match_madt_ids",

@@ -383,8 +383,18 @@ static void machine_reset(size_t n, const char *cmdline)
         cpus[i].ipi.seen = cpus[i].ipi.served = ipi_calls_started();
 }
 
+/* TEST_HANG_SECONDS, or HTEST_HANG_SECONDS from the environment: make
+ * grade, which runs a lab's few cases, need not wait two minutes for one. */
+static int hang_limit_seconds(void)
+{
+    const char *text = getenv("HTEST_HANG_SECONDS");
+    int seconds = text != NULL ? atoi(text) : 0;
+    return seconds > 0 ? seconds : TEST_HANG_SECONDS;
+}
+
 /* Runs body(i) on n threads, one per CPU, and fails the test by name if
- * they do not all finish in time (a hang is a failure, not a stuck run). */
+ * they do not all finish in time (a hang is a failure, not a stuck run).
+ * False, with nothing run, for a case HTEST_ONLY leaves out. */
 static atomic_int threads_done;
 static void *(*thread_body)(void *);
 static void *thread_start(void *arg)
@@ -400,8 +410,10 @@ static void *thread_start(void *arg)
 
 static bool run_cpus(const char *name, size_t n, void *(*body)(void *))
 {
-    printf("# test: %s\n", name);
-    fflush(stdout);
+    if (!htest_selected(name))
+        return false;
+    htest_begin(name);
+    int hang_seconds = hang_limit_seconds();
     pthread_t th[HOST_CPUS];
     atomic_store(&threads_done, 0);
     thread_body = body;
@@ -409,7 +421,7 @@ static bool run_cpus(const char *name, size_t n, void *(*body)(void *))
         pthread_create(&th[i], NULL, thread_start, (void *)(uintptr_t)i);
     bool joined[HOST_CPUS] = {false};
     size_t left = n;
-    for (int waited = 0; left > 0 && waited < TEST_HANG_SECONDS * 100; waited++) {
+    for (int waited = 0; left > 0 && waited < hang_seconds * 100; waited++) {
         for (size_t i = 0; i < n; i++) {
             if (!joined[i] && pthread_tryjoin_np(th[i], NULL) == 0) {
                 joined[i] = true;
@@ -421,8 +433,7 @@ static bool run_cpus(const char *name, size_t n, void *(*body)(void *))
     }
     for (size_t i = 0; i < n; i++) {
         if (!joined[i]) {
-            printf("not ok 1 %s # hung: CPU %zu still running after %d s\n", name, i,
-                   TEST_HANG_SECONDS);
+            printf("not ok 1 %s # hung: CPU %zu still running after %d s\n", name, i, hang_seconds);
             fflush(stdout);
             _exit(1);
         }

@@ -47,7 +47,7 @@ EXTERNAL_SETTINGS = {
 }
 SUITES_RE = r"(?:acpi|apic|backtrace|boot|exceptions|ipi|irql|ktest|lib|paging|smp|timing|trace|" \
             r"barrier|rendezvous|ap_start|format|string|madt|multiboot|cmdline|options|platform|" \
-            r"gdb|lab|portable)"
+            r"gdb|lab|portable|x2apic)"
 
 
 class Facts:

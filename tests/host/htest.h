@@ -71,8 +71,15 @@ __attribute__((format(printf, 3, 4))) static void htest_report(const char *name,
         vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
         va_end(ap);
     }
-    /* Said at once as a diagnostic too: if a later case crashes the
-     * process (a sanitizer stops it), the verdicts so far are not lost. */
+    /* Said at once as diagnostics too, the reason before the verdict as in
+     * the report: if a later case crashes the process (a sanitizer stops
+     * it), the verdicts so far are not lost. */
+    for (const char *line = r->reason; *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        int len = end != NULL ? (int)(end - line) : (int)strlen(line);
+        printf("# %.*s\n", len, line);
+        line += len + (end != NULL);
+    }
     printf("# %s %s\n", ok ? "ok" : "not ok", r->name);
     fflush(stdout);
 }

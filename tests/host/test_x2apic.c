@@ -113,7 +113,7 @@ static bool start_in(const char *mode)
 
 /* The ICR writes of one IPI: 0x830 with the destination in bits 63:32, and
  * nothing to 0x831, which would be xAPIC's ICR_HIGH (it has no MSR: #GP). */
-static void one_icr_write(uint32_t dest)
+static void one_icr_write(const char *name, uint32_t dest)
 {
     char why[200] = "";
     bool ok = start_in("x2apic");
@@ -138,8 +138,6 @@ static void one_icr_write(uint32_t dest)
     if (icr_writes != 1 && why[0] == '\0')
         snprintf(why, sizeof(why), "%zu WRMSRs of the ICR (MSR %#x), want 1", icr_writes,
                  X2APIC_MSR(LAPIC_REG_ICR_LOW));
-    char name[96];
-    snprintf(name, sizeof(name), "x2apic.an_ipi_to_apic_id_%#x_is_one_icr_write", dest);
     HCHECK(name, ok && icr_writes == 1, "%s", why[0] != '\0' ? why : "lapic_send_ipi failed");
 }
 
@@ -162,7 +160,8 @@ static void fence_before_the_icr_write(void)
 }
 
 /* lapic_eoi(): one write of 0 to the mode's EOI register, nothing else. */
-static void eoi_writes_zero(const char *mode, enum event_kind kind, uint32_t where)
+static void eoi_writes_zero(const char *name, const char *mode, enum event_kind kind,
+                            uint32_t where)
 {
     bool ok = start_in(mode);
     lapic_eoi();
@@ -182,17 +181,18 @@ static void eoi_writes_zero(const char *mode, enum event_kind kind, uint32_t whe
     if (right != 1 && why[0] == '\0')
         snprintf(why, sizeof(why), "%zu writes of 0 to the EOI register (%s %#x), want 1", right,
                  kind == EV_WRMSR ? "MSR" : "MMIO offset", where);
-    char name[96];
-    snprintf(name, sizeof(name), "x2apic.the_eoi_in_%s_mode_is_one_write_of_0", mode);
     HCHECK(name, ok && right == 1, "%s", why);
 }
 
 int main(void)
 {
-    one_icr_write(1);
-    one_icr_write(0x12345); /* beyond xAPIC's 8 bits: the whole of bits 63:32 */
+    one_icr_write("x2apic.an_ipi_is_one_icr_write_with_the_destination_in_bits_63_32", 1);
+    /* Beyond xAPIC's 8 bits: all of bits 63:32 carry the destination. */
+    one_icr_write("x2apic.a_destination_above_255_reaches_the_icr_whole", 0x12345);
     fence_before_the_icr_write();
-    eoi_writes_zero("x2apic", EV_WRMSR, X2APIC_MSR(LAPIC_REG_EOI));
-    eoi_writes_zero("xapic", EV_MMIO_WRITE, LAPIC_REG_EOI);
+    eoi_writes_zero("x2apic.the_eoi_in_x2apic_mode_is_one_write_of_0_to_msr_0x80b", "x2apic",
+                    EV_WRMSR, X2APIC_MSR(LAPIC_REG_EOI));
+    eoi_writes_zero("x2apic.the_eoi_in_xapic_mode_is_one_write_of_0_at_offset_0xb0", "xapic",
+                    EV_MMIO_WRITE, LAPIC_REG_EOI);
     return htest_finish();
 }

@@ -20,9 +20,9 @@ kernel, with a piece taken out.
                                              a student tree (a git repository); --solved
                                              keeps the reference (to write a patch against)
     tools/lab.py grade [--lab NAME] [--build DIR] [--cc CC]
-    tools/lab.py check --build DIR [--cc CC] make test: the reference gets full marks,
-                                             the stub loses marks, and each kept wrong
-                                             solution scores as recorded, every time
+    tools/lab.py check --build DIR [--cc CC] make test: the reference gets full marks
+                                             and each kept wrong solution scores as
+                                             recorded, every time; the stub loses marks
     tools/lab.py docs                        rewrite the grading tables of the handouts
                                              (docs/labs/NAME.md) from tools/lab_parts.py
 
@@ -41,9 +41,9 @@ header that records what grading must give it:
     Fails: barrier.central_a_waker_stopped_between_wake_ups_loses_no_sleeper
 
 (one Fails: line per case that must fail; every other case must pass).
-check grades each one, and the reference and the stub, RUNS times (the
-QEMU parts once: they are slow, and their cases do not race a host's
-threads) and fails when a run differs.
+check grades each one, and the reference, RUNS times (the QEMU parts once:
+they are slow, and their cases do not race a host's threads) and fails
+when a run differs; the stub once, which must lose marks.
 """
 import argparse
 import os
@@ -313,9 +313,8 @@ def describe_runs(views):
 
 def cmd_check(args):
     """make test: for every lab, the reference (this tree) gets full marks
-    on every run, the stub loses marks the same way on every run, each kept
-    wrong solution scores what it records on every run, and the handout's
-    table is current."""
+    on every run, the stub loses marks, each kept wrong solution scores what
+    it records on every run, and the handout's table is current."""
     import ktap_out
     if os.path.exists(os.path.join(ROOT, LAB_FILE)):
         print("1..0 # SKIP this is a lab tree: its lab is graded by make grade, and the other "
@@ -350,11 +349,12 @@ def cmd_check(args):
         tree, _ = lab_tree(build, lab, "stub")
         stub = grade_lab(tree, lab, "build", args.cc, os.path.join(logs, "stub"))
         s_got, s_total = score(stub)
-        views = grade_again(tree, lab, "build", args.cc, os.path.join(logs, "stub"), stub)
-        results.append((f"{base}.the_stub_loses_marks_the_same_way_on_{RUNS}_runs",
-                        s_got < s_total and all(v == views[0] for v in views),
-                        f"stub scores {s_got}/{s_total}; host-graded parts: "
-                        f"{describe_runs(views)}"))
+        # Once: the stub fails nearly every case, several of them only when
+        # a held stage gives up (seconds each), and it matters only that
+        # it loses marks.
+        results.append((f"{base}.the_stub_loses_marks", s_got < s_total,
+                        f"stub scores {s_got}/{s_total}; failing "
+                        f"{', '.join(failed_cases(stub)) or 'nothing'}"))
         if args.verbose:
             print(f"# {lab.name}: reference {got}/{total}, stub {s_got}/{s_total}")
 

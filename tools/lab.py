@@ -40,10 +40,12 @@ header that records what grading must give it:
     Score: 80/100
     Fails: barrier.central_a_waker_stopped_between_wake_ups_loses_no_sleeper
 
-(one Fails: line per case that must fail; every other case must pass).
-check grades each one, and the reference, RUNS times (the QEMU parts once:
-they are slow, and their cases do not race a host's threads) and fails
-when a run differs; the stub once, which must lose marks.
+(one Fails: line per host-graded case that must fail; every other case
+must pass). check grades the reference RUNS times (the QEMU parts once:
+they are slow, and their cases do not race a host's threads), each wrong
+solution's host-graded parts RUNS times (its QEMU parts count as passed in
+Score, and are not booted), and fails when a run differs; the stub once,
+which must lose marks.
 """
 import argparse
 import os
@@ -367,7 +369,13 @@ def cmd_check(args):
                 results.append((case, False, f"{os.path.relpath(path, ROOT)} does not apply: "
                                              f"{complaint}"))
                 continue
-            first = grade_lab(tree, lab, "build", args.cc, os.path.join(logs, name))
+            # The host-graded parts only: a boot per mistake would take
+            # minutes, and a mistake that ignores deadlines keeps a boot
+            # waiting for its whole timeout. Fails names host cases alone,
+            # and the QEMU parts count in Score as passed.
+            first = grade_lab(tree, lab, "build", args.cc, os.path.join(logs, name),
+                              boots=False)
+            host_cases = {c for p in lab.parts if p.host for c in p.cases}
             views = grade_again(tree, lab, "build", args.cc, os.path.join(logs, name), first)
             ran = [r for r in first if r.status != "skip"]
             expected = sorted(c for r in ran for c in r.part.cases if c in fails)
@@ -378,7 +386,8 @@ def cmd_check(args):
             recorded = sum(p.points for p in lab.parts if not fails & set(p.cases))
             ok = (score(first) == want_here and failed_cases(first) == expected
                   and all(f == expected_host for _, f in views)
-                  and recorded == want[0] and sum(p.points for p in lab.parts) == want[1])
+                  and recorded == want[0] and sum(p.points for p in lab.parts) == want[1]
+                  and fails <= host_cases)
             results.append((case, ok, f"{what}: recorded {want[0]}/{want[1]} failing "
                                       f"{', '.join(sorted(fails))}; got {score(first)[0]}/"
                                       f"{score(first)[1]} failing "

@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import subprocess
+import textwrap
 
 GRADE_BOOT_TIMEOUT = 240    # seconds; a stub may make a boot wait for its deadlines
 HOST_TEST_TIMEOUT = 300     # one run of a host test program
@@ -279,7 +280,8 @@ def print_grade(lab, results, tree):
             for line in c.excerpt:
                 print(f"              | {line}")
             for hint in [r.part.cases[c.name]] + recognised(lab, c):
-                print(f"              hint: {hint}")
+                print(textwrap.fill(hint, 100, initial_indent="              hint: ",
+                                    subsequent_indent=" " * 20))
         if r.log:
             print(f"            log: {os.path.relpath(r.log, tree)}")
     got, total = score(results)

@@ -16,21 +16,38 @@ handout. The labs therefore cannot drift from the kernel: they are the
 kernel, with a piece taken out.
 
     tools/lab.py list
-    tools/lab.py make NAME [--out DIR]       a student tree (a git repository)
+    tools/lab.py make NAME [--out DIR] [--solved]
+                                             a student tree (a git repository); --solved
+                                             keeps the reference (to write a patch against)
     tools/lab.py grade [--lab NAME] [--build DIR] [--cc CC]
-    tools/lab.py check --build DIR [--cc CC] make test: every lab's stub loses
-                                             marks and the reference gets them all
+    tools/lab.py check --build DIR [--cc CC] make test: the reference gets full marks
+                                             and each kept wrong solution scores as
+                                             recorded, every time; the stub loses marks
     tools/lab.py docs                        rewrite the grading tables of the handouts
-                                             (docs/labs/NAME.md) from the table below
+                                             (docs/labs/NAME.md) from tools/lab_parts.py
 
-Grading builds the tree (make kernel and the host tests it needs), runs
-host tests and QEMU boots, and gives each part its points when every test
-it names passed (and, for a boot, every CPU QEMU made is online). A part
-that cannot run here (x2APIC needs KVM) is skipped with the reason and
-left out of the total.
+The parts, their cases and hints are in tools/lab_parts.py; grading (the
+runs, the verdicts, the logs) is tools/lab_grade.py. A part gets its points
+when every case it names passed (and, for a boot, every CPU QEMU made is
+online). A part that cannot run here (x2APIC's boots need KVM) is skipped
+with the reason and left out of the total.
+
+Wrong solutions kept as grading tests: tests/labs/LAB/NAME.patch, a patch
+against the lab's reference (a lab tree with the solution kept), after a
+header that records what grading must give it:
+
+    What: the counter is reset after the release
+    Score: 80/100
+    Fails: barrier.central_a_waker_stopped_between_wake_ups_loses_no_sleeper
+
+(one Fails: line per host-graded case that must fail; every other case
+must pass). check grades the reference RUNS times (the QEMU parts once:
+they are slow, and their cases do not race a host's threads), each wrong
+solution's host-graded parts RUNS times (its QEMU parts count as passed in
+Score, and are not booted), and fails when a run differs; the stub once,
+which must lose marks.
 """
 import argparse
-import dataclasses
 import os
 import re
 import shutil
@@ -40,11 +57,14 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from lab_grade import failed_cases, grade_lab, print_grade, score  # noqa: E402
+from lab_parts import LAB_BY_NAME, LABS  # noqa: E402
 from tree_files import tree_files  # noqa: E402
 MARKED_DIRS = ("kernel", "arch", "boot", "lib")
 LAB_FILE = ".lab"           # in a student tree: the lab it was made for
-GRADE_BOOT_TIMEOUT = 240    # seconds; a stub may make a boot wait for its deadlines
-HOST_TEST_TIMEOUT = 300
+MISTAKES_DIR = os.path.join("tests", "labs")
+RUNS = 5                    # gradings of each tree in check: all must agree
 
 BEGIN = re.compile(r"^[ \t]*/\* LAB\((?P<name>[\w-]+)\) begin: (?P<task>.*?) \*/\n", re.M)
 
@@ -53,169 +73,6 @@ def stub_pattern(name):
     n = re.escape(name)
     return re.compile(rf"^(?P<indent>[ \t]*)/\* LAB\({n}\) stub\n(?P<stub>.*?)"
                       rf"^[ \t]*LAB\({n}\) end \*/\n", re.M | re.S)
-
-
-@dataclasses.dataclass
-class Part:
-    name: str
-    title: str
-    points: int
-    hint: str
-    host: str = ""          # a host test program (build/host/<host>)
-    boot: str = ""          # a key of Lab.boots
-    cases: tuple = ()       # KTAP case names that must all pass
-
-
-@dataclasses.dataclass
-class Lab:
-    name: str
-    title: str
-    boots: dict             # key -> dict(accel=, smp=, cmdline=)
-    parts: list
-
-    @property
-    def handout(self):
-        return f"docs/labs/{self.name}.md"
-
-
-# Boots end faster on a broken rendezvous with a short timeout; the KVM
-# boots skip what this paravirtual KVM cannot emulate (tests/runner/matrix.py).
-FAST = "ipi_timeout_ms=3000 ap_timeout_ms=500"
-KVM_SKIPS = ("test_skip=exceptions.int3_is_resumable,"
-             "ipi.a_spurious_interrupt_and_an_unasked_nmi_in_a_call_are_survived")
-
-LABS = [
-    Lab("x2apic", "The x2APIC: sending an IPI through the ICR, and the EOI",
-        {"kvm4": dict(accel="kvm", smp="4", apic="x2apic",
-                      cmdline=f"test apic=x2apic stress_calls=200 {FAST} {KVM_SKIPS}")},
-        [Part("start", "INIT and SIPI reach the APs through the ICR", 30,
-              "only the boot CPU is online: no IPI left this CPU. In x2APIC mode the ICR is one "
-              "64-bit MSR (SDM vol. 3A §11.12.9): destination in bits 63:32, the rest in 31:0, "
-              "written with a single WRMSR.",
-              boot="kvm4", cases=("smp.every_enabled_madt_cpu_is_online",
-                                  "smp.every_cpu_reads_its_own_apic_id")),
-         Part("ipi", "a call's IPI reaches every CPU, more than once", 40,
-              "the first interrupt on each CPU arrives but later ones do not: the local APIC "
-              "still has the first in service. Every handler must end with an EOI (a write of 0 "
-              "to the EOI register, MSR 0x80B in x2APIC mode, SDM vol. 3A §11.8.5).",
-              boot="kvm4", cases=("smp.every_cpu_takes_a_probe_interrupt",
-                                  "ipi.returns_the_callers_result_and_passes_the_argument",
-                                  "ipi.every_cpu_runs_the_worker_exactly_once")),
-         Part("many", "thousands of calls, timer interrupts beside them", 30,
-              "calls stop after a while, or the timer stops: look for a path that sends or "
-              "ends an interrupt without your code, or for a write of the ICR's two halves "
-              "one after the other (x2APIC has one 64-bit register).",
-              boot="kvm4", cases=("ipi.stress_back_to_back_calls",
-                                  "ipi.the_call_path_writes_no_task_priority_and_one_eoi_per_"
-                                  "participant",
-                                  "irql.clock_level_holds_the_timer_back"))]),
-    Lab("init-sipi-sipi", "Starting the APs: INIT-SIPI-SIPI",
-        {"tcg4": dict(accel="tcg", smp="4", cmdline=f"test=smp. ap_start=serial {FAST}")},
-        [Part("sequence", "INIT, 10 ms, SIPI, to each AP in turn (the fake APIC's record)", 30,
-              "compare your IPIs and delays with SDM vol. 3A §9.4.4.1: INIT (level assert), "
-              "10 ms, then STARTUP with the trampoline's page number as the vector.",
-              host="test_ap_start", cases=("ap_start.sdm_init_10ms_then_sipi_to_each_ap",
-                                           "ap_start.fast_delays")),
-         Part("second-sipi", "a second SIPI only for an AP that has not checked in", 20,
-              "an AP that missed the first SIPI needs a second; one that checked in must not "
-              "get it, by this kernel's rule (the SDM's example and Linux send it to all; "
-              "wait_for_checkin tells you which, within sipi_us).",
-              host="test_ap_start", cases=("ap_start.an_ap_that_needs_the_second_sipi_gets_it",)),
-         Part("silent", "an AP that never answers is left out and sent back to INIT", 20,
-              "after the second SIPI, wait up to options->timeout_ms for it; the code after your "
-              "region sends the INIT that parks it again: leave `sent` true if the IPIs went out.",
-              host="test_ap_start",
-              cases=("ap_start.a_silent_ap_is_left_out_and_sent_back_to_init",)),
-         Part("qemu", "four CPUs online in QEMU, one started at a time", 30,
-              "the host tests pass but QEMU's APs do not start: check the vector of the SIPI "
-              "(the trampoline's physical page, trampoline_sipi_vector()).",
-              boot="tcg4", cases=("smp.every_enabled_madt_cpu_is_online",
-                                  "smp.every_cpu_runs_on_its_own_stack"))]),
-    Lab("central-barrier", "The central (counter) barrier",
-        {"tcg4": dict(accel="tcg", smp="4", cmdline=f"test=ipi. barrier=central {FAST}")},
-        [Part("waits", "nobody leaves before the last arrives", 30,
-              "a CPU left the barrier before everyone arrived: only the last arrival (the one "
-              "whose increment reaches count) may release the episode.",
-              host="test_rendezvous", cases=("barrier.central_2_threads",
-                                             "barrier.central_6_threads")),
-         Part("reuse", "the barrier works call after call", 20,
-              "the second episode goes wrong: the last arrival must reset the counter before it "
-              "releases, or early arrivals of the next episode are counted twice.",
-              host="test_rendezvous", cases=("rendezvous.central_2_cpus_all_calling",
-                                             "rendezvous.central_6_cpus_all_calling",
-                                             "barrier.central_a_late_look_after_newer_episodes_"
-                                             "sees_the_release")),
-         Part("timeout", "a missing CPU makes everyone give up, and one of them reports", 20,
-              "when the deadline passes, call give_up(): it decides the episode aborted exactly "
-              "once (compare-and-swap), so one CPU hears BARRIER_TIMED_OUT and the rest "
-              "BARRIER_ABORTED.",
-              host="test_rendezvous", cases=("barrier.central_4_threads_one_absent_aborts_for_all",
-                                             "barrier.central_two_timeouts_at_once_one_reports")),
-         Part("sleep", "waiters that sleep are woken", 10,
-              "wait with spin_until() (it sleeps after spinning a while) and wake the sleepers "
-              "after the release: wake_sleepers().",
-              host="test_rendezvous",
-              cases=("barrier.central_3_threads_sleeping_waiters_are_woken",
-                     "barrier.central_a_release_just_before_the_sleep_is_seen")),
-         Part("qemu", "the rendezvous on four CPUs in QEMU", 20,
-              "the host tests pass but the kernel's do not: look at the memory orders; the "
-              "release must publish what the CPUs did before the barrier.",
-              boot="tcg4", cases=("ipi.every_worker_starts_after_all_arrive_and_ends_before_"
-                                  "any_returns", "ipi.every_cpu_runs_the_worker_exactly_once"))]),
-    Lab("dissemination-barrier", "The dissemination barrier",
-        {"tcg4": dict(accel="tcg", smp="4", cmdline=f"test=ipi. barrier=dissemination {FAST}")},
-        [Part("waits", "nobody leaves before the last arrives", 40,
-              "in round r, rank i signals rank (i + 2^r) mod count and waits for the signal of "
-              "rank (i - 2^r) mod count; after ceil(log2(count)) rounds everyone has heard, "
-              "indirectly, from everyone.",
-              host="test_rendezvous", cases=("barrier.dissemination_3_threads",
-                                             "barrier.dissemination_6_threads",
-                                             "rendezvous.dissemination_5_cpus_all_calling",
-                                             "rendezvous.dissemination_6_cpus_all_calling")),
-         Part("timeout", "a missing CPU makes everyone give up, and one of them reports", 20,
-              "a CPU whose wait ended because the episode was decided by someone else must "
-              "return that decision (result_of), not time out itself.",
-              host="test_rendezvous",
-              cases=("barrier.dissemination_5_threads_one_absent_aborts_for_all",
-                     "barrier.dissemination_two_timeouts_at_once_one_reports")),
-         Part("sleep", "waiters that sleep are woken", 20,
-              "signal with signal_at_least() and wake the partner you signalled (wake_one); "
-              "the one who decides the release wakes the rest.",
-              host="test_rendezvous",
-              cases=("barrier.dissemination_5_threads_sleeping_waiters_are_woken",
-                     "barrier.dissemination_a_release_just_before_the_sleep_is_seen")),
-         Part("qemu", "the rendezvous on four CPUs in QEMU", 20,
-              "the host tests pass but the kernel's do not: a flag is per episode, so a late "
-              "signal of an old episode must never overwrite a newer one.",
-              boot="tcg4", cases=("ipi.every_worker_starts_after_all_arrive_and_ends_before_"
-                                  "any_returns", "ipi.every_cpu_runs_the_worker_exactly_once"))]),
-    Lab("rendezvous-caller", "The rendezvous, caller's side: ipi_call_checked",
-        {"tcg4": dict(accel="tcg", smp="4", cmdline=f"test=ipi. {FAST}")},
-        [Part("everyone", "every online CPU runs the worker, once, together", 30,
-              "choose the members under the call lock, publish the call (the sequence odd while "
-              "you write it), send the IPIs, then take part yourself.",
-              boot="tcg4", cases=("ipi.every_cpu_runs_the_worker_exactly_once",
-                                  "ipi.every_worker_starts_after_all_arrive_and_ends_before_"
-                                  "any_returns", "ipi.a_subset_call_leaves_the_others_alone")),
-         Part("result", "the caller gets its own CPU's result", 20,
-              "after take_part(), this CPU's own result is in me->ipi.result.",
-              boot="tcg4", cases=("ipi.returns_the_callers_result_and_passes_the_argument",
-                                  "ipi.a_call_from_an_ap_returns_that_aps_result")),
-         Part("priority", "workers run at IPI_LEVEL with interrupts off", 20,
-              "disable interrupts and raise to IPI_LEVEL before taking the ticket; lower and "
-              "restore, in the reverse order, after releasing the lock.",
-              boot="tcg4", cases=("ipi.workers_run_at_ipi_level_with_interrupts_off",
-                                  "ipi.works_for_a_caller_with_interrupts_off")),
-         Part("callers", "many callers at once, and callers interrupted by a timer", 30,
-              "callers must queue (acquire_call_lock serves the calls of those ahead while it "
-              "waits); a CPU that waits for the lock without serving deadlocks.",
-              host="test_rendezvous",
-              cases=("rendezvous.central_6_cpus_all_calling",
-                     "rendezvous.dissemination_6_cpus_all_calling",
-                     "rendezvous.timer_interrupt_that_calls_at_every_arch_call_of_the_caller",
-                     "rendezvous.a_queue_longer_than_the_timeout_still_moves"))]),
-]
-LAB_BY_NAME = {lab.name: lab for lab in LABS}
 
 
 # ---- the marked regions ----
@@ -262,10 +119,11 @@ def strip_region(text, name, keep_solution):
     return "".join(out)
 
 
-def make_tree(root, name, out, git=True):
+def make_tree(root, name, out, git=True, solved=False):
     """A copy of root's files with lab name's regions stubbed and every other
-    lab's markers removed (their code kept). mtimes are kept, so a copied
-    build directory only rebuilds what changed."""
+    lab's markers removed (their code kept); solved: lab name's code kept
+    too (the tree a wrong solution's patch applies to). mtimes are kept, so
+    a copied build directory only rebuilds what changed."""
     labs = regions(root)
     if name not in labs:
         raise SystemExit(f"lab {name}: no region marked LAB({name}) in the source "
@@ -281,7 +139,7 @@ def make_tree(root, name, out, git=True):
             text = fh.read()
         new = text
         for other in labs:
-            new = strip_region(new, other, keep_solution=(other != name))
+            new = strip_region(new, other, keep_solution=solved or other != name)
         if new != text:
             with open(path, "w") as fh:
                 fh.write(new)
@@ -302,7 +160,7 @@ def regions_in_file(root, f):
         return {m.group("name") for m in BEGIN.finditer(fh.read())}
 
 
-# ---- the handouts' grading tables, generated from LABS ----
+# ---- the handouts' grading tables, generated from tools/lab_parts.py ----
 
 TABLE_BEGIN = "<!-- grading: begin (generated from tools/lab.py by make lab-docs) -->\n"
 TABLE_END = "<!-- grading: end -->"
@@ -346,138 +204,6 @@ def cmd_docs(args):
 
 # ---- grading ----
 
-@dataclasses.dataclass
-class PartResult:
-    part: Part
-    status: str             # "pass", "fail", "skip"
-    why: str = ""
-
-
-def build_tree(tree, build, cc, hosts):
-    """Builds the kernel and the host tests the lab needs; None or the error."""
-    targets = ["kernel"] + [f"{build}/host/{h}" for h in sorted(hosts)]
-    cmd = ["make", "-s", "--no-print-directory", f"BUILD={build}"] + \
-        ([f"CC={cc}"] if cc else []) + targets
-    p = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
-    if p.returncode != 0:
-        lines = [line for line in (p.stdout + p.stderr).splitlines() if line.strip()]
-        errors = [line for line in lines if "error" in line] or lines
-        return "\n".join(errors[:8])
-    return None
-
-
-def ktap_statuses(text):
-    """{case: "ok" | "not ok" | "skipped"} of a KTAP report."""
-    from runner.ktap import parse_ktap
-    _, results = parse_ktap(text)
-    return {name: ("skipped" if "SKIP" in directive.upper() else "ok") if ok else "not ok"
-            for ok, _, name, directive in results}
-
-
-def run_host(tree, build, program):
-    """{case: ok} of one host test program (KTAP)."""
-    path = os.path.join(tree, build, "host", program)
-    try:
-        p = subprocess.run([path], capture_output=True, text=True, timeout=HOST_TEST_TIMEOUT,
-                           cwd=tree)
-        out = p.stdout
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) \
-            else (e.stdout or "")
-    return ktap_statuses(out), ""
-
-
-def run_boot(tree, build, spec, logs, key):
-    """{case: status} of one QEMU boot, and a problem with the CPUs, if any."""
-    from runner import constants
-    from runner.matrix import Config
-    from runner.qemu import boot, skip_reason
-    constants.load_constants(os.path.join(tree, build))
-    cfg = Config(f"lab-{key}", accel=spec["accel"], smp=spec["smp"],
-                 apic=spec.get("apic", "xapic"), cmdline=spec["cmdline"],
-                 timeout=GRADE_BOOT_TIMEOUT)
-    reason = skip_reason(cfg)
-    if reason:
-        return None, f"needs KVM: {reason}"
-    os.makedirs(logs, exist_ok=True)
-    status, seconds, serial, cmd, topology = boot(cfg, os.path.join(tree, build, "kernel.elf"),
-                                                  None, logs)
-    with open(os.path.join(logs, f"grade-{key}.log"), "w") as f:
-        f.write(serial)
-    results = ktap_statuses(serial)
-    m = re.search(r"^smp: online=(\d+) possible=\d+ apic=(\w+)", serial, re.M)
-    want = int(spec["smp"])
-    problem = ""
-    if m is None:
-        problem = "the kernel printed no smp: line (it stopped before starting the APs)"
-    elif int(m.group(1)) != want:
-        problem = f"{m.group(1)} of the {want} CPUs QEMU made are online"
-    elif spec.get("apic") and m.group(2) != spec["apic"]:
-        problem = f"the APIC is in {m.group(2)} mode, not {spec['apic']}"
-    if status == "timeout":
-        problem = (problem + "; " if problem else "") + \
-            f"the boot did not end within {GRADE_BOOT_TIMEOUT} s"
-    return results, problem
-
-
-def grade_lab(tree, lab, build, cc, logs):
-    hosts = {p.host for p in lab.parts if p.host}
-    error = build_tree(tree, build, cc, hosts)
-    if error:
-        return [PartResult(p, "fail", BUILD_FAILED + error) for p in lab.parts]
-    host_results = {h: run_host(tree, build, h) for h in hosts}
-    boot_results = {k: run_boot(tree, build, spec, logs, k) for k, spec in lab.boots.items()
-                    if any(p.boot == k for p in lab.parts)}
-    out = []
-    for p in lab.parts:
-        results, problem = host_results[p.host] if p.host else boot_results[p.boot]
-        if results is None:
-            out.append(PartResult(p, "skip", problem))
-            continue
-        bad = [c for c in p.cases if results.get(c) != "ok"]
-        why = "; ".join(f"{c}: {results.get(c, 'not reported')}" for c in bad)
-        if problem:
-            why = problem + ("; " + why if why else "")
-        out.append(PartResult(p, "fail" if why else "pass", why))
-    return out
-
-
-def score(results):
-    got = sum(r.part.points for r in results if r.status == "pass")
-    total = sum(r.part.points for r in results if r.status != "skip")
-    return got, total
-
-
-BUILD_FAILED = "the tree does not build:\n"
-
-
-def print_grade(lab, results):
-    print(f"lab {lab.name}: {lab.title} ({lab.handout})")
-    if results and all(r.why.startswith(BUILD_FAILED) for r in results):
-        print("  the tree does not build; the compiler said:")
-        for line in results[0].why[len(BUILD_FAILED):].splitlines():
-            print(f"    {line}")
-        results = [PartResult(r.part, "fail", "not built") for r in results]
-        for r in results:
-            print(f"  [  0/{r.part.points:3}] {r.part.name}: {r.part.title}: not built")
-        got, total = score(results)
-        print(f"  score: {got}/{total}")
-        return got, total
-    for r in results:
-        got = r.part.points if r.status == "pass" else 0
-        mark = {"pass": "ok", "fail": "FAIL", "skip": "skipped"}[r.status]
-        print(f"  [{got:3}/{r.part.points:3}] {r.part.name}: {r.part.title}: {mark}")
-        if r.status == "fail":
-            print(f"            hint: {r.part.hint}")
-            for line in r.why.splitlines()[:10]:
-                print(f"            ({line})")
-        elif r.status == "skip":
-            print(f"            ({r.why})")
-    got, total = score(results)
-    print(f"  score: {got}/{total}")
-    return got, total
-
-
 def cmd_grade(args):
     tree = ROOT
     names = [args.lab] if args.lab else []
@@ -491,9 +217,10 @@ def cmd_grade(args):
     totals = []
     for n in names:
         lab = LAB_BY_NAME[n]
-        results = grade_lab(tree, lab, args.build, args.cc,
-                            os.path.join(tree, args.build, "grade-logs"))
-        totals.append((n,) + print_grade(lab, results))
+        logs = os.path.join(tree, args.build, "grade", n)
+        results = grade_lab(tree, lab, args.build, args.cc, logs)
+        totals.append((n,) + print_grade(lab, results, tree))
+        print(f"  logs: {os.path.relpath(logs, tree)}/")
     print("grade: " + ", ".join(f"{n} {g}/{t}" for n, g, t in totals))
     return 0
 
@@ -502,7 +229,7 @@ def copy_build(src, dst):
     """The objects of an already-built tree, so a lab tree only rebuilds
     the files its lab changed."""
     skip = {"fuzz", "test-logs", "mutants", "soak", "bench", "bench-logs", "trace", "labs",
-            "sanitized", "grade-logs"}
+            "sanitized", "grade-logs", "grade"}
     if not os.path.isdir(src):
         return
     shutil.copytree(src, dst, copy_function=shutil.copy2, dirs_exist_ok=True,
@@ -511,10 +238,83 @@ def copy_build(src, dst):
                                              or n.endswith(".iso")])
 
 
+# ---- wrong solutions kept as grading tests ----
+
+HEADER_FIELD = re.compile(r"^(What|Score|Fails): *(.*)$")
+
+
+def read_mistake(path):
+    """(what, (got, total), {cases that must fail}, patch text) of a kept
+    wrong solution (the module's docstring gives the format)."""
+    with open(path) as f:
+        text = f.read()
+    what, want, fails = "", None, set()
+    for line in text.split("\ndiff ", 1)[0].splitlines():
+        m = HEADER_FIELD.match(line)
+        if not m:
+            continue
+        if m.group(1) == "What":
+            what = m.group(2)
+        elif m.group(1) == "Score":
+            got, total = m.group(2).split("/")
+            want = (int(got), int(total))
+        else:
+            fails.update(m.group(2).split())
+    if want is None or "\ndiff " not in text:
+        raise SystemExit(f"{path}: needs a Score: line and a patch (diff --git ...)")
+    return what, want, fails, text
+
+
+def mistakes_of(lab):
+    d = os.path.join(ROOT, MISTAKES_DIR, lab.name)
+    if not os.path.isdir(d):
+        return []
+    return [os.path.join(d, f) for f in sorted(os.listdir(d)) if f.endswith(".patch")]
+
+
+def lab_tree(build, lab, label, patch=None):
+    """A fresh tree for lab under build/labs/: the stub (patch None) or
+    the reference with patch applied; None and git's complaint when the
+    patch does not apply."""
+    tree = os.path.join(build, "labs", lab.name, label)
+    if os.path.exists(tree):
+        shutil.rmtree(tree)
+    copy_build(build, os.path.join(tree, "build"))
+    make_tree(ROOT, lab.name, tree, git=False, solved=patch is not None)
+    if patch is not None:
+        # Not a repository: git must not find the one around build/ and
+        # apply the patch relative to it (it would skip every path).
+        env = dict(os.environ, GIT_CEILING_DIRECTORIES=os.path.dirname(tree))
+        p = subprocess.run(["git", "apply", "-"], input=patch, text=True, cwd=tree, env=env,
+                           capture_output=True)
+        if p.returncode != 0:
+            return None, p.stderr.strip()
+    return tree, ""
+
+
+def grade_again(tree, lab, build, cc, logs, first):
+    """The first grading and RUNS - 1 more of the host-graded parts:
+    [(score, failed cases)] of the host-graded parts of each run, and
+    what the first run's other parts gave."""
+    def host_view(results):
+        host = [r for r in results if r.part.host]
+        return score(host), failed_cases(host)
+    views = [host_view(first)]
+    for i in range(1, RUNS):
+        views.append(host_view(grade_lab(tree, lab, build, cc, f"{logs}-run{i + 1}",
+                                         boots=False)))
+    return views
+
+
+def describe_runs(views):
+    return "; ".join(f"run {i + 1}: {g}/{t}" + (f" failing {', '.join(f)}" if f else "")
+                     for i, ((g, t), f) in enumerate(views))
+
+
 def cmd_check(args):
-    """make test: for every lab, the stub tree loses marks and the reference
-    (this tree) gets them all; every lab has regions and a handout."""
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    """make test: for every lab, the reference (this tree) gets full marks
+    on every run, the stub loses marks, each kept wrong solution scores what
+    it records on every run, and the handout's table is current."""
     import ktap_out
     if os.path.exists(os.path.join(ROOT, LAB_FILE)):
         print("1..0 # SKIP this is a lab tree: its lab is graded by make grade, and the other "
@@ -526,6 +326,7 @@ def cmd_check(args):
     rel_build = os.path.relpath(build, ROOT)
     for lab in [LAB_BY_NAME[args.lab]] if args.lab else LABS:
         base = f"lab.{lab.name.replace('-', '_')}"
+        logs = os.path.join(build, "grade", lab.name)
         has_handout = os.path.exists(os.path.join(ROOT, lab.handout))
         results.append((f"{base}.has_regions_and_a_handout", lab.name in found and has_handout,
                         f"regions {found.get(lab.name)}, handout {lab.handout}"))
@@ -533,30 +334,67 @@ def cmd_check(args):
         results.append((f"{base}.the_handout_grading_table_is_current", new is not None
                         and new == old, "run make lab-docs (tools/lab.py docs)"))
         start = time.time()
-        reference = grade_lab(ROOT, lab, rel_build, args.cc, os.path.join(build, "grade-logs"))
+
+        reference = grade_lab(ROOT, lab, rel_build, args.cc, os.path.join(logs, "reference"))
         got, total = score(reference)
-        if total == 0:  # every part needs what this machine lacks (KVM)
-            reasons = sorted({r.why for r in reference})
-            results.append((f"{base}.the_reference_gets_full_marks", None, "; ".join(reasons)))
-            results.append((f"{base}.the_stub_loses_marks", None, "; ".join(reasons)))
-            continue
-        results.append((f"{base}.the_reference_gets_full_marks", got == total,
-                        f"{got}/{total}: " + "; ".join(f"{r.part.name}: {r.why}"
-                                                       for r in reference if r.status == "fail")))
-        tree = os.path.join(build, "labs", lab.name)
-        if os.path.exists(tree):
-            shutil.rmtree(tree)
-        copy_build(build, os.path.join(tree, "build"))
-        make_tree(ROOT, lab.name, tree, git=False)
-        stub = grade_lab(tree, lab, "build", args.cc, os.path.join(build, "grade-logs",
-                                                                   f"stub-{lab.name}"))
+        views = grade_again(ROOT, lab, rel_build, args.cc, os.path.join(logs, "reference"),
+                            reference)
+        full = got == total and all(f == [] for _, f in views)
+        results.append((f"{base}.the_reference_gets_full_marks_on_{RUNS}_runs", full,
+                        f"{got}/{total}: " + "; ".join(
+                            f"{r.part.name}: {r.why or ', '.join(c.name for c in r.failed)}"
+                            for r in reference if r.status == "fail")
+                        + f"; host-graded parts: {describe_runs(views)}"))
+
+        tree, _ = lab_tree(build, lab, "stub")
+        stub = grade_lab(tree, lab, "build", args.cc, os.path.join(logs, "stub"))
         s_got, s_total = score(stub)
-        passed_parts = [r.part.name for r in stub if r.status == "pass"]
+        # Once: the stub fails nearly every case, several of them only when
+        # a held stage gives up (seconds each), and it matters only that
+        # it loses marks.
         results.append((f"{base}.the_stub_loses_marks", s_got < s_total,
-                        f"stub scores {s_got}/{s_total} (parts passed: {passed_parts})"))
+                        f"stub scores {s_got}/{s_total}; failing "
+                        f"{', '.join(failed_cases(stub)) or 'nothing'}"))
         if args.verbose:
-            print(f"# {lab.name}: reference {got}/{total}, stub {s_got}/{s_total} "
-                  f"(stub passed: {passed_parts}), {time.time() - start:.0f} s")
+            print(f"# {lab.name}: reference {got}/{total}, stub {s_got}/{s_total}")
+
+        for path in mistakes_of(lab):
+            name = os.path.basename(path)[:-len(".patch")]
+            case = f"{base}.{name.replace('-', '_')}_scores_as_recorded_on_{RUNS}_runs"
+            what, want, fails, patch = read_mistake(path)
+            tree, complaint = lab_tree(build, lab, name, patch)
+            if tree is None:
+                results.append((case, False, f"{os.path.relpath(path, ROOT)} does not apply: "
+                                             f"{complaint}"))
+                continue
+            # The host-graded parts only: a boot per mistake would take
+            # minutes, and a mistake that ignores deadlines keeps a boot
+            # waiting for its whole timeout. Fails names host cases alone,
+            # and the QEMU parts count in Score as passed.
+            first = grade_lab(tree, lab, "build", args.cc, os.path.join(logs, name),
+                              boots=False)
+            host_cases = {c for p in lab.parts if p.host for c in p.cases}
+            views = grade_again(tree, lab, "build", args.cc, os.path.join(logs, name), first)
+            ran = [r for r in first if r.status != "skip"]
+            expected = sorted(c for r in ran for c in r.part.cases if c in fails)
+            expected_host = sorted(c for r in ran if r.part.host for c in r.part.cases
+                                   if c in fails)
+            want_here = (sum(r.part.points for r in ran if not fails & set(r.part.cases)),
+                         sum(r.part.points for r in ran))
+            recorded = sum(p.points for p in lab.parts if not fails & set(p.cases))
+            ok = (score(first) == want_here and failed_cases(first) == expected
+                  and all(f == expected_host for _, f in views)
+                  and recorded == want[0] and sum(p.points for p in lab.parts) == want[1]
+                  and fails <= host_cases)
+            results.append((case, ok, f"{what}: recorded {want[0]}/{want[1]} failing "
+                                      f"{', '.join(sorted(fails))}; got {score(first)[0]}/"
+                                      f"{score(first)[1]} failing "
+                                      f"{', '.join(failed_cases(first)) or 'nothing'}; "
+                                      f"host-graded parts: {describe_runs(views)}"))
+            if args.verbose:
+                print(f"# {lab.name} {name}: {score(first)[0]}/{score(first)[1]}")
+        if args.verbose:
+            print(f"# {lab.name}: {time.time() - start:.0f} s")
     return ktap_out.print_report(results)
 
 
@@ -567,7 +405,7 @@ def cmd_make(args):
     if os.path.exists(out) and os.listdir(out):
         raise SystemExit(f"{out} exists and is not empty: give LABDIR=another/place, or remove "
                          f"it if you no longer need the work in it")
-    changed = make_tree(ROOT, args.name, out)
+    changed = make_tree(ROOT, args.name, out, solved=args.solved)
     lab = LAB_BY_NAME[args.name]
     print(f"lab {lab.name}: {lab.title}")
     print(f"  tree:     {out} (a git repository: `git diff` shows your work)")
@@ -593,6 +431,8 @@ def main():
     m = sub.add_parser("make")
     m.add_argument("name")
     m.add_argument("--out")
+    m.add_argument("--solved", action="store_true",
+                   help="keep the reference solution (to make a wrong solution's patch from)")
     m.set_defaults(fn=cmd_make)
     for name, fn in (("grade", cmd_grade), ("check", cmd_check)):
         g = sub.add_parser(name)

@@ -79,6 +79,48 @@ def parse_ktap(text):
     return plan, results
 
 
+HTEST_STARTED = re.compile(r"^# test: (\S+)$")
+HTEST_VERDICT = re.compile(r"^# (ok|not ok) (\S+)$")
+
+
+def case_verdicts(text):
+    """Every case's verdict in a host test's output, as each was printed
+    (tests/host/htest.h says it at once, before the report at the end), so
+    that a crash or a hang loses none of the cases before it.
+
+    Returns (verdicts, stopped, complete): verdicts {name: (ok, why)}, why
+    from the diagnostic lines said before the verdict; stopped, the case
+    that said it started ("# test: name") and has no verdict, or None;
+    complete, whether the report at the end was printed with every case
+    of its plan."""
+    verdicts, started, diagnostics = {}, None, []
+    for raw in text.splitlines():
+        line = raw.rstrip("\r")
+        m = HTEST_STARTED.match(line)
+        if m:
+            started, diagnostics = m.group(1), []
+            continue
+        m = HTEST_VERDICT.match(line)
+        if m:
+            ok = m.group(1) == "ok"
+            verdicts[m.group(2)] = (ok, "" if ok else failure_reason(diagnostics))
+            diagnostics = []
+            continue
+        m = KTAP_RESULT.match(line)
+        if m and m.group(1) == "not ok" and (m.group(4) or "").startswith("hung"):
+            verdicts[m.group(3)] = (False, m.group(4))  # test_rendezvous' run_cpus
+            continue
+        m = KTAP_DIAGNOSTIC.match(line)
+        if m and m.group(1).strip():
+            diagnostics.append(m.group(1).strip())
+    plan, results = parse_ktap(text)
+    for ok, _, name, note in results:
+        verdicts[name] = (ok, "" if ok else note)
+    complete = plan is not None and len(results) == plan
+    stopped = started if started is not None and started not in verdicts else None
+    return verdicts, stopped, complete
+
+
 def is_skip(ok, note):
     """A case that was skipped (ok, with a SKIP directive), as KTAP says."""
     return ok and note.upper().startswith("SKIP")

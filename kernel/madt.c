@@ -17,6 +17,7 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
+/* LAB(madt-open) begin: the whole parser, madt_parse and everything it calls */
 #define MADT_ONLINE_CAPABLE_REVISION 5 /* ACPI 6.3 */
 #define FADT_ONLINE_CAPABLE_MAJOR 6    /* ACPI 6.3's FADT is version 6.3 */
 #define FADT_ONLINE_CAPABLE_MINOR 3
@@ -74,6 +75,7 @@ static bool cpu_usable(const struct madt_info *info, uint32_t flags)
 static void add_cpu(struct madt_info *info, uint32_t apic_id, uint32_t uid, uint32_t flags,
                     bool from_x2apic)
 {
+    /* LAB(madt) begin: keep a processor entry: placeholders, possible CPUs, duplicates */
     bool enabled = (flags & MADT_CPU_ENABLED) != 0;
     if (apic_id == (from_x2apic ? X2APIC_BROADCAST_ID : XAPIC_BROADCAST_ID)) {
         if (enabled)
@@ -123,6 +125,13 @@ static void add_cpu(struct madt_info *info, uint32_t apic_id, uint32_t uid, uint
         info->enabled_count++;
     else
         info->hotpluggable_count++;
+    /* LAB(madt) stub
+    (void)info;
+    (void)apic_id;
+    (void)uid;
+    (void)flags;
+    (void)from_x2apic; // no processor is kept
+    LAB(madt) end */
 }
 
 static void add_nmi(struct madt_info *info, uint32_t uid, uint16_t flags, uint8_t lint)
@@ -130,10 +139,17 @@ static void add_nmi(struct madt_info *info, uint32_t uid, uint16_t flags, uint8_
     /* Firmware lists one entry per processor entry, placeholders included
      * (20-24 on 4-CPU laptops), and nothing reads them: the kernel keeps
      * LINT0 and LINT1 masked. Past the first 16, they are only counted. */
+    /* LAB(madt) begin: keep the first MADT_MAX_NMIS NMI entries, count the rest */
     if (info->nmi_count < MADT_MAX_NMIS)
         info->nmis[info->nmi_count++] = (struct madt_nmi){uid, flags, lint};
     else
         info->nmis_unused++;
+    /* LAB(madt) stub
+    (void)info;
+    (void)uid;
+    (void)flags;
+    (void)lint; // no NMI entry is kept
+    LAB(madt) end */
 }
 
 /* e has at least entry_min_length(e[0]) bytes. local_apic_cpus: some type 0
@@ -148,6 +164,7 @@ static void parse_entry(struct madt_info *info, const uint8_t *e, bool local_api
         break;
     }
     case MADT_LOCAL_X2APIC: {
+        /* LAB(madt) begin: a processor local x2APIC entry (which ones are CPUs) */
         struct acpi_madt_local_x2apic a;
         memcpy(&a, e, sizeof(a));
         /* x2APIC entries are for IDs that do not fit in a type 0 entry's 8
@@ -162,6 +179,9 @@ static void parse_entry(struct madt_info *info, const uint8_t *e, bool local_api
             break;
         }
         add_cpu(info, a.x2apic_id, a.acpi_processor_uid, a.flags, true);
+        /* LAB(madt) stub
+        (void)local_apic_cpus; // x2APIC entries are not read
+        LAB(madt) end */
         break;
     }
     case MADT_IO_APIC: {
@@ -188,17 +208,20 @@ static void parse_entry(struct madt_info *info, const uint8_t *e, bool local_api
         break;
     }
     case MADT_LOCAL_APIC_NMI: {
+        /* LAB(madt) begin: a local APIC NMI entry, its UID 0xFF meaning every processor */
         struct acpi_madt_local_apic_nmi a;
         memcpy(&a, e, sizeof(a));
         uint32_t uid =
             a.acpi_processor_uid == MADT_UID_ALL_XAPIC ? MADT_UID_ALL_X2APIC : a.acpi_processor_uid;
         add_nmi(info, uid, a.flags, a.lint);
+        /* LAB(madt) stub
+        LAB(madt) end */
         break;
     }
     case MADT_LOCAL_X2APIC_NMI: {
         struct acpi_madt_local_x2apic_nmi a;
         memcpy(&a, e, sizeof(a));
-        add_nmi(info, a.acpi_processor_uid, a.flags, a.lint);
+        add_nmi(info, a.acpi_processor_uid, a.flags, a.lint); /* 0xFFFFFFFF: all already */
         break;
     }
     case MADT_LOCAL_APIC_ADDRESS_OVERRIDE: {
@@ -218,8 +241,12 @@ static size_t entry_length_at(const uint8_t *t, uint32_t table_length, size_t of
     if (table_length - offset < 2)
         return 0;
     uint8_t length = t[offset + 1];
+    /* LAB(madt) begin: refuse a length too short for the entry's type, or running past the end */
     if (length < entry_min_length(t[offset]) || length > table_length - offset)
         return 0;
+    /* LAB(madt) stub
+    (void)entry_min_length; // every length byte is believed
+    LAB(madt) end */
     return length;
 }
 
@@ -278,6 +305,7 @@ bool madt_parse(const void *table, size_t length, struct acpi_fadt_version fadt,
     info->pcat_compat = (m.flags & ACPI_MADT_PCAT_COMPAT) != 0;
 
     bool local_apic_cpus = lists_local_apic_cpus(info, t, table_length);
+    /* LAB(madt) begin: walk the entries, each by its length, to the table's end */
     size_t offset = sizeof(m);
     while (offset < table_length) {
         if (table_length - offset < 2) {
@@ -297,8 +325,24 @@ bool madt_parse(const void *table, size_t length, struct acpi_fadt_version fadt,
         info->entry_count++;
         offset += entry_length;
     }
+    /* LAB(madt) stub
+    (void)local_apic_cpus;
+    (void)parse_entry; // no entry is read
+    LAB(madt) end */
     if (info->enabled_count == 0)
         warning_add(&info->warnings, "madt: no enabled processor is listed");
     info->valid = true;
     return true;
 }
+
+/* LAB(madt-open) stub
+bool madt_parse(const void *table, size_t length, struct acpi_fadt_version fadt,
+                struct madt_info *info)
+{
+    (void)table;
+    (void)length;
+    (void)fadt;
+    memset(info, 0, sizeof(*info));
+    return false; // every table is refused
+}
+LAB(madt-open) end */

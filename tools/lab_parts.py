@@ -66,6 +66,210 @@ STOPPED_CASE = Mistake(
     "a thread never left the barrier: a wait with no deadline, or one that waits for an "
     "arrival that was lost (a counter reset after the next episode had started counting).")
 
+# The MADT labs' cases, shared by the guided lab and the open one (whose
+# extra cases check what the guided lab's helpers do: the fixed part, and
+# the FADT's say on which disabled CPUs are possible).
+MADT_WALK = {
+    "all_types.entries":
+        "every entry the walk reads counts in entry_count, and the next entry starts where this "
+        "one's length byte says (ACPI 6.5 §5.2.12: type, then length, then the body); an "
+        "unknown type is skipped by its length, not an error.",
+    "all_types.cpus":
+        "type 0 and type 9 entries become processors (add_cpu), in the order the table lists "
+        "them; a type 9 entry's APIC ID is 32 bits.",
+    "captured.q35-smp4":
+        "QEMU's own table for 4 CPUs (tests/host/data/madt/q35-smp4.bin): compare what you "
+        "found with the .expect file beside it.",
+    "captured.pc-smp8":
+        "QEMU's table for 8 CPUs on the pc machine: compare with pc-smp8.expect.",
+    "captured.q35-smp6-2sockets":
+        "two sockets: APIC IDs need not be contiguous; compare with q35-smp6-2sockets.expect.",
+}
+MADT_BAD_INPUT = {
+    "zero_length_entry_stops":
+        "an entry of length 0 must end the walk with a warning ('bad length'): moving on by its "
+        "length would read it again forever.",
+    "bad_input.a_zero_length_local_apic_entry_stops_the_walk":
+        "a type 0 entry with length 0 is corrupt, not 8 bytes long: believe neither its length "
+        "nor its type's size; stop, warn, keep the entries before it.",
+    "entry_past_end":
+        "an entry whose length runs past the table's end is corrupt: stop there with a warning, "
+        "and do not use it.",
+    "entry_too_short_for_type":
+        "an entry shorter than its type's structure (an x2APIC entry of 8 bytes) is corrupt: "
+        "reading its fields would read the next entry's bytes. Stop with a warning.",
+    "bad_input.an_entry_cut_short_by_the_table_end_is_not_read":
+        "the table ends inside an entry: check that its whole length fits in what is left "
+        "before reading any field past the first two bytes.",
+    "stray_byte":
+        "one byte left at the end cannot hold a type and a length: warn ('stray byte') and "
+        "stop, without reading a length byte past the table.",
+    "bad_input.bytes_past_the_length_field_are_not_entries":
+        "the walk ends at the table's length field, not at the length the caller passed: what "
+        "follows the table in memory is not its entries.",
+    "random_corruption":
+        "3000 tables with random bytes changed: the counts must stay consistent (enabled + "
+        "hot-pluggable = kept) and nothing may be read or written out of bounds.",
+}
+MADT_PLACEHOLDERS = {
+    "quirks.cpus":
+        "placeholder entries with the broadcast APIC ID (0xFF, or 0xFFFFFFFF in a type 9 entry) "
+        "are no CPU, enabled or not (SDM vol. 3A §11.6.1: the ID addresses every CPU).",
+    "quirks.broadcast_id_enabled_is_reported":
+        "an *enabled* entry with APIC ID 0xFF is a firmware bug a person should hear of: ignore "
+        "it with a warning naming the broadcast APIC ID.",
+    "quirks.broadcast_x2apic_id_is_reported":
+        "the x2APIC broadcast ID is 0xFFFFFFFF: an enabled type 9 entry with it is ignored with "
+        "a warning too.",
+    "quirks.disabled_placeholder_is_silent":
+        "a *disabled* placeholder with the broadcast ID is routine: drop it without a warning.",
+    "ami_ryzen_placeholders.placeholders_last.fourteen_cpus":
+        "twenty disabled copies of one entry (APIC ID 0) after 14 CPUs: a disabled entry whose "
+        "APIC ID is already listed is no second CPU.",
+    "ami_ryzen_placeholders.placeholders_last.none_hotpluggable":
+        "those disabled duplicates are not possible CPUs either: count them in "
+        "disabled_duplicates, not in hotpluggable_count.",
+    "ami_ryzen_placeholders.placeholders_first.fourteen_cpus":
+        "the placeholders come first here: the enabled entry that comes later with the same ID "
+        "is the CPU, in the placeholder's place (and the counts move from hot-pluggable to "
+        "enabled).",
+    "ami_ryzen_placeholders.placeholders_first.none_hotpluggable":
+        "once the enabled entry replaces a placeholder, that placeholder is a duplicate, no "
+        "longer a possible CPU: 0 hot-pluggable, 20 duplicates.",
+    "ami_ryzen_placeholders.placeholders_first.no_warning":
+        "a disabled duplicate is routine in real firmware: no warning, whichever comes first.",
+}
+MADT_POSSIBLE = {
+    "flags.rev4_disabled_is_hotpluggable":
+        "a disabled entry is not absent: before ACPI 6.3 it is a CPU that may be hot-added "
+        "(possible, hotpluggable_count), as Linux and QEMU's -smp N,maxcpus=M take it. "
+        "cpu_usable() says which disabled entries count.",
+    "flags.rev5_online_capable":
+        "from ACPI 6.3 a disabled entry is possible only with the Online Capable flag (bit 1, "
+        "ACPI 6.5 §5.2.12.2); an enabled one is enabled whatever bit 1 says.",
+    "online_capable.madt_rev2_fadt_6_3_disabled_is_not_possible":
+        "the FADT's version (6.3 here), not the MADT's revision (2), says whether Online "
+        "Capable is defined: this disabled entry without it can never come online.",
+    "online_capable.madt_rev2_fadt_6_2_disabled_is_possible":
+        "beside a FADT older than 6.3 a disabled entry stays possible, Online Capable or not.",
+    "captured.pc-smp3-maxcpus8":
+        "QEMU's -smp 3,maxcpus=8 lists 5 disabled CPUs: possible=8. Compare with "
+        "pc-smp3-maxcpus8.expect.",
+    "captured.q35-smp2-maxcpus4":
+        "QEMU's -smp 2,maxcpus=4: possible=4 (compare with q35-smp2-maxcpus4.expect).",
+}
+MADT_DUPLICATES = {
+    "duplicate_apic_id_skipped":
+        "one APIC ID, one local APIC: a second enabled entry with an ID already listed is "
+        "skipped with a warning ('APIC ID 300 is listed twice'), not counted.",
+    "two_enabled_entries_with_one_apic_id_are_reported":
+        "two enabled entries with one APIC ID: keep the first, warn once about the second.",
+    "quirks.duplicate_is_reported":
+        "APIC ID 5 is listed twice, enabled both times: one CPU, one warning.",
+    "boot_cpu_in_an_x2apic_entry_then_a_local_apic_entry.counts_once":
+        "the boot CPU is listed by an x2APIC entry (ID 0) before the type 0 entries: whether "
+        "type 0 entries list CPUs is known only from the whole table (lists_local_apic_cpus, "
+        "computed before the walk), so the x2APIC entry is ignored and the CPU counts once, "
+        "from its type 0 entry.",
+    "boot_cpu_in_an_x2apic_entry_then_a_local_apic_entry.no_warning":
+        "an x2APIC entry with an ID below 255 beside type 0 CPUs is ignored silently, not "
+        "reported as a duplicate.",
+}
+MADT_NMI = {
+    "all_types.nmis":
+        "type 4 and type 0xA entries are kept in nmis[] with their UID, flags and LINT pin.",
+    "nmi.more_than_16_local_apic_nmi_entries_give_no_warning":
+        "firmware lists one NMI entry per processor entry, placeholders too: more than "
+        "MADT_MAX_NMIS is routine, not worth a warning.",
+    "nmi.more_than_16_local_apic_nmi_entries_keep_the_first_16":
+        "keep the first MADT_MAX_NMIS, count the rest in nmis_unused, and never write past "
+        "nmis[].",
+    "nmi_for_every_processor.local_apic_uid_0xff_means_all":
+        "a local APIC NMI entry's UID 0xFF means every processor (ACPI 6.5 §5.2.12.7): keep it "
+        "as MADT_UID_ALL_X2APIC, the one 'all' value readers test.",
+    "nmi_for_every_processor.a_single_processor_uid_is_kept":
+        "an NMI entry for one processor keeps that processor's UID.",
+    "nmi_for_every_processor.x2apic_uid_0xffffffff_means_all":
+        "a local x2APIC NMI entry's UID is 32 bits; 0xFFFFFFFF already means every processor "
+        "(§5.2.12.13).",
+}
+MADT_X2APIC = {
+    "x2apic_only_table_is_used":
+        "firmware in x2APIC mode lists its CPUs in type 9 entries only (beside a broadcast-ID "
+        "placeholder): then they are the CPUs, whatever their IDs.",
+    "x2apic_below_255_beside_local_apic_entries.ignored":
+        "beside type 0 entries that list CPUs, a type 9 entry with an ID below 255 is ignored "
+        "(ACPI 6.5 §5.2.12.12: x2APIC entries are for IDs that do not fit in 8 bits) and "
+        "counted in x2apic_small_ids; IDs of 255 and more are CPUs.",
+    "x2apic_below_255_beside_local_apic_entries.no_warning":
+        "those ignored x2APIC entries are routine: no warning.",
+    "cpus_288":
+        "255 type 0 entries and 33 type 9 entries with IDs 255-287: 288 CPUs.",
+    "cpu_array_full":
+        "more processors than MADT_MAX_CPUS: keep the first ones, warn ('more than'), and never "
+        "write past cpus[].",
+    "captured.q35-kvm-smp288":
+        "QEMU's table for 288 CPUs lists IDs from 255 on in x2APIC entries: compare with "
+        "q35-kvm-smp288.expect.",
+    "captured.q35-smp255":
+        "255 CPUs: compare with q35-smp255.expect.",
+}
+MADT_TABLE = {
+    "all_types.valid":
+        "a good table parses with no warning and madt_parse returns true.",
+    "bad_checksum":
+        "every byte of the table, by its length field, sums to 0 mod 256 (ACPI 6.5 §5.2.6); "
+        "refuse it otherwise, with a warning naming the checksum.",
+    "bad_signature":
+        "the signature is \"APIC\" (ACPI 6.5 table 5.5): refuse anything else, with a warning.",
+    "truncated_buffer":
+        "the table's length field says more bytes than the caller has: refuse it ('length "
+        "field'), before reading any of them.",
+    "tiny_buffer":
+        "fewer bytes than the header and the MADT's fixed part: refuse before reading.",
+    "null_table":
+        "no table at all (NULL): refuse it.",
+    "length_below_fixed_part":
+        "a length field shorter than the fixed part (44 bytes) is corrupt: refuse it.",
+    "zero_cpus":
+        "a table with no processor is valid, but worth a warning ('no enabled processor').",
+    "all_types.ioapic":
+        "I/O APIC entries (type 1) are kept with their ID, address and GSI base.",
+    "all_types.overrides":
+        "interrupt source overrides (type 2) are kept: bus, source, GSI and flags.",
+    "all_types.address_override":
+        "a local APIC address override (type 5) replaces the fixed part's 32-bit address.",
+    "all_types.pcat_compat":
+        "PCAT_COMPAT (flags bit 0 of the fixed part) says the 8259s are there; keep the "
+        "revision too.",
+}
+# The open lab grades the FADT rule on every version the host test tries.
+MADT_ONLINE_CAPABLE_MORE = [
+    "madt_rev2_fadt_6_5_disabled_is_not_possible", "madt_rev2_fadt_7_0_disabled_is_not_possible",
+    "madt_rev2_fadt_6_3_online_capable_is_possible", "madt_rev2_fadt_5_1_disabled_is_possible",
+    "madt_rev2_fadt_5_0_disabled_is_possible", "madt_rev5_fadt_6_2_disabled_is_possible",
+    "madt_rev5_fadt_6_3_disabled_is_not_possible"]
+MADT_ONLINE_CAPABLE_HINT = (
+    "Online Capable (flags bit 1) is defined from ACPI 6.3; which version the firmware follows "
+    "is the FADT's (major.minor, compared as a pair: 7.0 is after 6.3), and only without a "
+    "FADT ({0, 0}) the MADT's revision (5 for ACPI 6.3). Where it is defined a disabled entry "
+    "is possible only with the bit; before, every disabled entry is.")
+MADT_HUNG = Mistake(
+    r"^hung:",
+    "madt_parse did not return: the walk stopped moving. Moving on by an entry's length byte "
+    "never ends when that byte is 0; an entry too short for its type, or running past the "
+    "table, must end the walk instead.")
+MADT_OUT_OF_BOUNDS = Mistake(
+    r"AddressSanitizer: (heap|global|stack)-buffer-overflow",
+    "the parser read or wrote outside what it may: each test gives it a copy of exactly the "
+    "table's bytes, so a read past them stops it. Check that two bytes remain before reading "
+    "an entry's type and length, and that its whole length fits before reading its body.")
+
+
+def madt_part(name, title, points, cases):
+    return Part(name, title, points, cases, host="test_madt")
+
+
 LABS = [
     Lab("x2apic", "The x2APIC: sending an IPI through the ICR, and the EOI",
         {"kvm4": dict(accel="kvm", smp="4", apic="x2apic",
@@ -277,5 +481,40 @@ LABS = [
                  "while it waits); a caller that waits without serving holds up the queue."},
               host="test_rendezvous")],
         [DATA_RACE, STOPPED_CASE]),
+    Lab("madt", "The MADT parser: entries, placeholders, NMI lists, x2APIC",
+        {},
+        [madt_part("walk", "every entry read, each by its own length", 10, MADT_WALK),
+         madt_part("bad-input", "a corrupt entry ends the walk, in bounds and with a warning", 25,
+                   MADT_BAD_INPUT),
+         madt_part("placeholders", "broadcast-ID and duplicate placeholders are no CPU", 15,
+                   MADT_PLACEHOLDERS),
+         madt_part("possible", "disabled CPUs that could come online are possible", 15,
+                   MADT_POSSIBLE),
+         madt_part("duplicates", "one APIC ID, one CPU; the boot CPU counted once", 10,
+                   MADT_DUPLICATES),
+         madt_part("nmi", "NMI entries: the first 16 kept, 0xFF meaning every processor", 10,
+                   MADT_NMI),
+         madt_part("x2apic", "x2APIC entries: IDs above 254, and x2APIC-only tables", 15,
+                   MADT_X2APIC)],
+        [MADT_HUNG, MADT_OUT_OF_BOUNDS]),
+    Lab("madt-open", "The MADT parser, from the contract alone",
+        {},
+        [madt_part("table", "the header and the fixed part checked; every entry type kept", 10,
+                   MADT_TABLE),
+         madt_part("walk", "every entry read, each by its own length", 10, MADT_WALK),
+         madt_part("bad-input", "a corrupt entry ends the walk, in bounds and with a warning", 20,
+                   MADT_BAD_INPUT),
+         madt_part("placeholders", "broadcast-ID and duplicate placeholders are no CPU", 15,
+                   MADT_PLACEHOLDERS),
+         madt_part("possible", "disabled CPUs that could come online, by the FADT's version", 15,
+                   {**MADT_POSSIBLE, **{f"online_capable.{c}": MADT_ONLINE_CAPABLE_HINT
+                                        for c in MADT_ONLINE_CAPABLE_MORE}}),
+         madt_part("duplicates", "one APIC ID, one CPU; the boot CPU counted once", 10,
+                   MADT_DUPLICATES),
+         madt_part("nmi", "NMI entries: the first 16 kept, 0xFF meaning every processor", 5,
+                   MADT_NMI),
+         madt_part("x2apic", "x2APIC entries: IDs above 254, and x2APIC-only tables", 15,
+                   MADT_X2APIC)],
+        [MADT_HUNG, MADT_OUT_OF_BOUNDS]),
 ]
 LAB_BY_NAME = {lab.name: lab for lab in LABS}

@@ -8,7 +8,10 @@
 #include "tests/host/htest.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #ifndef MADT_DATA_DIR
 #error "MADT_DATA_DIR must name tests/host/data/madt"
@@ -92,6 +95,106 @@ static bool has_warning(const char *text)
     return false;
 }
 
+/* ---- every parse is bounded, and reads only the bytes it is given ----
+ *
+ * A wrong parser can loop forever: an entry of length 0 "skipped" by its
+ * own length never moves the walk on. Each parse may use PARSE_CPU_MS of
+ * CPU time, more than twenty times what the largest table here takes
+ * (ITIMER_PROF: a loaded host does not make a correct parse look hung, as
+ * a wall-clock bound would); past that, the handler fails every selected
+ * case judged on that parse, by name, and ends the program. make grade (HTEST_ONLY) then
+ * runs it again for the cases left, and a parse none of whose cases is
+ * selected is not run, so it cannot hang that run too.
+ *
+ * A parse's cases are its group: the case named as the group, and those
+ * named "<group>.<check>". */
+#define PARSE_CPU_MS 200
+
+static char hang_report[8192];
+static size_t hang_report_length;
+static char running_group[200];
+
+static void on_parse_hang(int signal_number)
+{
+    (void)signal_number;
+    ssize_t written = write(STDOUT_FILENO, hang_report, hang_report_length);
+    (void)written;
+    _exit(1);
+}
+
+static void add_hung_case(const char *name, size_t name_length)
+{
+    hang_report_length += (size_t)snprintf(
+        hang_report + hang_report_length, sizeof(hang_report) - hang_report_length,
+        "# hung: madt_parse used %d ms of CPU time and did not return (a walk that never "
+        "moves on?)\n# not ok %.*s\n",
+        PARSE_CPU_MS, (int)name_length, name);
+    if (hang_report_length >= sizeof(hang_report))
+        hang_report_length = sizeof(hang_report) - 1;
+}
+
+/* Whether HTEST_ONLY selects a case of group (every group, where it is
+ * unset); writes the report a hang would print, and says which case runs. */
+static bool group_begin(const char *group)
+{
+    const char *only = getenv("HTEST_ONLY");
+    size_t group_length = strlen(group);
+    const char *first = NULL;
+    size_t first_length = 0;
+    hang_report_length = 0;
+    if (only == NULL) {
+        first = group;
+        first_length = group_length;
+        add_hung_case(group, group_length);
+    }
+    for (const char *p = only; p != NULL && *p != '\0';) {
+        size_t length = strcspn(p, ",");
+        if (length >= group_length && strncmp(p, group, group_length) == 0 &&
+            (length == group_length || p[group_length] == '.')) {
+            if (first == NULL) {
+                first = p;
+                first_length = length;
+            }
+            add_hung_case(p, length);
+        }
+        p += length + (p[length] == ',');
+    }
+    if (first == NULL)
+        return false;
+    if (strcmp(running_group, group) != 0) {
+        snprintf(running_group, sizeof(running_group), "%s", group);
+        printf("# test: %.*s\n", (int)first_length, first);
+        fflush(stdout);
+    }
+    return true;
+}
+
+/* madt_parse on a copy of exactly length bytes (AddressSanitizer stops a
+ * read past them), bounded as above; the result is in info. A group none
+ * of whose cases is selected is not parsed: info is left zeroed. */
+static bool parse(const char *group, const void *table, size_t length,
+                  struct acpi_fadt_version fadt)
+{
+    if (!group_begin(group)) {
+        memset(&info, 0, sizeof(info));
+        return false;
+    }
+    uint8_t *copy = NULL;
+    if (table != NULL) {
+        copy = malloc(length > 0 ? length : 1);
+        memcpy(copy, table, length);
+    }
+    signal(SIGPROF, on_parse_hang);
+    struct itimerval limit = {
+        .it_value = {.tv_sec = PARSE_CPU_MS / 1000, .tv_usec = PARSE_CPU_MS % 1000 * 1000}};
+    setitimer(ITIMER_PROF, &limit, NULL);
+    bool ok = madt_parse(copy, length, fadt, &info);
+    struct itimerval off = {0};
+    setitimer(ITIMER_PROF, &off, NULL);
+    free(copy);
+    return ok;
+}
+
 static void hand_built(void)
 {
     /* Every entry type the kernel reads. */
@@ -137,7 +240,7 @@ static void hand_built(void)
     put8(&t, 4);
     put16(&t, 0); /* an unknown type is skipped */
     finish(&t);
-    bool ok = madt_parse(t.b, t.len, NO_FADT, &info);
+    bool ok = parse("all_types", t.b, t.len, NO_FADT);
     HCHECK("all_types.valid", ok && info.warnings.count == 0, "ok %d, %zu warnings: %s", ok,
            info.warnings.count, info.warnings.text[0]);
     HCHECK("all_types.entries", info.entry_count == 10, "got %zu", info.entry_count);
@@ -169,7 +272,7 @@ static void hand_built(void)
     lapic(&t, 0, 0, 1);
     lapic(&t, 1, 1, 0);
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("flags.rev4_disabled_is_hotpluggable", t.b, t.len, NO_FADT);
     HCHECK("flags.rev4_disabled_is_hotpluggable",
            info.enabled_count == 1 && info.hotpluggable_count == 1 && !info.cpus[1].enabled,
            "enabled %zu hot %zu", info.enabled_count, info.hotpluggable_count);
@@ -179,7 +282,7 @@ static void hand_built(void)
     lapic(&t, 2, 2, 2);
     x2apic(&t, 300, 3, 3); /* enabled and online capable: enabled wins */
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("flags.rev5_online_capable", t.b, t.len, NO_FADT);
     HCHECK("flags.rev5_online_capable",
            info.enabled_count == 2 && info.hotpluggable_count == 1 && info.cpu_count == 3 &&
                info.cpus[1].hw_id == 2 && !info.pcat_compat,
@@ -192,7 +295,7 @@ static void hand_built(void)
     x2apic(&t, 300, 1, 1);
     x2apic(&t, 300, 1, 2);
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("duplicate_apic_id_skipped", t.b, t.len, NO_FADT);
     HCHECK("duplicate_apic_id_skipped",
            info.valid && info.enabled_count == 2 && has_warning("APIC ID 300 is listed twice"),
            "enabled %zu", info.enabled_count);
@@ -200,7 +303,7 @@ static void hand_built(void)
     /* Zero CPUs: valid but warned. */
     begin(&t, 4, 0xFEE00000, 0);
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("zero_cpus", t.b, t.len, NO_FADT);
     HCHECK("zero_cpus", info.valid && info.cpu_count == 0 && has_warning("no enabled processor"),
            "valid %d", info.valid);
 
@@ -209,27 +312,29 @@ static void hand_built(void)
     lapic(&t, 0, 0, 1);
     finish(&t);
     t.b[40] ^= 1;
-    HCHECK("bad_checksum", !madt_parse(t.b, t.len, NO_FADT, &info) && has_warning("checksum"), "%s",
-           info.warnings.text[0]);
+    HCHECK("bad_checksum", !parse("bad_checksum", t.b, t.len, NO_FADT) && has_warning("checksum"),
+           "%s", info.warnings.text[0]);
 
     /* Wrong signature. */
     begin(&t, 4, 0xFEE00000, 0);
     finish(&t);
     t.b[0] = 'X';
-    HCHECK("bad_signature", !madt_parse(t.b, t.len, NO_FADT, &info) && has_warning("signature"),
-           "%s", info.warnings.text[0]);
+    HCHECK("bad_signature",
+           !parse("bad_signature", t.b, t.len, NO_FADT) && has_warning("signature"), "%s",
+           info.warnings.text[0]);
 
     /* Length field longer than the bytes we have, and shorter than the fixed part. */
     begin(&t, 4, 0xFEE00000, 0);
     lapic(&t, 0, 0, 1);
     finish(&t);
     HCHECK("truncated_buffer",
-           !madt_parse(t.b, t.len - 1, NO_FADT, &info) && has_warning("length field"), "%s",
+           !parse("truncated_buffer", t.b, t.len - 1, NO_FADT) && has_warning("length field"), "%s",
            info.warnings.text[0]);
-    HCHECK("tiny_buffer", !madt_parse(t.b, 10, NO_FADT, &info), "parsed 10 bytes");
-    HCHECK("null_table", !madt_parse(NULL, 100, NO_FADT, &info), "parsed NULL");
+    HCHECK("tiny_buffer", !parse("tiny_buffer", t.b, 10, NO_FADT), "parsed 10 bytes");
+    HCHECK("null_table", !parse("null_table", NULL, 100, NO_FADT), "parsed NULL");
     t.b[4] = 20;
-    HCHECK("length_below_fixed_part", !madt_parse(t.b, t.len, NO_FADT, &info), "accepted");
+    HCHECK("length_below_fixed_part", !parse("length_below_fixed_part", t.b, t.len, NO_FADT),
+           "accepted");
 
     /* An entry whose length runs past the end, or is too short for its type. */
     begin(&t, 4, 0xFEE00000, 0);
@@ -237,7 +342,7 @@ static void hand_built(void)
     lapic(&t, 1, 1, 1);
     t.b[t.len - 7] = 40;
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("entry_past_end", t.b, t.len, NO_FADT);
     HCHECK("entry_past_end", info.valid && info.enabled_count == 1 && has_warning("bad length"),
            "enabled %zu", info.enabled_count);
     begin(&t, 4, 0xFEE00000, 0);
@@ -247,20 +352,20 @@ static void hand_built(void)
     put16(&t, 0);
     put32(&t, 7);
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("entry_too_short_for_type", t.b, t.len, NO_FADT);
     HCHECK("entry_too_short_for_type", info.enabled_count == 1 && has_warning("bad length"),
            "enabled %zu", info.enabled_count);
     begin(&t, 4, 0xFEE00000, 0);
     put8(&t, 0x80);
     put8(&t, 0);
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("zero_length_entry_stops", t.b, t.len, NO_FADT);
     HCHECK("zero_length_entry_stops", info.valid && has_warning("bad length"), "no warning");
     begin(&t, 4, 0xFEE00000, 0);
     lapic(&t, 0, 0, 1);
     put8(&t, 0);
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("stray_byte", t.b, t.len, NO_FADT);
     HCHECK("stray_byte", info.enabled_count == 1 && has_warning("stray byte"), "no warning");
 
     /* The full xAPIC range plus x2APIC IDs above it. */
@@ -270,7 +375,7 @@ static void hand_built(void)
     for (unsigned i = 255; i < 288; i++)
         x2apic(&t, i, 1, i);
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("cpus_288", t.b, t.len, NO_FADT);
     HCHECK("cpus_288",
            info.valid && info.enabled_count == 288 && info.cpus[287].hw_id == 287 &&
                info.warnings.count == 0,
@@ -281,7 +386,7 @@ static void hand_built(void)
     for (unsigned i = 0; i < MADT_MAX_CPUS + 3; i++)
         x2apic(&t, i, 1, i);
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("cpu_array_full", t.b, t.len, NO_FADT);
     HCHECK("cpu_array_full", info.cpu_count == MADT_MAX_CPUS && has_warning("more than"),
            "count %zu", info.cpu_count);
 
@@ -302,7 +407,7 @@ static void hand_built(void)
         size_t avail = t.len - (round % 3 == 0 ? (seed >> 4) % 8 : 0);
         uint8_t *copy = malloc(avail);
         memcpy(copy, t.b, avail);
-        madt_parse(copy, avail, NO_FADT, &info);
+        parse("random_corruption", copy, avail, NO_FADT);
         if (info.cpu_count > MADT_MAX_CPUS ||
             info.enabled_count + info.hotpluggable_count != info.cpu_count)
             sane = false;
@@ -345,9 +450,11 @@ static void captured(void)
         }
         expect[strcspn(expect, "\n")] = '\0';
 
+        char label[300];
+        snprintf(label, sizeof(label), "captured.%s", name);
         char got[8192];
         int pos = 0;
-        madt_parse(buf, len, NO_FADT, &info);
+        parse(label, buf, len, NO_FADT);
         pos += snprintf(got + pos, sizeof(got) - pos,
                         "online=%zu possible=%zu ids=", info.enabled_count,
                         info.enabled_count + info.hotpluggable_count);
@@ -359,8 +466,6 @@ static void captured(void)
                             info.cpus[i].hw_id);
             first = false;
         }
-        char label[300];
-        snprintf(label, sizeof(label), "captured.%s", name);
         HCHECK(label, info.valid && info.warnings.count == 0 && strcmp(got, expect) == 0,
                "expected \"%.60s\", got \"%.60s\"", expect, got);
     }
@@ -396,7 +501,7 @@ static void many_nmi_entries(void)
     for (unsigned i = 0; i < 24; i++)
         lapic_nmi(&t, (uint8_t)(i + 1), 1);
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("nmi", t.b, t.len, NO_FADT);
     HCHECK("nmi.more_than_16_local_apic_nmi_entries_give_no_warning",
            info.valid && info.warnings.count == 0, "%zu warnings: %s", info.warnings.count,
            info.warnings.text[0]);
@@ -426,9 +531,10 @@ static void ami_ryzen_placeholders(void)
         if (before)
             enabled_cpus(&t, 14);
         finish(&t);
-        madt_parse(t.b, t.len, NO_FADT, &info);
         const char *order = before ? "placeholders_first" : "placeholders_last";
         char name[128];
+        snprintf(name, sizeof(name), "ami_ryzen_placeholders.%s", order);
+        parse(name, t.b, t.len, NO_FADT);
         snprintf(name, sizeof(name), "ami_ryzen_placeholders.%s.fourteen_cpus", order);
         bool ids_ok = info.cpu_count == 14;
         for (size_t i = 0; ids_ok && i < 14; i++)
@@ -449,7 +555,7 @@ static void ami_ryzen_placeholders(void)
     enabled_cpus(&t, 2);
     lapic(&t, 7, 1, 1);
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("two_enabled_entries_with_one_apic_id_are_reported", t.b, t.len, NO_FADT);
     HCHECK("two_enabled_entries_with_one_apic_id_are_reported",
            info.enabled_count == 2 && info.warnings.count == 1 &&
                has_warning("APIC ID 1 is listed twice"),
@@ -484,9 +590,9 @@ static void online_capable_by_fadt(void)
         for (unsigned i = 4; i < 8; i++)
             lapic(&t, (uint8_t)i, (uint8_t)i, cases[c].disabled_flags);
         finish(&t);
-        madt_parse(t.b, t.len, cases[c].fadt, &info);
         char name[128];
         snprintf(name, sizeof(name), "online_capable.%s", cases[c].name);
+        parse(name, t.b, t.len, cases[c].fadt);
         HCHECK(name,
                info.valid && info.enabled_count == 4 &&
                    info.hotpluggable_count == cases[c].hotpluggable && info.warnings.count == 0,
@@ -508,7 +614,7 @@ static void x2apic_small_ids(void)
     x2apic(&t, 8, 1, 8);
     x2apic(&t, 300, 1, 300); /* does not fit in 8 bits: a CPU */
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("x2apic_below_255_beside_local_apic_entries", t.b, t.len, NO_FADT);
     HCHECK("x2apic_below_255_beside_local_apic_entries.ignored",
            info.valid && info.enabled_count == 5 && info.cpu_count == 5 &&
                info.cpus[3].hw_id == 3 && !info.cpus[3].from_x2apic && info.cpus[4].hw_id == 300 &&
@@ -526,7 +632,7 @@ static void x2apic_small_ids(void)
         x2apic(&t, i, 1, i);
     x2apic(&t, 6, 0, 6);
     finish(&t);
-    madt_parse(t.b, t.len, NO_FADT, &info);
+    parse("x2apic_only_table_is_used", t.b, t.len, NO_FADT);
     HCHECK("x2apic_only_table_is_used",
            info.valid && info.enabled_count == 6 && info.hotpluggable_count == 1 &&
                info.cpus[5].from_x2apic && info.warnings.count == 0,
@@ -548,7 +654,7 @@ static void firmware_quirks(void)
     x2apic(&t, 0xFFFFFFFFu, 1, 9);
     lapic(&t, 5, 6, 1);
     finish(&t);
-    bool ok = madt_parse(t.b, t.len, NO_FADT, &info);
+    bool ok = parse("quirks", t.b, t.len, NO_FADT);
     HCHECK("quirks.still_valid", ok, "the table was rejected");
     HCHECK("quirks.cpus",
            info.enabled_count == 3 && info.cpu_count == 3 && info.cpus[0].hw_id == 4 &&
@@ -565,6 +671,109 @@ static void firmware_quirks(void)
            info.warnings.count);
 }
 
+/* Input a wrong walk gets wrong: each is a table the parser must stop in
+ * with a warning, keeping the entries before the bad one, in bounded time
+ * and without a read past the bytes it was given (parse() above). */
+static void hostile_entries(void)
+{
+    /* A local APIC entry whose length byte is 0: "skip it by its length"
+     * never moves on; taking its length from its type reads the next
+     * entry's bytes as this one's. */
+    begin(&t, 4, 0xFEE00000, 1);
+    lapic(&t, 0, 0, 1);
+    put8(&t, MADT_LOCAL_APIC);
+    put8(&t, 0);
+    lapic(&t, 1, 1, 1);
+    finish(&t);
+    parse("bad_input.a_zero_length_local_apic_entry_stops_the_walk", t.b, t.len, NO_FADT);
+    HCHECK("bad_input.a_zero_length_local_apic_entry_stops_the_walk",
+           info.valid && info.enabled_count == 1 && info.cpu_count == 1 &&
+               has_warning("bad length"),
+           "valid %d, %zu enabled, %zu warnings: %s", info.valid, info.enabled_count,
+           info.warnings.count, info.warnings.text[0]);
+
+    /* The table ends 4 bytes into a local APIC entry whose length byte
+     * says 8: its flags are not there to read. */
+    begin(&t, 4, 0xFEE00000, 1);
+    lapic(&t, 0, 0, 1);
+    lapic(&t, 1, 1, 1);
+    t.len -= 4;
+    finish(&t);
+    parse("bad_input.an_entry_cut_short_by_the_table_end_is_not_read", t.b, t.len, NO_FADT);
+    HCHECK("bad_input.an_entry_cut_short_by_the_table_end_is_not_read",
+           info.valid && info.enabled_count == 1 && has_warning("bad length"),
+           "valid %d, %zu enabled, %zu warnings: %s", info.valid, info.enabled_count,
+           info.warnings.count, info.warnings.text[0]);
+
+    /* The table's length field, not the bytes the caller has, ends the
+     * walk: what follows the table in memory is not its entries. */
+    begin(&t, 4, 0xFEE00000, 1);
+    lapic(&t, 0, 0, 1);
+    finish(&t);
+    lapic(&t, 1, 1, 1);
+    lapic(&t, 2, 2, 1);
+    parse("bad_input.bytes_past_the_length_field_are_not_entries", t.b, t.len, NO_FADT);
+    HCHECK("bad_input.bytes_past_the_length_field_are_not_entries",
+           info.valid && info.enabled_count == 1 && info.cpu_count == 1 && info.warnings.count == 0,
+           "valid %d, %zu enabled, %zu warnings: %s", info.valid, info.enabled_count,
+           info.warnings.count, info.warnings.text[0]);
+}
+
+/* The processor UID of a local APIC NMI entry is 8 bits, 0xFF meaning
+ * every processor (ACPI 6.5 §5.2.12.7); an x2APIC NMI entry's is 32 bits,
+ * 0xFFFFFFFF meaning the same (§5.2.12.13). Both are kept as
+ * MADT_UID_ALL_X2APIC, so that a reader asks one question. */
+static void nmi_for_every_processor(void)
+{
+    begin(&t, 4, 0xFEE00000, 1);
+    enabled_cpus(&t, 2);
+    lapic_nmi(&t, 0xFF, 1);
+    lapic_nmi(&t, 1, 0);
+    put8(&t, MADT_LOCAL_X2APIC_NMI);
+    put8(&t, 12);
+    put16(&t, 0xD);
+    put32(&t, 0xFFFFFFFFu);
+    put8(&t, 1);
+    put8(&t, 0);
+    put16(&t, 0);
+    finish(&t);
+    parse("nmi_for_every_processor", t.b, t.len, NO_FADT);
+    HCHECK("nmi_for_every_processor.local_apic_uid_0xff_means_all",
+           info.nmi_count == 3 && info.nmis[0].acpi_uid == MADT_UID_ALL_X2APIC &&
+               info.nmis[0].lint == 1 && info.nmis[0].flags == 5,
+           "%zu NMI entries, the first for UID %#x LINT%u", info.nmi_count, info.nmis[0].acpi_uid,
+           info.nmis[0].lint);
+    HCHECK("nmi_for_every_processor.a_single_processor_uid_is_kept",
+           info.nmi_count == 3 && info.nmis[1].acpi_uid == 1 && info.nmis[1].lint == 0,
+           "%zu NMI entries, the second for UID %#x", info.nmi_count, info.nmis[1].acpi_uid);
+    HCHECK("nmi_for_every_processor.x2apic_uid_0xffffffff_means_all",
+           info.nmi_count == 3 && info.nmis[2].acpi_uid == MADT_UID_ALL_X2APIC &&
+               info.nmis[2].flags == 0xD && info.nmis[2].lint == 1 && info.warnings.count == 0,
+           "%zu NMI entries, the third for UID %#x; %zu warnings", info.nmi_count,
+           info.nmis[2].acpi_uid, info.warnings.count);
+}
+
+/* Firmware that hands over in x2APIC mode may list the boot CPU in an
+ * x2APIC entry before the local APIC entries that list it again: whether
+ * type 0 entries list processors is a question about the whole table, not
+ * about the entries read so far. */
+static void boot_cpu_listed_twice(void)
+{
+    begin(&t, 4, 0xFEE00000, 1);
+    x2apic(&t, 0, 1, 0);
+    enabled_cpus(&t, 2);
+    finish(&t);
+    parse("boot_cpu_in_an_x2apic_entry_then_a_local_apic_entry", t.b, t.len, NO_FADT);
+    HCHECK("boot_cpu_in_an_x2apic_entry_then_a_local_apic_entry.counts_once",
+           info.valid && info.enabled_count == 2 && info.cpu_count == 2 &&
+               info.cpus[0].hw_id == 0 && !info.cpus[0].from_x2apic,
+           "%zu enabled, %zu kept; the first APIC ID %u, from an x2APIC entry: %d",
+           info.enabled_count, info.cpu_count, info.cpus[0].hw_id, info.cpus[0].from_x2apic);
+    HCHECK("boot_cpu_in_an_x2apic_entry_then_a_local_apic_entry.no_warning",
+           info.warnings.count == 0, "%zu warnings: %s", info.warnings.count,
+           info.warnings.text[0]);
+}
+
 int main(void)
 {
     hand_built();
@@ -573,6 +782,9 @@ int main(void)
     ami_ryzen_placeholders();
     online_capable_by_fadt();
     x2apic_small_ids();
+    hostile_entries();
+    nmi_for_every_processor();
+    boot_cpu_listed_twice();
     captured();
     return htest_finish();
 }

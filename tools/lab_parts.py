@@ -359,7 +359,7 @@ LABS = [
                  "with no CR8 write: the vector in service holds its class back (the "
                  "processor priority, SDM vol. 3A §11.8.3.1); it returns the interrupted "
                  "level for priority_leave_handler.",
-             "irql.a_handler_that_enables_interrupts_gives_the_level_back":
+             "irql.a_handler_that_enables_interrupts_puts_the_interrupted_level_back_in_cr8":
                  "a handler that enabled interrupts wrote its own level to CR8; "
                  "priority_leave_handler must put the interrupted level back in CR8 (a write "
                  "only if it differs), before the IRETQ sets IF again."},

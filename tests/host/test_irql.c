@@ -22,8 +22,8 @@
  */
 #include <setjmp.h>
 
-#include "arch/x86_64/priority.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/priority.h"
 #include "arch/x86_64/vectors.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/cpu.h"
@@ -189,7 +189,8 @@ static char why[400];
 #define FAIL_IF(cond, ...)                                                                         \
     do {                                                                                           \
         if (cond) {                                                                                \
-            snprintf(why, sizeof(why), __VA_ARGS__);                                               \
+            int at = snprintf(why, sizeof(why), "%s:%d: ", __FILE__, __LINE__);                    \
+            snprintf(why + at, sizeof(why) - (size_t)at, __VA_ARGS__);                             \
             return false;                                                                          \
         }                                                                                          \
     } while (0)
@@ -217,16 +218,24 @@ static bool names_both(const char *a, const char *b)
 static bool raise_and_lower_round_trip(void)
 {
     irql_t old = irql_raise(DISPATCH_LEVEL);
-    FAIL_IF(old != PASSIVE_LEVEL, "irql_raise(DISPATCH_LEVEL) at PASSIVE_LEVEL returned %u, "
-            "want the previous level, 0", old);
-    FAIL_IF(irql_current() != DISPATCH_LEVEL, "after irql_raise(DISPATCH_LEVEL) the level is "
-            "%u, want 2", irql_current());
+    FAIL_IF(old != PASSIVE_LEVEL,
+            "irql_raise(DISPATCH_LEVEL) at PASSIVE_LEVEL returned %u, "
+            "want the previous level, 0",
+            old);
+    FAIL_IF(irql_current() != DISPATCH_LEVEL,
+            "after irql_raise(DISPATCH_LEVEL) the level is "
+            "%u, want 2",
+            irql_current());
     irql_t mid = irql_raise(HIGH_LEVEL);
-    FAIL_IF(mid != DISPATCH_LEVEL, "irql_raise(HIGH_LEVEL) at DISPATCH_LEVEL returned %u, "
-            "want 2", mid);
+    FAIL_IF(mid != DISPATCH_LEVEL,
+            "irql_raise(HIGH_LEVEL) at DISPATCH_LEVEL returned %u, "
+            "want 2",
+            mid);
     irql_lower(mid);
-    FAIL_IF(irql_current() != DISPATCH_LEVEL, "irql_lower(DISPATCH_LEVEL) from HIGH_LEVEL left "
-            "the level at %u", irql_current());
+    FAIL_IF(irql_current() != DISPATCH_LEVEL,
+            "irql_lower(DISPATCH_LEVEL) from HIGH_LEVEL left "
+            "the level at %u",
+            irql_current());
     irql_lower(old);
     FAIL_IF(irql_current() != PASSIVE_LEVEL, "irql_lower(PASSIVE_LEVEL) left the level at %u",
             irql_current());
@@ -237,8 +246,10 @@ static bool raise_to_the_same_level(void)
 {
     irql_t old = irql_raise(DISPATCH_LEVEL);
     irql_t again = irql_raise(DISPATCH_LEVEL);
-    FAIL_IF(again != DISPATCH_LEVEL, "irql_raise(DISPATCH_LEVEL) at DISPATCH_LEVEL returned %u, "
-            "want 2", again);
+    FAIL_IF(again != DISPATCH_LEVEL,
+            "irql_raise(DISPATCH_LEVEL) at DISPATCH_LEVEL returned %u, "
+            "want 2",
+            again);
     irql_lower(again);
     FAIL_IF(irql_current() != DISPATCH_LEVEL, "lowering to the level in effect changed it to %u",
             irql_current());
@@ -288,7 +299,8 @@ static bool no_cr8_write_while_interrupts_are_off(void)
     FAIL_IF(irql_current() != CLOCK_LEVEL, "the level is %u after irql_raise(CLOCK_LEVEL)",
             irql_current());
     irql_lower(old);
-    FAIL_IF(cr8_writes != 0, "%u CR8 writes for 101 raises and lowers with interrupts off, "
+    FAIL_IF(cr8_writes != 0,
+            "%u CR8 writes for 101 raises and lowers with interrupts off, "
             "want 0: no interrupt can arrive then, so the level need only be recorded",
             cr8_writes);
     return true;
@@ -298,8 +310,10 @@ static bool raise_with_interrupts_on_holds_back(void)
 {
     arch_interrupts_enable();
     irql_t old = irql_raise(CLOCK_LEVEL);
-    FAIL_IF(cr8 != CLOCK_LEVEL, "with interrupts on, CR8 holds %u after "
-            "irql_raise(CLOCK_LEVEL), want 13", cr8);
+    FAIL_IF(cr8 != CLOCK_LEVEL,
+            "with interrupts on, CR8 holds %u after "
+            "irql_raise(CLOCK_LEVEL), want 13",
+            cr8);
     interrupt_arrives(VECTOR_TIMER);
     FAIL_IF(taken_count != 0, "the timer (class 13) was taken at CLOCK_LEVEL");
     interrupt_arrives(VECTOR_IPI_CALL);
@@ -307,8 +321,10 @@ static bool raise_with_interrupts_on_holds_back(void)
             "the rendezvous IPI (class 14) should get through at CLOCK_LEVEL: %u taken",
             taken_count);
     irql_lower(old);
-    FAIL_IF(cr8_writes != 2, "%u CR8 writes for one raise and one lower with interrupts on, "
-            "want 2", cr8_writes);
+    FAIL_IF(cr8_writes != 2,
+            "%u CR8 writes for one raise and one lower with interrupts on, "
+            "want 2",
+            cr8_writes);
     return true;
 }
 
@@ -319,14 +335,18 @@ static bool lower_with_interrupts_on_lets_in(void)
     interrupt_arrives(VECTOR_TIMER);
     FAIL_IF(taken_count != 0, "the timer was taken at CLOCK_LEVEL");
     irql_lower(DISPATCH_LEVEL);
-    FAIL_IF(taken_count != 1, "the timer held back at CLOCK_LEVEL was still not taken after "
+    FAIL_IF(taken_count != 1,
+            "the timer held back at CLOCK_LEVEL was still not taken after "
             "irql_lower(DISPATCH_LEVEL) with interrupts on (CR8 holds %u): lowering with "
-            "interrupts on must reach CR8 at once", cr8);
+            "interrupts on must reach CR8 at once",
+            cr8);
     FAIL_IF(taken[0].level_inside != CLOCK_LEVEL, "the timer's handler ran at level %u, want 13",
             taken[0].level_inside);
     irql_lower(old);
-    FAIL_IF(cr8 != PASSIVE_LEVEL, "CR8 holds %u after lowering to PASSIVE_LEVEL with "
-            "interrupts on", cr8);
+    FAIL_IF(cr8 != PASSIVE_LEVEL,
+            "CR8 holds %u after lowering to PASSIVE_LEVEL with "
+            "interrupts on",
+            cr8);
     return true;
 }
 
@@ -337,11 +357,14 @@ static bool same_level_writes_nothing(void)
     unsigned after_first = cr8_writes;
     irql_t same = irql_raise(DISPATCH_LEVEL);
     irql_lower(same);
-    FAIL_IF(cr8_writes != after_first, "raising and lowering to the level CR8 already holds "
-            "cost %u CR8 writes, want 0", cr8_writes - after_first);
+    FAIL_IF(cr8_writes != after_first,
+            "raising and lowering to the level CR8 already holds "
+            "cost %u CR8 writes, want 0",
+            cr8_writes - after_first);
     irql_lower(old);
     FAIL_IF(cr8_writes != 2, "%u CR8 writes in all, want 2", cr8_writes);
-    FAIL_IF(the_cpu.arch_words.cr8_writes != cr8_writes, "cr8_writes counts %llu, but CR8 was "
+    FAIL_IF(the_cpu.arch_words.cr8_writes != cr8_writes,
+            "cr8_writes counts %llu, but CR8 was "
             "written %u times: the self-tests read that counter",
             the_cpu.arch_words.cr8_writes, cr8_writes);
     return true;
@@ -352,13 +375,17 @@ static bool without_an_apic(void)
     apic_enabled = false;
     arch_interrupts_enable();
     irql_t old = irql_raise(IPI_LEVEL);
-    FAIL_IF(old != PASSIVE_LEVEL || irql_current() != IPI_LEVEL, "without an APIC, "
-            "irql_raise(IPI_LEVEL) returned %u and left the level at %u", old, irql_current());
+    FAIL_IF(old != PASSIVE_LEVEL || irql_current() != IPI_LEVEL,
+            "without an APIC, "
+            "irql_raise(IPI_LEVEL) returned %u and left the level at %u",
+            old, irql_current());
     irql_lower(old);
     FAIL_IF(irql_current() != PASSIVE_LEVEL, "without an APIC, the level is %u after lowering",
             irql_current());
-    FAIL_IF(cr8_writes != 0, "%u CR8 writes without an APIC: CR8 is the APIC's TPR and means "
-            "nothing without it", cr8_writes);
+    FAIL_IF(cr8_writes != 0,
+            "%u CR8 writes without an APIC: CR8 is the APIC's TPR and means "
+            "nothing without it",
+            cr8_writes);
     apic_enabled = true;
     return true;
 }
@@ -368,9 +395,11 @@ static bool cr8_before_sti(void)
     irql_t old = irql_raise(CLOCK_LEVEL);
     interrupt_arrives(VECTOR_TIMER);
     arch_interrupts_enable();
-    FAIL_IF(taken_count != 0, "the timer, requested while interrupts were off at CLOCK_LEVEL, "
+    FAIL_IF(taken_count != 0,
+            "the timer, requested while interrupts were off at CLOCK_LEVEL, "
             "was taken when they were enabled (CR8 then held %u): CR8 must hold the level "
-            "before STI", cr8);
+            "before STI",
+            cr8);
     FAIL_IF(cr8 != CLOCK_LEVEL, "CR8 holds %u with interrupts on at CLOCK_LEVEL", cr8);
     FAIL_IF(event_count < 2 || events[0] != EV_CR8_WRITE || events[1] != EV_STI,
             "arch_interrupts_enable should write CR8 and then execute STI");
@@ -378,8 +407,10 @@ static bool cr8_before_sti(void)
     irql_lower(old);
     FAIL_IF(taken_count != 0, "the timer was taken with interrupts off");
     arch_interrupts_enable();
-    FAIL_IF(taken_count != 1, "the timer was not taken when interrupts were enabled at "
-            "PASSIVE_LEVEL after lowering with them off (CR8 holds %u)", cr8);
+    FAIL_IF(taken_count != 1,
+            "the timer was not taken when interrupts were enabled at "
+            "PASSIVE_LEVEL after lowering with them off (CR8 holds %u)",
+            cr8);
     FAIL_IF(taken[0].level_inside != CLOCK_LEVEL, "the timer's handler ran at level %u, want 13",
             taken[0].level_inside);
     return true;
@@ -393,9 +424,11 @@ static bool restore_syncs(void)
     arch_interrupts_restore(true);
     FAIL_IF(was, "arch_interrupts_save_disable said interrupts were on");
     FAIL_IF(!interrupt_flag, "arch_interrupts_restore(true) left interrupts off");
-    FAIL_IF(taken_count != 0 || cr8 != CLOCK_LEVEL, "arch_interrupts_restore(true) at "
+    FAIL_IF(taken_count != 0 || cr8 != CLOCK_LEVEL,
+            "arch_interrupts_restore(true) at "
             "CLOCK_LEVEL let the timer in (CR8 %u): it enables interrupts, and must bring CR8 "
-            "up to date first as arch_interrupts_enable does", cr8);
+            "up to date first as arch_interrupts_enable does",
+            cr8);
     arch_interrupts_restore(false);
     FAIL_IF(interrupt_flag, "arch_interrupts_restore(false) left interrupts on");
     irql_lower(old);
@@ -407,12 +440,18 @@ static bool handler_at_its_level(void)
     arch_interrupts_enable();
     interrupt_arrives(VECTOR_TIMER);
     FAIL_IF(taken_count != 1, "the timer was not taken at PASSIVE_LEVEL with interrupts on");
-    FAIL_IF(taken[0].level_inside != CLOCK_LEVEL, "irql_current() in the timer's handler is "
-            "%u, want its vector's class, 13", taken[0].level_inside);
-    FAIL_IF(irql_current() != PASSIVE_LEVEL, "after the handler the level is %u, want the "
-            "interrupted one, 0", irql_current());
-    FAIL_IF(cr8_writes != 0, "%u CR8 writes for a handler that left interrupts off, want 0: "
-            "the vector in service already holds its class back", cr8_writes);
+    FAIL_IF(taken[0].level_inside != CLOCK_LEVEL,
+            "irql_current() in the timer's handler is "
+            "%u, want its vector's class, 13",
+            taken[0].level_inside);
+    FAIL_IF(irql_current() != PASSIVE_LEVEL,
+            "after the handler the level is %u, want the "
+            "interrupted one, 0",
+            irql_current());
+    FAIL_IF(cr8_writes != 0,
+            "%u CR8 writes for a handler that left interrupts off, want 0: "
+            "the vector in service already holds its class back",
+            cr8_writes);
     return true;
 }
 
@@ -457,14 +496,14 @@ static const struct irql_case cases[] = {
     {"irql.no_cr8_write_while_interrupts_are_off", no_cr8_write_while_interrupts_are_off},
     {"irql.a_raise_with_interrupts_on_holds_the_timer_back_at_once",
      raise_with_interrupts_on_holds_back},
-    {"irql.a_lower_with_interrupts_on_lets_a_held_interrupt_in",
-     lower_with_interrupts_on_lets_in},
+    {"irql.a_lower_with_interrupts_on_lets_a_held_interrupt_in", lower_with_interrupts_on_lets_in},
     {"irql.raising_to_the_level_cr8_holds_writes_nothing", same_level_writes_nothing},
     {"irql.without_an_apic_the_level_is_kept_in_memory", without_an_apic},
     {"irql.enabling_interrupts_writes_cr8_before_sti", cr8_before_sti},
     {"irql.restoring_interrupts_brings_cr8_up_to_date", restore_syncs},
     {"irql.a_handler_runs_at_its_vectors_level_with_no_cr8_write", handler_at_its_level},
-    {"irql.a_handler_that_enables_interrupts_gives_the_level_back", handler_that_enables},
+    {"irql.a_handler_that_enables_interrupts_puts_the_interrupted_level_back_in_cr8",
+     handler_that_enables},
 };
 
 /* One case on a fresh machine; a panic it did not expect fails it. */
@@ -490,7 +529,7 @@ int main(void)
             continue;
         htest_begin(cases[i].name);
         bool ok = run_case(&cases[i]);
-        HCHECK(cases[i].name, ok, "%s", why);
+        htest_report(cases[i].name, ok, "%s", why);
     }
     return htest_finish();
 }

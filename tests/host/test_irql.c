@@ -47,10 +47,12 @@ static bool requested[256];
 static unsigned in_service[MAX_NESTING];
 static unsigned in_service_count;
 
-/* Each interrupt taken, in the order they started: its vector, the level its handler saw, and what
- * CR8 held when the IRETQ set IF again. */
+/* Each interrupt taken, in the order they started: its vector, what CR8
+ * held when it was taken, the level its handler saw, and what CR8 held
+ * when the IRETQ set IF again. */
 struct taken {
     unsigned vector;
+    unsigned cr8_when_taken;
     unsigned level_inside;
     unsigned cr8_at_iretq;
 };
@@ -94,8 +96,10 @@ static void take(unsigned vector)
     struct taken *t = taken_count < MAX_TAKEN ? &taken[taken_count] : NULL;
     taken_count++;
     unsigned interrupted = priority_enter_handler(vector);
-    if (t != NULL)
+    if (t != NULL) {
+        t->cr8_when_taken = cr8;
         t->level_inside = irql_current();
+    }
     if (inside_handler != NULL)
         inside_handler(vector);
     in_service_count--; /* the handler's EOI */
@@ -336,9 +340,8 @@ static bool lower_with_interrupts_on_lets_in(void)
     FAIL_IF(taken_count != 0, "the timer was taken at CLOCK_LEVEL");
     irql_lower(DISPATCH_LEVEL);
     FAIL_IF(taken_count != 1,
-            "the timer held back at CLOCK_LEVEL was still not taken after "
-            "irql_lower(DISPATCH_LEVEL) with interrupts on (CR8 holds %u): lowering with "
-            "interrupts on must reach CR8 at once",
+            "irql_lower(DISPATCH_LEVEL), interrupts on, did not let in the timer held back "
+            "at CLOCK_LEVEL (CR8 holds %u): the lower must reach CR8 at once",
             cr8);
     FAIL_IF(taken[0].level_inside != CLOCK_LEVEL, "the timer's handler ran at level %u, want 13",
             taken[0].level_inside);
@@ -399,7 +402,7 @@ static bool cr8_before_sti(void)
             "the timer, requested while interrupts were off at CLOCK_LEVEL, "
             "was taken when they were enabled (CR8 then held %u): CR8 must hold the level "
             "before STI",
-            cr8);
+            taken[0].cr8_when_taken);
     FAIL_IF(cr8 != CLOCK_LEVEL, "CR8 holds %u with interrupts on at CLOCK_LEVEL", cr8);
     FAIL_IF(event_count < 2 || events[0] != EV_CR8_WRITE || events[1] != EV_STI,
             "arch_interrupts_enable should write CR8 and then execute STI");
@@ -425,10 +428,9 @@ static bool restore_syncs(void)
     FAIL_IF(was, "arch_interrupts_save_disable said interrupts were on");
     FAIL_IF(!interrupt_flag, "arch_interrupts_restore(true) left interrupts off");
     FAIL_IF(taken_count != 0 || cr8 != CLOCK_LEVEL,
-            "arch_interrupts_restore(true) at "
-            "CLOCK_LEVEL let the timer in (CR8 %u): it enables interrupts, and must bring CR8 "
-            "up to date first as arch_interrupts_enable does",
-            cr8);
+            "arch_interrupts_restore(true) at CLOCK_LEVEL let the timer in (CR8 then "
+            "held %u): it must bring CR8 up to date before STI, as arch_interrupts_enable does",
+            taken_count != 0 ? taken[0].cr8_when_taken : cr8);
     arch_interrupts_restore(false);
     FAIL_IF(interrupt_flag, "arch_interrupts_restore(false) left interrupts on");
     irql_lower(old);

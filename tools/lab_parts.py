@@ -95,7 +95,8 @@ IRQL_LAZY_CASES = {
         "without APIC virtualisation.",
     "irql.a_raise_with_interrupts_on_holds_the_timer_back_at_once":
         "with interrupts on the raise must reach CR8 before irql_raise returns (program()), "
-        "or an interrupt the new level masks gets in.",
+        "or an interrupt the new level masks gets in; and a raise and a lower cost one CR8 "
+        "write each, no more (an interrupt handled in between writes none).",
     "irql.a_lower_with_interrupts_on_lets_a_held_interrupt_in":
         "with interrupts on a lower must reach CR8 at once: the APIC holds a masked interrupt "
         "pending and delivers it only when CR8 drops below its class.",
@@ -358,7 +359,8 @@ LABS = [
                  "priority_enter_handler makes the vector's class (vector >> 4) the level, "
                  "with no CR8 write: the vector in service holds its class back (the "
                  "processor priority, SDM vol. 3A §11.8.3.1); it returns the interrupted "
-                 "level for priority_leave_handler.",
+                 "level for priority_leave_handler, which writes CR8 only if it does not hold "
+                 "that level already.",
              "irql.a_handler_that_enables_interrupts_puts_the_interrupted_level_back_in_cr8":
                  "a handler that enabled interrupts wrote its own level to CR8; "
                  "priority_leave_handler must put the interrupted level back in CR8 (a write "

@@ -385,6 +385,12 @@ $(FAKE_X86_BUILD)/tests/host/%.o: tests/host/%.c Makefile
 $(HOST_BUILD)/test_x2apic: $(FAKE_X86_BUILD)/tests/host/test_x2apic.o \
     $(FAKE_X86_BUILD)/arch/x86_64/lapic.o $(HOST_BUILD)/arch/x86_64/apic_mode.o $(HOST_LIB_OBJS)
 HOST_TESTS += $(HOST_BUILD)/test_x2apic
+# The IRQL and the lazy task priority (kernel/irql.c, arch/x86_64/priority.c)
+# against a fake CPU and local APIC that deliver interrupts by CR8, RFLAGS.IF
+# and the vectors in service, and count the CR8 writes.
+$(HOST_BUILD)/test_irql: $(FAKE_X86_BUILD)/tests/host/test_irql.o \
+    $(FAKE_X86_BUILD)/arch/x86_64/priority.o $(HOST_BUILD)/kernel/irql.o
+HOST_TESTS += $(HOST_BUILD)/test_irql
 $(HOST_BUILD)/tests/host/test_madt.o: HOST_CFLAGS += -DMADT_DATA_DIR='"$(CURDIR)/tests/host/data/madt"'
 # The barriers and the rendezvous state machine, with one thread per CPU,
 # under ThreadSanitizer (which cannot be combined with AddressSanitizer).

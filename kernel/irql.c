@@ -8,24 +8,43 @@
 
 irql_t irql_current(void) { return (irql_t)arch_task_priority(); }
 
+/* LAB(irql-open) begin: raise and lower the level, refusing the wrong direction */
 irql_t irql_raise(irql_t new_irql)
 {
+    /* LAB(irql) begin: check the new level, set it, return the old one */
     irql_t old = irql_current();
     if (new_irql < old || new_irql > HIGH_LEVEL)
         panic("irql_raise to %s (%u) from %s (%u): raising must not lower the level",
               irql_name(new_irql), new_irql, irql_name(old), old);
     arch_set_task_priority(new_irql);
     return old;
+    /* LAB(irql) stub
+    (void)new_irql;
+    return irql_current();
+    LAB(irql) end */
 }
 
 void irql_lower(irql_t new_irql)
 {
+    /* LAB(irql) begin: check the new level, set it */
     irql_t old = irql_current();
     if (new_irql > old)
         panic("irql_lower to %s (%u) from %s (%u): lowering must not raise the level",
               irql_name(new_irql), new_irql, irql_name(old), old);
     arch_set_task_priority(new_irql);
+    /* LAB(irql) stub
+    (void)new_irql;
+    LAB(irql) end */
 }
+/* LAB(irql-open) stub
+irql_t irql_raise(irql_t new_irql)
+{
+    (void)new_irql;
+    return irql_current();
+}
+
+void irql_lower(irql_t new_irql) { (void)new_irql; }
+LAB(irql-open) end */
 
 const char *irql_name(irql_t irql)
 {

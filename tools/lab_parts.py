@@ -269,6 +269,57 @@ MADT_OUT_OF_BOUNDS = Mistake(
 def madt_part(name, title, points, cases):
     return Part(name, title, points, cases, host="test_madt")
 
+# The IRQL labs: the guided one (irql_raise, irql_lower, the lazy record)
+# and the open one (all of arch/x86_64/priority.c's task priority besides)
+# share their host cases, graded by tests/host/test_irql.c, and one boot.
+IRQL_BOOT = {"tcg2": dict(accel="tcg", smp="2", cmdline=f"test=irql. {FAST}")}
+IRQL_LEVEL_CASES = {
+    "irql.raise_returns_the_old_level_and_lower_goes_back":
+        "irql_raise returns the level in effect before it (irql_current() first), and "
+        "irql_lower(old) goes back to it: both set the level with arch_set_task_priority, "
+        "which is what irql_current() reads.",
+    "irql.raising_to_the_level_in_effect_is_allowed":
+        "raising to the level already in effect is allowed (new == old): refuse only a level "
+        "below the current one.",
+    "irql.raising_to_a_lower_level_panics_naming_both":
+        "irql_raise to a level below the current one must panic() before changing anything, "
+        "naming both levels with irql_name().",
+    "irql.lowering_to_a_higher_level_panics_naming_both":
+        "irql_lower to a level above the current one must panic() before changing anything, "
+        "naming both levels with irql_name().",
+    "irql.raising_above_high_level_panics":
+        "a level above HIGH_LEVEL (15) does not exist: CR8 has four bits. irql_raise must "
+        "refuse it too.",
+}
+IRQL_LAZY_CASES = {
+    "irql.no_cr8_write_while_interrupts_are_off":
+        "with interrupts off no maskable interrupt is taken whatever CR8 holds: record the "
+        "level (w->priority) and leave CR8 alone; writing it is a VM exit under a hypervisor "
+        "without APIC virtualisation.",
+    "irql.a_raise_with_interrupts_on_holds_the_timer_back_at_once":
+        "with interrupts on the raise must reach CR8 before irql_raise returns (program()), "
+        "or an interrupt the new level masks gets in; and a raise and a lower cost one CR8 "
+        "write each, no more (an interrupt handled in between writes none).",
+    "irql.a_lower_with_interrupts_on_lets_a_held_interrupt_in":
+        "with interrupts on a lower must reach CR8 at once: the APIC holds a masked interrupt "
+        "pending and delivers it only when CR8 drops below its class.",
+    "irql.raising_to_the_level_cr8_holds_writes_nothing":
+        "write CR8 through program(), which skips a write of the value CR8 already holds and "
+        "counts each write in cr8_writes (the self-tests read it).",
+}
+IRQL_QEMU_CASES = {
+    "irql.raise_and_lower_round_trip":
+        "the levels do not round-trip in the kernel: see the levels part's hints.",
+    "irql.clock_level_holds_the_timer_back":
+        "under QEMU the timer got through at CLOCK_LEVEL, or never came at DISPATCH_LEVEL: "
+        "CR8 does not follow the level while interrupts are on.",
+    "irql.the_hardware_catches_up_when_interrupts_are_enabled":
+        "the self-test reads CR8 itself: nothing written while interrupts are off, the level "
+        "there as soon as they are on, two writes in all (cr8_writes).",
+    "irql.a_handler_that_enables_interrupts_gives_the_level_back":
+        "after a timer handler that enabled interrupts, the interrupted code ran with CR8 at "
+        "the handler's level: priority_leave_handler must write the interrupted level back.",
+}
 
 LABS = [
     Lab("x2apic", "The x2APIC: sending an IPI through the ICR, and the EOI",
@@ -516,5 +567,44 @@ LABS = [
          madt_part("x2apic", "x2APIC entries: IDs above 254, and x2APIC-only tables", 15,
                    MADT_X2APIC)],
         [MADT_HUNG, MADT_OUT_OF_BOUNDS]),
+    Lab("irql", "The IRQL and the lazy task priority (guided)", IRQL_BOOT,
+        [Part("levels", "raise and lower return, refuse and set the right levels", 30,
+              IRQL_LEVEL_CASES, host="test_irql"),
+         Part("lazy", "CR8 written only with interrupts on, and then at once", 40,
+              IRQL_LAZY_CASES, host="test_irql"),
+         Part("qemu", "the IRQL self-tests on two CPUs in QEMU", 30, IRQL_QEMU_CASES,
+              boot="tcg2")]),
+    Lab("irql-open", "The IRQL and the lazy task priority (open)", IRQL_BOOT,
+        [Part("levels", "raise and lower return, refuse and set the right levels", 20,
+              IRQL_LEVEL_CASES, host="test_irql"),
+         Part("lazy", "CR8 written only with interrupts on, and then at once", 25,
+              dict(IRQL_LAZY_CASES, **{
+                  "irql.without_an_apic_the_level_is_kept_in_memory":
+                      "without an APIC (lapic_active() false) keep the level in a plain "
+                      "variable and never write CR8: it is the APIC's TPR."}),
+              host="test_irql"),
+         Part("enable", "CR8 brought up to date before every STI", 20, {
+             "irql.enabling_interrupts_writes_cr8_before_sti":
+                 "arch_interrupts_enable must write the recorded level to CR8 (priority_sync) "
+                 "and then execute STI: in the other order an interrupt the level masks is "
+                 "taken between the two.",
+             "irql.restoring_interrupts_brings_cr8_up_to_date":
+                 "arch_interrupts_restore(true) enables interrupts too: bring CR8 up to date "
+                 "first (call arch_interrupts_enable)."},
+              host="test_irql"),
+         Part("handlers", "a handler runs at its vector's level and gives the level back", 15, {
+             "irql.a_handler_runs_at_its_vectors_level_with_no_cr8_write":
+                 "priority_enter_handler makes the vector's class (vector >> 4) the level, "
+                 "with no CR8 write: the vector in service holds its class back (the "
+                 "processor priority, SDM vol. 3A §11.8.3.1); it returns the interrupted "
+                 "level for priority_leave_handler, which writes CR8 only if it does not hold "
+                 "that level already.",
+             "irql.a_handler_that_enables_interrupts_puts_the_interrupted_level_back_in_cr8":
+                 "a handler that enabled interrupts wrote its own level to CR8; "
+                 "priority_leave_handler must put the interrupted level back in CR8 (a write "
+                 "only if it differs), before the IRETQ sets IF again."},
+              host="test_irql"),
+         Part("qemu", "the IRQL self-tests on two CPUs in QEMU", 20, IRQL_QEMU_CASES,
+              boot="tcg2")]),
 ]
 LAB_BY_NAME = {lab.name: lab for lab in LABS}

@@ -1,6 +1,7 @@
 /*
- * interrupts.c - kernel/arch.h's interrupt flag, task priority and timer,
- * and the local APIC's interrupt handlers that lead into the kernel.
+ * interrupts.c - kernel/arch.h's timer and the bounded wait for a wake-up,
+ * and the local APIC's interrupt handlers that lead into the kernel (the
+ * interrupt flag and the task priority are priority.c's).
  */
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/priority.h"
@@ -113,96 +114,6 @@ bool arch_apic_init(const char *requested, uint64_t controller_address, bool fir
 
 const char *arch_apic_mode_name(void) { return lapic_mode_name(); }
 bool arch_apic_present(void) { return lapic_active(); }
-
-void arch_interrupts_enable(void)
-{
-    priority_sync();
-    irq_enable();
-}
-void arch_interrupts_disable(void) { irq_disable(); }
-bool arch_interrupts_enabled(void) { return (read_rflags() & RFLAGS_IF) != 0; }
-
-bool arch_interrupts_save_disable(void)
-{
-    bool enabled = arch_interrupts_enabled();
-    irq_disable();
-    return enabled;
-}
-
-void arch_interrupts_restore(bool enabled)
-{
-    if (enabled)
-        arch_interrupts_enable();
-    else
-        irq_disable();
-}
-
-/* ---- the task priority, programmed lazily (priority.h says why) ---- */
-
-/* CR8 reads and writes the class of the local APIC's TPR (CR8[3:0] =
- * TPR[7:4]; a write clears TPR[3:0], SDM vol. 3A §11.8.6.1), and only while
- * the APIC is enabled: a CPU without an APIC reads it back as 0. There, no
- * interrupt comes through the APIC anyway and only the boot CPU runs, so a
- * plain copy keeps the IRQL model whole. */
-static unsigned priority_without_apic;
-
-static void program(struct arch_cpu_words *w, unsigned priority)
-{
-    if (w->programmed == priority)
-        return;
-    write_cr8(priority);
-    w->programmed = (unsigned char)priority;
-    w->cr8_writes++;
-}
-
-unsigned arch_task_priority(void)
-{
-    return lapic_active() ? cpu_words()->priority : priority_without_apic;
-}
-
-void arch_set_task_priority(unsigned priority)
-{
-    if (!lapic_active()) {
-        priority_without_apic = priority;
-        return;
-    }
-    struct arch_cpu_words *w = cpu_words();
-    w->priority = (unsigned char)priority;
-    if (arch_interrupts_enabled())
-        program(w, priority);
-}
-
-void priority_sync(void)
-{
-    if (lapic_active()) {
-        struct arch_cpu_words *w = cpu_words();
-        program(w, w->priority);
-    }
-}
-
-unsigned priority_enter_handler(unsigned vector)
-{
-    struct arch_cpu_words *w = cpu_words();
-    unsigned interrupted = w->priority;
-    w->priority = (unsigned char)(vector >> 4);
-    return interrupted;
-}
-
-void priority_leave_handler(unsigned interrupted)
-{
-    /* The interrupted code had interrupts on, so CR8 held its level then;
-     * it still does unless the handler enabled interrupts meanwhile. */
-    struct arch_cpu_words *w = cpu_words();
-    w->priority = (unsigned char)interrupted;
-    program(w, interrupted);
-}
-
-void priority_reset(void)
-{
-    struct arch_cpu_words *w = cpu_words();
-    w->priority = 0;
-    w->programmed = 0;
-}
 
 void arch_timer_start(unsigned ms)
 {

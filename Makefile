@@ -385,6 +385,10 @@ $(FAKE_X86_BUILD)/tests/host/%.o: tests/host/%.c Makefile
 $(HOST_BUILD)/test_x2apic: $(FAKE_X86_BUILD)/tests/host/test_x2apic.o \
     $(FAKE_X86_BUILD)/arch/x86_64/lapic.o $(HOST_BUILD)/arch/x86_64/apic_mode.o $(HOST_LIB_OBJS)
 HOST_TESTS += $(HOST_BUILD)/test_x2apic
+# The TLB shoot-down (kernel/tlb.c) against a fake rendezvous and TLB that
+# record which CPU flushed which page.
+$(HOST_BUILD)/test_tlb: $(HOST_BUILD)/tests/host/test_tlb.o $(HOST_BUILD)/kernel/tlb.o
+HOST_TESTS += $(HOST_BUILD)/test_tlb
 $(HOST_BUILD)/tests/host/test_madt.o: HOST_CFLAGS += -DMADT_DATA_DIR='"$(CURDIR)/tests/host/data/madt"'
 # The barriers and the rendezvous state machine, with one thread per CPU,
 # under ThreadSanitizer (which cannot be combined with AddressSanitizer).

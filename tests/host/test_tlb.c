@@ -109,8 +109,8 @@ static bool flushed_exactly(uint32_t cpu, uintptr_t first, size_t pages, char *w
         ok = times == 1;
     }
     if (!ok) {
-        int used = snprintf(why, len, "CPU %u flushed %zu pages, not the %zu from %#lx:", cpu, n,
-                            pages, (unsigned long)first);
+        int used = snprintf(why, len, "CPU %u flushed %zu pages, not the %zu from %#lx%s", cpu, n,
+                            pages, (unsigned long)first, n != 0 ? ":" : "");
         for (size_t k = 0; k < n && k < 6 && used > 0 && (size_t)used < len; k++)
             used += snprintf(why + used, len - (size_t)used, " %#lx", (unsigned long)flushed[cpu][k]);
     }

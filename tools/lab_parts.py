@@ -76,7 +76,7 @@ TLB_SET_CASES = {
     "tlb.a_cpu_outside_the_set_is_not_interrupted":
         "a CPU outside the set ran the worker: ipi_generic_call interrupts every online CPU; "
         "a shoot-down for a set calls ipi_generic_call_set(cpus, ...).",
-    "tlb.the_caller_flushes_even_when_outside_the_set":
+    "tlb.the_caller_flushes_in_the_worker_even_outside_the_set":
         "the caller changed the tables and may hold the old entry too: it flushes in the "
         "worker, which the rendezvous runs on the caller whether it is in the set or not. A "
         "flush before or after the call, outside the worker, is not counted.",

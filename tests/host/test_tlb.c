@@ -162,12 +162,12 @@ int main(void)
                ran_worker[1] ? " CPU 1" : "", ran_worker[3] ? " CPU 3" : "", flush_count[1],
                flush_count[3]);
     }
-    CASE("tlb.the_caller_flushes_even_when_outside_the_set")
+    CASE("tlb.the_caller_flushes_in_the_worker_even_outside_the_set")
     {
         reset(0);
         struct cpu_set set = set_of(2, NONE);
         tlb_shootdown(BASE + PAGE, 1, &set);
-        HCHECK("tlb.the_caller_flushes_even_when_outside_the_set",
+        HCHECK("tlb.the_caller_flushes_in_the_worker_even_outside_the_set",
                flushed_exactly(0, BASE + PAGE, 1, why, sizeof(why)) && flushes_outside_a_worker == 0,
                "%s", flushes_outside_a_worker != 0
                          ? "the caller flushed outside the rendezvous: its own flush belongs in the "

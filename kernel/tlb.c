@@ -7,7 +7,7 @@
 #include "kernel/arch.h"
 #include "kernel/ipi.h"
 
-/* LAB(tlb-shootdown-open) begin: tlb_shootdown: every CPU of the set, and the caller, flushes the range before the call returns */
+/* LAB(tlb-shootdown-open) begin: tlb_shootdown: the set and the caller flush before it returns */
 /* What the worker is told: the pages to flush. It lives on the caller's
  * stack, which is safe because the rendezvous returns only after every
  * worker has returned (ipi.h): no CPU reads it after the caller moves on. */
@@ -35,7 +35,7 @@ void tlb_shootdown(uintptr_t va, size_t pages, const struct cpu_set *cpus)
     if (pages == 0)
         return;
     struct tlb_range range = {va & ~(uintptr_t)(ARCH_PAGE_SIZE - 1), pages};
-    /* LAB(tlb-shootdown) begin: run flush_range on the set's CPUs (all when NULL) and the caller, one call */
+    /* LAB(tlb-shootdown) begin: one rendezvous runs flush_range on the set and the caller */
     if (cpus == NULL)
         ipi_generic_call(flush_range, (uintptr_t)&range);
     else

@@ -71,8 +71,8 @@ STOPPED_CASE = Mistake(
 TLB_BOOTS = {"tcg4": dict(accel="tcg", smp="4", cmdline=f"test=tlb. {FAST}")}
 TLB_SET_CASES = {
     "tlb.each_cpu_of_the_set_flushes_the_page":
-        "a CPU of the set (or the caller) did not flush the page, or flushed another: pass the "
-        "set to ipi_generic_call_set, and have the worker flush the range it is given.",
+        "each CPU of the set, and the caller, flushes the page once, and no other CPU runs "
+        "the worker: pass the set to ipi_generic_call_set, and flush in the worker only.",
     "tlb.a_cpu_outside_the_set_is_not_interrupted":
         "a CPU outside the set ran the worker: ipi_generic_call interrupts every online CPU; "
         "a shoot-down for a set calls ipi_generic_call_set(cpus, ...).",
@@ -100,8 +100,9 @@ TLB_AP_CASES = {
 }
 TLB_QEMU_CASES = {
     "tlb.every_online_cpu_has_flushed_the_page_when_it_returns":
-        "when tlb_shootdown returned, a CPU had not yet flushed: wait for every worker, which "
-        "the rendezvous does (posting work to each CPU and going on does not).",
+        "when tlb_shootdown returned, a CPU had not flushed the page exactly once: flush in "
+        "the worker only, and return after every worker has (the rendezvous waits for them; "
+        "posting work to each CPU and going on does not).",
     "tlb.a_range_flushes_each_of_its_pages_once":
         "in QEMU a CPU flushed the wrong pages of a 3-page range, or some twice.",
     "tlb.cpus_outside_the_set_are_not_interrupted":

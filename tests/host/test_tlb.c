@@ -25,7 +25,7 @@
 #define BASE 0x40000000ull /* any page-aligned address: nothing is mapped */
 
 /* ---- the fake machine ---- */
-static uint32_t current_cpu;                 /* whose TLB a flush reaches */
+static uint32_t current_cpu; /* whose TLB a flush reaches */
 static bool online[CPUS];
 static uintptr_t flushed[CPUS][MAX_FLUSHES]; /* the pages each CPU flushed, in order */
 static size_t flush_count[CPUS];
@@ -112,14 +112,15 @@ static bool flushed_exactly(uint32_t cpu, uintptr_t first, size_t pages, char *w
         int used = snprintf(why, len, "CPU %u flushed %zu pages, not the %zu from %#lx%s", cpu, n,
                             pages, (unsigned long)first, n != 0 ? ":" : "");
         for (size_t k = 0; k < n && k < 6 && used > 0 && (size_t)used < len; k++)
-            used += snprintf(why + used, len - (size_t)used, " %#lx", (unsigned long)flushed[cpu][k]);
+            used +=
+                snprintf(why + used, len - (size_t)used, " %#lx", (unsigned long)flushed[cpu][k]);
     }
     return ok;
 }
 
 /* Every CPU in `expected` flushed exactly the range, the others nothing. */
-static bool flushes_match(const struct cpu_set *expected, uintptr_t first, size_t pages,
-                          char *why, size_t len)
+static bool flushes_match(const struct cpu_set *expected, uintptr_t first, size_t pages, char *why,
+                          size_t len)
 {
     for (uint32_t i = 0; i < CPUS; i++) {
         if (cpu_set_has(expected, i)) {
@@ -127,8 +128,7 @@ static bool flushes_match(const struct cpu_set *expected, uintptr_t first, size_
                 return false;
         } else if (flush_count[i] != 0 || ran_worker[i]) {
             snprintf(why, len, "CPU %u is outside the set and not the caller, but %s", i,
-                     ran_worker[i] ? "it ran the worker (it was interrupted)"
-                                   : "it flushed pages");
+                     ran_worker[i] ? "it ran the worker (it was interrupted)" : "it flushed pages");
             return false;
         }
     }
@@ -168,11 +168,13 @@ int main(void)
         struct cpu_set set = set_of(2, NONE);
         tlb_shootdown(BASE + PAGE, 1, &set);
         HCHECK("tlb.the_caller_flushes_in_the_worker_even_outside_the_set",
-               flushed_exactly(0, BASE + PAGE, 1, why, sizeof(why)) && flushes_outside_a_worker == 0,
-               "%s", flushes_outside_a_worker != 0
-                         ? "the caller flushed outside the rendezvous: its own flush belongs in the "
-                           "worker, which the rendezvous runs on the caller too"
-                         : why);
+               flushed_exactly(0, BASE + PAGE, 1, why, sizeof(why)) &&
+                   flushes_outside_a_worker == 0,
+               "%s",
+               flushes_outside_a_worker != 0
+                   ? "the caller flushed outside the rendezvous: its own flush belongs in the "
+                     "worker, which the rendezvous runs on the caller too"
+                   : why);
     }
     CASE("tlb.no_set_means_every_online_cpu")
     {

@@ -124,10 +124,10 @@ KTEST(tlb, the_caller_flushes_even_when_outside_the_set)
     EXPECT_EQ(t, target(2), mine.lowest);
 }
 
-static void shoot_down_two_pages(void *unused)
+static void shoot_down_one_page(void *unused)
 {
     (void)unused;
-    tlb_shootdown(target(0), 2, NULL);
+    tlb_shootdown(target(0), 1, NULL); /* one page: the range has its own case */
 }
 
 KTEST(tlb, a_shootdown_from_an_ap_reaches_every_cpu)
@@ -137,10 +137,10 @@ KTEST(tlb, a_shootdown_from_an_ap_reaches_every_cpu)
     struct cpu *ap = last_online_ap();
     ASSERT_TRUE(t, ap != NULL);
     arch_test_tlb_flushes_reset();
-    ASSERT_TRUE(t, smp_post_work(ap, shoot_down_two_pages, 0));
+    ASSERT_TRUE(t, smp_post_work(ap, shoot_down_one_page, 0));
     ASSERT_TRUE(t, smp_wait_work(ap, work_timeout_ms()));
     struct cpu_set all = online_set();
-    expect_flushes(t, &all, target(0), 2);
+    expect_flushes(t, &all, target(0), 1);
 }
 
 /* ---- the use: a page remapped, then read on every CPU ---- */

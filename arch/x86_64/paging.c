@@ -202,9 +202,9 @@ static struct tlb_flush_slot {
 
 void arch_tlb_flush_page(uintptr_t va)
 {
-    /* INVLPG drops the entries for va's page, global ones included, and
-     * the paging-structure caches' entries on the way (SDM vol. 3A
-     * §4.10.4.1): this CPU only (§4.10.5). */
+    /* INVLPG drops the TLB entries for va's page, global ones included,
+     * and every paging-structure-cache entry of the current PCID, whatever
+     * its address (SDM vol. 3A §4.10.4.1): on this CPU only (§4.10.5). */
     invlpg(va);
     struct arch_tlb_flush_record *r = &tlb_flushes[arch_this_cpu()->index].record;
     uintptr_t page = va & ~(uintptr_t)(PAGE_SIZE - 1);

@@ -391,6 +391,10 @@ HOST_TESTS += $(HOST_BUILD)/test_x2apic
 $(HOST_BUILD)/test_irql: $(FAKE_X86_BUILD)/tests/host/test_irql.o \
     $(FAKE_X86_BUILD)/arch/x86_64/priority.o $(HOST_BUILD)/kernel/irql.o
 HOST_TESTS += $(HOST_BUILD)/test_irql
+# The TLB shoot-down (kernel/tlb.c) against a fake rendezvous and TLB that
+# record which CPU flushed which page.
+$(HOST_BUILD)/test_tlb: $(HOST_BUILD)/tests/host/test_tlb.o $(HOST_BUILD)/kernel/tlb.o
+HOST_TESTS += $(HOST_BUILD)/test_tlb
 $(HOST_BUILD)/tests/host/test_madt.o: HOST_CFLAGS += -DMADT_DATA_DIR='"$(CURDIR)/tests/host/data/madt"'
 # The barriers and the rendezvous state machine, with one thread per CPU,
 # under ThreadSanitizer (which cannot be combined with AddressSanitizer).

@@ -86,6 +86,13 @@ void arch_print_caller_backtrace(void);
 /* Physical bounds of the kernel image, .bss included. */
 void arch_kernel_phys_range(uint64_t *lo, uint64_t *hi);
 
+/* Drops the calling CPU's cached translation of the page holding va, global
+ * page or not, and any cached upper-level entries that could lead to it
+ * (x86: INVLPG, SDM vol. 3A §4.10.4.1). This CPU's only: a change to a page
+ * table reaches another CPU's TLB only when that CPU flushes too (§4.10.5),
+ * which kernel/tlb.h's shoot-down arranges. */
+void arch_tlb_flush_page(uintptr_t va);
+
 /* Where a legacy BIOS keeps its extended data area (from the BIOS data area,
  * read before page 0 is unmapped), or 0. */
 uint64_t arch_legacy_ebda_base(void);

@@ -76,10 +76,21 @@ void arch_scratch_msr_write(uint64_t value);
 uint64_t arch_scratch_msr_read(void);
 
 /* A page-sized window whose mapping can be changed, for the TLB
- * shoot-down test: maps it to phys (no TLB flush anywhere); returns its
- * address. arch_tlb_flush_page flushes one page on the calling CPU. */
+ * shoot-down tests: maps it to phys (no TLB flush anywhere); returns its
+ * address. */
 uintptr_t arch_test_window_map(uint64_t phys);
-void arch_tlb_flush_page(uintptr_t va);
+
+/* What arch_tlb_flush_page did on one CPU since the last reset: how many
+ * pages it flushed, and the lowest and highest of them (for the tlb.
+ * self-tests, which check that a shoot-down reached every CPU it should,
+ * for the right pages, and no other). */
+struct arch_tlb_flush_record {
+    uint64_t flushes;
+    uintptr_t lowest;
+    uintptr_t highest;
+};
+struct arch_tlb_flush_record arch_test_tlb_flushes(uint32_t cpu);
+void arch_test_tlb_flushes_reset(void); /* call while no flush is under way */
 
 /* This CPU's counts of the accesses a hypervisor without APIC
  * virtualisation traps: task-priority (CR8) writes and interrupt-controller

@@ -47,7 +47,7 @@ EXTERNAL_SETTINGS = {
 }
 SUITES_RE = r"(?:acpi|apic|backtrace|boot|exceptions|ipi|irql|ktest|lib|litmus|paging|smp|" \
             r"timing|trace|barrier|rendezvous|ap_start|format|string|madt|multiboot|cmdline|" \
-            r"options|platform|gdb|lab|portable|x2apic)"
+            r"options|platform|gdb|lab|portable|x2apic|tlb)"
 
 
 class Facts:

@@ -321,6 +321,72 @@ IRQL_QEMU_CASES = {
         "the handler's level: priority_leave_handler must write the interrupted level back.",
 }
 
+# The TLB shoot-down labs (guided and open) share their parts; the open one
+# also owns the empty range's early return, which the guided lab gives.
+TLB_BOOTS = {"tcg4": dict(accel="tcg", smp="4", cmdline=f"test=tlb. {FAST}")}
+TLB_SET_CASES = {
+    "tlb.each_cpu_of_the_set_flushes_the_page":
+        "each CPU of the set, and the caller, flushes the page once, and no other CPU runs "
+        "the worker: pass the set to ipi_generic_call_set, and flush in the worker only.",
+    "tlb.a_cpu_outside_the_set_is_not_interrupted":
+        "a CPU outside the set ran the worker: ipi_generic_call interrupts every online CPU; "
+        "a shoot-down for a set calls ipi_generic_call_set(cpus, ...).",
+    "tlb.the_caller_flushes_in_the_worker_even_outside_the_set":
+        "the caller changed the tables and may hold the old entry too: it flushes in the "
+        "worker, which the rendezvous runs on the caller whether it is in the set or not. A "
+        "flush before or after the call, outside the worker, is not counted.",
+    "tlb.no_set_means_every_online_cpu":
+        "cpus NULL means every online CPU: call ipi_generic_call (ipi_generic_call_set with "
+        "NULL does the same).",
+}
+TLB_RANGE_CASES = {
+    "tlb.every_page_of_the_range_is_flushed_once":
+        "every CPU flushes each of the pages, first, first + ARCH_PAGE_SIZE, ..., once: the "
+        "worker loops over range->pages (an INVLPG drops one page's entry, SDM vol. 3A "
+        "§4.10.4.1).",
+    "tlb.one_rendezvous_per_shootdown":
+        "the shoot-down made more (or fewer) than one rendezvous: one call whose worker "
+        "flushes the whole range costs one round of IPIs, a call per page one per page.",
+}
+TLB_AP_CASES = {
+    "tlb.a_shootdown_from_an_ap_flushes_that_ap_too":
+        "called from CPU 2 for CPU 0, CPUs 0 and 2 must flush and no other: nothing in the "
+        "shoot-down may assume the boot CPU calls.",
+}
+TLB_QEMU_CASES = {
+    "tlb.every_online_cpu_has_flushed_the_page_when_it_returns":
+        "when tlb_shootdown returned, a CPU had not flushed the page exactly once: flush in "
+        "the worker only, and return after every worker has (the rendezvous waits for them; "
+        "posting work to each CPU and going on does not).",
+    "tlb.a_range_flushes_each_of_its_pages_once":
+        "in QEMU a CPU flushed the wrong pages of a 3-page range, or some twice.",
+    "tlb.cpus_outside_the_set_are_not_interrupted":
+        ("in QEMU a CPU outside the set flushed, or the one CPU in it did not: pass the set to "
+         "the rendezvous."),
+    "tlb.the_caller_flushes_even_when_outside_the_set":
+        "in QEMU the calling CPU, outside the set, did not flush its own TLB.",
+    "tlb.a_shootdown_from_an_ap_reaches_every_cpu":
+        "a shoot-down called on an AP did not reach every CPU, or did not return.",
+    "tlb.a_cpu_that_reads_after_the_shootdown_sees_the_new_frame":
+        "a CPU read the old frame through a page remapped and shot down: its TLB kept the "
+        "old translation (QEMU's TCG keeps them until flushed, as a real CPU may).",
+}
+
+
+def tlb_parts(open_lab):
+    range_cases = dict(TLB_RANGE_CASES)
+    if open_lab:
+        range_cases["tlb.an_empty_range_interrupts_nobody"] = (
+            "a shoot-down of 0 pages must interrupt no CPU: return before the rendezvous.")
+    return [Part("set", "the CPUs of the set and the caller flush, no other", 30,
+                 TLB_SET_CASES, host="test_tlb"),
+            Part("range", "each page of the range, in one rendezvous", 20, range_cases,
+                 host="test_tlb"),
+            Part("ap", "a shoot-down from an AP", 10, TLB_AP_CASES, host="test_tlb"),
+            Part("qemu", "the shoot-down on four CPUs in QEMU, and a remapped page read", 40,
+                 TLB_QEMU_CASES, boot="tcg4")]
+
+
 LABS = [
     Lab("x2apic", "The x2APIC: sending an IPI through the ICR, and the EOI",
         {"kvm4": dict(accel="kvm", smp="4", apic="x2apic",
@@ -606,5 +672,8 @@ LABS = [
               host="test_irql"),
          Part("qemu", "the IRQL self-tests on two CPUs in QEMU", 20, IRQL_QEMU_CASES,
               boot="tcg2")]),
+    Lab("tlb-shootdown", "The TLB shoot-down on the rendezvous", TLB_BOOTS, tlb_parts(False)),
+    Lab("tlb-shootdown-open", "The TLB shoot-down on the rendezvous (open)", TLB_BOOTS,
+        tlb_parts(True)),
 ]
 LAB_BY_NAME = {lab.name: lab for lab in LABS}

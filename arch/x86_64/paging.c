@@ -16,6 +16,7 @@
 
 #include "arch/x86_64/x86.h"
 #include "kernel/arch_test.h"
+#include "kernel/cpu.h"
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 
@@ -190,6 +191,39 @@ uint64_t paging_leaf_entry(uintptr_t va)
     int level;
     uint64_t *e = leaf_entry_ptr(va, &level);
     return (e != NULL && (*e & PTE_PRESENT)) ? *e : 0;
+}
+
+/* Each CPU's flushes, on its own cache line: the self-tests read them to
+ * see that a shoot-down reached the right CPUs for the right pages. One
+ * increment and two compares beside an INVLPG, which costs far more. */
+static struct tlb_flush_slot {
+    struct arch_tlb_flush_record record;
+} __attribute__((aligned(ARCH_CACHE_LINE_SIZE))) tlb_flushes[MAX_CPUS];
+
+void arch_tlb_flush_page(uintptr_t va)
+{
+    /* INVLPG drops the TLB entries for va's page, global ones included,
+     * and every paging-structure-cache entry of the current PCID, whatever
+     * its address (SDM vol. 3A §4.10.4.1): on this CPU only (§4.10.5). */
+    invlpg(va);
+    struct arch_tlb_flush_record *r = &tlb_flushes[arch_this_cpu()->index].record;
+    uintptr_t page = va & ~(uintptr_t)(PAGE_SIZE - 1);
+    if (r->flushes == 0 || page < r->lowest)
+        r->lowest = page;
+    if (r->flushes == 0 || page > r->highest)
+        r->highest = page;
+    r->flushes++;
+}
+
+struct arch_tlb_flush_record arch_test_tlb_flushes(uint32_t cpu)
+{
+    return cpu < MAX_CPUS ? tlb_flushes[cpu].record : (struct arch_tlb_flush_record){0, 0, 0};
+}
+
+void arch_test_tlb_flushes_reset(void)
+{
+    for (size_t i = 0; i < MAX_CPUS; i++)
+        tlb_flushes[i].record = (struct arch_tlb_flush_record){0, 0, 0};
 }
 
 bool arch_page_is_mapped(uintptr_t va) { return paging_leaf_entry(va) != 0; }

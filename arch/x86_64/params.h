@@ -10,6 +10,10 @@
  * agree). Per-CPU blocks are aligned to it so CPUs do not share lines. */
 #define ARCH_CACHE_LINE_SIZE 64
 
+/* The smallest page (SDM vol. 3A §4.5): the unit a TLB shoot-down
+ * (kernel/tlb.h) counts in. */
+#define ARCH_PAGE_SIZE 4096
+
 /* What x86 calls a CPU's hardware number, for messages. */
 #define ARCH_HW_ID_NAME "APIC ID"
 

@@ -18,8 +18,6 @@ uintptr_t arch_test_window_map(uint64_t phys)
     return TEST_WINDOW_VA;
 }
 
-void arch_tlb_flush_page(uintptr_t va) { invlpg(va); }
-
 struct arch_access_counts arch_test_access_counts(void)
 {
     const struct arch_cpu_words *w = cpu_words();

@@ -301,11 +301,12 @@ PARTICIPANT_HOST_CASES_SETS = {
         "by rank, so a rank taken from an older call's set waits for the wrong CPU.",
 }
 PARTICIPANT_HOST_CASES_TIMEOUT = {
-    "rendezvous.a_cpu_back_after_the_timeout_starts_no_worker":
-        "a CPU came back after another had declared the call timed out at the arrival "
-        "barrier, and ran the worker anyway (or no CPU reported the timeout): on "
-        "BARRIER_ABORTED record when you learned it (ipi.aborted_at, then ipi.aborted) and "
-        "halt; on BARRIER_TIMED_OUT or BARRIER_LATE call report_timeout().",
+    "rendezvous.a_cpu_arriving_during_the_report_is_named_and_said_late":
+        "CPU 2 came to the arrival barrier after CPU 0 had declared the call timed out, and "
+        "it (or CPU 1, which was waiting there) ran the worker anyway, or never said when it "
+        "learned of the abort: on BARRIER_ABORTED store the time in me->ipi.aborted_at, then "
+        "the call's number in me->ipi.aborted (release), and halt; on BARRIER_TIMED_OUT or "
+        "BARRIER_LATE call report_timeout().",
     "rendezvous.a_cpu_stuck_in_the_worker_lets_nobody_past_the_exit":
         "a CPU stayed in its worker past the deadline, and a CPU went past the completion "
         "barrier (or the caller returned): an aborted completion barrier stops every "

@@ -292,10 +292,11 @@ PARTICIPANT_HOST_CASES_TOGETHER = {
 }
 PARTICIPANT_HOST_CASES_SETS = {
     "rendezvous.central_5_cpus_one_caller_all_subset_self":
-        "the calls alternate between everyone, a subset and the caller alone: a CPU ran a "
-        "worker of a call it is not in, ran one twice, or missed one. Take part only when this "
-        "CPU is in the call's members and has not served that call already (me->ipi.served), "
-        "and wait with the rank that the call's own set gives this CPU.",
+        "the calls alternate between everyone, a subset and the caller alone; the message "
+        "says which check failed. \"ran N workers and got N IPIs\": a CPU ran a call it is not "
+        "in, ran one twice, or missed one: take part only as a member that has not served the "
+        "call yet (me->ipi.served), with the rank that the call's own set gives this CPU. "
+        "\"started before CPU n arrived\": a worker ran before the arrival barrier.",
     "rendezvous.dissemination_5_cpus_one_caller_all_subset_self":
         "as with the central barrier; the dissemination barrier picks each round's partner "
         "by rank, so a rank taken from an older call's set waits for the wrong CPU.",

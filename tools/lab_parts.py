@@ -300,6 +300,10 @@ PARTICIPANT_HOST_CASES_SETS = {
     "rendezvous.dissemination_5_cpus_one_caller_all_subset_self":
         "as with the central barrier; the dissemination barrier picks each round's partner "
         "by rank, so a rank taken from an older call's set waits for the wrong CPU.",
+    "rendezvous.a_cpu_waiting_for_the_lock_stays_out_of_a_call_it_is_not_in":
+        "CPU 2, queued for the call lock, looked at a call made for CPUs 0 and 1 and took part "
+        "in it: a CPU that polls for calls sees every call, its own or not. Take part only "
+        "when this CPU is in the call's members (and note the call seen either way).",
 }
 PARTICIPANT_HOST_CASES_TIMEOUT = {
     "rendezvous.a_cpu_arriving_during_the_report_is_named_and_said_late":

@@ -337,6 +337,7 @@ bool ipi_nmi(uintptr_t pc, uintptr_t fp)
 
 /* ---- taking part ---- */
 
+/* LAB(rendezvous-participant-open) begin: the participant's side, from the IPI on */
 /* Copies the newest call if this CPU has not looked at it yet. The writer
  * holds the sequence odd only while it copies a few words at IPI_LEVEL, so
  * a sequence that stays odd for a whole timeout means it stopped there. */
@@ -367,6 +368,7 @@ static bool snapshot_new_call(struct cpu *me, struct call *out, uint64_t *number
 static void wait_phase(const struct call *c, uint64_t number, enum phase phase, struct cpu *me,
                        uint32_t rank)
 {
+    /* LAB(rendezvous-participant) begin: mark the arrival, wait, act on the outcome */
     uint64_t episode = number * 2 + phase;
     __atomic_store_n(&me->ipi.arrived[phase], episode, __ATOMIC_RELEASE);
     switch (
@@ -382,6 +384,14 @@ static void wait_phase(const struct call *c, uint64_t number, enum phase phase, 
     __atomic_store_n(&me->ipi.aborted_at, arch_cycles(), __ATOMIC_RELAXED);
     __atomic_store_n(&me->ipi.aborted, number, __ATOMIC_RELEASE);
     arch_halt_forever();
+    /* LAB(rendezvous-participant) stub
+    (void)c; // no barrier at all: nobody waits for anybody
+    (void)number;
+    (void)phase;
+    (void)me;
+    (void)rank;
+    (void)report_timeout; // for BARRIER_TIMED_OUT and BARRIER_LATE
+    LAB(rendezvous-participant) end */
 }
 
 /* Runs one call on this CPU: at IPI_LEVEL, interrupts off, from a private
@@ -389,6 +399,7 @@ static void wait_phase(const struct call *c, uint64_t number, enum phase phase, 
  * as the last participant has left the second barrier). */
 static void take_part(const struct call *c, uint64_t number, struct cpu *me)
 {
+    /* LAB(rendezvous-participant) begin: arrive, run the worker, record its result, complete */
     uint32_t rank = cpu_set_rank(&c->members, me->index);
     me->ipi.served = number;
     trace_mark(me, TRACE_ARRIVED, number);
@@ -405,6 +416,12 @@ static void take_part(const struct call *c, uint64_t number, struct cpu *me)
     me->ipi.worker_runs++;
     wait_phase(c, number, PHASE_COMPLETION, me, rank);
     trace_mark(me, TRACE_COMPLETED, number);
+    /* LAB(rendezvous-participant) stub
+    (void)c; // this CPU takes no part: no worker runs, no result
+    (void)number;
+    (void)me;
+    (void)wait_phase;
+    LAB(rendezvous-participant) end */
 }
 
 /* Takes part in the newest call if it includes this CPU and it has not
@@ -416,6 +433,7 @@ static bool serve_pending_call(struct cpu *me)
     uint64_t number;
     if (!snapshot_new_call(me, &c, &number))
         return false;
+    /* LAB(rendezvous-participant) begin: note the call seen; take part if due */
     me->ipi.seen = number;
     if (!cpu_set_has(&c.members, me->index) || me->ipi.served >= number)
         return false;
@@ -423,6 +441,12 @@ static bool serve_pending_call(struct cpu *me)
     take_part(&c, number, me);
     trace_mark(me, TRACE_HANDLER_EXIT, number);
     return true;
+    /* LAB(rendezvous-participant) stub
+    (void)c; // the call is ignored: no CPU but the caller ever takes part
+    (void)number;
+    (void)take_part;
+    return false;
+    LAB(rendezvous-participant) end */
 }
 
 void kernel_call_interrupt(void)
@@ -432,6 +456,24 @@ void kernel_call_interrupt(void)
     struct cpu *me = arch_this_cpu();
     (void)serve_pending_call(me);
 }
+/* LAB(rendezvous-participant-open) stub
+// The functions the rest of the file calls: keep their names and types.
+static bool serve_pending_call(struct cpu *me)
+{
+    (void)me; // the new call is never looked at
+    (void)read_call;      // copies the published call's words (the seqlock's reader)
+    (void)report_timeout; // reports a barrier that timed out, and stops
+    return false;
+}
+
+static void take_part(const struct call *c, uint64_t number, struct cpu *me)
+{
+    (void)number; // this CPU alone, no barriers: not a rendezvous
+    me->ipi.result = c->worker(c->argument);
+}
+
+void kernel_call_interrupt(void) {}
+LAB(rendezvous-participant-open) end */
 
 /* Waits for this CPU's turn, at IPI_LEVEL with interrupts off, taking part
  * in the calls of those ahead of it meanwhile (it may be one of their

@@ -675,5 +675,82 @@ LABS = [
     Lab("tlb-shootdown", "The TLB shoot-down on the rendezvous", TLB_BOOTS, tlb_parts(False)),
     Lab("tlb-shootdown-open", "The TLB shoot-down on the rendezvous (open)", TLB_BOOTS,
         tlb_parts(True)),
+
+]
+
+# The participant's labs, guided and open: the same parts, and the same
+# boot as the caller's lab.
+PARTICIPANT_HOST_CASES_TOGETHER = {
+    "rendezvous.central_2_cpus_all_calling":
+        "a call came back wrong (the message says which check): a worker that started before "
+        "every member had marked its arrival, a worker whose hand-off was not finished when "
+        "the call returned, or a caller that got another value than its own worker's. Mark "
+        "the arrival, wait at the arrival barrier, run the worker, record its result in "
+        "me->ipi.result, and only then wait at the completion barrier.",
+}
+PARTICIPANT_HOST_CASES_SETS = {
+    "rendezvous.central_5_cpus_one_caller_all_subset_self":
+        "the calls alternate between everyone, a subset and the caller alone; the message "
+        "says which check failed. \"ran N workers and got N IPIs\": a CPU ran a call it is not "
+        "in, ran one twice, or missed one: take part only as a member that has not served the "
+        "call yet (me->ipi.served), with the rank that the call's own set gives this CPU. "
+        "\"started before CPU n arrived\": a worker ran before the arrival barrier.",
+    "rendezvous.dissemination_5_cpus_one_caller_all_subset_self":
+        "as with the central barrier; the dissemination barrier picks each round's partner "
+        "by rank, so a rank taken from an older call's set waits for the wrong CPU.",
+    "rendezvous.a_cpu_waiting_for_the_lock_stays_out_of_a_call_it_is_not_in":
+        "CPU 2, queued for the call lock, looked at a call made for CPUs 0 and 1 and took part "
+        "in it: a CPU that polls for calls sees every call, its own or not. Take part only "
+        "when this CPU is in the call's members (and note the call seen either way).",
+}
+PARTICIPANT_HOST_CASES_TIMEOUT = {
+    "rendezvous.a_cpu_arriving_during_the_report_is_named_and_said_late":
+        "CPU 2 came to the arrival barrier after CPU 0 had declared the call timed out, and "
+        "it (or CPU 1, which was waiting there) ran the worker anyway, or never said when it "
+        "learned of the abort: on BARRIER_ABORTED store the time in me->ipi.aborted_at, then "
+        "the call's number in me->ipi.aborted (release), and halt; on BARRIER_TIMED_OUT or "
+        "BARRIER_LATE call report_timeout().",
+    "rendezvous.a_cpu_stuck_in_the_worker_lets_nobody_past_the_exit":
+        "a CPU stayed in its worker past the deadline, and a CPU went past the completion "
+        "barrier (or the caller returned): an aborted completion barrier stops every "
+        "participant where it is, exactly as an aborted arrival barrier does.",
+}
+PARTICIPANT_QEMU_CASES = {
+    "ipi.every_cpu_runs_the_worker_exactly_once":
+        "a CPU ran the worker twice or not at all: the IPI handler must take part once per "
+        "call, and a CPU that already served a call by polling must ignore its late IPI.",
+    "ipi.every_worker_starts_after_all_arrive_and_ends_before_any_returns":
+        "the workers did not run together: the worker runs between the arrival barrier and "
+        "the completion barrier, on every member.",
+    "ipi.refused_inside_a_worker":
+        "a worker's own call was not refused as nested: set me->ipi.in_worker (and the "
+        "worker and caller, which a fault's report names) just before the worker runs, and "
+        "clear it when it returns.",
+    "ipi.calls_complete_when_the_waiters_sleep":
+        "with waiters that sleep at the barriers, calls did not complete or a worker ran a "
+        "wrong number of times: every wait goes through barrier_wait, which wakes sleepers.",
+}
+
+
+def participant_lab(name, title):
+    return Lab(name, title,
+               {"tcg4": dict(accel="tcg", smp="4", cmdline=f"test=ipi. {FAST}")},
+               [Part("together", "every member runs the worker once, between the two barriers, "
+                     "and the caller gets its own result", 30, PARTICIPANT_HOST_CASES_TOGETHER,
+                     host="test_rendezvous"),
+                Part("sets", "members only, once per call, as the set changes from call to call",
+                     20, PARTICIPANT_HOST_CASES_SETS, host="test_rendezvous"),
+                Part("timeout", "an aborted call: no worker starts, nobody leaves", 25,
+                     PARTICIPANT_HOST_CASES_TIMEOUT, host="test_rendezvous"),
+                Part("qemu", "the rendezvous on four CPUs in QEMU, workers inside the rules", 25,
+                     PARTICIPANT_QEMU_CASES, boot="tcg4")],
+               [DATA_RACE, STOPPED_CASE])
+
+
+LABS += [
+    participant_lab("rendezvous-participant",
+                    "The rendezvous, participant's side: the IPI handler and take_part"),
+    participant_lab("rendezvous-participant-open",
+                    "The rendezvous, participant's side, from the contract alone"),
 ]
 LAB_BY_NAME = {lab.name: lab for lab in LABS}

@@ -1457,6 +1457,81 @@ static void rendezvous_long_queue(size_t n)
            atomic_load(&panicked) ? "; the kernel panicked" : "");
 }
 
+/* ---- a CPU waiting for the lock stays out of a call it is not in ----
+ * CPU 0 calls itself and CPU 1. While their worker runs, CPU 2 queues for
+ * the call lock, and so looks at the call in flight (acquire_call_lock
+ * serves the calls of those ahead of it): not a member, it must leave that
+ * call alone, then make its own. CPU 0's worker holds the call until CPU 2
+ * has spun once in its queue, which it does only after that look. The
+ * worker waits for a CPU outside the call, so it hides no barrier. */
+static atomic_int queue_stage; /* 1: the subset's worker runs; 2: CPU 2 has spun since */
+static uint64_t subset_runs[HOST_CPUS];
+
+static void note_cpu_2_spinning(void)
+{
+    int running = 1;
+    if (this_cpu->index == 2)
+        atomic_compare_exchange_strong(&queue_stage, &running, 2);
+}
+
+static uintptr_t subset_worker(uintptr_t unused)
+{
+    (void)unused;
+    subset_runs[this_cpu->index]++;
+    if (this_cpu->index == 0) {
+        atomic_store(&queue_stage, 1);
+        wait_for_stage(&queue_stage, 2);
+    }
+    return 0;
+}
+
+static uintptr_t everyone_worker(uintptr_t unused)
+{
+    (void)unused;
+    runs[this_cpu->index]++;
+    return 0;
+}
+
+static void *queue_beside_a_subset_thread(void *arg)
+{
+    (void)arg;
+    atomic_store(&me_sim()->interrupts_on, true);
+    if (this_cpu->index == 0) {
+        struct cpu_set cpu_1 = {{0}};
+        cpu_set_add(&cpu_1, 1);
+        ipi_generic_call_set(&cpu_1, subset_worker, 0);
+    } else if (this_cpu->index == 2) {
+        wait_for_stage(&queue_stage, 1);
+        ipi_generic_call(everyone_worker, 0);
+    }
+    serve_until_all_finished();
+    return NULL;
+}
+
+static void rendezvous_queue_beside_a_subset(void)
+{
+    const char *name = "rendezvous.a_cpu_waiting_for_the_lock_stays_out_of_a_call_it_is_not_in";
+    machine_reset(3, "ipi_timeout_ms=1000");
+    reset_counts();
+    memset(subset_runs, 0, sizeof(subset_runs));
+    atomic_store(&queue_stage, 0);
+    atomic_store(&stage_missed, false);
+    relax_hook = note_cpu_2_spinning;
+    run_cpus_within(name, 3, queue_beside_a_subset_thread, DEADLINE_TEST_HANG_SECONDS);
+    relax_hook = NULL;
+    bool ok = !atomic_load(&panicked) && !atomic_load(&stage_missed) && subset_runs[0] == 1 &&
+              subset_runs[1] == 1 && subset_runs[2] == 0 && runs[0] == 1 && runs[1] == 1 &&
+              runs[2] == 1;
+    HCHECK(name, ok,
+           "the subset's worker ran %llu/%llu/%llu times on CPUs 0/1/2 (want 1/1/0), CPU 2's "
+           "%llu/%llu/%llu (want 1/1/1)%s%s",
+           (unsigned long long)subset_runs[0], (unsigned long long)subset_runs[1],
+           (unsigned long long)subset_runs[2], (unsigned long long)runs[0],
+           (unsigned long long)runs[1], (unsigned long long)runs[2],
+           atomic_load(&stage_missed) ? "; CPU 2 never spun in the queue" : "",
+           atomic_load(&panicked) ? "; the kernel panicked" : "");
+}
+
 /* barrier=auto: central up to BARRIER_CENTRAL_UP_TO CPUs, dissemination
  * beyond, whatever the threshold is set to. */
 static void barrier_auto_choice_test(void)
@@ -1486,6 +1561,7 @@ int main(void)
     rendezvous_stuck_cpu(true);
     rendezvous_arrival_during_the_report();
     rendezvous_long_queue(HOST_CPUS); /* waits of 5 calls: 600 ms, over twice the timeout */
+    rendezvous_queue_beside_a_subset();
     barrier_test(BARRIER_CENTRAL, 2);
     barrier_test(BARRIER_CENTRAL, HOST_CPUS);
     barrier_test(BARRIER_DISSEMINATION, 3);

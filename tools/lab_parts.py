@@ -295,18 +295,15 @@ LABS = [
 # are the report, read alone (the same verdicts on every run) and then
 # held against the grader's own make trace and make bench boots.
 MEASURING_CODE_CASES = {
-    "rendezvous.central_6_cpus_all_calling":
-        "calls from every CPU went wrong after your change: the participants' count must "
-        "equal the members chosen, the caller included, or the barriers wait for a CPU that "
-        "is not coming (or let one through early).",
     "rendezvous.central_5_cpus_one_caller_all_subset_self":
-        "a call to a subset of the CPUs (or to the caller alone) went wrong: count only the "
-        "CPUs that are online and chosen, and always the caller.",
+        "a call to every CPU, to a subset, or to the caller alone went wrong: the count must "
+        "equal the members chosen (online, asked for, and always the caller), or the "
+        "barriers wait for a CPU that is not coming, or let one through early.",
     "rendezvous.dissemination_5_cpus_one_caller_all_subset_self":
         "the same with the dissemination barrier, whose rounds depend on the count.",
 }
 MEASURING_READ_PARTS = [
-    Part("trace", "where the time goes: the caller's largest phase and its share", 25, {
+    Part("trace", "a complete report; where the time goes: the largest phase and its share", 25, {
         "report.every_field_is_filled_in":
             "fill in every field of report.ini (the handout says what each one holds); a "
             "field left empty, or a section missing, is named above.",

@@ -12,8 +12,9 @@ CPU role (the caller, CPU 0, and the others), the caller's whole call, and
 each of the caller's phases as a share of it.
 
 Usage: trace.py BUILD_DIR CPUS [LOG]   (LOG: read the lines from a serial
-log instead of booting; ACCEL=kvm|tcg in the environment picks the
-accelerator, default KVM where it works here)"""
+log instead of booting; ACCEL=kvm|tcg|icount in the environment picks the
+accelerator, default KVM where it works here; icount is TCG counting
+instructions, -icount shift=0, whose timeline is the same on every run)"""
 import json
 import os
 import re

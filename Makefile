@@ -266,7 +266,8 @@ bench: deps all
 	  --barrier "$(call bench_knob,BARRIER)" --idle "$(IDLE)" --options "$(BENCH_OPTIONS)"
 
 # The rendezvous' timeline: Chrome trace-event JSON and an SVG picture
-# (tools/trace.py), from a boot with "trace" on TRACE_CPUS CPUs.
+# (tools/trace.py), from a boot with "trace" on TRACE_CPUS CPUs;
+# ACCEL=kvm|tcg|icount (icount: counted in instructions, the same every run).
 TRACE_CPUS ?= 4
 trace: deps all
 	ACCEL="$(call bench_knob,ACCEL)" $(PYTHON) tools/trace.py $(BUILD) \

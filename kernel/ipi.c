@@ -625,6 +625,8 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
      * before this point takes part, one that comes later waits for the
      * next call. */
     struct call c = {worker, argument, me->index, 0, {{0}}};
+    /* LAB(measuring-open) begin: choose the participants and count them */
+    /* LAB(measuring) begin: count the participants as they are chosen */
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
         if (!cpu_online(smp_cpu(i)))
             continue;
@@ -633,6 +635,24 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
             c.count++; /* counted here: a popcount of the whole set costs more */
         }
     }
+    /* LAB(measuring) stub
+    for (uint32_t i = 0; i < smp_cpu_count(); i++) {
+        if (!cpu_online(smp_cpu(i)))
+            continue;
+        if (i == me->index || targets == NULL || cpu_set_has(targets, i))
+            cpu_set_add(&c.members, i);
+    }
+    c.count = cpu_set_count(&c.members); // a popcount of every word of the MAX_CPUS-bit set
+    LAB(measuring) end */
+    /* LAB(measuring-open) stub
+    for (uint32_t i = 0; i < smp_cpu_count(); i++) {
+        if (!cpu_online(smp_cpu(i)))
+            continue;
+        if (i == me->index || targets == NULL || cpu_set_has(targets, i))
+            cpu_set_add(&c.members, i);
+    }
+    c.count = cpu_set_count(&c.members);
+    LAB(measuring-open) end */
 
     uint64_t seq = current.seq;
     __atomic_store_n(&current.seq, seq + 1, __ATOMIC_RELAXED);

@@ -141,6 +141,16 @@ def write_distribution_svg(path, qrows):
         f.write("\n".join(out) + "\n")
 
 
+def bench_config(accel, apic, cpus, barrier, idle, options=""):
+    """The boot of one configuration of the sweep (tools/lab_report.py
+    boots the same one to check a lab report's figure)."""
+    return Config(f"bench-{accel}-{apic}-{idle}-smp{cpus}-{barrier}",
+                  accel="tcg" if accel == "icount" else accel, smp=str(cpus), apic=apic,
+                  qemu_args=("-icount", "shift=0") if accel == "icount" else (),
+                  cmdline=f"bench barrier={barrier} apic={apic} idle={idle} {options}".strip(),
+                  expect="bench", timeout=BENCH_TIMEOUT)
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("build")
@@ -189,12 +199,7 @@ def main():
     rows, qrows = [], []
     configurations = [(c, b, i) for c in args.cpus for b in barriers for i in args.idle]
     for cpus, barrier, idle in configurations:
-        cfg = Config(f"bench-{accel}-{apic}-{idle}-smp{cpus}-{barrier}",
-                     accel="tcg" if accel == "icount" else accel, smp=str(cpus), apic=apic,
-                     qemu_args=("-icount", "shift=0") if accel == "icount" else (),
-                     cmdline=f"bench barrier={barrier} apic={apic} idle={idle} "
-                             f"{args.options}".strip(),
-                     expect="bench", timeout=BENCH_TIMEOUT)
+        cfg = bench_config(accel, apic, cpus, barrier, idle, args.options)
         status, seconds, serial, _cmd, _topology = boot(cfg, kernel, None, workdir)
         print(f"# {cfg.name}: {describe_status(status)} ({seconds:.1f} s)", flush=True)
         for line in serial.splitlines():

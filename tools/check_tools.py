@@ -117,12 +117,20 @@ def main():
           (0, "publish + send IPIs") in names and (0, "unlock") in names and
           (1, "IPI handler: read the call") in names and (1, "leave handler") in names and
           all(b >= a for _c, _n, _name, a, b in items), str(sorted(names)))
+    medians = trace_tool.phase_medians(events, items, 1000.0)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        trace_tool.print_phase_medians(items, 1000.0)
+        trace_tool.print_phase_medians(medians)
+    lines = out.getvalue().splitlines()
     check("tools.trace_medians_are_in_cycles",
-          any(line.split()[-1] == "1000" and "worker" in line for line in out.getvalue().splitlines()),
+          any(line.split()[-1] == "1000" and "worker" in line for line in lines),
           out.getvalue())
+    # The caller's marks are 1000 ticks apart: its call is 7 steps, its
+    # entry barrier (arrived to released) one, a share of 1/7.
+    check("tools.trace_gives_the_callers_whole_call_and_each_phase_share",
+          medians.get(("whole call", "caller")) == 7000 and
+          any(line.split()[:2] == ["entry", "barrier"] and line.split()[-1] == "0.14"
+              for line in lines), out.getvalue())
 
     return ktap_out.print_report(results)
 

@@ -27,7 +27,10 @@ kernel, with a piece taken out.
                                              (docs/labs/NAME.md) from tools/lab_parts.py
 
 The parts, their cases and hints are in tools/lab_parts.py; grading (the
-runs, the verdicts, the logs) is tools/lab_grade.py. A part gets its points
+runs, the verdicts, the logs) is tools/lab_grade.py. A lab may also be
+graded from a report the student writes (report.ini, checked by
+tools/lab_report.py: the measuring labs); its parts that read the file
+alone count as host-graded below. A part gets its points
 when every case it names passed (and, for a boot, every CPU QEMU made is
 online). A part that cannot run here (x2APIC's boots need KVM) is skipped
 with the reason and left out of the total.
@@ -146,6 +149,13 @@ def make_tree(root, name, out, git=True, solved=False):
             changed.append(f)
     with open(os.path.join(out, LAB_FILE), "w") as fh:
         fh.write(name + "\n")
+    template = LAB_BY_NAME[name].report_template if name in LAB_BY_NAME else ""
+    if template:
+        # A lab graded from a report: the blank form to fill in, or (solved)
+        # the reference's report, which a kept wrong report patches.
+        from lab_report import REPORT_FILE
+        src = os.path.join(MISTAKES_DIR, name, REPORT_FILE) if solved else template
+        shutil.copy2(os.path.join(root, src), os.path.join(out, REPORT_FILE))
     if git and shutil.which("git"):
         env = dict(os.environ, GIT_AUTHOR_NAME="ipikernel lab", GIT_AUTHOR_EMAIL="lab@ipikernel",
                    GIT_COMMITTER_NAME="ipikernel lab", GIT_COMMITTER_EMAIL="lab@ipikernel")
@@ -171,6 +181,10 @@ def grading_table(lab):
     for p in lab.parts:
         if p.host:
             where = f"host test `{p.host}`"
+        elif p.report == "read":
+            where = "`report.ini`, read alone"
+        elif p.report == "rerun":
+            where = "`report.ini` against the grader's own `make trace` and `make bench` boots"
         else:
             spec = lab.boots[p.boot]
             where = f"QEMU ({spec['accel'].upper()}, {spec['smp']} CPUs, `{spec['cmdline'].split()[0]}`)"
@@ -297,7 +311,7 @@ def grade_again(tree, lab, build, cc, logs, first):
     [(score, failed cases)] of the host-graded parts of each run, and
     what the first run's other parts gave."""
     def host_view(results):
-        host = [r for r in results if r.part.host]
+        host = [r for r in results if r.part.repeatable]
         return score(host), failed_cases(host)
     views = [host_view(first)]
     for i in range(1, RUNS):
@@ -373,11 +387,11 @@ def cmd_check(args):
             # and the QEMU parts count in Score as passed.
             first = grade_lab(tree, lab, "build", args.cc, os.path.join(logs, name),
                               boots=False)
-            host_cases = {c for p in lab.parts if p.host for c in p.cases}
+            host_cases = {c for p in lab.parts if p.repeatable for c in p.cases}
             views = grade_again(tree, lab, "build", args.cc, os.path.join(logs, name), first)
             ran = [r for r in first if r.status != "skip"]
             expected = sorted(c for r in ran for c in r.part.cases if c in fails)
-            expected_host = sorted(c for r in ran if r.part.host for c in r.part.cases
+            expected_host = sorted(c for r in ran if r.part.repeatable for c in r.part.cases
                                    if c in fails)
             want_here = (sum(r.part.points for r in ran if not fails & set(r.part.cases)),
                          sum(r.part.points for r in ran))

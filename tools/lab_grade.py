@@ -198,6 +198,40 @@ def run_boot(tree, build, spec, log, key, cases):
     return results, problem
 
 
+def report_path(tree, lab):
+    """The report a lab tree's student wrote, or in the kernel's own tree
+    (no .lab file) the reference's."""
+    from lab_report import REPORT_FILE
+    if os.path.exists(os.path.join(tree, ".lab")):
+        return os.path.join(tree, REPORT_FILE)
+    return os.path.join(tree, "tests", "labs", lab.name, REPORT_FILE)
+
+
+def grade_report(tree, lab, build, logs, boots):
+    """{kind: ({case: CaseResult}, problem, log)} of the lab's report parts:
+    "read" always, "rerun" only with boots (it boots QEMU)."""
+    import lab_report
+    kinds = {}
+    for p in lab.parts:
+        if p.report:
+            kinds.setdefault(p.report, []).extend(p.cases)
+    if not kinds:
+        return {}
+    path = report_path(tree, lab)
+    report = lab_report.Report(path)
+    out = {}
+    for kind, cases in kinds.items():
+        if kind == "read":
+            verdicts = lab_report.read_report(report, cases)
+        elif boots:
+            verdicts = lab_report.rerun_report(report, cases, tree, build, logs)
+        else:
+            continue
+        out[kind] = ({c: CaseResult(c, ok, "" if ok else why) for c, (ok, why) in
+                      verdicts.items()}, "", path if kind == "read" else logs)
+    return out
+
+
 def grade_lab(tree, lab, build, cc, logs, boots=True):
     """[PartResult] of the lab in tree; boots=False leaves the QEMU parts
     out (skipped), for a quick second look at the host-graded ones."""
@@ -211,6 +245,7 @@ def grade_lab(tree, lab, build, cc, logs, boots=True):
     host_logs = {h: os.path.join(logs, f"{h}.log") for h in hosts}
     host_results = {h: run_host(tree, build, h, cases, host_logs[h])
                     for h, cases in hosts.items()}
+    report_results = grade_report(tree, lab, build, logs, boots)
     boot_logs = {k: os.path.join(logs, f"qemu-{k}.log") for k in lab.boots}
     boot_results = {}
     for k, spec in lab.boots.items():
@@ -221,6 +256,11 @@ def grade_lab(tree, lab, build, cc, logs, boots=True):
     for p in lab.parts:
         if p.host:
             results, problem, log = host_results[p.host], "", host_logs[p.host]
+        elif p.report:
+            if p.report not in report_results:
+                out.append(PartResult(p, "skip", "not run"))
+                continue
+            results, problem, log = report_results[p.report]
         elif p.boot not in boot_results:
             out.append(PartResult(p, "skip", "not run"))
             continue

@@ -17,6 +17,14 @@ class Part:
     cases: dict             # case name -> the hint printed when that case fails
     host: str = ""          # a host test program (build/host/<host>)
     boot: str = ""          # a key of Lab.boots
+    report: str = ""        # a check of the lab's report file (tools/lab_report.py): "read",
+                            # the file alone; "rerun", against the grader's own boots
+
+    @property
+    def repeatable(self):
+        """Graded without booting QEMU: lab.py check grades it on every run,
+        and a kept wrong solution's Fails: lines may name its cases."""
+        return bool(self.host) or self.report == "read"
 
 
 @dataclasses.dataclass
@@ -34,6 +42,9 @@ class Lab:
     boots: dict             # key -> dict(accel=, smp=, cmdline=)
     parts: list
     mistakes: list = dataclasses.field(default_factory=list)
+    report_template: str = ""  # a lab graded from a report: its blank form, copied to
+                               # report.ini in the lab tree (the reference's report is
+                               # tests/labs/<name>/report.ini)
 
     @property
     def handout(self):
@@ -752,5 +763,71 @@ LABS += [
                     "The rendezvous, participant's side: the IPI handler and take_part"),
     participant_lab("rendezvous-participant-open",
                     "The rendezvous, participant's side, from the contract alone"),
+]
+
+# The measuring labs (docs/labs/measuring.md): the code is a small change on
+# the call path, checked by the rendezvous' host tests; most of the points
+# are the report, read alone (the same verdicts on every run) and then
+# held against the grader's own make trace and make bench boots.
+MEASURING_CODE_CASES = {
+    "rendezvous.central_5_cpus_one_caller_all_subset_self":
+        "a call to every CPU, to a subset, or to the caller alone went wrong: the count must "
+        "equal the members chosen (online, asked for, and always the caller), or the "
+        "barriers wait for a CPU that is not coming, or let one through early.",
+    "rendezvous.dissemination_5_cpus_one_caller_all_subset_self":
+        "the same with the dissemination barrier, whose rounds depend on the count.",
+}
+MEASURING_READ_PARTS = [
+    Part("trace", "a complete report; where the time goes: the largest phase and its share", 25, {
+        "report.every_field_is_filled_in":
+            "fill in every field of report.ini (the handout says what each one holds); a "
+            "field left empty, or a section missing, is named above.",
+        "report.the_trace_command_is_make_trace":
+            "[trace] command is the command you ran, as typed: make trace with its knobs "
+            "(CPUS=, ACCEL=).",
+        "report.the_largest_phase_is_a_caller_phase_of_make_trace":
+            "name the phase as make trace prints it, one of the caller's rows (the share "
+            "column is filled in only for them).",
+        "report.the_share_is_the_phase_over_the_whole_call":
+            "share is the phase's median over the caller's whole call (the `whole call` row), "
+            "as a fraction: the two cycle counts you give must divide to it."},
+         report="read"),
+    Part("prediction", "a prediction written before measuring, and one command for both sides", 25, {
+        "report.the_prediction_has_a_direction_a_size_and_a_reason":
+            "say which way the figure moves (faster, same or slower), by how many cycles, and "
+            "why, from what the change removes and what the trace says the stage is worth.",
+        "report.before_and_after_ran_one_make_bench_command":
+            "measure both sides with the same make bench command, changing only the code: "
+            "a different configuration makes the two numbers incomparable."},
+         report="read"),
+    Part("verdict", "the prediction held against the measurement, honestly", 20, {
+        "report.the_verdict_follows_from_the_numbers":
+            "the verdict is `as predicted` when the figure moved the way you predicted "
+            "(within the spread the handout gives for the accelerator), `not as predicted` "
+            "otherwise; a wrong prediction loses nothing, a verdict the numbers contradict does."},
+         report="read"),
+]
+MEASURING_RERUN_PART = Part(
+    "rerun", "the grader's own trace and bench agree with the report", 20, {
+        "rerun.the_largest_phase_is_among_the_largest_here":
+            "the grader's make trace, in your [trace] configuration, found your phase under a "
+            "third of the largest: look at the caller's rows again (the largest may differ "
+            "between runs only when two are close, which this check allows).",
+        "rerun.the_figure_after_the_change_is_near_the_graders":
+            "the grader's make bench, with your after_command, measured the figure far from "
+            "your after_p50: copy the p50 of the line with your figure and cpus, from the "
+            "run of your changed code."},
+    report="rerun")
+LABS += [
+    Lab("measuring", "Measuring: where a call's time goes, and a change predicted then measured",
+        {}, [Part("code", "the call path still works after the change", 10,
+                  MEASURING_CODE_CASES, host="test_rendezvous")]
+        + MEASURING_READ_PARTS + [MEASURING_RERUN_PART],
+        report_template="docs/labs/measuring-report.ini"),
+    Lab("measuring-open", "Measuring, open: a change of your choice, predicted then measured",
+        {}, [Part("code", "the call path still works after the change", 10,
+                  MEASURING_CODE_CASES, host="test_rendezvous")]
+        + MEASURING_READ_PARTS + [MEASURING_RERUN_PART],
+        report_template="docs/labs/measuring-report.ini"),
 ]
 LAB_BY_NAME = {lab.name: lab for lab in LABS}

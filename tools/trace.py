@@ -8,11 +8,13 @@ https://ui.perfetto.dev or chrome://tracing, one track per CPU) and
 BUILD_DIR/trace/trace.svg (one swim lane per CPU, a bar per phase).
 
 It also prints where the cycles went: the median length of each phase, per
-CPU role (the caller, CPU 0, and the others).
+CPU role (the caller, CPU 0, and the others), the caller's whole call, and
+each of the caller's phases as a share of it.
 
 Usage: trace.py BUILD_DIR CPUS [LOG]   (LOG: read the lines from a serial
-log instead of booting; ACCEL=kvm|tcg in the environment picks the
-accelerator, default KVM where it works here)"""
+log instead of booting; ACCEL=kvm|tcg|icount in the environment picks the
+accelerator, default KVM where it works here; icount is TCG counting
+instructions, -icount shift=0, whose timeline is the same on every run)"""
 import json
 import os
 import re
@@ -39,6 +41,21 @@ COLOURS = {"publish + send IPIs": "#1f77b4", "IPI handler: read the call": "#946
            "leave handler": "#8c564b", "unlock": "#7f7f7f"}
 
 
+def trace_config(accel, cpus):
+    """The boot of make trace (tools/lab_report.py boots the same one)."""
+    return Config(f"trace-{accel}-smp{cpus}", accel="tcg" if accel == "icount" else accel,
+                  smp=str(cpus), qemu_args=("-icount", "shift=0") if accel == "icount" else (),
+                  cmdline="trace", expect="bench", timeout=300)
+
+
+def read_trace(serial):
+    """(events, tsc_mhz) of a boot's serial output: events are (cpu, call,
+    event, tsc)."""
+    mhz = re.search(r"tsc_mhz=([\d.]+)|TSC ([\d.]+) MHz", serial)
+    events = [(int(c), int(n), e, int(t)) for c, n, e, t in LINE.findall(serial)]
+    return events, float(next(g for g in mhz.groups() if g)) if mhz else 1000.0
+
+
 def spans(events, tsc_mhz):
     """[(cpu, call, name, start_us, end_us)] from the parsed events."""
     by = {}
@@ -53,18 +70,38 @@ def spans(events, tsc_mhz):
     return out
 
 
-def print_phase_medians(items, tsc_mhz):
-    """Median cycles per phase, the caller (CPU 0) apart from the others."""
+WHOLE_CALL = "whole call"   # the caller's call_start to call_end
+
+
+def phase_medians(events, items, tsc_mhz):
+    """{(phase, role): median cycles}, the caller (CPU 0) apart from the
+    others, and the caller's whole call (WHOLE_CALL, "caller")."""
     lengths = {}
     for cpu, _call, name, start, end in items:
         role = "caller" if cpu == 0 else "others"
         lengths.setdefault((name, role), []).append((end - start) * tsc_mhz)
-    print(f"{'phase':28} {'role':>6} {'median cycles':>14}")
-    for _a, _b, name in SPANS:
+    by = {}
+    for cpu, call, event, tsc in events:
+        if cpu == 0:
+            by.setdefault(call, {})[event] = tsc
+    lengths[(WHOLE_CALL, "caller")] = [ev["call_end"] - ev["call_start"] for ev in by.values()
+                                       if "call_start" in ev and "call_end" in ev]
+    return {key: sorted(v)[len(v) // 2] for key, v in lengths.items() if v}
+
+
+def print_phase_medians(medians):
+    """Median cycles per phase, and each of the caller's phases as a share
+    of its whole call. The caller's phases follow one another, but each
+    median may come from another call, so the shares need not add up to 1."""
+    whole = medians.get((WHOLE_CALL, "caller"))
+    print(f"{'phase':28} {'role':>6} {'median cycles':>14} {'share of call':>14}")
+    for name in [n for _a, _b, n in SPANS] + [WHOLE_CALL]:
         for role in ("caller", "others"):
-            v = sorted(lengths.get((name, role), []))
-            if v:
-                print(f"{name:28} {role:>6} {v[len(v) // 2]:>14.0f}")
+            v = medians.get((name, role))
+            if v is None:
+                continue
+            share = f"{v / whole:14.2f}" if role == "caller" and whole else ""
+            print(f"{name:28} {role:>6} {v:>14.0f} {share}".rstrip())
 
 
 def write_json(path, items):
@@ -115,28 +152,25 @@ def main():
         constants.load_constants(build)
         why_not_kvm = kvm_unusable_reason()
         accel = os.environ.get("ACCEL") or ("tcg" if why_not_kvm else "kvm")
-        if accel not in ("kvm", "tcg") or (accel == "kvm" and why_not_kvm):
+        if accel not in ("kvm", "tcg", "icount") or (accel == "kvm" and why_not_kvm):
             print(f"trace: cannot use ACCEL={accel}" + (f": {why_not_kvm}" if why_not_kvm else ""))
             return 2
         workdir = os.path.join(build, "trace")
         os.makedirs(workdir, exist_ok=True)
-        cfg = Config(f"trace-{accel}-smp{cpus}", accel=accel, smp=str(cpus), cmdline="trace",
-                     expect="bench", timeout=300)
+        cfg = trace_config(accel, cpus)
         status, seconds, serial, _cmd, _topology = boot(cfg, os.path.join(build, "kernel.elf"),
                                                         None, workdir)
         print(f"# {cfg.name}: {describe_status(status)} ({seconds:.1f} s)")
-    mhz = re.search(r"tsc_mhz=([\d.]+)|TSC ([\d.]+) MHz", serial)
-    events = [(int(c), int(n), e, int(t)) for c, n, e, t in LINE.findall(serial)]
+    events, tsc_mhz = read_trace(serial)
     if not events:
         print("trace: no trace: lines in the output")
         return 1
-    tsc_mhz = float(next(g for g in mhz.groups() if g)) if mhz else 1000.0
     outdir = os.path.join(build, "trace")
     os.makedirs(outdir, exist_ok=True)
     items = spans(events, tsc_mhz)
     write_json(os.path.join(outdir, "trace.json"), items)
     write_svg(os.path.join(outdir, "trace.svg"), items)
-    print_phase_medians(items, tsc_mhz)
+    print_phase_medians(phase_medians(events, items, tsc_mhz))
     print(f"{len(events)} events of {len({e[1] for e in events})} calls on "
           f"{len({e[0] for e in events})} CPUs: {outdir}/trace.json, {outdir}/trace.svg")
     return 0

@@ -114,7 +114,7 @@ NASMFLAGS = -f elf64 -I. -I$(GEN)/ -Werror
 LDFLAGS = -L $(GEN) -T linker.ld -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-warnings
 
 KERNEL_C_SRCS := $(wildcard kernel/*.c arch/x86_64/*.c lib/*.c tests/kernel/*.c tests/kernel/x86_64/*.c)
-KERNEL_ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm)
+KERNEL_ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm tests/kernel/x86_64/*.asm)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_C_SRCS)) \
                $(patsubst %.asm,$(BUILD)/%.o,$(KERNEL_ASM_SRCS))
 
@@ -250,6 +250,16 @@ usb: deps all
 	$(PYTHON) tools/usb_write.py $(ISO) "$(usb_dev)" $(usb_yes) \
 	  $(if $(ALLOW_FILE),--allow-file) $(if $(MAX_GB),--max-gb $(MAX_GB))
 
+# The QEMU plugin with which make bench ACCEL=icount counts each CPU's
+# instructions per call (tools/qemu_plugin/count_insns.c): a host library.
+COUNT_PLUGIN := $(BUILD)/count_insns.so
+$(COUNT_PLUGIN): tools/qemu_plugin/count_insns.c tools/qemu_plugin/qemu_plugin_v1.h \
+    arch/x86_64/count_mark.h
+	@mkdir -p $(dir $@)
+	$(say) "  HOSTCC  $<"
+	$(Q)$(HOSTCC) -std=gnu11 -O2 -I. -Wall -Wextra -Werror -fPIC -fvisibility=hidden -shared \
+	  -pthread $< -o $@
+
 # The benchmarks (tools/bench.py), one boot per configuration of the sweep,
 # booted with the test runner's QEMU command: CPUS="1 2 4 8 16 32",
 # ACCEL=kvm|tcg|icount (default: KVM where it works here, as timing under TCG
@@ -260,10 +270,11 @@ usb: deps all
 # BENCH_OPTIONS="barrier_spin_us=0" adds kernel options to every boot.
 BENCH_CPUS ?= 1 2 4
 bench_knob = $(if $(filter command line environment,$(origin $(1))),$($(1)))
-bench: deps all
+bench: deps all $(COUNT_PLUGIN)
 	$(PYTHON) tools/bench.py $(BUILD) --cpus "$(or $(call bench_knob,CPUS),$(BENCH_CPUS))" \
 	  --accel "$(call bench_knob,ACCEL)" --apic "$(call bench_knob,APIC)" \
-	  --barrier "$(call bench_knob,BARRIER)" --idle "$(IDLE)" --options "$(BENCH_OPTIONS)"
+	  --barrier "$(call bench_knob,BARRIER)" --idle "$(IDLE)" --options "$(BENCH_OPTIONS)" \
+	  --plugin $(COUNT_PLUGIN) --nm $(NM)
 
 # The rendezvous' timeline: Chrome trace-event JSON and an SVG picture
 # (tools/trace.py), from a boot with "trace" on TRACE_CPUS CPUs;
@@ -471,7 +482,7 @@ soak: deps all
 readme-options: $(HOST_BUILD)/test_options
 	$(Q)$(PYTHON) -c 'import re,subprocess,sys; t=subprocess.run(["$<","--markdown"],check=True,capture_output=True,text=True).stdout; r=open("README.md").read(); b="<!-- options: begin (generated from kernel/options.c by make readme-options) -->\n"; e="<!-- options: end -->"; i=r.index(b)+len(b); j=r.index(e); open("README.md","w").write(r[:i]+t+r[j:])'
 
-host-tests: $(HOST_TESTS)
+host-tests: $(HOST_TESTS) $(COUNT_PLUGIN)
 
 # The same kernel with SANITIZE=1, which one configuration of the matrix
 # boots (build/sanitized/kernel.elf).

@@ -68,6 +68,17 @@ bool arch_idle_set_mode(enum idle_mode mode);
 void arch_idle(const void *watch);
 uint64_t arch_cycles(void); /* a free-running cycle counter */
 
+/* Marks that bound an instruction count (make bench ACCEL=icount, whose
+ * QEMU plugin counts what each CPU executes between them): from
+ * figure_begin to figure_end on every CPU, and on the CPU that marks, only
+ * between call_begin and call_end. Each is a call that does nothing else,
+ * on a real CPU too. */
+void arch_count_figure_begin(void);
+void arch_count_figure_end(void);
+void arch_count_call_begin(void);
+void arch_count_call_end(void);
+void arch_count_nothing(void *unused); /* one return: the harness's operation */
+
 /* Ends the virtual machine with status (code << 1) | 1 through QEMU's
  * isa-debug-exit device. Returns (doing nothing) on a real PC. */
 void arch_vm_exit(uint32_t code);

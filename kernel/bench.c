@@ -14,6 +14,8 @@
 #define NAME_LENGTH 48
 #define CLOCK_SHARE 10 /* batch until the clock costs under 1/10 of a sample */
 #define MAX_BATCH 64
+#define COUNTED_CALLS 16 /* under -icount every call counts the same */
+#define SETTLE_US 100    /* for the other CPUs to leave their handlers */
 
 extern const struct kbench __kbench_start[], __kbench_end[];
 
@@ -100,6 +102,37 @@ static void record(const char *name, uint32_t cpus, size_t iterations, const uin
     f->p99 = percentile(v, n, 99);
 }
 
+/* Lets the other CPUs finish what the last op started (return from its
+ * interrupt, go idle), outside the counted window. */
+static void settle(void)
+{
+    uint64_t end = arch_cycles() + cycles_from_us(SETTLE_US);
+    while (!cycles_past(end))
+        arch_cpu_relax();
+}
+
+/*
+ * The counted pass: COUNTED_CALLS ops between marks, for the QEMU plugin
+ * of make bench ACCEL=icount to count each CPU's instructions (tools/
+ * qemu_plugin/count_insns.c); on a CPU without it, the marks are NOPs.
+ * The line says which figure the plugin's next lines belong to.
+ */
+static void count(const char *name, uint32_t cpus, void (*op)(void *), void *arg)
+{
+    op(arg);
+    op(arg);
+    settle();
+    arch_count_figure_begin();
+    for (size_t i = 0; i < COUNTED_CALLS; i++) {
+        arch_count_call_begin();
+        op(arg);
+        arch_count_call_end();
+    }
+    settle();
+    arch_count_figure_end();
+    kprintf("bench: count name=%s cpus=%u calls=%u\n", name, cpus, COUNTED_CALLS);
+}
+
 uint64_t bench_measure(const char *name, uint32_t cpus, void (*op)(void *), void *arg,
                        size_t iterations)
 {
@@ -126,6 +159,7 @@ uint64_t bench_measure(const char *name, uint32_t cpus, void (*op)(void *), void
     sort(samples, n);
     print_line(name, cpus, n * batch, samples, n);
     record(name, cpus, n * batch, samples, n);
+    count(name, cpus, op, arg);
     return percentile(samples, n, 50);
 }
 
@@ -179,6 +213,7 @@ static void print_table(void)
 void bench_run_all(void)
 {
     figure_count = figures_not_kept = 0;
+    count("harness", 1, arch_count_nothing, 0); /* the marks and the op's call */
     measure_clock();
     for (const struct kbench *b = __kbench_start; b < __kbench_end; b++)
         b->fn();

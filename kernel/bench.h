@@ -8,6 +8,9 @@
  *   bench: name=<name> cpus=<n> iters=<k> min=<c> p50=<c> p90=<c> p99=<c> max=<c> tsc_mhz=<f>
  * each followed by its distribution, 21 quantiles (0, 5, ..., 100 %):
  *   bench: quantiles name=<name> cpus=<n> q=<c>,<c>,...,<c>
+ * and, after each figure measured by bench_measure, the line of its
+ * counted pass (see bench_measure):
+ *   bench: count name=<name> cpus=<n> calls=<k>
  * and, after all of them, a table for people, then "bench: done".
  */
 #ifndef KERNEL_BENCH_H
@@ -35,7 +38,11 @@ struct kbench {
  * arch_cycles(), after a warm-up, and prints the bench: line for name, with
  * cpus CPUs taking part. Where reading the clock costs a large part of one
  * op (it traps under some hypervisors), ops are timed in batches and the
- * percentiles are over batch means. Returns the p50.
+ * percentiles are over batch means. Then runs op 16 more times between
+ * the marks of arch_count_* (kernel/arch.h), which QEMU's plugin under
+ * make bench ACCEL=icount counts in instructions per CPU; the first
+ * counted pass, of an op that does nothing, is named "harness". Returns
+ * the p50.
  */
 uint64_t bench_measure(const char *name, uint32_t cpus, void (*op)(void *), void *arg,
                        size_t iterations);

@@ -290,13 +290,15 @@ def main():
     # reach the machine only through kernel/arch.h), make bench's and make
     # trace's own parsing and plotting, make usb's refusals, every name the
     # docs give (tools/check_docs.py), the gdb helper against a halted QEMU,
-    # and the build with LLVM's tools only (as on macOS).
+    # the build with LLVM's tools only (as on macOS), and make bench's
+    # instruction counter against operations of known length.
     if args.only in ("", "host"):
-        with_build = ("check_gdb.py", "check_portable_build.py")
+        with_build = ("check_gdb.py", "check_portable_build.py", "check_count.py")
         for label, tool in (("format", "check_format.py"), ("layering", "check_layering.py"),
                             ("tools", "check_tools.py"), ("usb", "check_usb.py"),
                             ("docs", "check_docs.py"), ("gdb", "check_gdb.py"),
-                            ("portable", "check_portable_build.py")):
+                            ("portable", "check_portable_build.py"),
+                            ("count", "check_count.py")):
             result = run_ktap_tool(label, [sys.executable, os.path.join(ROOT, "tools", tool),
                                            *(["--build", build] if tool in with_build else [])],
                                    600, args.verbose)

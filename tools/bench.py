@@ -12,17 +12,27 @@ configuration (distribution.svg).
 
 Usage: bench.py BUILD_DIR [--cpus "1 2 4"] [--accel kvm|tcg] [--apic x2apic|xapic]
                           [--barrier central|dissemination] [--options "kernel options"]
+                          [--plugin count_insns.so --nm nm]
 Empty options take the defaults: KVM where it works here (timing under TCG
 says little), else TCG; x2APIC under KVM, xAPIC under TCG (QEMU's TCG has
 no x2APIC); both barriers. ACCEL=icount is TCG with -icount shift=0: the
 guest's clock then advances one nanosecond per instruction and its TSC runs
 at 1 GHz, so every figure is an exact, repeatable instruction count (on one
-CPU; with several, the vCPUs take turns and the counts add up)."""
+CPU; with several, the vCPUs take turns and the counts add up).
+
+Under ACCEL=icount, QEMU also loads the plugin tools/qemu_plugin/count_insns.c
+(--plugin), which counts, for every figure, the instructions each CPU executes
+per call with spin-loop iterations counted apart: see count_lines() and
+docs/performance.md. Those counts go into the bench: insns lines, the columns
+caller_insns ... of results.csv, counts.csv (one row per CPU) and the
+instruction table at the end."""
 import argparse
+import bisect
 import csv
 import math
 import os
 import re
+import subprocess
 import sys
 from xml.sax.saxutils import escape
 
@@ -36,8 +46,15 @@ BENCH_TIMEOUT = 300
 LINE = re.compile(r"^bench: name=(\w+) cpus=(\d+) iters=(\d+) min=(\d+) p50=(\d+) p90=(\d+) "
                   r"p99=(\d+) max=(\d+) tsc_mhz=([\d.]+)$")
 QUANTILES = re.compile(r"^bench: quantiles name=(\w+) cpus=(\d+) q=([\d,]+)$")
+COUNT_LINE = re.compile(r"^bench: count name=(\w+) cpus=(\d+) calls=(\d+)$")
+PLUGIN_LINE = re.compile(r"^count: figure=(\d+) vcpu=(\d+) role=(caller|other) calls=(\d+) "
+                         r"insns=(\d+) spin_insns=(\d+) irq_insns=(\d+) irq_spin_insns=(\d+) "
+                         r"waits=([0-9a-f:,]*)$")
+COUNT_FIELDS = ["caller_insns", "participant_insns", "total_insns", "spin_iters"]
 FIELDS = ["accel", "apic", "idle", "vcpus", "barrier", "name", "cpus", "iters", "min", "p50", "p90", "p99",
-          "max", "tsc_mhz"]
+          "max", "tsc_mhz"] + COUNT_FIELDS
+PER_CPU_FIELDS = ["accel", "apic", "idle", "vcpus", "barrier", "name", "cpus", "vcpu", "role",
+                  "path_insns", "irq_path_insns", "spin_insns", "spin_iters", "waits"]
 QUANTILE_FIELDS = ["accel", "apic", "idle", "vcpus", "barrier", "name", "cpus"] + \
     [f"q{p}" for p in range(0, 101, 5)]
 DISTRIBUTION_FIGURE = "generic_call_empty_{barrier}_idle"
@@ -141,14 +158,129 @@ def write_distribution_svg(path, qrows):
         f.write("\n".join(out) + "\n")
 
 
-def bench_config(accel, apic, cpus, barrier, idle, options=""):
+class Symbols:
+    """The kernel's symbols, from nm: addresses by name, and the function
+    holding an address (to name the waits the plugin reports)."""
+
+    def __init__(self, nm, kernel):
+        out = subprocess.run([nm, "-n", "-S", "--defined-only", kernel], check=True,
+                             capture_output=True, text=True).stdout
+        self.by_name, self.starts, self.entries = {}, [], []
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) not in (3, 4):
+                continue
+            addr, size = int(parts[0], 16), int(parts[1], 16) if len(parts) == 4 else 0
+            self.by_name[parts[-1]] = (addr, size)
+            if parts[-2] in "TtWw":
+                self.starts.append(addr)
+                self.entries.append((addr, parts[-1]))
+
+    def name(self, addr):
+        i = bisect.bisect_right(self.starts, addr) - 1
+        if i < 0:
+            return hex(addr)
+        start, name = self.entries[i]
+        return f"{name}+{addr - start:#x}"
+
+    def plugin_ranges(self):
+        """irq=: the interrupt stubs (isr_stubs up to isr_common, which
+        follows them); relax=: arch_cpu_relax, which holds the PAUSE."""
+        stubs, common = self.by_name["isr_stubs"][0], self.by_name["isr_common"][0]
+        relax, size = self.by_name["arch_cpu_relax"]
+        return f"irq={stubs:x}-{common:x},relax={relax:x}-{relax + size:x}"
+
+
+def count_lines(serial, plugin_output, symbols):
+    """Pairs the kernel's "bench: count" lines with the plugin's figures, in
+    order (the k-th counted pass is the plugin's figure k), and turns each
+    into per-call counts: {name: (figure, [per CPU])} in the order run.
+    The caller's path has the harness (the marks and the call of an op that
+    does nothing) taken off; a participant's path is what it executed from
+    an interrupt's arrival to its return, spin iterations apart."""
+    passes = [m.groups() for m in map(COUNT_LINE.match, serial.splitlines()) if m]
+    figures = {}
+    for line in plugin_output.splitlines():
+        m = PLUGIN_LINE.match(line)
+        if m:
+            figures.setdefault(int(m.group(1)), []).append(m.groups()[1:])
+    if len(figures) != len(passes):
+        raise ValueError(f"the kernel ran {len(passes)} counted passes but the plugin counted "
+                         f"{len(figures)} figures")
+    counted, harness = [], 0.0
+    for k, (name, cpus, calls) in enumerate(passes, start=1):
+        per_cpu = []
+        for vcpu, role, n, insns, spin, irq, irq_spin, waits in figures[k]:
+            n, calls_asked = int(n), int(calls)
+            if role == "caller" and n != calls_asked:
+                raise ValueError(f"{name}: the plugin counted {n} calls, the kernel made "
+                                 f"{calls_asked}")
+            iters = {}
+            for item in filter(None, waits.split(",")):
+                addr, count = item.split(":")
+                iters[symbols.name(int(addr, 16))] = int(count) / calls_asked
+            per_cpu.append({"vcpu": int(vcpu), "role": role,
+                            "path_insns": (int(insns) - int(spin)) / calls_asked,
+                            "irq_path_insns": (int(irq) - int(irq_spin)) / calls_asked,
+                            "spin_insns": int(spin) / calls_asked,
+                            "spin_iters": sum(iters.values()), "waits": iters})
+        caller = next(c for c in per_cpu if c["role"] == "caller")
+        if name == "harness":
+            harness = caller["path_insns"]
+            continue
+        caller["path_insns"] -= harness
+        counted.append((name, int(cpus), per_cpu))
+    return counted
+
+
+def summary(per_cpu):
+    """A figure's counts, per call: the caller's path, the longest path of
+    a participant (interrupt to return), all CPUs' paths together, and the
+    spin iterations of all CPUs."""
+    caller = next(c for c in per_cpu if c["role"] == "caller")
+    others = [c for c in per_cpu if c["role"] == "other"]
+    return {"caller_insns": round(caller["path_insns"], 1),
+            "participant_insns": round(max((c["irq_path_insns"] for c in others), default=0), 1),
+            "total_insns": round(sum(c["path_insns"] for c in per_cpu), 1),
+            "spin_iters": round(sum(c["spin_iters"] for c in per_cpu), 1)}
+
+
+def waits_text(per_cpu):
+    """Spin iterations per call, by wait and by CPU: "cpu0 barrier_wait+0x5e:3.0"."""
+    out = []
+    for c in per_cpu:
+        for where, n in sorted(c["waits"].items()):
+            out.append(f"cpu{c['vcpu']} {where}:{n:g}")
+    return "; ".join(out)
+
+
+def bench_config(accel, apic, cpus, barrier, idle, options="", plugin=()):
     """The boot of one configuration of the sweep (tools/lab_report.py
-    boots the same one to check a lab report's figure)."""
+    boots the same one to check a lab report's figure); plugin: QEMU's
+    -plugin arguments, for icount."""
     return Config(f"bench-{accel}-{apic}-{idle}-smp{cpus}-{barrier}",
                   accel="tcg" if accel == "icount" else accel, smp=str(cpus), apic=apic,
-                  qemu_args=("-icount", "shift=0") if accel == "icount" else (),
+                  qemu_args=("-icount", "shift=0") + tuple(plugin) if accel == "icount" else (),
                   cmdline=f"bench barrier={barrier} apic={apic} idle={idle} {options}".strip(),
                   expect="bench", timeout=BENCH_TIMEOUT)
+
+
+def print_instruction_table(rows, per_cpu_rows):
+    """The rendezvous in instructions per call (exact under icount): the
+    caller's path, the longest participant's (interrupt to return), all
+    CPUs' together, and the spin iterations, by wait."""
+    print(f"\ninstructions per call (ACCEL=icount; spin iterations apart)\n"
+          f"{'figure':34} {'vcpus':>5} {'cpus':>4} {'caller':>8} {'particip':>8} {'total':>8} "
+          f"{'spins':>6}  waits (spin iterations per call)")
+    for r in rows:
+        if not r["name"].startswith("generic_call_empty") or r.get("caller_insns") in (None, ""):
+            continue
+        waits = "; ".join(p["waits"] for p in per_cpu_rows
+                          if p["name"] == r["name"] and p["cpus"] == r["cpus"] and
+                          p["vcpus"] == r["vcpus"] and p["barrier"] == r["barrier"] and p["waits"])
+        print(f"{r['name']:34} {r['vcpus']:>5} {r['cpus']:>4} {r['caller_insns']:>8g} "
+              f"{r['participant_insns']:>8g} {r['total_insns']:>8g} {r['spin_iters']:>6g}  "
+              f"{waits}")
 
 
 def parse_args(argv):
@@ -160,6 +292,8 @@ def parse_args(argv):
     ap.add_argument("--barrier", default="", choices=["", "central", "dissemination"])
     ap.add_argument("--idle", default="", help='idle modes, e.g. "hlt poll mwait" (default hlt)')
     ap.add_argument("--options", default="", help='more kernel options, e.g. "barrier_spin_us=0"')
+    ap.add_argument("--plugin", default="", help="the instruction-counting QEMU plugin (icount)")
+    ap.add_argument("--nm", default="nm", help="the nm that reads the kernel's symbols")
     args = ap.parse_args(argv)
     try:
         args.cpus = [int(n) for n in (args.cpus or "1 2 4").split()]
@@ -198,10 +332,29 @@ def main():
     failed = 0
     rows, qrows = [], []
     configurations = [(c, b, i) for c in args.cpus for b in barriers for i in args.idle]
+    symbols = None
+    if accel == "icount" and args.plugin:
+        symbols = Symbols(args.nm, kernel)
+    per_cpu_rows = []
     for cpus, barrier, idle in configurations:
-        cfg = bench_config(accel, apic, cpus, barrier, idle, args.options)
+        plugin, counts_file = (), None
+        if symbols:
+            counts_file = os.path.join(workdir, f"counts-smp{cpus}-{barrier}-{idle}.txt")
+            plugin = ("-plugin", f"file={os.path.abspath(args.plugin)},out={counts_file},"
+                      f"{symbols.plugin_ranges()}")
+            if os.path.exists(counts_file):
+                os.remove(counts_file)
+        cfg = bench_config(accel, apic, cpus, barrier, idle, args.options, plugin)
         status, seconds, serial, _cmd, _topology = boot(cfg, kernel, None, workdir)
         print(f"# {cfg.name}: {describe_status(status)} ({seconds:.1f} s)", flush=True)
+        counted = {}
+        if counts_file:
+            try:
+                with open(counts_file) as f:
+                    counted = {(n, c): p for n, c, p in count_lines(serial, f.read(), symbols)}
+            except (OSError, ValueError) as e:
+                print(f"bench: no instruction counts for {cfg.name}: {e}", flush=True)
+                failed += 1
         for line in serial.splitlines():
             if (re.match(r"^bench: [a-z]", line) and not line.startswith("bench: quantiles")) \
                     or line.startswith("warning:"):
@@ -209,7 +362,23 @@ def main():
             head = [accel, apic, idle, cpus, barrier]
             m = LINE.match(line)
             if m:
-                rows.append(dict(zip(FIELDS, head + list(m.groups()))))
+                row = dict(zip(FIELDS, head + list(m.groups())))
+                per_cpu = counted.get((row["name"], int(row["cpus"])))
+                if per_cpu:
+                    row.update(summary(per_cpu))
+                    print(f"bench: insns name={row['name']} cpus={row['cpus']} "
+                          f"caller={row['caller_insns']:g} "
+                          f"participant={row['participant_insns']:g} "
+                          f"total={row['total_insns']:g} spin_iters={row['spin_iters']:g}",
+                          flush=True)
+                    for c in per_cpu:
+                        per_cpu_rows.append(dict(
+                            zip(PER_CPU_FIELDS[:7], head + [row["name"], row["cpus"]]),
+                            vcpu=c["vcpu"], role=c["role"], path_insns=round(c["path_insns"], 1),
+                            irq_path_insns=round(c["irq_path_insns"], 1),
+                            spin_insns=round(c["spin_insns"], 1),
+                            spin_iters=round(c["spin_iters"], 1), waits=waits_text([c])))
+                rows.append(row)
             m = QUANTILES.match(line)
             if m:
                 qrows.append(dict(zip(QUANTILE_FIELDS, head + [m.group(1), m.group(2)] +
@@ -217,10 +386,12 @@ def main():
         failed += status != constants.EXIT_PASS
     outdir = os.path.join(build, "bench")
     os.makedirs(outdir, exist_ok=True)
-    for name, fields, data in (("results.csv", FIELDS, rows),
-                               ("quantiles.csv", QUANTILE_FIELDS, qrows)):
+    outputs = [("results.csv", FIELDS, rows), ("quantiles.csv", QUANTILE_FIELDS, qrows)]
+    if per_cpu_rows:
+        outputs.append(("counts.csv", PER_CPU_FIELDS, per_cpu_rows))
+    for name, fields, data in outputs:
         with open(os.path.join(outdir, name), "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields)
+            writer = csv.DictWriter(f, fieldnames=fields, restval="")
             writer.writeheader()
             writer.writerows(data)
     write_svg(os.path.join(outdir, "p50_by_cpus.svg"), rows)
@@ -230,6 +401,8 @@ def main():
     for r in rows:
         print(f"{r['name']:42} {r['barrier']:>13} {r['idle']:>5} {r['vcpus']:>5} {r['cpus']:>4} "
               f"{r['iters']:>6} {r['p50']:>12} {r['p99']:>12}")
+    if per_cpu_rows:
+        print_instruction_table(rows, per_cpu_rows)
     print(f"\n{len(rows)} figures in {outdir}/results.csv ({outdir}/quantiles.csv: their "
           f"distributions); plots: {outdir}/p50_by_cpus.svg, {outdir}/distribution.svg")
     return 1 if failed else 0

@@ -55,6 +55,46 @@ def row(name, cpus, p50, idle="hlt", vcpus=None):
             "p50": p50, "p90": p50, "p99": p50, "max": p50, "tsc_mhz": "2445.237"}
 
 
+class FakeSymbols:
+    """Two functions, at 0x1000 and 0x2000."""
+
+    def name(self, addr):
+        return f"barrier_wait+{addr - 0x1000:#x}" if addr < 0x2000 else f"idle+{addr - 0x2000:#x}"
+
+
+def check_count_pairing():
+    """The kernel's count lines (kernel/bench.h) and the plugin's (its
+    header comment), written out here: per call, the harness off the
+    caller, spin apart, waits named; and a plugin that counted fewer
+    figures than the kernel ran is refused, not paired wrongly."""
+    serial = "\n".join(["bench: count name=harness cpus=1 calls=16",
+                        "bench: count name=generic_call_empty_central_idle cpus=2 calls=16"])
+    plugin = "\n".join([
+        "count: figure=1 vcpu=0 role=caller calls=16 insns=80 spin_insns=0 irq_insns=0 "
+        "irq_spin_insns=0 waits=",
+        "count: figure=1 vcpu=1 role=other calls=16 insns=0 spin_insns=0 irq_insns=0 "
+        "irq_spin_insns=0 waits=",
+        "count: figure=2 vcpu=0 role=caller calls=16 insns=16800 spin_insns=3200 irq_insns=0 "
+        "irq_spin_insns=0 waits=1010:160",
+        "count: figure=2 vcpu=1 role=other calls=16 insns=9920 spin_insns=0 irq_insns=9600 "
+        "irq_spin_insns=0 waits="])
+    counted = bench.count_lines(serial, plugin, FakeSymbols())
+    name, cpus, per_cpu = counted[0]
+    s = bench.summary(per_cpu)
+    check("tools.bench_counts_per_call_with_the_harness_and_spin_taken_off",
+          len(counted) == 1 and (name, cpus) == ("generic_call_empty_central_idle", 2) and
+          s == {"caller_insns": 845.0, "participant_insns": 600.0, "total_insns": 1465.0,
+                "spin_iters": 10.0} and per_cpu[0]["waits"] == {"barrier_wait+0x10": 10.0},
+          f"{counted}, {s}")
+    try:
+        bench.count_lines(serial, "\n".join(plugin.splitlines()[:2]), FakeSymbols())
+        refused_short = False
+    except ValueError:
+        refused_short = True
+    check("tools.bench_refuses_counts_that_do_not_pair", refused_short,
+          "a plugin output with one figure for two counted passes was paired")
+
+
 def main():
     m = bench.LINE.match(BENCH_LINE)
     check("tools.bench_reads_the_kernels_line_form",
@@ -63,6 +103,8 @@ def main():
     q = bench.QUANTILES.match(QUANTILE_LINE)
     check("tools.bench_reads_21_quantiles",
           q is not None and len(q.group(3).split(",")) == 21, QUANTILE_LINE)
+
+    check_count_pairing()
 
     args = bench.parse_args(["build"])
     check("tools.bench_defaults_are_a_sweep_that_fits_here",

@@ -63,7 +63,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from lab_grade import ResultCache, failed_cases, grade_lab, print_grade, score  # noqa: E402
-from lab_parts import LAB_BY_NAME, LABS  # noqa: E402
+from lab_parts import LAB_BY_NAME, LABS, OPEN_ALIASES  # noqa: E402
 from tree_files import tree_files  # noqa: E402
 MARKED_DIRS = ("kernel", "arch", "boot", "lib")
 LAB_FILE = ".lab"           # in a student tree: the lab it was made for
@@ -410,6 +410,11 @@ def cmd_check(args):
 
 
 def cmd_make(args):
+    if args.name in OPEN_ALIASES:
+        print(f"lab {args.name}: the open variant of the barrier labs is one lab for both "
+              f"barriers, {OPEN_ALIASES[args.name]} (docs/labs/{OPEN_ALIASES[args.name]}.md "
+              f"says why)")
+        args.name = OPEN_ALIASES[args.name]
     if args.name not in LAB_BY_NAME:
         raise SystemExit(f"unknown lab {args.name!r}; the labs are: {', '.join(LAB_BY_NAME)}")
     out = os.path.abspath(args.out or os.path.join(ROOT, "..", f"ipikernel-lab-{args.name}"))

@@ -219,10 +219,11 @@ def cmd_grade(args):
         if n not in LAB_BY_NAME:
             raise SystemExit(f"unknown lab {n} (labs: {', '.join(LAB_BY_NAME)})")
     totals = []
+    cache = ResultCache()   # one tree: a case or boot two labs name is run once
     for n in names:
         lab = LAB_BY_NAME[n]
         logs = os.path.join(tree, args.build, "grade", n)
-        results = grade_lab(tree, lab, args.build, args.cc, logs)
+        results = grade_lab(tree, lab, args.build, args.cc, logs, cache=cache)
         totals.append((n,) + print_grade(lab, results, tree))
         print(f"  logs: {os.path.relpath(logs, tree)}/")
     print("grade: " + ", ".join(f"{n} {g}/{t}" for n, g, t in totals))

@@ -215,7 +215,7 @@ def cmd_grade(args):
     if not names and os.path.exists(os.path.join(tree, LAB_FILE)):
         with open(os.path.join(tree, LAB_FILE)) as f:
             names = [f.read().strip()]
-    names = names or [lab.name for lab in LABS]
+    names = [OPEN_ALIASES.get(n, n) for n in names] or [lab.name for lab in LABS]
     for n in names:
         if n not in LAB_BY_NAME:
             raise SystemExit(f"unknown lab {n} (labs: {', '.join(LAB_BY_NAME)})")

@@ -14,10 +14,7 @@
 #include "kernel/smp.h"
 #include "kernel/time.h"
 #include "lib/string.h"
-
-/* Posted work ends within a few rendezvous bounds, or something is stuck:
- * a bounded wait that fails by name instead of a long hang. */
-static uint64_t work_timeout_ms(void) { return 3 * ipi_timeout_ms() + 60000; }
+#include "tests/kernel/helpers.h"
 
 /* Per-CPU records the workers fill in; each on its own cache line. */
 struct record {
@@ -169,7 +166,7 @@ KTEST(ipi, a_call_from_an_ap_returns_that_aps_result)
     ASSERT_TRUE(t, ap != NULL);
     ap_call_result = 0;
     ASSERT_TRUE(t, smp_post_work(ap, call_from_ap, 0));
-    ASSERT_TRUE(t, smp_wait_work(ap, work_timeout_ms()));
+    ASSERT_TRUE(t, smp_wait_work(ap, test_work_timeout_ms()));
     EXPECT_EQ(t, 0x1000u * (ap->index + 1) + 0x5, ap_call_result);
 }
 
@@ -437,7 +434,7 @@ KTEST(ipi, stress_every_cpu_calling_at_once_with_timer_interrupts)
      * at a time, each within ipi_timeout_ms or the rendezvous panics: so
      * the others are done within one timeout per CPU (at -smp 100 on two
      * host cores that is minutes, not the usual deadline of 90 s). */
-    uint64_t last_calls_ms = (uint64_t)online() * ipi_timeout_ms() + work_timeout_ms();
+    uint64_t last_calls_ms = (uint64_t)online() * ipi_timeout_ms() + test_work_timeout_ms();
     bool all_done = true;
     FOR_EACH_ONLINE_CPU(i, 1)
     all_done &= smp_wait_work(smp_cpu(i), last_calls_ms);

@@ -19,6 +19,7 @@
 #include "kernel/page_alloc.h"
 #include "kernel/smp.h"
 #include "kernel/tlb.h"
+#include "tests/kernel/helpers.h"
 
 /* Pages whose translations the tests flush: any mapped pages will do, as
  * a flushed entry is simply loaded again on the next use. */
@@ -28,20 +29,6 @@ static char targets[TARGET_PAGES][ARCH_PAGE_SIZE] __attribute__((aligned(ARCH_PA
 static uintptr_t target(unsigned page) { return (uintptr_t)targets[page]; }
 
 static uint32_t online(void) { return (uint32_t)smp_online_count(); }
-
-/* Posted work ends within a few rendezvous bounds, or something is stuck. */
-static uint64_t work_timeout_ms(void) { return 3 * ipi_timeout_ms() + 60000; }
-
-/* The last online AP (not the last slot: a CPU that did not start leaves
- * a hole), or NULL. */
-static struct cpu *last_online_ap(void)
-{
-    struct cpu *ap = NULL;
-    for (uint32_t i = 1; i < smp_cpu_count(); i++)
-        if (cpu_online(smp_cpu(i)))
-            ap = smp_cpu(i);
-    return ap;
-}
 
 /* Every CPU's record against what it should be: `pages` pages from
  * `first` on the CPUs in `flushed`, nothing on the others. */
@@ -95,7 +82,7 @@ KTEST(tlb, cpus_outside_the_set_are_not_interrupted)
 {
     if (online() < 3)
         KTEST_SKIP(t, "needs 3 CPUs");
-    struct cpu *ap = last_online_ap();
+    struct cpu *ap = test_last_online_ap();
     ASSERT_TRUE(t, ap != NULL);
     struct cpu_set set = {{0}}, flushed = {{0}};
     cpu_set_add(&set, ap->index);
@@ -113,7 +100,7 @@ KTEST(tlb, the_caller_flushes_even_when_outside_the_set)
 {
     if (online() < 2)
         KTEST_SKIP(t, "one CPU");
-    struct cpu *ap = last_online_ap();
+    struct cpu *ap = test_last_online_ap();
     ASSERT_TRUE(t, ap != NULL);
     struct cpu_set set = {{0}};
     cpu_set_add(&set, ap->index);
@@ -134,11 +121,11 @@ KTEST(tlb, a_shootdown_from_an_ap_reaches_every_cpu)
 {
     if (online() < 2)
         KTEST_SKIP(t, "one CPU");
-    struct cpu *ap = last_online_ap();
+    struct cpu *ap = test_last_online_ap();
     ASSERT_TRUE(t, ap != NULL);
     arch_test_tlb_flushes_reset();
     ASSERT_TRUE(t, smp_post_work(ap, shoot_down_one_page, 0));
-    ASSERT_TRUE(t, smp_wait_work(ap, work_timeout_ms()));
+    ASSERT_TRUE(t, smp_wait_work(ap, test_work_timeout_ms()));
     struct cpu_set all = online_set();
     expect_flushes(t, &all, target(0), 1);
 }

@@ -17,6 +17,7 @@
 #include "kernel/smp.h"
 #include "kernel/time.h"
 #include "lib/string.h"
+#include "tests/kernel/helpers.h"
 
 KTEST(exceptions, int3_is_resumable)
 {
@@ -152,16 +153,6 @@ static bool meet(uint32_t *count, uint32_t want)
     return wait_for(count, want);
 }
 
-/* The last online AP, or NULL on one CPU. */
-static struct cpu *last_online_ap(void)
-{
-    struct cpu *ap = NULL;
-    for (uint32_t i = 1; i < smp_cpu_count(); i++)
-        if (cpu_online(smp_cpu(i)))
-            ap = smp_cpu(i);
-    return ap;
-}
-
 static bool on_stack_of(const struct cpu *c, uintptr_t address)
 {
     return address >= c->stack_lo && address < c->stack_hi;
@@ -213,7 +204,7 @@ static void try_one_side(void *arg)
 
 KTEST(exceptions, try_calls_on_two_cpus_at_once_each_resume_their_own)
 {
-    struct cpu *ap = last_online_ap();
+    struct cpu *ap = test_last_online_ap();
     if (ap == NULL)
         KTEST_SKIP(t, "one CPU");
     memset(sides, 0, sizeof(sides));
@@ -285,7 +276,7 @@ static uintptr_t try_in_the_worker(uintptr_t ap_index)
 KTEST(exceptions, a_try_call_in_an_interrupt_handler_nests_in_the_interrupted_one)
 {
     KTEST_NEEDS_APIC(t);
-    struct cpu *ap = last_online_ap();
+    struct cpu *ap = test_last_online_ap();
     if (ap == NULL)
         KTEST_SKIP(t, "one CPU");
     memset(&outer_side, 0, sizeof(outer_side));

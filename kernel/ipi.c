@@ -475,6 +475,7 @@ static void take_part(const struct call *c, uint64_t number, struct cpu *me)
 void kernel_call_interrupt(void) {}
 LAB(rendezvous-participant-open) end */
 
+/* LAB(rendezvous-caller-open) begin: the call lock: a queue that serves the calls ahead */
 /* Waits for this CPU's turn, at IPI_LEVEL with interrupts off, taking part
  * in the calls of those ahead of it meanwhile (it may be one of their
  * participants, and cannot take their IPI now). The bound is on progress:
@@ -526,6 +527,8 @@ static void release_call_lock(void)
     uint64_t next = __atomic_load_n(&call_lock.serving, __ATOMIC_RELAXED) + 1;
     __atomic_store_n(&call_lock.serving, next, __ATOMIC_RELEASE);
 }
+/* LAB(rendezvous-caller-open) stub
+LAB(rendezvous-caller-open) end */
 
 /* ---- calling ---- */
 
@@ -610,6 +613,7 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
         return IPI_REFUSED_IRQL;
     }
 
+    /* LAB(rendezvous-caller-open) begin: queue, choose the members, publish, send, take part */
     /* LAB(rendezvous-caller) begin: lock, choose, publish, send, take part, unlock */
     /* From here until the lock is released nothing but the rendezvous may
      * delay this CPU, and no interrupt handler of its own may ask for the
@@ -681,6 +685,14 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
     (void)take_part;
     *result = worker(argument); // only this CPU runs the worker: not a rendezvous
     LAB(rendezvous-caller) end */
+    /* LAB(rendezvous-caller-open) stub
+    (void)targets;
+    (void)me;
+    (void)write_call; // the seqlock's writer (read_call is the participants' side)
+    (void)send_ipis;
+    (void)take_part;
+    *result = worker(argument); // only this CPU runs the worker: not a rendezvous
+    LAB(rendezvous-caller-open) end */
     return IPI_OK;
 }
 

@@ -232,26 +232,77 @@ def grade_report(tree, lab, build, logs, boots):
     return out
 
 
-def grade_lab(tree, lab, build, cc, logs, boots=True):
+class ResultCache:
+    """What one tree's gradings gave, for another lab graded on the same
+    tree (tools/lab.py check: the reference is the same tree for every
+    lab). Keyed by what determines a result: the build (its targets), each
+    host case with the number of the run (so that a case graded for two
+    labs is still run RUNS times, not once per lab), and each boot by its
+    spec and case set. Use one for one unchanged tree only."""
+
+    def __init__(self):
+        self.builds, self.cases, self.boots = {}, {}, {}
+        self.reused = 0     # results taken from the cache instead of run
+
+    def build(self, tree, build, cc, hosts):
+        key = (build, cc, tuple(sorted(hosts)))
+        if key not in self.builds:
+            self.builds[key] = build_tree(tree, build, cc, hosts)
+        return self.builds[key]
+
+
+def host_results_cached(tree, build, cc, program, cases, log, cache, run):
+    """run_host, running only the cases cache does not hold for this run."""
+    if cache is None:
+        return run_host(tree, build, program, cases, log)
+    key = (build, cc, program, run)
+    held = {c: cache.cases[key + (c,)] for c in cases if key + (c,) in cache.cases}
+    missing = [c for c in cases if c not in held]
+    results = run_host(tree, build, program, missing, log) if missing else {}
+    if held:
+        cache.reused += len(held)
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        with open(log, "a" if missing else "w") as f:
+            f.write(f"(also {len(held)} case(s) whose results this grading took from an earlier "
+                    f"lab's run {run + 1} of {program} on the same tree: "
+                    f"{', '.join(sorted(held))})\n")
+    for c, r in results.items():
+        cache.cases[key + (c,)] = r
+    results.update(held)
+    return results
+
+
+def grade_lab(tree, lab, build, cc, logs, boots=True, cache=None, run=0):
     """[PartResult] of the lab in tree; boots=False leaves the QEMU parts
-    out (skipped), for a quick second look at the host-graded ones."""
+    out (skipped), for a quick second look at the host-graded ones. cache
+    (a ResultCache of this tree) reuses what another lab's grading of run
+    number run found."""
     hosts = {}
     for p in lab.parts:
         if p.host:
             hosts.setdefault(p.host, []).extend(c for c in p.cases if c not in hosts[p.host])
-    error = build_tree(tree, build, cc, set(hosts))
+    error = (cache.build(tree, build, cc, set(hosts)) if cache is not None
+             else build_tree(tree, build, cc, set(hosts)))
     if error:
         return [PartResult(p, "fail", BUILD_FAILED + error) for p in lab.parts]
     host_logs = {h: os.path.join(logs, f"{h}.log") for h in hosts}
-    host_results = {h: run_host(tree, build, h, cases, host_logs[h])
+    host_results = {h: host_results_cached(tree, build, cc, h, cases, host_logs[h], cache, run)
                     for h, cases in hosts.items()}
     report_results = grade_report(tree, lab, build, logs, boots)
     boot_logs = {k: os.path.join(logs, f"qemu-{k}.log") for k in lab.boots}
     boot_results = {}
     for k, spec in lab.boots.items():
         cases = [c for p in lab.parts if p.boot == k for c in p.cases]
-        if cases and boots:
-            boot_results[k] = run_boot(tree, build, spec, boot_logs[k], k, cases)
+        if not (cases and boots):
+            continue
+        key = (build, cc, tuple(sorted(spec.items())), tuple(sorted(cases)))
+        if cache is not None and key in cache.boots:
+            boot_results[k], boot_logs[k] = cache.boots[key]
+            cache.reused += len(cases)
+            continue
+        boot_results[k] = run_boot(tree, build, spec, boot_logs[k], k, cases)
+        if cache is not None:
+            cache.boots[key] = boot_results[k], boot_logs[k]
     out = []
     for p in lab.parts:
         if p.host:

@@ -94,6 +94,7 @@ static const struct lapic_ops xapic_ops = {
 
 /* ---- x2APIC ---- */
 static uint32_t x2apic_msr(uint32_t reg) { return MSR_X2APIC_BASE + (reg >> 4); }
+/* LAB(x2apic-open) begin: the x2APIC's registers: read, write, the ICR, the ID */
 static uint32_t x2apic_read(uint32_t reg)
 {
     count_access();
@@ -119,6 +120,25 @@ static bool x2apic_send_ipi(uint32_t dest, uint32_t icr_low)
 }
 
 static uint32_t x2apic_id(void) { return x2apic_read(LAPIC_REG_ID); }
+/* LAB(x2apic-open) stub
+static uint32_t x2apic_read(uint32_t reg)
+{
+    (void)reg;
+    return 0;
+}
+static void x2apic_write(uint32_t reg, uint32_t value)
+{
+    (void)reg;
+    (void)value;
+}
+static bool x2apic_send_ipi(uint32_t dest, uint32_t icr_low)
+{
+    (void)dest;
+    (void)icr_low;
+    return true; // "sent": nothing is
+}
+static uint32_t x2apic_id(void) { return 0; } // every CPU would be APIC ID 0
+LAB(x2apic-open) end */
 
 static const struct lapic_ops x2apic_ops = {
     "x2apic", x2apic_read, x2apic_write, x2apic_send_ipi, x2apic_id, 0xFFFFFFFEu,
@@ -171,11 +191,14 @@ const char *lapic_mode_name(void) { return ops != NULL ? ops->name : "none"; }
 
 void lapic_eoi(void)
 {
+    /* LAB(x2apic-open) begin: end the interrupt in service, in either mode */
     /* LAB(x2apic) begin: tell the local APIC that the interrupt in service has been handled */
     if (ops != NULL)
         ops->write(LAPIC_REG_EOI, 0);
     /* LAB(x2apic) stub
     LAB(x2apic) end */
+    /* LAB(x2apic-open) stub
+    LAB(x2apic-open) end */
 }
 
 /* Turns the APIC on in the chosen mode. Going from x2APIC back to xAPIC

@@ -69,6 +69,7 @@ static void report_strays(struct cpu *cpus, size_t count)
     strays_reported = strays;
 }
 
+/* LAB(init-sipi-sipi-open) begin: waiting for an AP's check-in, with a bound */
 /* True once cpu has checked in (smp_ap_entry), within microseconds. */
 static bool wait_for_checkin(struct cpu *cpu, uint64_t microseconds)
 {
@@ -81,6 +82,8 @@ static bool wait_for_checkin(struct cpu *cpu, uint64_t microseconds)
     }
     return true;
 }
+/* LAB(init-sipi-sipi-open) stub
+LAB(init-sipi-sipi-open) end */
 
 uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options)
 {
@@ -98,6 +101,7 @@ uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options
     cpu_set_state(cpu, CPU_STARTING);
     trampoline_target(cpu);
 
+    /* LAB(init-sipi-sipi-open) begin: start the AP: the SDM's sequence, each step bounded */
     /* LAB(init-sipi-sipi) begin: INIT, wait, SIPI, a second SIPI if the AP is still silent */
     bool sent = send_init(cpu->hw_id);
     arch_udelay(init_us);
@@ -113,6 +117,11 @@ uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options
     (void)sipi_us;
     (void)wait_for_checkin;
     LAB(init-sipi-sipi) end */
+    /* LAB(init-sipi-sipi-open) stub
+    bool sent = true; // false: the local APIC refused to send one of the IPIs
+    (void)init_us;
+    (void)sipi_us;
+    LAB(init-sipi-sipi-open) end */
     /* Give up on it, unless it checks in at this very moment: the state
      * decides, before the INIT, which lands when it lands (x2APIC has no
      * delivery status to wait for). INIT puts it back into wait-for-SIPI,

@@ -24,8 +24,8 @@ Under ACCEL=icount, QEMU also loads the plugin tools/qemu_plugin/count_insns.c
 (--plugin), which counts, for every figure, the instructions each CPU executes
 per call with spin-loop iterations counted apart: see count_lines() and
 docs/performance.md. Those counts go into the bench: insns lines, the columns
-caller_insns ... of results.csv, counts.csv (one row per CPU) and the
-instruction table at the end."""
+caller_insns ... of results.csv, counts.csv (one row per CPU), profile.csv (by
+function, per CPU) and the instruction table at the end."""
 import argparse
 import bisect
 import csv
@@ -50,9 +50,12 @@ COUNT_LINE = re.compile(r"^bench: count name=(\w+) cpus=(\d+) calls=(\d+)$")
 PLUGIN_LINE = re.compile(r"^count: figure=(\d+) vcpu=(\d+) role=(caller|other) calls=(\d+) "
                          r"insns=(\d+) spin_insns=(\d+) irq_insns=(\d+) irq_spin_insns=(\d+) "
                          r"waits=([0-9a-f:,]*)$")
+PROFILE_LINE = re.compile(r"^profile: figure=(\d+) vcpu=(\d+) blocks=([0-9a-f:,]*)$")
 COUNT_FIELDS = ["caller_insns", "participant_insns", "total_insns", "spin_iters"]
 FIELDS = ["accel", "apic", "idle", "vcpus", "barrier", "name", "cpus", "iters", "min", "p50", "p90", "p99",
           "max", "tsc_mhz"] + COUNT_FIELDS
+PROFILE_FIELDS = ["accel", "apic", "idle", "vcpus", "barrier", "name", "cpus", "vcpu", "role",
+                  "function", "insns"]
 PER_CPU_FIELDS = ["accel", "apic", "idle", "vcpus", "barrier", "name", "cpus", "vcpu", "role",
                   "path_insns", "irq_path_insns", "spin_insns", "spin_iters", "waits"]
 QUANTILE_FIELDS = ["accel", "apic", "idle", "vcpus", "barrier", "name", "cpus"] + \
@@ -199,11 +202,14 @@ def count_lines(serial, plugin_output, symbols):
     does nothing) taken off; a participant's path is what it executed from
     an interrupt's arrival to its return, spin iterations apart."""
     passes = [m.groups() for m in map(COUNT_LINE.match, serial.splitlines()) if m]
-    figures = {}
+    figures, profiles = {}, {}
     for line in plugin_output.splitlines():
         m = PLUGIN_LINE.match(line)
         if m:
             figures.setdefault(int(m.group(1)), []).append(m.groups()[1:])
+        m = PROFILE_LINE.match(line)
+        if m:
+            profiles[(int(m.group(1)), int(m.group(2)))] = m.group(3)
     if len(figures) != len(passes):
         raise ValueError(f"the kernel ran {len(passes)} counted passes but the plugin counted "
                          f"{len(figures)} figures")
@@ -219,7 +225,12 @@ def count_lines(serial, plugin_output, symbols):
             for item in filter(None, waits.split(",")):
                 addr, count = item.split(":")
                 iters[symbols.name(int(addr, 16))] = int(count) / calls_asked
-            per_cpu.append({"vcpu": int(vcpu), "role": role,
+            functions = {}
+            for item in filter(None, profiles.get((k, int(vcpu)), "").split(",")):
+                addr, count = item.split(":")
+                function = symbols.name(int(addr, 16)).split("+")[0]
+                functions[function] = functions.get(function, 0) + int(count) / calls_asked
+            per_cpu.append({"vcpu": int(vcpu), "role": role, "profile": functions,
                             "path_insns": (int(insns) - int(spin)) / calls_asked,
                             "irq_path_insns": (int(irq) - int(irq_spin)) / calls_asked,
                             "spin_insns": int(spin) / calls_asked,
@@ -335,13 +346,13 @@ def main():
     symbols = None
     if accel == "icount" and args.plugin:
         symbols = Symbols(args.nm, kernel)
-    per_cpu_rows = []
+    per_cpu_rows, profile_rows = [], []
     for cpus, barrier, idle in configurations:
         plugin, counts_file = (), None
         if symbols:
             counts_file = os.path.join(workdir, f"counts-smp{cpus}-{barrier}-{idle}.txt")
             plugin = ("-plugin", f"file={os.path.abspath(args.plugin)},out={counts_file},"
-                      f"{symbols.plugin_ranges()}")
+                      f"{symbols.plugin_ranges()},profile=on")
             if os.path.exists(counts_file):
                 os.remove(counts_file)
         cfg = bench_config(accel, apic, cpus, barrier, idle, args.options, plugin)
@@ -372,6 +383,11 @@ def main():
                           f"total={row['total_insns']:g} spin_iters={row['spin_iters']:g}",
                           flush=True)
                     for c in per_cpu:
+                        for function, n in sorted(c["profile"].items(), key=lambda x: -x[1]):
+                            profile_rows.append(dict(
+                                zip(PROFILE_FIELDS[:7], head + [row["name"], row["cpus"]]),
+                                vcpu=c["vcpu"], role=c["role"], function=function,
+                                insns=round(n, 1)))
                         per_cpu_rows.append(dict(
                             zip(PER_CPU_FIELDS[:7], head + [row["name"], row["cpus"]]),
                             vcpu=c["vcpu"], role=c["role"], path_insns=round(c["path_insns"], 1),
@@ -389,6 +405,7 @@ def main():
     outputs = [("results.csv", FIELDS, rows), ("quantiles.csv", QUANTILE_FIELDS, qrows)]
     if per_cpu_rows:
         outputs.append(("counts.csv", PER_CPU_FIELDS, per_cpu_rows))
+        outputs.append(("profile.csv", PROFILE_FIELDS, profile_rows))
     for name, fields, data in outputs:
         with open(os.path.join(outdir, name), "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=fields, restval="")

@@ -32,7 +32,11 @@
  * handler's return.
  *
  * Arguments: out=FILE (default: standard error), irq=LO-HI, relax=LO-HI
- * (hexadecimal addresses, end excluded).
+ * (hexadecimal addresses, end excluded), profile=on (where the counted
+ * instructions go: after each figure's count lines, per vCPU,
+ *   profile: figure=<k> vcpu=<i> blocks=<addr>:<n>,...
+ * the instructions executed, spin included, by the address of the
+ * translation block that holds them).
  * Each figure writes, per vCPU:
  *   count: figure=<k> vcpu=<i> role=<caller|other> calls=<n> insns=<n>
  *          spin_insns=<n> irq_insns=<n> irq_spin_insns=<n> waits=<addr>:<n>,...
@@ -50,6 +54,7 @@
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 
 #define MAX_SITES 64
+#define PROFILE_SLOTS 4096 /* blocks a figure's path touches, with room */
 
 struct counters {
     uint64_t insns, spin, irq_insns, irq_spin;
@@ -69,6 +74,10 @@ struct vcpu {
     int64_t lowest;        /* the fewest frames since then */
     struct counters start; /* at FIGURE_BEGIN, or the caller's CALL_BEGIN */
     struct counters sum;   /* the caller's calls, added up */
+    int profiling;         /* inside the windows its count covers */
+    struct profile_slot {
+        uint64_t addr, insns;
+    } profile[PROFILE_SLOTS]; /* open addressing by block address */
 };
 
 /* What the translation callback learns once per block or instruction. */
@@ -94,6 +103,33 @@ static int site_count;
 static pthread_mutex_t site_lock = PTHREAD_MUTEX_INITIALIZER;
 static int caller = -1;
 static uint64_t calls, figures;
+static int profile_on;
+
+static void profile_add(struct vcpu *v, uint64_t addr, uint64_t n)
+{
+    for (uint64_t i = (addr >> 2) % PROFILE_SLOTS, k = 0; k < PROFILE_SLOTS;
+         k++, i = (i + 1) % PROFILE_SLOTS) {
+        if (v->profile[i].addr == addr || v->profile[i].insns == 0) {
+            v->profile[i].addr = addr;
+            v->profile[i].insns += n;
+            return;
+        }
+    }
+}
+
+static void write_profile(unsigned index, struct vcpu *v)
+{
+    fprintf(out, "profile: figure=%" PRIu64 " vcpu=%u blocks=", figures, index);
+    const char *sep = "";
+    for (int i = 0; i < PROFILE_SLOTS; i++) {
+        if (v->profile[i].insns != 0) {
+            fprintf(out, "%s%" PRIx64 ":%" PRIu64, sep, v->profile[i].addr, v->profile[i].insns);
+            sep = ",";
+        }
+    }
+    fprintf(out, "\n");
+    memset(v->profile, 0, sizeof(v->profile));
+}
 
 /* Counters another vCPU's thread reads at a figure's edges (without
  * -icount each vCPU has a thread of its own). */
@@ -161,6 +197,8 @@ static void block_executed(unsigned int index, void *udata)
     bump(&v->now.insns, b->n);
     if (v->depth > 0)
         bump(&v->now.irq_insns, b->n);
+    if (profile_on && __atomic_load_n(&v->profiling, __ATOMIC_RELAXED))
+        profile_add(v, b->vaddr, b->n);
 }
 
 static void write_line(unsigned index, const char *role, const struct counters *c)
@@ -194,8 +232,10 @@ static void mark_executed(struct vcpu *v, unsigned index, unsigned code, uint64_
     case COUNT_MARK_FIGURE_BEGIN:
         caller = (int)index;
         calls = 0;
-        for (unsigned i = 0; i < vcpu_count; i++)
+        for (unsigned i = 0; i < vcpu_count; i++) {
             snapshot(&vcpus[i].start, &vcpus[i].now);
+            __atomic_store_n(&vcpus[i].profiling, i != index, __ATOMIC_RELAXED);
+        }
         memset(&v->sum, 0, sizeof(v->sum));
         break;
     case COUNT_MARK_CALL_BEGIN:
@@ -203,6 +243,7 @@ static void mark_executed(struct vcpu *v, unsigned index, unsigned code, uint64_
             break;
         snapshot(&v->start, &v->now);
         v->start.insns = pos; /* from the instruction after the mark */
+        v->profiling = 1;
         break;
     case COUNT_MARK_CALL_END: {
         if ((int)index != caller)
@@ -211,6 +252,7 @@ static void mark_executed(struct vcpu *v, unsigned index, unsigned code, uint64_
         snapshot(&now, &v->now);
         now.insns = pos - 1; /* up to the instruction before the mark */
         add_difference(&v->sum, &now, &v->start);
+        v->profiling = 0;
         calls++;
         break;
     }
@@ -228,6 +270,10 @@ static void mark_executed(struct vcpu *v, unsigned index, unsigned code, uint64_
                 add_difference(&d, &now, &vcpus[i].start);
                 write_line(i, "other", &d);
             }
+        }
+        for (unsigned i = 0; i < vcpu_count && profile_on; i++) {
+            __atomic_store_n(&vcpus[i].profiling, 0, __ATOMIC_RELAXED);
+            write_profile(i, &vcpus[i]);
         }
         fflush(out);
         caller = -1;
@@ -355,14 +401,16 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
         } else if (strncmp(argv[i], "irq=", 4) == 0) {
             if (!parse_range(argv[i], &irq_lo, &irq_hi))
                 return -1;
+        } else if (strcmp(argv[i], "profile=on") == 0) {
+            profile_on = 1;
         } else if (strncmp(argv[i], "relax=", 6) == 0) {
             if (!parse_range(argv[i], &relax_lo, &relax_hi))
                 return -1;
         } else {
-            fprintf(
-                stderr,
-                "count_insns: unknown argument %s (expected out=FILE, irq=LO-HI, relax=LO-HI)\n",
-                argv[i]);
+            fprintf(stderr,
+                    "count_insns: unknown argument %s (expected out=FILE, irq=LO-HI, relax=LO-HI, "
+                    "profile=on)\n",
+                    argv[i]);
             return -1;
         }
     }

@@ -42,7 +42,8 @@ from runner import constants  # noqa: E402
 from runner.matrix import Config  # noqa: E402
 from runner.qemu import boot, describe_status, kvm_unusable_reason  # noqa: E402
 
-BENCH_TIMEOUT = 300
+BENCH_TIMEOUT = 300  # seconds for a boot, plus BENCH_TIMEOUT_PER_CPU for each CPU
+BENCH_TIMEOUT_PER_CPU = 20
 LINE = re.compile(r"^bench: name=(\w+) cpus=(\d+) iters=(\d+) min=(\d+) p50=(\d+) p90=(\d+) "
                   r"p99=(\d+) max=(\d+) tsc_mhz=([\d.]+)$")
 QUANTILES = re.compile(r"^bench: quantiles name=(\w+) cpus=(\d+) q=([\d,]+)$")
@@ -273,7 +274,54 @@ def bench_config(accel, apic, cpus, barrier, idle, options="", plugin=()):
                   accel="tcg" if accel == "icount" else accel, smp=str(cpus), apic=apic,
                   qemu_args=("-icount", "shift=0") + tuple(plugin) if accel == "icount" else (),
                   cmdline=f"bench barrier={barrier} apic={apic} idle={idle} {options}".strip(),
-                  expect="bench", timeout=BENCH_TIMEOUT)
+                  expect="bench", timeout=BENCH_TIMEOUT + BENCH_TIMEOUT_PER_CPU * cpus)
+
+
+def central_up_to():
+    """barrier=auto's rule, from its one definition (kernel/barrier.h)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "kernel", "barrier.h")) as f:
+        return int(re.search(r"^#define BARRIER_CENTRAL_UP_TO (\d+)", f.read(), re.M).group(1))
+
+
+def default_barriers(cpus):
+    """Both barriers; and auto where a sweep goes past the CPU count up to
+    which auto is central, to draw the kernel's own choice."""
+    return ["central", "dissemination"] + (["auto"] if max(cpus) > central_up_to() else [])
+
+
+def growth_rows(rows):
+    """The call with every CPU of the boot taking part, one series per
+    barrier the sweep booted (central, dissemination, auto: its figures
+    are named by the kind it chose) and idle mode, against the CPU count:
+    what growth.svg draws (CPU counts equally spaced, which for a sweep of
+    powers of two is log2 n)."""
+    out = []
+    for r in rows:
+        if r["name"].startswith("generic_call_empty_") and r["name"].endswith(("_idle", "_busy")) \
+                and int(r["cpus"]) == int(r["vcpus"]):
+            load = r["name"].rsplit("_", 1)[1]
+            out.append(dict(r, name=f"barrier={r['barrier']} {load}"))
+    return out
+
+
+def print_growth(growth):
+    """p50 of the every-CPU call per CPU count, and the factor per
+    doubling of the CPU count from the smallest to the largest."""
+    series = {}
+    for r in growth:
+        series.setdefault((r["name"], r["idle"]), {})[int(r["cpus"])] = int(r["p50"])
+    if not series or max(len(s) for s in series.values()) < 2:
+        return
+    counts = sorted({c for s in series.values() for c in s})
+    print("\ngrowth: p50 cycles of a call on every CPU, by CPU count")
+    print(f"{'series':28} {'idle':>5} " + " ".join(f"{c:>10}" for c in counts) +
+          "  per doubling")
+    for (name, idle), s in sorted(series.items()):
+        lo, hi = min(s), max(s)
+        per_doubling = (s[hi] / s[lo]) ** (1 / math.log2(hi / lo)) if hi > lo and s[lo] else 0
+        print(f"{name:28} {idle:>5} " + " ".join(f"{s.get(c, ''):>10}" for c in counts) +
+              f"  {per_doubling:.2f}x")
 
 
 def print_instruction_table(rows, per_cpu_rows):
@@ -281,7 +329,7 @@ def print_instruction_table(rows, per_cpu_rows):
     caller's path, the longest participant's (interrupt to return), all
     CPUs' together, and the spin iterations, by wait."""
     print(f"\ninstructions per call (ACCEL=icount; spin iterations apart)\n"
-          f"{'figure':34} {'vcpus':>5} {'cpus':>4} {'caller':>8} {'particip':>8} {'total':>8} "
+          f"{'figure':44} {'vcpus':>5} {'cpus':>4} {'caller':>8} {'particip':>8} {'total':>8} "
           f"{'spins':>6}  waits (spin iterations per call)")
     for r in rows:
         if not r["name"].startswith("generic_call_empty") or r.get("caller_insns") in (None, ""):
@@ -289,7 +337,7 @@ def print_instruction_table(rows, per_cpu_rows):
         waits = "; ".join(p["waits"] for p in per_cpu_rows
                           if p["name"] == r["name"] and p["cpus"] == r["cpus"] and
                           p["vcpus"] == r["vcpus"] and p["barrier"] == r["barrier"] and p["waits"])
-        print(f"{r['name']:34} {r['vcpus']:>5} {r['cpus']:>4} {r['caller_insns']:>8g} "
+        print(f"{r['name']:44} {r['vcpus']:>5} {r['cpus']:>4} {r['caller_insns']:>8g} "
               f"{r['participant_insns']:>8g} {r['total_insns']:>8g} {r['spin_iters']:>6g}  "
               f"{waits}")
 
@@ -300,7 +348,7 @@ def parse_args(argv):
     ap.add_argument("--cpus", default="", help='CPU counts, e.g. "1 2 4 8 16 32"')
     ap.add_argument("--accel", default="", choices=["", "kvm", "tcg", "icount"])
     ap.add_argument("--apic", default="", choices=["", "x2apic", "xapic"])
-    ap.add_argument("--barrier", default="", choices=["", "central", "dissemination"])
+    ap.add_argument("--barrier", default="", choices=["", "central", "dissemination", "auto"])
     ap.add_argument("--idle", default="", help='idle modes, e.g. "hlt poll mwait" (default hlt)')
     ap.add_argument("--options", default="", help='more kernel options, e.g. "barrier_spin_us=0"')
     ap.add_argument("--plugin", default="", help="the instruction-counting QEMU plugin (icount)")
@@ -335,7 +383,7 @@ def main():
     if accel in ("tcg", "icount") and apic == "x2apic":
         print("bench: APIC=x2apic needs ACCEL=kvm: QEMU's TCG has no x2APIC")
         return 2
-    barriers = [args.barrier] if args.barrier else ["central", "dissemination"]
+    barriers = [args.barrier] if args.barrier else default_barriers(args.cpus)
     print(f"bench: accelerator {accel}" + (f" ({why_not_kvm})" if why_not_kvm else "") +
           f", {apic}, CPUs {' '.join(map(str, args.cpus))}, barriers {' '.join(barriers)}, "
           f"idle {' '.join(args.idle)}",
@@ -412,6 +460,9 @@ def main():
             writer.writeheader()
             writer.writerows(data)
     write_svg(os.path.join(outdir, "p50_by_cpus.svg"), rows)
+    growth = growth_rows(rows)
+    write_svg(os.path.join(outdir, "growth.svg"), growth)
+    print_growth(growth)
     write_distribution_svg(os.path.join(outdir, "distribution.svg"), qrows)
     print(f"\n{'figure':42} {'barrier':>13} {'idle':>5} {'vcpus':>5} {'cpus':>4} {'iters':>6} "
           f"{'p50':>12} {'p99':>12}")
@@ -421,7 +472,8 @@ def main():
     if per_cpu_rows:
         print_instruction_table(rows, per_cpu_rows)
     print(f"\n{len(rows)} figures in {outdir}/results.csv ({outdir}/quantiles.csv: their "
-          f"distributions); plots: {outdir}/p50_by_cpus.svg, {outdir}/distribution.svg")
+          f"distributions); plots: {outdir}/p50_by_cpus.svg, {outdir}/distribution.svg, "
+          f"{outdir}/growth.svg")
     return 1 if failed else 0
 
 

@@ -116,6 +116,31 @@ def main():
           not refused(["build", "--cpus", "1 2 4 8 16 32", "--idle", "hlt poll mwait"]),
           "a bad CPUS=, IDLE=, APIC= or BARRIER= must be refused, a large sweep taken")
 
+    # A sweep of 2, 4 and 8 CPUs: the growth keeps only the call on every
+    # CPU of its boot, one series per barrier booted; 1 000 -> 4 000 over
+    # two doublings is 2x per doubling.
+    sweep = [row("generic_call_empty_central_idle", 2, 1000),
+             row("generic_call_empty_central_idle", 2, 700, vcpus=4),
+             row("generic_call_empty_central_idle", 4, 2000),
+             row("generic_call_empty_central_busy", 4, 2100),
+             dict(row("generic_call_empty_dissemination_idle", 8, 3000), barrier="auto"),
+             row("generic_call_empty_central_idle", 8, 4000), row("barrier_central", 8, 50)]
+    growth = bench.growth_rows(sweep)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        bench.print_growth(growth)
+    check("tools.bench_growth_is_the_every_cpu_call_per_barrier",
+          sorted((r["name"], r["cpus"]) for r in growth) ==
+          [("barrier=auto idle", 8), ("barrier=central busy", 4), ("barrier=central idle", 2),
+           ("barrier=central idle", 4), ("barrier=central idle", 8)] and
+          "2.00x" in out.getvalue(), out.getvalue())
+    # kernel/barrier.h's rule, written out here: auto is central up to 4 CPUs.
+    check("tools.bench_sweeps_auto_where_it_differs_from_central",
+          bench.parse_args(["build", "--barrier", "auto"]).barrier == "auto" and
+          bench.default_barriers([1, 2, 4]) == ["central", "dissemination"] and
+          bench.default_barriers([2, 8]) == ["central", "dissemination", "auto"],
+          f"{bench.default_barriers([1, 2, 4])}, {bench.default_barriers([2, 8])}")
+
     with tempfile.TemporaryDirectory() as tmp:
         rows = [row("tsc_read", 1, 120), row("tsc_read", 2, 121),
                 row("generic_call_empty_central_idle", 1, 2000),

@@ -12,9 +12,11 @@
  *                        IPI (when every CPU the firmware listed is online)
  *   barrier_<kind>       one crossing of a spin barrier when every CPU is
  *                        already spinning at it: no IPI; for every count of
- *                        CPUs from 2 to all
+ *                        CPUs from 2 to all (above 8 CPUs: up to 4, the
+ *                        powers of two, and all)
  *   generic_call_empty   ipi_generic_call with an empty worker, on the
- *                        first n online CPUs for every n, the others idle;
+ *                        first n online CPUs for every n (above 8 CPUs, as
+ *                        for the barriers), the others idle;
  *                        and on all of them with the others busy; _each:
  *                        on all, idle, one IPI per CPU instead of the
  *                        shorthand
@@ -290,6 +292,15 @@ static void measure_crossing(struct cpu *const *helpers, uint32_t n)
             kprintf("bench: CPU %u did not finish its helper work\n", helpers[k]->index);
 }
 
+/* The counts of CPUs a sweep measures, out of `online`: every count up
+ * to 8 CPUs; on a bigger machine 1 to 4, the powers of two and all of
+ * them, so that 64 CPUs cost some 12 figures per sweep, not 64, and the
+ * growth against log2 n is still drawn. */
+static bool swept(uint32_t n, uint32_t online)
+{
+    return online <= 8 || n <= 4 || n == online || (n & (n - 1)) == 0;
+}
+
 /* For every count of CPUs from 2 to all online: how a crossing grows. */
 KBENCH(barrier_crossing)
 {
@@ -299,7 +310,8 @@ KBENCH(barrier_crossing)
         if (cpu_online(smp_cpu(i)))
             helpers[n++] = smp_cpu(i);
     for (uint32_t k = 1; k <= n; k++)
-        measure_crossing(helpers, k);
+        if (swept(k + 1, n + 1))
+            measure_crossing(helpers, k);
 }
 
 /* ---- generic_call_empty ---- */
@@ -328,6 +340,8 @@ KBENCH(generic_call_empty)
     const char *barrier = barrier_kind_name(ipi_barrier_kind());
     uint32_t online = (uint32_t)smp_online_count();
     for (uint32_t n = 1; n <= online; n++) {
+        if (!swept(n, online))
+            continue;
         first_online(&members, n);
         fmt_snprintf(name, sizeof(name), "generic_call_empty_%s_idle", barrier);
         measure(name, n, call_set, &members);

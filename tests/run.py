@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 from runner import ROOT
 from runner import constants
@@ -280,12 +281,24 @@ def main():
     print(f"== ipikernel tests ({args.cc or 'default compiler'}, {build})", flush=True)
 
     counts = {}
+    # Wall time per group, for keeping make test within its budget
+    # (docs/testing.md): each lap() ends the group before it.
+    times, started = {}, [time.monotonic(), None]
+
+    def lap(label):
+        now = time.monotonic()
+        if started[1]:
+            times[started[1]] = times.get(started[1], 0) + now - started[0]
+        started[0], started[1] = now, label
+
+    lap("host")
     if args.only in ("", "host"):
         host = run_host_tests(build, args.verbose)
         print("\n".join(host.lines), flush=True)
         total.add(dataclasses.replace(host, lines=[]))
         counts["host cases"] = host.passed + host.failed + host.skipped
 
+    lap("checks")
     # Every C file as .clang-format says, the layering rule (kernel/ and lib/
     # reach the machine only through kernel/arch.h), make bench's and make
     # trace's own parsing and plotting, make usb's refusals, every name the
@@ -318,6 +331,7 @@ def main():
             total.add(dataclasses.replace(result, lines=[]))
             counts["fuzz targets"] = len(targets)
 
+    lap("labs")
     # The labs (tools/lab.py): every lab's stub tree builds and loses marks,
     # the reference (this tree) gets full marks, the handouts' tables are current.
     if args.only in ("", "labs"):
@@ -328,6 +342,7 @@ def main():
         total.add(dataclasses.replace(labs, lines=[]))
         counts["labs"] = len({n.split(".")[1] for n in labs.names if n.startswith("lab.")})
 
+    lap("model")
     # The protocol's model, checked by SPIN (tests/model/, tools/check_model.py).
     if args.only in ("", "model"):
         model = run_ktap_tool("model", [sys.executable, os.path.join(ROOT, "tools",
@@ -337,6 +352,7 @@ def main():
         total.add(dataclasses.replace(model, lines=[]))
         counts["model configurations"] = model.passed + model.failed
 
+    lap("mutants")
     # A few deliberate bugs that the host tests must catch, so that the
     # mutant mechanism itself cannot rot (make mutants runs them all).
     if args.only in ("", "mutants"):
@@ -349,6 +365,7 @@ def main():
         total.add(dataclasses.replace(mutants, lines=[]))
         counts["mutants"] = mutants.passed + mutants.failed
 
+    lap("QEMU")
     if args.only not in ("host", "model", "mutants", "labs"):
         before = set(total.names)
         selected = [c for c in configs if args.only in c.name]
@@ -391,9 +408,12 @@ def main():
         counts["kernel self-tests"] = len(
             {n for n in total.names - before if "." in n and not n.startswith("mutant.")})
 
+    lap("")
     if total.skipped:
         print(f"{total.skipped} skipped (reasons above)")
     print("distinct checks: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    print("wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items() if v >= 0.5) +
+          f"; in all {sum(times.values()):.0f} s")
     print(f"{total.passed} passed, {total.failed} failed")
     return 1 if total.failed else 0
 

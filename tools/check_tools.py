@@ -137,6 +137,10 @@ def check_compare():
         "p90=3694 p99=4450 max=610994 tsc_mhz=2099.112",
         "compare: name=membarrier_private_expedited_busy cpus=2 iters=176 min=10358626 "
         "p50=25176780 p90=33588672 p99=50420842 max=50524474 tsc_mhz=2100.005\r",
+        "compare: ipis name=membarrier_private_expedited_idle calls=3502 "
+        "function_call_interrupts=3",
+        "compare: ipis name=membarrier_private_expedited_busy calls=336 "
+        "function_call_interrupts=336",
         "compare: done"])
     linux = compare.parse_figures(linux_serial, compare.LINUX_LINE)
     check("tools.compare_reads_the_linux_inits_line_form",
@@ -144,6 +148,11 @@ def check_compare():
                             "membarrier_private_expedited_idle"] and
           linux["membarrier_private_expedited_busy"]["p50"] == "25176780" and
           linux["membarrier_private_expedited_idle"]["tsc_mhz"] == "2099.112", str(linux))
+    ipis = compare.ipis_per_call(linux_serial + "\ncompare: ipis name=no_proc calls=10 "
+                                 "function_call_interrupts=-1")
+    check("tools.compare_reads_the_linux_inits_interrupt_counts",
+          ipis == {"membarrier_private_expedited_idle": 0.001,
+                   "membarrier_private_expedited_busy": 1.0, "no_proc": None}, str(ipis))
     ours = compare.parse_figures(BENCH_LINE + "\nbench: count name=x cpus=2 calls=16",
                                  bench.LINE)
     check("tools.compare_reads_the_kernels_bench_lines",
@@ -165,6 +174,16 @@ def check_compare():
           [r["ratio_busy"] for r in rows] == [3, 9, 2] and
           [r["ratio_idle"] for r in rows] == [2, 8, 1.6] and
           medians == {"ratio_busy": 3, "ratio_idle": 2}, f"{rows} {medians}")
+    # At 2100 MHz 1 ms is 2.1 M cycles: Linux's busy p50 of 25 M is a host
+    # time slice, our 312 k is not.
+    slice_row = compare.ratio_row(
+        1, "Linux", {"busy": {"p50": "312296", "tsc_mhz": "2100.0"},
+                     "idle": {"p50": "2100000", "tsc_mhz": "2100.0"}},
+        {"busy": {"p50": "25176780", "tsc_mhz": "2100.0"},
+         "idle": {"p50": "3570", "tsc_mhz": "2100.0"}}, 8.0, 7.0, 3.5)
+    check("tools.compare_marks_a_p50_of_a_host_time_slice",
+          slice_row["over_1ms"] == "ours_idle linux_busy" and slice_row["host_load"] == 3.5 and
+          all(r["over_1ms"] == "" for r in rows), str(slice_row))
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "ratios.svg")
         compare.write_svg(path, rows)

@@ -62,14 +62,19 @@ LINUX_CMDLINE = "console=ttyS0 quiet panic=-1"
 # kernel's bench: lines.
 LINUX_LINE = re.compile(r"^compare: name=(\w+) cpus=(\d+) iters=(\d+) min=(\d+) p50=(\d+) "
                         r"p90=(\d+) p99=(\d+) max=(\d+) tsc_mhz=([\d.]+)$")
+LINUX_IPIS = re.compile(r"^compare: ipis name=(\w+) calls=(\d+) function_call_interrupts=(-?\d+)$")
 LINUX_ERROR = re.compile(r"^compare: error (.*)$")
 LINUX_DONE = "compare: done"
 LINUX_BUSY = "membarrier_private_expedited_busy"
 LINUX_IDLE = "membarrier_private_expedited_idle"
 FIGURE_FIELDS = ["name", "cpus", "iters", "min", "p50", "p90", "p99", "max", "tsc_mhz"]
 FIELDS = ["round", "first", "ours_busy_p50", "ours_idle_p50", "linux_busy_p50", "linux_idle_p50",
-          "ratio_busy", "ratio_idle", "ours_tsc_mhz", "linux_tsc_mhz", "ours_seconds",
-          "linux_seconds"]
+          "ratio_busy", "ratio_idle", "linux_busy_ipis_per_call", "linux_idle_ipis_per_call",
+          "ours_tsc_mhz", "linux_tsc_mhz", "ours_seconds", "linux_seconds", "host_load",
+          "over_1ms"]
+# A p50 this long is a host's time slice, not a call: the vCPU that was
+# waited for had no host core until the waiting one's slice ended.
+SLICE_MS = 1.0
 
 
 # ---- the initramfs ----
@@ -240,6 +245,18 @@ def parse_figures(serial, pattern):
     return figures
 
 
+def ipis_per_call(serial):
+    """{name: function-call interrupts per call} from the init's ipis
+    lines (None where /proc/interrupts could not be read)."""
+    out = {}
+    for line in serial.splitlines():
+        m = LINUX_IPIS.match(line.strip())
+        if m:
+            calls, interrupts = int(m.group(2)), int(m.group(3))
+            out[m.group(1)] = round(interrupts / calls, 3) if interrupts >= 0 and calls else None
+    return out
+
+
 def tail(serial, n=15):
     lines = [line for line in serial.splitlines() if line.strip()]
     return "\n".join("    " + line for line in lines[-n:]) or "    (nothing)"
@@ -267,8 +284,9 @@ def linux_round(cfg, image, workdir):
     figures = parse_figures(serial, LINUX_LINE)
     errors = [m.group(1) for m in map(LINUX_ERROR.match, serial.splitlines()) if m]
     done = any(line.strip() == LINUX_DONE for line in serial.splitlines())
-    found = {kind: figures[name] for name, kind in ((LINUX_BUSY, "busy"), (LINUX_IDLE, "idle"))
-             if name in figures}
+    ipis = ipis_per_call(serial)
+    found = {kind: dict(figures[name], ipis_per_call=ipis.get(name))
+             for name, kind in ((LINUX_BUSY, "busy"), (LINUX_IDLE, "idle")) if name in figures}
     if errors or not done or len(found) != 2:
         why = "its init reported: " + "; ".join(errors) if errors else \
             ("no result before the time limit" if status == "timeout" else
@@ -281,15 +299,25 @@ def linux_round(cfg, image, workdir):
     return found, seconds, None, None
 
 
-def ratio_row(number, first, ours, linux, ours_seconds, linux_seconds):
+def over_a_slice(ours, linux):
+    """The figures of a round whose p50 is at least SLICE_MS of their TSC."""
+    return [f"{side}_{kind}" for side, figures in (("ours", ours), ("linux", linux))
+            for kind in ("busy", "idle")
+            if int(figures[kind]["p50"]) >= SLICE_MS * 1000 * float(figures[kind]["tsc_mhz"])]
+
+
+def ratio_row(number, first, ours, linux, ours_seconds, linux_seconds, host_load=0.0):
     busy, idle = int(linux["busy"]["p50"]), int(linux["idle"]["p50"])
     return {"round": number, "first": first,
             "ours_busy_p50": int(ours["busy"]["p50"]), "ours_idle_p50": int(ours["idle"]["p50"]),
             "linux_busy_p50": busy, "linux_idle_p50": idle,
             "ratio_busy": round(int(ours["busy"]["p50"]) / max(busy, 1), 3),
             "ratio_idle": round(int(ours["idle"]["p50"]) / max(busy, 1), 3),
+            "linux_busy_ipis_per_call": linux["busy"].get("ipis_per_call"),
+            "linux_idle_ipis_per_call": linux["idle"].get("ipis_per_call"),
             "ours_tsc_mhz": ours["busy"]["tsc_mhz"], "linux_tsc_mhz": linux["busy"]["tsc_mhz"],
-            "ours_seconds": round(ours_seconds, 1), "linux_seconds": round(linux_seconds, 1)}
+            "ours_seconds": round(ours_seconds, 1), "linux_seconds": round(linux_seconds, 1),
+            "host_load": round(host_load, 2), "over_1ms": " ".join(over_a_slice(ours, linux))}
 
 
 def medians(rows):
@@ -302,16 +330,16 @@ def medians(rows):
 def print_table(rows, barrier):
     print(f"\nper round, p50 cycles; busy = generic_call_empty_{barrier}_busy / {LINUX_BUSY}, "
           f"idle = generic_call_empty_{barrier}_idle / {LINUX_BUSY}\n"
-          f"{'round':>5} {'first':>5} {'ours busy':>10} {'ours idle':>10} {'Linux busy':>10} "
-          f"{'Linux idle':>10} {'busy':>7} {'idle':>7}")
+          f"{'round':>5} {'first':>5} {'load':>5} {'ours busy':>10} {'ours idle':>10} "
+          f"{'Linux busy':>10} {'Linux idle':>10} {'busy':>7} {'idle':>7}  p50 over 1 ms")
     for r in rows:
-        print(f"{r['round']:>5} {r['first']:>5} {r['ours_busy_p50']:>10} {r['ours_idle_p50']:>10} "
-              f"{r['linux_busy_p50']:>10} {r['linux_idle_p50']:>10} {r['ratio_busy']:>7.2f} "
-              f"{r['ratio_idle']:>7.2f}")
+        print(f"{r['round']:>5} {r['first']:>5} {r['host_load']:>5.2f} {r['ours_busy_p50']:>10} "
+              f"{r['ours_idle_p50']:>10} {r['linux_busy_p50']:>10} {r['linux_idle_p50']:>10} "
+              f"{r['ratio_busy']:>7.3g} {r['ratio_idle']:>7.3g}  {r['over_1ms']}")
     m = medians(rows)
     if m:
-        print(f"{'median':>5} {'':>5} {'':>10} {'':>10} {'':>10} {'':>10} "
-              f"{m['ratio_busy']:>7.2f} {m['ratio_idle']:>7.2f}")
+        print(f"{'median':>5} {'':>5} {'':>5} {'':>10} {'':>10} {'':>10} {'':>10} "
+              f"{m['ratio_busy']:>7.3g} {m['ratio_idle']:>7.3g}")
 
 
 def write_svg(path, rows):
@@ -419,11 +447,13 @@ def main():
     workdir = os.path.join(outdir, "logs")
     os.makedirs(workdir, exist_ok=True)
     print(f"compare: {args.rounds} rounds, {args.cpus} CPUs, {args.accel}, {apic}, barrier "
-          f"{args.barrier}; Linux: {image}", flush=True)
+          f"{args.barrier}; Linux: {image}; host: {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.2f}", flush=True)
 
     rows, failed = [], 0
     for number in range(1, args.rounds + 1):
         first = "ours" if number % 2 else "Linux"
+        host_load = os.getloadavg()[0]
         results = {}
         for side in (("ours", "Linux") if first == "ours" else ("Linux", "ours")):
             if side == "ours":
@@ -442,12 +472,16 @@ def main():
                 # the same in every round.
                 break
             continue
-        row = ratio_row(number, first, ours, linux, ours_seconds, linux_seconds)
+        row = ratio_row(number, first, ours, linux, ours_seconds, linux_seconds, host_load)
         rows.append(row)
+        sent = row["linux_busy_ipis_per_call"]
+        if sent is not None and sent < 0.9:
+            print(f"compare: round {number}: Linux took {sent} function-call interrupts per busy "
+                  f"call, not 1: its spinning threads were not always running", flush=True)
         print(f"compare: round {number} ({first} first): ours busy {row['ours_busy_p50']}, idle "
               f"{row['ours_idle_p50']} ({ours_seconds:.0f} s); Linux busy "
               f"{row['linux_busy_p50']}, idle {row['linux_idle_p50']} ({linux_seconds:.0f} s); "
-              f"busy ratio {row['ratio_busy']:.2f}, idle ratio {row['ratio_idle']:.2f}",
+              f"busy ratio {row['ratio_busy']:.3g}, idle ratio {row['ratio_idle']:.3g}",
               flush=True)
 
     with open(os.path.join(outdir, "rounds.csv"), "w", newline="") as f:

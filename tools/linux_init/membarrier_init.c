@@ -21,6 +21,10 @@
  * This process runs on CPU 0. Each figure is printed in the form of the
  * kernel's bench: lines (kernel/bench.h), cycles of this CPU's TSC per call:
  *   compare: name=<name> cpus=<n> iters=<k> min=<c> p50=<c> p90=<c> p99=<c> max=<c> tsc_mhz=<f>
+ * followed by what the calls cost in interrupts, from the function-call
+ * interrupts (the CAL row of /proc/interrupts) all CPUs took meanwhile,
+ * which says whether Linux sent an IPI per call (-1: not readable):
+ *   compare: ipis name=<name> calls=<k> function_call_interrupts=<m>
  * then "compare: done"; a problem is one line "compare: error <what>", and
  * the machine is powered off either way. Every wait has a deadline, and an
  * alarm powers the machine off should anything else hang.
@@ -37,7 +41,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -172,6 +178,53 @@ static uint64_t percentile(const uint64_t *v, size_t n, unsigned p)
 }
 
 static uint64_t clock_cost;
+static uint64_t calls_made;
+static double tsc_mhz; /* Linux's calibrated rate, as the kernel prints its own */
+
+/* The TSC's rate as Linux calibrated it at boot: /proc/cpuinfo's "cpu MHz"
+ * of the first CPU (x86 prints its calibrated cpu_khz where there is
+ * neither APERF/MPERF nor a cpufreq driver, as under QEMU's TCG); 0 where it
+ * cannot be read. */
+static double linux_tsc_mhz(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f == NULL)
+        return 0;
+    char line[512];
+    double mhz = 0;
+    while (mhz == 0 && fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, "cpu MHz", 7) == 0 && strchr(line, ':') != NULL)
+            mhz = strtod(strchr(line, ':') + 1, NULL);
+    fclose(f);
+    return mhz;
+}
+
+/* The function-call interrupts all CPUs have taken (the sum of the CAL row
+ * of /proc/interrupts), or -1 where it cannot be read. */
+static long long function_call_interrupts(void)
+{
+    FILE *f = fopen("/proc/interrupts", "r");
+    if (f == NULL)
+        return -1;
+    char line[4096];
+    long long total = -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *p = line + strspn(line, " ");
+        if (strncmp(p, "CAL:", 4) != 0)
+            continue;
+        total = 0;
+        for (p += 4;;) {
+            char *end;
+            long long count = strtoll(p, &end, 10);
+            if (end == p)
+                break;
+            total += count;
+            p = end;
+        }
+    }
+    fclose(f);
+    return total;
+}
 
 /* What one TSC read costs here (p50): in a guest it may trap. */
 static void measure_clock_cost(void)
@@ -189,6 +242,7 @@ static void call_once(void)
 {
     if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
         fail("membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): %s", strerror(errno));
+    calls_made++;
 }
 
 /* Times the call as kernel/bench.c's bench_measure() times an op: a warm-up
@@ -196,7 +250,9 @@ static void call_once(void)
  * sample, the percentiles over batch means. */
 static void measure(const char *name, int cpus)
 {
-    uint64_t start_ns = now_ns(), start_tsc = rdtsc();
+    calls_made = 0;
+    long long interrupts_before = function_call_interrupts();
+    uint64_t start_ns = now_ns();
     for (int i = 0; i < 8; i++)
         call_once();
     uint64_t per_op_ns = (now_ns() - start_ns) / 8 + 1;
@@ -221,7 +277,6 @@ static void measure(const char *name, int cpus)
             call_once();
         samples[i] = (rdtsc() - t0) / batch;
     }
-    uint64_t elapsed_ns = now_ns() - start_ns, elapsed_tsc = rdtsc() - start_tsc;
     qsort(samples, n, sizeof(samples[0]), compare_u64);
     say("compare: name=%s cpus=%d iters=%zu min=%llu p50=%llu p90=%llu p99=%llu max=%llu "
         "tsc_mhz=%.3f",
@@ -229,7 +284,11 @@ static void measure(const char *name, int cpus)
         (unsigned long long)percentile(samples, n, 50),
         (unsigned long long)percentile(samples, n, 90),
         (unsigned long long)percentile(samples, n, 99), (unsigned long long)samples[n - 1],
-        (double)elapsed_tsc * 1000.0 / (double)elapsed_ns);
+        tsc_mhz);
+    long long interrupts_after = function_call_interrupts();
+    say("compare: ipis name=%s calls=%llu function_call_interrupts=%lld", name,
+        (unsigned long long)calls_made,
+        interrupts_before < 0 || interrupts_after < 0 ? -1 : interrupts_after - interrupts_before);
 }
 
 static void start_thread(void *(*fn)(void *), void *arg)
@@ -245,12 +304,17 @@ int main(void)
     signal(SIGALRM, on_alarm);
     alarm(WATCHDOG_SECONDS);
 
+    /* Only for /proc/interrupts: nothing else here needs a file system. */
+    mkdir("/proc", 0555);
+    mount("proc", "/proc", "proc", 0, NULL);
+
     struct utsname name;
     uname(&name);
     cpu_set_t online;
     if (sched_getaffinity(0, sizeof(online), &online) != 0)
         fail("sched_getaffinity: %s", strerror(errno));
     int cpus = CPU_COUNT(&online);
+    tsc_mhz = linux_tsc_mhz();
     say("compare: linux=%s cpus=%d", name.release, cpus);
     if (!CPU_ISSET(0, &online))
         fail("CPU 0, where the calls are made, is not online");

@@ -153,6 +153,23 @@ def check_compare():
     check("tools.compare_reads_the_linux_inits_interrupt_counts",
           ipis == {"membarrier_private_expedited_idle": 0.001,
                    "membarrier_private_expedited_busy": 1.0, "no_proc": None}, str(ipis))
+    found, why, init_error = compare.judge_linux(linux_serial, 0)
+    check("tools.compare_takes_a_linux_boot_with_both_figures_and_one_ipi_per_call",
+          found is not None and why is None and found["busy"]["ipis_per_call"] == 1.0 and
+          found["idle"]["p50"] == "3570", f"{found} {why}")
+    no_ipis = linux_serial.replace("calls=336 function_call_interrupts=336",
+                                   "calls=336 function_call_interrupts=2")
+    unsupported = "\n".join(["compare: linux=6.1.0-57-amd64 cpus=2",
+                             "compare: error membarrier is not available (MEMBARRIER_CMD_QUERY: "
+                             "Function not implemented)"])
+    refused = [compare.judge_linux(no_ipis, 0), compare.judge_linux(unsupported, 0),
+               compare.judge_linux(linux_serial.replace("compare: done", ""), "timeout")]
+    check("tools.compare_refuses_a_linux_boot_without_ipis_an_error_or_an_end",
+          all(f is None and w for f, w, _e in refused) and
+          "not a call with IPIs" in refused[0][1] and
+          refused[1][2].startswith("membarrier is not available") and refused[0][2] is None and
+          "time limit" in refused[2][1] and "compare: done" in refused[2][1],
+          " | ".join(str(w).splitlines()[0] for _f, w, _e in refused))
     ours = compare.parse_figures(BENCH_LINE + "\nbench: count name=x cpus=2 calls=16",
                                  bench.LINE)
     check("tools.compare_reads_the_kernels_bench_lines",

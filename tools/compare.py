@@ -466,8 +466,9 @@ def main():
     kernel = os.path.join(build, "kernel.elf")
     workdir = os.path.join(outdir, "logs")
     os.makedirs(workdir, exist_ok=True)
-    print(f"compare: {args.rounds} rounds, {args.cpus} CPUs, {args.accel}, {apic}, barrier "
-          f"{args.barrier}; Linux: {image}; host: {os.cpu_count()} cores, load average "
+    rounds = f"{args.rounds} round" + ("s" if args.rounds != 1 else "")
+    print(f"compare: {rounds}, {args.cpus} CPUs, {args.accel}, {apic}, barrier {args.barrier}; "
+          f"Linux: {image}; host: {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.2f}", flush=True)
 
     rows, failed = [], 0

@@ -7,9 +7,9 @@ and accelerator): this kernel with "bench" (tools/bench.py's bench_config), and
 Linux from Debian's kernel package with a small static init of ours
 (tools/linux_init/membarrier_init.c) as its whole user space, which times
 membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED). The two are paired within the
-round: a 2-vCPU TCG guest on a loaded 2-core host moves 3x between boots, so
-only figures taken minutes apart are divided, and the median of the
-per-round ratios is what is reported. Odd rounds boot this kernel first,
+round: a 2-vCPU TCG guest on a loaded 2-core host moves 3x and more between
+boots, so only figures taken within the same minute are divided, and the
+median of the per-round ratios is what is reported. Odd rounds boot this kernel first,
 even rounds Linux first, so that a host that slows down or speeds up during
 the run does not favour one side.
 
@@ -51,8 +51,9 @@ import bench  # noqa: E402  (tools/, beside this script)
 from runner import constants  # noqa: E402
 from runner.qemu import boot, describe_status, kvm_unusable_reason  # noqa: E402
 
-# Linux under TCG boots in a minute or two on a loaded host; the init's own
-# watchdog (240 s from its start) ends a run that hangs before this does.
+# Linux's boot and the init's two figures take 5 to 20 s under TCG on a loaded
+# 2-core host; the init's own watchdog (240 s from its start) ends a run that
+# hangs before this limit does.
 LINUX_TIMEOUT = 420
 LINUX_META_PACKAGE = "linux-image-amd64"
 # Linux's console on the first serial port (the runner's serial log); quiet:
@@ -67,19 +68,19 @@ LINUX_IPIS = re.compile(r"^compare: ipis name=(\w+) calls=(\d+) function_call_in
 LINUX_ERROR = re.compile(r"^compare: error (.*)$")
 LINUX_DONE = "compare: done"
 LINUX_BUSY = "membarrier_private_expedited_busy"
+LINUX_IDLE = "membarrier_private_expedited_idle"
 # Fewer function-call interrupts per busy call and other CPU than this, and
 # Linux did not find the spinning threads on their CPUs for most calls: the
 # figure is then the system call without IPIs (seen once on a loaded host),
 # not the one compared.
 MIN_BUSY_IPIS = 0.5
-LINUX_IDLE = "membarrier_private_expedited_idle"
 FIGURE_FIELDS = ["name", "cpus", "iters", "min", "p50", "p90", "p99", "max", "tsc_mhz"]
 FIELDS = ["round", "first", "ours_busy_p50", "ours_idle_p50", "linux_busy_p50", "linux_idle_p50",
           "ratio_busy", "ratio_idle", "linux_busy_ipis_per_call", "linux_idle_ipis_per_call",
           "ours_tsc_mhz", "linux_tsc_mhz", "ours_seconds", "linux_seconds", "host_load",
           "over_1ms"]
-# A p50 this long is a host's time slice, not a call: the vCPU that was
-# waited for had no host core until the waiting one's slice ended.
+# A p50 this long measures the host's scheduler more than the call: the vCPU
+# waited for had no host core until the waiting one's time slice ended.
 SLICE_MS = 1.0
 
 
@@ -181,9 +182,14 @@ def extract_kernel(deb, dest):
 
 
 def cached_kernels(cache):
-    return sorted((os.path.join(cache, d, f) for d in os.listdir(cache)
-                   for f in os.listdir(os.path.join(cache, d)) if f.startswith("vmlinuz-")),
-                  key=os.path.getmtime) if os.path.isdir(cache) else []
+    """The images fetched before (cache/<package>_<version>/vmlinuz-*),
+    oldest first. A fetch cut short leaves only its temporary folder, whose
+    image sits one level deeper and is not listed."""
+    if not os.path.isdir(cache):
+        return []
+    folders = [os.path.join(cache, d) for d in os.listdir(cache)]
+    return sorted((os.path.join(d, f) for d in folders if os.path.isdir(d)
+                   for f in os.listdir(d) if f.startswith("vmlinuz-")), key=os.path.getmtime)
 
 
 def fetch_linux(cache):

@@ -90,6 +90,8 @@ static void say(const char *format, ...)
     va_start(ap, format);
     int n = vsnprintf(line, sizeof(line), format, ap);
     va_end(ap);
+    if (n < 0)
+        n = 0;
     if (n > (int)sizeof(line) - 2)
         n = (int)sizeof(line) - 2;
     line[n] = '\n';

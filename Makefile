@@ -9,6 +9,8 @@
 #   make bench        the benchmarks: build/bench/results.csv, a table, SVG plots
 #                     (CPUS="1 2 4", ACCEL=kvm|tcg|icount, APIC=x2apic|xapic, BARRIER=...)
 #   make trace        the rendezvous' timeline: build/trace/trace.json and trace.svg
+#   make compare      an empty call against Linux's membarrier, round by round: the
+#                     ratios and their median (COMPARE_ROUNDS=5, CPUS=2, ACCEL=tcg|kvm)
 #   make fuzz         every parser under libFuzzer for FUZZ_SECONDS each (default 180)
 #   make soak         the rendezvous stress in a loop for SOAK_MINUTES (default 10)
 #   make mutants      every deliberate bug of tests/mutants/, and what caught it
@@ -122,7 +124,7 @@ KERNEL := $(BUILD)/kernel.elf
 ISO := $(BUILD)/ipikernel.iso
 CMDLINE ?=
 
-.PHONY: all kernel iso usb fuzz fuzz-targets sanitized-kernel soak run bench trace debug test test-host test-large mutants model deps clean \
+.PHONY: all kernel iso usb fuzz fuzz-targets sanitized-kernel soak run bench trace compare debug test test-host test-large mutants model deps clean \
         readme-options lab lab-docs grade toolchain toolchain-check
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)
@@ -283,6 +285,30 @@ TRACE_CPUS ?= 4
 trace: deps all
 	ACCEL="$(call bench_knob,ACCEL)" $(PYTHON) tools/trace.py $(BUILD) \
 	  $(or $(call bench_knob,CPUS),$(TRACE_CPUS))
+
+# This kernel's empty rendezvous call against Linux's membarrier
+# (tools/compare.py): per round, one boot of this kernel with "bench" and one
+# of Debian's Linux (the package linux-image-amd64 depends on, fetched once
+# with apt-get into build/compare/linux/) whose init
+# (tools/linux_init/membarrier_init.c, built static here) times
+# membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), in the same QEMU
+# configuration; prints each round's ratios and their median and writes
+# build/compare/rounds.csv and ratios.svg. COMPARE_ROUNDS= (default 5),
+# CPUS= one count (default 2), ACCEL=tcg|kvm (default tcg), BARRIER=
+# (default central), BENCH_OPTIONS= more options for this kernel,
+# COMPARE_LINUX= a kernel image to boot instead of Debian's,
+# COMPARE_LINUX_OPTIONS= more Linux options. Minutes: not in make test.
+COMPARE_ROUNDS ?= 5
+COMPARE_INIT := $(BUILD)/compare/membarrier_init
+$(COMPARE_INIT): tools/linux_init/membarrier_init.c
+	@mkdir -p $(dir $@)
+	$(say) "  HOSTCC  $< (static)"
+	$(Q)$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -pthread $< -o $@
+compare: deps all $(COMPARE_INIT)
+	$(PYTHON) tools/compare.py $(BUILD) --init $(COMPARE_INIT) --rounds "$(COMPARE_ROUNDS)" \
+	  --cpus "$(or $(call bench_knob,CPUS),2)" --accel "$(or $(call bench_knob,ACCEL),tcg)" \
+	  --barrier "$(or $(call bench_knob,BARRIER),central)" --options "$(BENCH_OPTIONS)" \
+	  --linux "$(COMPARE_LINUX)" --linux-options "$(COMPARE_LINUX_OPTIONS)"
 
 debug: deps all
 	@echo "QEMU waits for gdb on :1234; gdb stops in kmain. Quit QEMU with Ctrl-A X."

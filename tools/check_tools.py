@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
-"""Self-checks of make bench's and make trace's own code (prints KTAP).
+"""Self-checks of make bench's, make trace's and make compare's own code
+(prints KTAP).
 
-tools/bench.py and tools/trace.py are what turn the kernel's bench: and
-trace: lines into the CSV files, the tables and the pictures that
-docs/book/09-measuring.md quotes. These checks feed them lines in the kernel's
-documented forms (kernel/bench.h, kernel/trace.h), written out here rather
-than taken from the code under test, and look at what comes out: the
-parsed fields, the refused options, and plots that are well-formed SVG with
-one curve per series.
+tools/bench.py, tools/trace.py and tools/compare.py are what turn the
+kernel's bench: and trace: lines, and the compare: lines of Linux's init
+(tools/linux_init/membarrier_init.c), into the CSV files, the tables and the
+pictures that docs/book/09-measuring.md quotes. These checks feed them lines
+in the documented forms (kernel/bench.h, kernel/trace.h, the init's header
+comment), written out here rather than taken from the code under test, and
+look at what comes out: the parsed fields, the refused options, the ratios,
+and plots that are well-formed SVG with one curve per series. make
+compare's initramfs is read back by a reader of the cpio format written
+here, not by the writer's own code.
 """
 import contextlib
 import io
 import os
+import stat
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
@@ -19,6 +24,7 @@ import xml.etree.ElementTree as ET
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import bench  # noqa: E402
+import compare  # noqa: E402
 import ktap_out  # noqa: E402
 import trace as trace_tool  # noqa: E402
 
@@ -95,6 +101,160 @@ def check_count_pairing():
           "a plugin output with one figure for two counted passes was paired")
 
 
+def read_newc(archive):
+    """[(name, mode, (rdev major, minor), data)] of a "new ASCII" cpio
+    archive, read by the format's definition (the 070701 magic, thirteen
+    8-digit hexadecimal fields, name and data each padded to 4 bytes), up to
+    and without the trailer; raises ValueError on anything else."""
+    members, at = [], 0
+    while True:
+        header = archive[at:at + 110]
+        if len(header) < 110 or header[:6] != b"070701":
+            raise ValueError(f"no newc header at byte {at}")
+        fields = [int(header[6 + 8 * i:14 + 8 * i], 16) for i in range(13)]
+        mode, size, rdev, name_size = fields[1], fields[6], (fields[9], fields[10]), fields[11]
+        name_end = at + 110 + name_size
+        if archive[name_end - 1:name_end] != b"\0":
+            raise ValueError(f"the name at byte {at + 110} does not end in a NUL")
+        name = archive[at + 110:name_end - 1].decode()
+        data_at = (name_end + 3) & ~3
+        data = archive[data_at:data_at + size]
+        at = (data_at + size + 3) & ~3
+        if name == "TRAILER!!!":
+            if at != len(archive):
+                raise ValueError(f"{len(archive) - at} bytes after the trailer")
+            return members
+        members.append((name, mode, rdev, data))
+
+
+def check_compare():
+    """make compare's reading of both sides' lines, its ratios, plot and
+    knobs, and its initramfs."""
+    linux_serial = "\n".join([
+        "[    1.234567] Run /init as init process",
+        "compare: linux=6.1.0-57-amd64 cpus=2",
+        "compare: name=membarrier_private_expedited_idle cpus=2 iters=10000 min=3322 p50=3570 "
+        "p90=3694 p99=4450 max=610994 tsc_mhz=2099.112",
+        "compare: name=membarrier_private_expedited_busy cpus=2 iters=176 min=10358626 "
+        "p50=25176780 p90=33588672 p99=50420842 max=50524474 tsc_mhz=2100.005\r",
+        "compare: ipis name=membarrier_private_expedited_idle calls=3502 "
+        "function_call_interrupts=3",
+        "compare: ipis name=membarrier_private_expedited_busy calls=336 "
+        "function_call_interrupts=336",
+        "compare: done"])
+    linux = compare.parse_figures(linux_serial, compare.LINUX_LINE)
+    check("tools.compare_reads_the_linux_inits_line_form",
+          sorted(linux) == ["membarrier_private_expedited_busy",
+                            "membarrier_private_expedited_idle"] and
+          linux["membarrier_private_expedited_busy"]["p50"] == "25176780" and
+          linux["membarrier_private_expedited_idle"]["tsc_mhz"] == "2099.112", str(linux))
+    ipis = compare.ipis_per_call(linux_serial + "\ncompare: ipis name=no_proc calls=10 "
+                                 "function_call_interrupts=-1")
+    check("tools.compare_reads_the_linux_inits_interrupt_counts",
+          ipis == {"membarrier_private_expedited_idle": 0.001,
+                   "membarrier_private_expedited_busy": 1.0, "no_proc": None}, str(ipis))
+    found, why, init_error = compare.judge_linux(linux_serial, 0)
+    check("tools.compare_takes_a_linux_boot_with_both_figures_and_one_ipi_per_call",
+          found is not None and why is None and found["busy"]["ipis_per_call"] == 1.0 and
+          found["idle"]["p50"] == "3570", f"{found} {why}")
+    no_ipis = linux_serial.replace("calls=336 function_call_interrupts=336",
+                                   "calls=336 function_call_interrupts=2")
+    unsupported = "\n".join(["compare: linux=6.1.0-57-amd64 cpus=2",
+                             "compare: error membarrier is not available (MEMBARRIER_CMD_QUERY: "
+                             "Function not implemented)"])
+    refused = [compare.judge_linux(no_ipis, 0), compare.judge_linux(unsupported, 0),
+               compare.judge_linux(linux_serial.replace("compare: done", ""), "timeout")]
+    check("tools.compare_refuses_a_linux_boot_without_ipis_an_error_or_an_end",
+          all(f is None and w for f, w, _e in refused) and
+          "not a call with IPIs" in refused[0][1] and
+          refused[1][2].startswith("membarrier is not available") and refused[0][2] is None and
+          "time limit" in refused[2][1] and "compare: done" in refused[2][1],
+          " | ".join(str(w).splitlines()[0] for _f, w, _e in refused))
+    ours = compare.parse_figures(BENCH_LINE + "\nbench: count name=x cpus=2 calls=16",
+                                 bench.LINE)
+    check("tools.compare_reads_the_kernels_bench_lines",
+          list(ours) == ["generic_call_empty_central_idle"] and
+          ours["generic_call_empty_central_idle"]["p50"] == "28469", str(ours))
+
+    rows = []
+    for number, (busy, idle, linux_busy) in enumerate(
+            [(300, 200, 100), (900, 800, 100), (500, 400, 250)], start=1):
+        rows.append(compare.ratio_row(
+            number, "ours", {"busy": {"p50": str(busy), "tsc_mhz": "2100.0"},
+                             "idle": {"p50": str(idle), "tsc_mhz": "2100.0"}},
+            {"busy": {"p50": str(linux_busy), "tsc_mhz": "2100.0"},
+             "idle": {"p50": "35", "tsc_mhz": "2100.0"}}, 12.0, 8.0))
+    # Per round: 3, 9, 2 (busy) and 2, 8, 1.6 (idle, over Linux's busy):
+    # the medians 3 and 2, not the ratio of the medians (500/100 = 5).
+    medians = compare.medians(rows)
+    check("tools.compare_reports_the_median_of_per_round_ratios",
+          [r["ratio_busy"] for r in rows] == [3, 9, 2] and
+          [r["ratio_idle"] for r in rows] == [2, 8, 1.6] and
+          medians == {"ratio_busy": 3, "ratio_idle": 2}, f"{rows} {medians}")
+    # At 2100 MHz 1 ms is 2.1 M cycles: Linux's busy p50 of 25 M is a host
+    # time slice, our 312 k is not.
+    slice_row = compare.ratio_row(
+        1, "Linux", {"busy": {"p50": "312296", "tsc_mhz": "2100.0"},
+                     "idle": {"p50": "2100000", "tsc_mhz": "2100.0"}},
+        {"busy": {"p50": "25176780", "tsc_mhz": "2100.0"},
+         "idle": {"p50": "3570", "tsc_mhz": "2100.0"}}, 8.0, 7.0, 3.5)
+    check("tools.compare_marks_a_p50_of_a_host_time_slice",
+          slice_row["over_1ms"] == "ours_idle linux_busy" and slice_row["host_load"] == 3.5 and
+          all(r["over_1ms"] == "" for r in rows), str(slice_row))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "ratios.svg")
+        compare.write_svg(path, rows)
+        root = ET.parse(path).getroot()
+        check("tools.compare_plots_each_ratio_per_round",
+              len(root.findall(f"{SVG}polyline")) == 2 and
+              len(root.findall(f"{SVG}circle")) == 6 and
+              all(len(p.get("points").split()) == 3 for p in root.findall(f"{SVG}polyline")),
+              "want 2 curves of 3 rounds")
+
+    def compare_refuses(argv):
+        with contextlib.redirect_stderr(io.StringIO()):
+            try:
+                compare.parse_args(argv)
+            except SystemExit:
+                return True
+        return False
+    args = compare.parse_args(["build"])
+    check("tools.compare_defaults_and_refused_knobs",
+          (args.rounds, args.cpus, args.accel, args.barrier) == (5, 2, "tcg", "central") and
+          compare_refuses(["build", "--cpus", "1"]) and
+          compare_refuses(["build", "--cpus", "2 4"]) and
+          compare_refuses(["build", "--rounds", "0"]) and
+          compare_refuses(["build", "--accel", "icount"]) and
+          not compare_refuses(["build", "--cpus", "4", "--accel", "kvm"]),
+          "CPUS= must be one count of at least 2, ACCEL= tcg or kvm, rounds at least 1")
+
+    ours_cfg = bench.bench_config("tcg", "xapic", 2, "central", "hlt")
+    linux_cfg = compare.linux_config(ours_cfg, "/x/initramfs.cpio", "mitigations=off")
+    same = ("machine", "memory", "smp", "accel", "firmware", "serial")
+    check("tools.compare_boots_linux_in_the_benchs_qemu_configuration",
+          all(getattr(ours_cfg, f) == getattr(linux_cfg, f) for f in same) and
+          linux_cfg.boot == "kernel" and not linux_cfg.exit_device and
+          linux_cfg.qemu_args[-2:] == ("-initrd", "/x/initramfs.cpio") and
+          linux_cfg.cmdline.split()[0] == "console=ttyS0" and
+          linux_cfg.cmdline.endswith("mitigations=off"), str(linux_cfg))
+
+    init = bytes(range(256)) * 3 + b"odd"  # not a multiple of 4: padding shows
+    try:
+        members = read_newc(compare.initramfs(init))
+        by_name = {name: (mode, rdev, data) for name, mode, rdev, data in members}
+        ok = (set(by_name) == {"dev", "dev/console", "init"} and
+              stat.S_ISDIR(by_name["dev"][0]) and
+              stat.S_ISCHR(by_name["dev/console"][0]) and by_name["dev/console"][1] == (5, 1) and
+              stat.S_ISREG(by_name["init"][0]) and by_name["init"][0] & 0o111 == 0o111 and
+              by_name["init"][2] == init and
+              [n for n, *_ in members].index("dev") < [n for n, *_ in members].index(
+                  "dev/console"))
+        why = str([(n, oct(m), r, len(d)) for n, m, r, d in members])
+    except ValueError as e:
+        ok, why = False, str(e)
+    check("tools.compare_initramfs_is_newc_with_a_console_and_the_init", ok, why)
+
+
 def main():
     m = bench.LINE.match(BENCH_LINE)
     check("tools.bench_reads_the_kernels_line_form",
@@ -105,6 +265,7 @@ def main():
           q is not None and len(q.group(3).split(",")) == 21, QUANTILE_LINE)
 
     check_count_pairing()
+    check_compare()
 
     args = bench.parse_args(["build"])
     check("tools.bench_defaults_are_a_sweep_that_fits_here",

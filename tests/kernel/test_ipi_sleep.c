@@ -267,10 +267,11 @@ KTEST(ipi, stress_changing_sets_sleepers_woken_after_sleeping_turned_off)
  * A sleeping waiter must be back by its deadline, which is kept in TSC
  * cycles, while the bound is an APIC timer count from a rate measured once
  * on the boot CPU (under a loaded TCG host it was seen off by more than
- * twice). The shortest of twenty sleeps must end by the bound, no later
- * than asked: the others may be stretched by a host that does not run the
+ * twice). Twenty sleeps must end by the bound, the shortest no later than
+ * asked: the others may be stretched by a host that does not run the
  * vCPU, but a bound aimed at the deadline itself ends after it every time. */
 #define BOUND_TRIES 20
+#define EARLY_WAKES_TOLERATED (2 * BOUND_TRIES)
 
 KTEST(ipi, a_sleeps_bound_ends_it_before_the_waiters_deadline)
 {
@@ -281,16 +282,26 @@ KTEST(ipi, a_sleeps_bound_ends_it_before_the_waiters_deadline)
     bool enabled = arch_interrupts_save_disable();
     for (size_t b = 0; b < sizeof(bounds_us) / sizeof(bounds_us[0]); b++) {
         uint64_t shortest = UINT64_MAX;
-        bool all_by_bound = true;
-        for (int i = 0; i < BOUND_TRIES; i++) {
+        int by_bound = 0, early = 0;
+        /* A wake-up an earlier call sent late (a waker the host did not
+         * run) ends one wait early: harmless by design (chapter 7), and
+         * not what this test measures, so that wait is tried again. */
+        while (by_bound < BOUND_TRIES && early < EARLY_WAKES_TOLERATED) {
             uint64_t start = arch_cycles();
-            all_by_bound &= arch_wait_for_wake(bounds_us[b]);
+            bool bounded = arch_wait_for_wake(bounds_us[b]);
             uint64_t took = arch_cycles() - start;
+            if (!bounded) {
+                early++;
+                continue;
+            }
+            by_bound++;
             shortest = took < shortest ? took : shortest;
         }
-        kprintf("# bound %llu us: shortest sleep %llu us\n", (unsigned long long)bounds_us[b],
-                (unsigned long long)us_from_cycles(shortest));
-        EXPECT_TRUE(t, all_by_bound);
+        kprintf("# bound %llu us: shortest sleep %llu us, %d of %d ended by the bound, %d woken "
+                "early\n",
+                (unsigned long long)bounds_us[b], (unsigned long long)us_from_cycles(shortest),
+                by_bound, BOUND_TRIES, early);
+        EXPECT_EQ(t, BOUND_TRIES, by_bound);
         EXPECT_TRUE(t, shortest <= cycles_from_us(bounds_us[b]));
     }
     arch_interrupts_restore(enabled);

@@ -110,13 +110,13 @@ static inline uint32_t cpu_set_nth(const struct cpu_set *s, uint32_t r)
 enum nmi_request { NMI_NONE, NMI_REPORT, NMI_STOP };
 
 struct cpu_ipi {
-    uint64_t served;     /* newest call this CPU ran the worker for */
-    uint64_t seen;       /* newest call it has looked at */
-    uint64_t arrived[2]; /* barrier episode reached, per phase (atomic) */
-    uintptr_t result;    /* its worker's return value */
-    uint64_t aborted;    /* a call that timed out while this CPU waited in it (atomic) */
-    uint64_t aborted_at; /* when it learned that, in cycles (published by aborted) */
-    bool in_worker;
+    uint64_t served;      /* newest call this CPU ran the worker for */
+    uint64_t seen;        /* newest call it has looked at */
+    uint64_t arrived[2];  /* barrier episode reached, per phase (atomic) */
+    uintptr_t result;     /* its worker's return value */
+    uint64_t aborted;     /* a call that timed out while this CPU waited in it (atomic) */
+    uint64_t aborted_at;  /* when it learned that, in cycles (published by aborted) */
+    uint64_t in_worker;   /* the call whose worker runs here (a number, or alone); 0: none */
     uintptr_t worker;     /* the worker being run, while in_worker (for reports) */
     uint32_t caller;      /* and who called it */
     uint32_t nmi_request; /* enum nmi_request (atomic) */

@@ -18,6 +18,7 @@
 #include "kernel/console.h"
 #include "kernel/irql.h"
 #include "kernel/ksyms.h"
+#include "kernel/options.h"
 #include "kernel/panic.h"
 #include "kernel/smp.h"
 #include "kernel/stop.h"
@@ -28,6 +29,7 @@
 #define DEFAULT_TIMEOUT_MS 10000 /* long enough for -smp 8 on two host cores */
 #define NMI_ACK_TIMEOUT_MS 1000
 #define CHECK_CLOCK_EVERY 64
+#define CALL_ALONE UINT64_MAX /* in_worker: a call whose only member is its caller */
 
 enum phase { PHASE_ARRIVAL = 0, PHASE_COMPLETION = 1 };
 static const char *const phase_name[] = {"arrival (before the worker)",
@@ -60,6 +62,9 @@ static uint64_t timeout_cycles; /* the same, converted once */
 
 enum barrier_kind ipi_barrier_kind(void) { return rendezvous_barrier.kind; }
 uint64_t ipi_timeout_ms(void) { return timeout_ms; }
+static uint64_t boot_spin_us, wake_round_trip_us;
+uint64_t ipi_barrier_spin_us(void) { return boot_spin_us; }
+uint64_t ipi_wake_round_trip_us(void) { return wake_round_trip_us; }
 uint64_t ipi_calls_started(void) { return __atomic_load_n(&current.seq, __ATOMIC_ACQUIRE) / 2; }
 
 /* A CPU that has spun long enough at a barrier halts until the CPU that
@@ -104,6 +109,29 @@ void ipi_print_sleep_counts(const char *prefix)
     kprintf("\n");
 }
 
+/* barrier_spin_us=auto: spin as long as halting and being woken would take,
+ * then halt. Whatever the wait turns out to be, that costs at most twice
+ * what the better choice, had it been known, would have (competitive
+ * spinning: Karlin, Li, Manasse and Owicki, SOSP 1991). What a wake-up
+ * takes differs by a thousand between hardware (microseconds) and a
+ * hypervisor that traps every APIC access (milliseconds), so it is measured,
+ * and bounded: a measurement disturbed by the host must not make waiters
+ * spin for long, nor halt at once. */
+#define SPIN_AUTO_MIN_US 1
+#define SPIN_AUTO_MAX_US 1000
+#define SPIN_AUTO_FALLBACK_US 50 /* no other CPU to measure with */
+
+static uint64_t spin_us_measured(uint64_t *round_trip_us)
+{
+    uint64_t cycles = smp_wake_round_trip_cycles();
+    *round_trip_us = us_from_cycles(cycles);
+    if (cycles == 0)
+        return SPIN_AUTO_FALLBACK_US;
+    if (*round_trip_us < SPIN_AUTO_MIN_US)
+        return SPIN_AUTO_MIN_US;
+    return *round_trip_us > SPIN_AUTO_MAX_US ? SPIN_AUTO_MAX_US : *round_trip_us;
+}
+
 void ipi_init(const char *barrier, uint64_t call_timeout_ms, uint64_t spin_us)
 {
     /* auto: by the CPUs online now (all that can take part in a call). */
@@ -116,15 +144,27 @@ void ipi_init(const char *barrier, uint64_t call_timeout_ms, uint64_t spin_us)
     timeout_cycles = cycles_from_ms(timeout_ms);
     /* Before any CPU can call: the state starts over. */
     barrier_init(&rendezvous_barrier, kind);
+    bool measured = spin_us == OPTION_AUTO;
+    uint64_t round_trip_us = 0;
+    if (measured)
+        spin_us = spin_us_measured(&round_trip_us);
+    boot_spin_us = spin_us;
+    wake_round_trip_us = round_trip_us;
     sleep_ops.spin_cycles = spin_cycles_for(spin_us);
     barrier_set_sleep(&rendezvous_barrier, &sleep_ops);
     memset(&call_lock, 0, sizeof(call_lock));
     kprintf("ipi: barrier=%s%s, timeout %llu ms, ", barrier_kind_name(kind),
             automatic ? " (auto)" : "", (unsigned long long)timeout_ms);
-    if (spin_us != 0)
-        kprintf("spin %llu us then halt until woken\n", (unsigned long long)spin_us);
-    else
+    if (spin_us == 0)
         kprintf("spin only\n");
+    else if (!measured)
+        kprintf("spin %llu us then halt until woken\n", (unsigned long long)spin_us);
+    else if (round_trip_us == 0 && spin_us == SPIN_AUTO_FALLBACK_US)
+        kprintf("spin %llu us then halt until woken (no other CPU to measure a wake-up with)\n",
+                (unsigned long long)spin_us);
+    else
+        kprintf("spin %llu us then halt until woken (waking an idle CPU took %llu us)\n",
+                (unsigned long long)spin_us, (unsigned long long)round_trip_us);
 }
 
 /* The call is published like a seqlock, word by word with atomics: a
@@ -286,10 +326,15 @@ void ipi_report_if_in_worker(void)
     if (me == NULL || !me->ipi.in_worker)
         return;
     char where[KSYM_DESCRIBE_MAX];
-    kprintf("ipi: CPU %u stopped inside the worker of call #%llu (worker %s, from CPU %u); the "
-            "other CPUs of the call are stopped with it\n",
-            me->index, (unsigned long long)me->ipi.served,
-            ksym_describe(me->ipi.worker, false, where, sizeof(where)), me->ipi.caller);
+    if (me->ipi.in_worker == CALL_ALONE)
+        kprintf("ipi: CPU %u stopped inside the worker of its own call, which had no other CPU "
+                "(worker %s)\n",
+                me->index, ksym_describe(me->ipi.worker, false, where, sizeof(where)));
+    else
+        kprintf("ipi: CPU %u stopped inside the worker of call #%llu (worker %s, from CPU %u); "
+                "the other CPUs of the call are stopped with it\n",
+                me->index, (unsigned long long)me->ipi.in_worker,
+                ksym_describe(me->ipi.worker, false, where, sizeof(where)), me->ipi.caller);
 }
 
 static uint64_t unexpected_nmis;
@@ -336,6 +381,23 @@ bool ipi_nmi(uintptr_t pc, uintptr_t fp)
 }
 
 /* ---- taking part ---- */
+
+/* The worker, with what a report needs while it runs (ipi_report_if_in_worker,
+ * ipi_nmi): which call, whose, and which function. */
+static uintptr_t run_worker(const struct call *c, uint64_t number, struct cpu *me)
+{
+    me->ipi.worker = (uintptr_t)c->worker;
+    me->ipi.caller = c->caller;
+    me->ipi.in_worker = number;
+    if (number != CALL_ALONE) /* the trace is of a rendezvous' phases; alone has none */
+        trace_mark(me, TRACE_WORKER_START, number);
+    uintptr_t result = c->worker(c->argument);
+    if (number != CALL_ALONE)
+        trace_mark(me, TRACE_WORKER_END, number);
+    me->ipi.in_worker = 0;
+    me->ipi.worker_runs++;
+    return result;
+}
 
 /* LAB(rendezvous-participant-open) begin: the participant's side, from the IPI on */
 /* Copies the newest call if this CPU has not looked at it yet. The writer
@@ -405,15 +467,7 @@ static void take_part(const struct call *c, uint64_t number, struct cpu *me)
     trace_mark(me, TRACE_ARRIVED, number);
     wait_phase(c, number, PHASE_ARRIVAL, me, rank);
     trace_mark(me, TRACE_RELEASED, number);
-    me->ipi.worker = (uintptr_t)c->worker;
-    me->ipi.caller = c->caller;
-    me->ipi.in_worker = true;
-    trace_mark(me, TRACE_WORKER_START, number);
-    uintptr_t result = c->worker(c->argument);
-    trace_mark(me, TRACE_WORKER_END, number);
-    me->ipi.in_worker = false;
-    me->ipi.result = result;
-    me->ipi.worker_runs++;
+    me->ipi.result = run_worker(c, number, me);
     wait_phase(c, number, PHASE_COMPLETION, me, rank);
     trace_mark(me, TRACE_COMPLETED, number);
     /* LAB(rendezvous-participant) stub
@@ -503,7 +557,11 @@ static void acquire_call_lock(struct cpu *me)
                 deadline = arch_cycles() + limit;
             } else if (cycles_past(deadline)) {
                 uint32_t holder = __atomic_load_n(&call_lock.holder, __ATOMIC_RELAXED);
-                bool published = (seq & 1) == 0 &&
+                /* A call alone is not published: the newest call may be
+                 * the holder's last one, long finished. */
+                bool alone = __atomic_load_n(&smp_cpu(holder)->ipi.in_worker, __ATOMIC_RELAXED) ==
+                             CALL_ALONE;
+                bool published = !alone && (seq & 1) == 0 &&
                                  __atomic_load_n(&current.call.caller, __ATOMIC_RELAXED) == holder;
                 if (holder == me->index)
                     kprintf("ipi: CPU %u is waiting for a lock it holds itself: an interrupt "
@@ -513,7 +571,9 @@ static void acquire_call_lock(struct cpu *me)
                       "finishing; CPU %u holds the rendezvous (ticket %llu)%s%llu",
                       me->index, (unsigned long long)(2 * timeout_ms), (unsigned long long)ticket,
                       holder, (unsigned long long)serving,
-                      published ? " in call #" : " and has not published its call; newest #",
+                      alone       ? " and runs the worker of a call alone; newest published #"
+                      : published ? " in call #"
+                                  : " and has not published its call; newest #",
                       (unsigned long long)(seq / 2));
             }
         }
@@ -658,20 +718,26 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
     c.count = cpu_set_count(&c.members);
     LAB(measuring-open) end */
 
-    uint64_t seq = current.seq;
-    __atomic_store_n(&current.seq, seq + 1, __ATOMIC_RELAXED);
-    write_call(&c);
-    __atomic_store_n(&current.seq, seq + 2, __ATOMIC_RELEASE);
-    uint64_t number = (seq + 2) / 2;
+    if (c.count == 1) {
+        /* The caller alone: no CPU to tell, interrupt or wait for, so the
+         * call is not published (it has no number) and has no barrier.
+         * The lock still keeps its worker apart from every other call's. */
+        *result = run_worker(&c, CALL_ALONE, me);
+    } else {
+        uint64_t seq = current.seq;
+        __atomic_store_n(&current.seq, seq + 1, __ATOMIC_RELAXED);
+        write_call(&c);
+        __atomic_store_n(&current.seq, seq + 2, __ATOMIC_RELEASE);
+        uint64_t number = (seq + 2) / 2;
 
-    me->ipi.seen = number;
-    trace_mark(me, TRACE_CALL_START, number);
-    if (c.count > 1)
+        me->ipi.seen = number;
+        trace_mark(me, TRACE_CALL_START, number);
         send_ipis(&c, me->index, flags);
-    trace_mark(me, TRACE_IPI_SENT, number);
-    take_part(&c, number, me);
-    *result = me->ipi.result;
-    trace_mark(me, TRACE_CALL_END, number);
+        trace_mark(me, TRACE_IPI_SENT, number);
+        take_part(&c, number, me);
+        *result = me->ipi.result;
+        trace_mark(me, TRACE_CALL_END, number);
+    }
 
     release_call_lock();
     irql_lower(old);

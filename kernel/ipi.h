@@ -53,12 +53,15 @@ enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_wo
 /* Sets the rendezvous up before any CPU calls: the barrier ("central" or
  * "dissemination"), the bound on every wait, and how long a CPU spins at a
  * barrier before it halts until woken, 0 for never (options barrier=,
- * ipi_timeout_ms= and barrier_spin_us=, which kmain passes). */
+ * ipi_timeout_ms= and barrier_spin_us=, which kmain passes; OPTION_AUTO: as
+ * long as waking an idle CPU takes, measured now). */
 void ipi_init(const char *barrier, uint64_t timeout_ms, uint64_t spin_us);
 
 enum barrier_kind ipi_barrier_kind(void);
 uint64_t ipi_timeout_ms(void);
-uint64_t ipi_calls_started(void); /* calls made so far, system-wide */
+uint64_t ipi_barrier_spin_us(void);    /* as ipi_init chose it (measured for auto); 0: spin only */
+uint64_t ipi_wake_round_trip_us(void); /* what auto measured; 0: not measured */
+uint64_t ipi_calls_started(void);      /* calls made so far, system-wide */
 
 /* Self-test support: every caller busy-waits this long, interrupts still
  * as it came, just before it disables them to queue for the call lock: it

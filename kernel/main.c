@@ -130,13 +130,15 @@ void kmain(uint32_t magic, uint32_t info_phys)
         inject_before_smp(&madt);
     smp_init(&madt, madt_ok && apic_ok, &start);
     step("the rendezvous: barriers, timeouts, delivery, idle mode");
-    ipi_init(o->barrier, o->ipi_timeout_ms, o->barrier_spin_us);
-    ipi_set_delivery_each(strcmp(o->ipi_delivery, "each") == 0);
+    /* The idle mode first: barrier_spin_us=auto measures the wake-up of an
+     * idle CPU as it will idle. */
     enum idle_mode idle = strcmp(o->idle, "poll") == 0    ? IDLE_POLL
                           : strcmp(o->idle, "mwait") == 0 ? IDLE_MWAIT
                                                           : IDLE_HLT;
     if (!arch_idle_set_mode(idle))
         kprintf("warning: idle=%s: this CPU cannot (no MONITOR/MWAIT); idling in hlt\n", o->idle);
+    ipi_init(o->barrier, o->ipi_timeout_ms, o->barrier_spin_us);
+    ipi_set_delivery_each(strcmp(o->ipi_delivery, "each") == 0);
     inject_after_smp();
 
     if (o->inject != NULL)

@@ -20,14 +20,17 @@ enum option_type {
     OPTION_TEXT,   /* "name=text" (or bare "name": ""); NULL when absent. Text and
                     * choices point into the parsed struct cmdline. */
     OPTION_CHOICE, /* "name=one of values"; the default (may be NULL) when absent */
-    OPTION_NUMBER, /* "name=<decimal in [min, max]>" (cmdline_u64's rule) */
+    OPTION_NUMBER, /* "name=<decimal in [min, max]>" (cmdline_u64's rule); where
+                    * default_text is "auto", also "name=auto": OPTION_AUTO */
 };
+
+#define OPTION_AUTO UINT64_MAX /* a NUMBER option's value "auto": the kernel measures it */
 
 struct option_def {
     const char *name;
     enum option_type type;
     const char *values;       /* CHOICE: "a|b|c"; TEXT, NUMBER: the form, for the help */
-    const char *default_text; /* TEXT, CHOICE */
+    const char *default_text; /* TEXT, CHOICE; NUMBER: "auto" if it takes auto (its default) */
     uint64_t default_number;  /* NUMBER */
     uint64_t min, max;        /* NUMBER */
     size_t offset;            /* of its field in struct options */

@@ -46,6 +46,12 @@ void smp_ap_entry(struct cpu *cpu);
  * what it sees; returns the number of CPUs that did not answer in time. */
 size_t smp_probe_all(void);
 
+/* What waking an idle CPU costs on this machine: the fastest, in cycles, of
+ * a few probe IPIs to an idle online AP, each until its handler has run (a
+ * halted CPU's wake-up, or a polling one's response, and the answer back).
+ * 0 when there is no AP to ask, or it did not answer. */
+uint64_t smp_wake_round_trip_cycles(void);
+
 /* Called by the probe interrupt handler on the CPU that takes it. */
 void smp_probe_interrupt(void);
 

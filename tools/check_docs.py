@@ -67,7 +67,7 @@ class Facts:
                 except OSError:
                     pass
         with open(os.path.join(ROOT, "kernel", "options.c")) as f:
-            self.options = set(re.findall(r"^\s*(?:TEXT|FLAG|CHOICE|NUMBER)\((\w+),",
+            self.options = set(re.findall(r"^\s*(?:TEXT|FLAG|CHOICE|NUMBER_OR_AUTO|NUMBER)\((\w+),",
                                           f.read(), re.M))
         with open(os.path.join(ROOT, "Makefile")) as f:
             makefile = f.read()

@@ -77,6 +77,15 @@ CONFIGS = [
      "N=4 NO_TIMER CALLERS=3 SLEEP CHANGING_SETS BITSTATE", "verified", True),
     ("4cpus_sleep_changing_sets_dissemination_supertrace",
      "N=4 NO_TIMER CALLERS=3 SLEEP CHANGING_SETS DISSEMINATION BITSTATE", "verified", True),
+    # Calls alone (ALONE: only the caller is a member; nothing published, no
+    # barrier, the lock still held) among calls of others that share CPUs.
+    ("3cpus_timer_subsets_alone_central", "N=3 SUBSETS ALONE", "verified", False),
+    ("3cpus_sleep_changing_sets_alone_central",
+     "N=3 NO_TIMER CALLERS=3 SLEEP CHANGING_SETS ALONE", "verified", False),
+    ("3cpus_sleep_changing_sets_alone_dissemination",
+     "N=3 NO_TIMER CALLERS=3 SLEEP CHANGING_SETS ALONE DISSEMINATION", "verified", True),
+    ("defect_alone_without_the_lock_overlaps_a_call",
+     "N=3 SUBSETS ALONE BUG_ALONE_WITHOUT_LOCK", "assertion violated", False),
     # Sleep defects: a wake-up is lost, and the ghost check names it.
     # Only CPU 2 calls, twice (once from its timer), the first time with
     # everyone, CPU 1 at rank 1; the second time with CPU 0: CPU 2 at rank 1.

@@ -657,8 +657,8 @@ LABS = [
          Part("lazy", "CR8 written only with interrupts on, and then at once", 25,
               dict(IRQL_LAZY_CASES, **{
                   "irql.without_an_apic_the_level_is_kept_in_memory":
-                      "without an APIC (lapic_active() false) keep the level in a plain "
-                      "variable and never write CR8: it is the APIC's TPR."}),
+                      "without an APIC (lapic_active() false) keep the level in the per-CPU "
+                      "words as always, and never write CR8: it is the APIC's TPR."}),
               host="test_irql"),
          Part("enable", "CR8 brought up to date before every STI", 20, {
              "irql.enabling_interrupts_writes_cr8_before_sti":

@@ -24,38 +24,31 @@ bool arch_interrupts_save_disable(void)
 }
 
 /* LAB(irql-open) begin: the lazy task priority and the ways to enable interrupts */
-/* CR8 reads and writes the class of the local APIC's TPR (CR8[3:0] =
- * TPR[7:4]; a write clears TPR[3:0], SDM vol. 3A §11.8.6.1), and only while
- * the APIC is enabled: a CPU without an APIC reads it back as 0. There, no
- * interrupt comes through the APIC anyway and only the boot CPU runs, so a
- * plain copy keeps the IRQL model whole. */
-static unsigned priority_without_apic;
-
-/* The one place CR8 is written: not at all when it already holds the
- * level, since each write may be a VM exit; counted for the self-tests.
- * The record comes first: a write that lowers the level can let an
- * interrupt in at once, and its handler, on the way out, must find CR8's
+/* The level lives in the per-CPU byte `priority`, with or without a local
+ * APIC, so reading it is one load. CR8 reads and writes the class of the
+ * local APIC's TPR (CR8[3:0] = TPR[7:4]; a write clears TPR[3:0], SDM vol.
+ * 3A §11.8.6.1), and only while the APIC is enabled: without one, no
+ * interrupt comes through an APIC anyway and only the boot CPU runs, so the
+ * byte alone keeps the IRQL model whole and CR8 is left alone.
+ *
+ * program() is the one place CR8 is written: not at all when it already
+ * holds the level, since each write may be a VM exit; counted for the
+ * self-tests. The record comes first: a write that lowers the level can let
+ * an interrupt in at once, and its handler, on the way out, must find CR8's
  * record current, or it writes the same value again. */
 static void program(struct arch_cpu_words *w, unsigned priority)
 {
-    if (w->programmed == priority)
+    if (w->programmed == priority || !lapic_active())
         return;
     w->programmed = (unsigned char)priority;
     w->cr8_writes++;
     write_cr8(priority);
 }
 
-unsigned arch_task_priority(void)
-{
-    return lapic_active() ? cpu_words()->priority : priority_without_apic;
-}
+unsigned arch_task_priority(void) { return cpu_words()->priority; }
 
 void arch_set_task_priority(unsigned priority)
 {
-    if (!lapic_active()) {
-        priority_without_apic = priority;
-        return;
-    }
     /* LAB(irql) begin: record the level; write CR8 now only if interrupts are on */
     struct arch_cpu_words *w = cpu_words();
     w->priority = (unsigned char)priority;
@@ -68,10 +61,8 @@ void arch_set_task_priority(unsigned priority)
 
 void priority_sync(void)
 {
-    if (lapic_active()) {
-        struct arch_cpu_words *w = cpu_words();
-        program(w, w->priority);
-    }
+    struct arch_cpu_words *w = cpu_words();
+    program(w, w->priority);
 }
 
 unsigned priority_enter_handler(unsigned vector)

@@ -35,7 +35,7 @@ static void print_form(FILE *out, const struct option_def *d)
     switch (d->type) {
     case OPTION_FLAG: fprintf(out, "`%s`", d->name); break;
     case OPTION_TEXT: fprintf(out, "`%s`, `%s=%s`", d->name, d->name, d->values); break;
-    case OPTION_NUMBER: fprintf(out, "`%s=%s`", d->name, d->values); break;
+    case OPTION_NUMBER:
     case OPTION_CHOICE:
         fprintf(out, "`%s=", d->name);
         for (const char *c = d->values; *c != '\0'; c++)
@@ -55,11 +55,13 @@ static void print_default(FILE *out, const struct option_def *d)
                 d->default_text != NULL ? d->default_text : "");
         break;
     case OPTION_NUMBER:
-        if (d->default_number != 0)
-            fprintf(out, "%llu ", (unsigned long long)d->default_number);
+        if (d->default_text != NULL)
+            fprintf(out, "`%s` (or ", d->default_text);
+        else if (d->default_number != 0)
+            fprintf(out, "%llu (", (unsigned long long)d->default_number);
         else
-            fputs("absent ", out);
-        fprintf(out, "(%llu to %llu)", (unsigned long long)d->min, (unsigned long long)d->max);
+            fputs("absent (", out);
+        fprintf(out, "%llu to %llu)", (unsigned long long)d->min, (unsigned long long)d->max);
         break;
     }
 }
@@ -125,8 +127,8 @@ int main(int argc, char **argv)
     HCHECK("defaults",
            o.test == NULL && !o.bench && strcmp(o.apic, "auto") == 0 &&
                strcmp(o.barrier, "auto") == 0 && o.ipi_timeout_ms == 10000 &&
-               o.stress_calls == 100000 && o.inject == NULL && o.expect_cpus == 0 &&
-               problems.count == 0,
+               o.barrier_spin_us == OPTION_AUTO && o.stress_calls == 100000 && o.inject == NULL &&
+               o.expect_cpus == 0 && problems.count == 0,
            "problems %zu", problems.count);
 
     parse("test bench apic=x2apic ipi_timeout_ms=300 barrier=dissemination inject=hang");
@@ -148,6 +150,22 @@ int main(int argc, char **argv)
            o.stress_calls == 100000 && o.ap_timeout_ms == 10000 && o.ipi_timeout_ms == 10000 &&
                o.stress_ms == 5000 && problems.count == 4 &&
                strstr(problems.text[0], "stress_calls=-5 is not a number from 1 to") != NULL,
+           "problems %zu: %s", problems.count, problems.text[0]);
+
+    parse("barrier_spin_us=7");
+    HCHECK("a_number_or_auto_takes_a_number", o.barrier_spin_us == 7 && problems.count == 0,
+           "got %llu", (unsigned long long)o.barrier_spin_us);
+    parse("barrier_spin_us=0");
+    HCHECK("a_number_or_auto_takes_0", o.barrier_spin_us == 0 && problems.count == 0, "got %llu",
+           (unsigned long long)o.barrier_spin_us);
+    parse("barrier_spin_us=9 barrier_spin_us=auto");
+    HCHECK("a_number_or_auto_takes_auto", o.barrier_spin_us == OPTION_AUTO && problems.count == 0,
+           "got %llu", (unsigned long long)o.barrier_spin_us);
+    parse("barrier_spin_us=soon");
+    HCHECK("a_number_or_auto_refuses_a_word_and_keeps_auto",
+           o.barrier_spin_us == OPTION_AUTO && problems.count == 1 &&
+               strstr(problems.text[0], "barrier_spin_us=soon is neither auto nor a number") !=
+                   NULL,
            "problems %zu: %s", problems.count, problems.text[0]);
 
     parse("apic=x3apic inject=nope barrier");
@@ -174,9 +192,11 @@ int main(int argc, char **argv)
         const struct option_def *d = &option_table[i];
         documented &= d->help != NULL && d->help[0] != '\0' && d->used_by != NULL;
         typed &= d->type == OPTION_FLAG || d->values != NULL;
-        typed &= d->type != OPTION_NUMBER ||
-                 (d->min <= d->max && (d->default_number == 0 || (d->default_number >= d->min &&
-                                                                  d->default_number <= d->max)));
+        typed &=
+            d->type != OPTION_NUMBER ||
+            (d->min <= d->max && (d->default_number == 0 ||
+                                  (d->default_text != NULL && d->default_number == OPTION_AUTO) ||
+                                  (d->default_number >= d->min && d->default_number <= d->max)));
     }
     HCHECK("every_option_has_help_and_a_reader", documented, "an option lacks help or used_by");
     HCHECK("every_option_has_its_form_and_a_default_in_range", typed, "see the table");

@@ -111,6 +111,8 @@ static uintptr_t check_everyone_arrived(uintptr_t generation)
 
 KTEST(ipi, every_worker_starts_after_all_arrive_and_ends_before_any_returns)
 {
+    if (online() < 2)
+        KTEST_SKIP(t, "one CPU: a call alone has no barrier to check");
     clear_records();
     early_start = 0;
     uint32_t late_finish = 0;
@@ -241,7 +243,7 @@ KTEST(ipi, the_call_path_writes_no_task_priority_and_one_eoi_per_participant)
     bool exact = false;
     for (int try = 1; try <= ACCESS_TRIES && !exact; try++)
         exact = one_eoi_per_participant(t, try);
-    ipi_test_set_barrier_spin_us(boot_options.barrier_spin_us);
+    ipi_test_set_barrier_spin_us(ipi_barrier_spin_us());
     EXPECT_TRUE(t, exact);
 }
 
@@ -271,7 +273,7 @@ KTEST(ipi, calls_complete_when_the_waiters_sleep)
     ipi_test_set_barrier_spin_us(1);
     for (int k = 0; k < 50; k++)
         ipi_generic_call(bump_linger_on_caller, me());
-    ipi_test_set_barrier_spin_us(boot_options.barrier_spin_us);
+    ipi_test_set_barrier_spin_us(ipi_barrier_spin_us());
     for (uint32_t i = 0; i < smp_cpu_count(); i++) {
         sleeps_after += smp_cpu(i)->ipi.sleeps;
         if (cpu_online(smp_cpu(i)))
@@ -280,6 +282,54 @@ KTEST(ipi, calls_complete_when_the_waiters_sleep)
     kprintf("# %llu sleeps in 50 calls on %u CPUs\n",
             (unsigned long long)(sleeps_after - sleeps_before), online());
     EXPECT_TRUE(t, sleeps_after > sleeps_before);
+}
+
+/* barrier_spin_us=auto (the default): the boot measured what waking an idle
+ * CPU takes and spins that long, within its bounds. A measurement of the
+ * same kind made here is printed beside it, not held against it: on a host
+ * with fewer cores than vCPUs either one can take a thousand times longer
+ * than the other (seen: 1 209 us at boot, 4 us here, at -smp 16 on two
+ * cores), so only the wiring is checked: measured, and used. */
+#define WAKE_TRIES 7
+
+static uint64_t probe_round_trip_us(struct cpu *ap)
+{
+    uint64_t best = UINT64_MAX;
+    for (int k = 0; k < WAKE_TRIES; k++) {
+        arch_udelay(200); /* the AP back in its idle loop */
+        uint64_t before = __atomic_load_n(&ap->probe.interrupts, __ATOMIC_ACQUIRE);
+        uint64_t start = arch_cycles(), limit = cycles_from_ms(1000);
+        if (!arch_send_ipi_to(ap->index, IPI_PROBE))
+            return 0;
+        while (__atomic_load_n(&ap->probe.interrupts, __ATOMIC_ACQUIRE) == before)
+            if (arch_cycles() - start > limit)
+                return 0;
+        uint64_t took = us_from_cycles(arch_cycles() - start);
+        best = took < best ? took : best;
+    }
+    return best;
+}
+
+KTEST(ipi, the_default_spin_is_an_idle_cpus_wake_up_measured_at_boot)
+{
+    KTEST_NEEDS_APIC(t);
+    if (online() < 2)
+        KTEST_SKIP(t, "one CPU: no wake-up to measure (the spin falls back to 50 us)");
+    if (boot_options.barrier_spin_us != OPTION_AUTO)
+        KTEST_SKIP(t, "barrier_spin_us was given a number");
+    struct cpu *ap = NULL;
+    FOR_EACH_ONLINE_CPU(i, 0)
+    {
+        if (i != me() && ap == NULL)
+            ap = smp_cpu(i);
+    }
+    uint64_t boot = ipi_wake_round_trip_us(), spin = ipi_barrier_spin_us();
+    uint64_t here = probe_round_trip_us(ap);
+    kprintf("# boot measured %llu us, spins %llu us; the same measured now: %llu us\n",
+            (unsigned long long)boot, (unsigned long long)spin, (unsigned long long)here);
+    /* Under 1 us a wake-up rounds to 0, and then so does this test's. */
+    EXPECT_TRUE(t, boot > 0 || here == 0);
+    EXPECT_EQ(t, boot < 1 ? 1 : boot > 1000 ? 1000 : boot, spin);
 }
 
 static uintptr_t return_cpu(uintptr_t arg) { return arg + me(); }
@@ -294,6 +344,25 @@ KTEST(ipi, a_one_cpu_call_touches_neither_the_apic_nor_the_task_priority)
     EXPECT_EQ(t, 100 + me(), result);
     EXPECT_EQ(t, 0, after.priority_writes - before.priority_writes);
     EXPECT_EQ(t, 0, after.controller_accesses - before.controller_accesses);
+}
+
+/* Alone (the caller the only member): nothing is published, so the call
+ * has no number and no other CPU runs anything, and the worker still runs
+ * at IPI_LEVEL with interrupts off, whatever the caller's state. */
+KTEST(ipi, a_call_alone_runs_at_ipi_level_and_publishes_nothing)
+{
+    clear_records();
+    struct cpu_set self = {{0}};
+    cpu_set_add(&self, me());
+    uint64_t calls_before = ipi_calls_started();
+    arch_interrupts_enable();
+    ipi_generic_call_set(&self, record_irql, 0);
+    arch_interrupts_disable();
+    EXPECT_EQ(t, calls_before, ipi_calls_started());
+    FOR_EACH_ONLINE_CPU(i, 0) { EXPECT_EQ(t, i == me() ? 1 : 0, rec[i].runs); }
+    EXPECT_EQ(t, IPI_LEVEL, rec[me()].value);
+    EXPECT_EQ(t, 0, rec[me()].extra);
+    EXPECT_EQ(t, PASSIVE_LEVEL, irql_current());
 }
 
 /* ---- refusals ---- */

@@ -5,11 +5,13 @@
  * A CPU's rank is its place among a call's participants, so it moves
  * whenever the set changes; the barriers' sleep and wake-up must not care.
  * Every online CPU calls in a loop, each call with a different set (all
- * but one CPU, a random subset, the caller and one other), or the boot CPU
+ * but one CPU, a random subset, the caller and one other, the caller
+ * alone), or the boot CPU
  * alone leaves out each other CPU in turn; the worker
  * of every fourth call lingers on its caller so the others go to sleep at
  * the completion barrier. The callers count, per CPU, the calls that CPU
  * was a member of; each worker counts its own runs: the two must agree.
+ * No worker may run while another caller's workers do (one call at a time).
  * And no sleep may be ended by its bound after the wait was over: that is
  * a wake-up that never came (ipi_lost_wakeups).
  */
@@ -40,11 +42,44 @@ static uint64_t calls_each;
 
 static uint32_t me(void) { return arch_this_cpu()->index; }
 
+/* Whose workers are running: (caller + 1) << 32 | how many, 0 when none.
+ * One call at a time (the call lock): a worker that finds another caller's
+ * workers running is an overlap. It only looks; it never waits. */
+static uint64_t occupant;
+static uint64_t overlaps;
+
+static bool enter_worker(uint32_t caller)
+{
+    uint64_t seen = __atomic_load_n(&occupant, __ATOMIC_ACQUIRE), want;
+    do {
+        if (seen != 0 && (seen >> 32) != caller + 1ull) {
+            __atomic_add_fetch(&overlaps, 1, __ATOMIC_RELAXED);
+            return false;
+        }
+        want = seen == 0 ? ((caller + 1ull) << 32) | 1 : seen + 1;
+    } while (!__atomic_compare_exchange_n(&occupant, &seen, want, true, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE));
+    return true;
+}
+
+static void leave_worker(void)
+{
+    uint64_t seen = __atomic_load_n(&occupant, __ATOMIC_ACQUIRE), want;
+    do
+        want = (seen & 0xFFFFFFFFu) == 1 ? 0 : seen - 1;
+    while (!__atomic_compare_exchange_n(&occupant, &seen, want, true, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE));
+}
+
 static uintptr_t count_and_linger(uintptr_t caller_and_linger)
 {
+    uint32_t caller = (uint32_t)(caller_and_linger >> 1);
+    bool entered = enter_worker(caller);
     tally[me()].ran++;
-    if (me() == (caller_and_linger >> 1) && (caller_and_linger & 1))
+    if (me() == caller && (caller_and_linger & 1))
         arch_udelay(LINGER_US);
+    if (entered)
+        leave_worker();
     return me();
 }
 
@@ -70,7 +105,9 @@ static void choose_set(uint32_t self, uint64_t k, uint64_t *random, struct cpu_s
     *random = x;
     memset(set, 0, sizeof(*set));
     uint32_t others = (uint32_t)smp_online_count() - 1;
-    switch (one_caller ? 0 : k % 3) {
+    /* (k + k / 4) % 4: every kind of set comes with every call's place in
+     * LINGER_EVERY, so each kind also has the calls whose worker lingers. */
+    switch (one_caller ? 0 : (k + k / LINGER_EVERY) % 4) {
     case 0: /* all but one */
         for (uint32_t i = 0; i < smp_cpu_count(); i++)
             if (cpu_online(smp_cpu(i)))
@@ -82,9 +119,10 @@ static void choose_set(uint32_t self, uint64_t k, uint64_t *random, struct cpu_s
             if (cpu_online(smp_cpu(i)) && ((x >> (i % 61)) & 1))
                 cpu_set_add(set, i);
         break;
-    default: /* the caller and one other */
+    case 2: /* the caller and one other */
         cpu_set_add(set, online_after(self, (uint32_t)(x % others)));
         break;
+    default: /* the caller alone: a call nobody else sees */ break;
     }
     cpu_set_add(set, self); /* the caller takes part anyway: count it */
 }
@@ -143,6 +181,7 @@ static void changing_sets(struct ktest_ctx *t, uint64_t spin_us, bool must_sleep
     if (smp_online_count() < 3)
         KTEST_SKIP(t, "needs 3 CPUs: with two, every set is the same");
     memset(tally, 0, sizeof(tally));
+    __atomic_store_n(&overlaps, 0, __ATOMIC_RELAXED);
     /* 4000 calls in all for the default 100 000, and at least 5 per CPU. */
     one_caller = alone;
     calls_each = boot_options.stress_calls / (25 * (alone ? 1 : smp_online_count()));
@@ -159,7 +198,7 @@ static void changing_sets(struct ktest_ctx *t, uint64_t spin_us, bool must_sleep
     for (uint32_t i = 0; i < smp_cpu_count() && !alone; i++)
         if (i != me() && cpu_online(smp_cpu(i)))
             all_done &= smp_wait_work(smp_cpu(i), 3 * ipi_timeout_ms() + 60000);
-    ipi_test_set_barrier_spin_us(boot_options.barrier_spin_us);
+    ipi_test_set_barrier_spin_us(ipi_barrier_spin_us());
     ASSERT_TRUE(t, all_done);
 
     uint64_t made = 0, longest = 0;
@@ -183,6 +222,8 @@ static void changing_sets(struct ktest_ctx *t, uint64_t spin_us, bool must_sleep
             kprintf("# CPU %u: %llu lost wake-ups since boot\n", i,
                     (unsigned long long)ipi_lost_wakeups(i));
     EXPECT_EQ(t, 0, lost);
+    /* The call lock: no worker ran beside another caller's, alone or not. */
+    EXPECT_EQ(t, 0, __atomic_load_n(&overlaps, __ATOMIC_RELAXED));
     if (must_sleep && arch_apic_present())
         EXPECT_TRUE(t, sleeps > 0);
 }
@@ -197,7 +238,7 @@ KTEST(ipi, stress_changing_sets_from_every_cpu_sleeping)
  * reproduction): the same CPU at another rank every call. */
 KTEST(ipi, stress_changing_sets_from_one_cpu_leaving_out_each_in_turn)
 {
-    changing_sets(t, boot_options.barrier_spin_us, false, true);
+    changing_sets(t, ipi_barrier_spin_us(), false, true);
 }
 
 /* Spinning only (barrier_spin_us=0): the same calls, no sleep at all. */
@@ -256,7 +297,7 @@ KTEST(ipi, stress_changing_sets_sleepers_woken_after_sleeping_turned_off)
     ipi_generic_call(count_and_linger, 0);
     uint64_t took = arch_cycles() - start;
     uint64_t sleeps = sleeps_now() - sleeps_at_start;
-    ipi_test_set_barrier_spin_us(boot_options.barrier_spin_us);
+    ipi_test_set_barrier_spin_us(ipi_barrier_spin_us());
     kprintf("# %llu sleeps, the call and the next took %llu us\n", (unsigned long long)sleeps,
             (unsigned long long)us_from_cycles(took));
     EXPECT_TRUE(t, all_asleep); /* or the test did not test */

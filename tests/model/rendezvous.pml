@@ -24,6 +24,9 @@
  *   CHANGING_SETS      (N >= 3) callers choose among everyone, everyone but one
  *                      (each choice of the one), and themselves and the next CPU:
  *                      a CPU's rank moves from call to call
+ *   ALONE              callers may also call with only themselves as members: the
+ *                      call is not published and has no barrier (ipi.c's
+ *                      count == 1 path), but still holds the lock
  *   TIMEOUTS           one barrier deadline may pass, anywhere
  *   SLEEP              spin-then-sleep at the barriers (below)
  *   SLEEPERS=mask      with SLEEP: only these CPUs sleep (a smaller state space)
@@ -33,6 +36,9 @@
  *                      others (SPIN must find a worker started after the timeout)
  *   BUG_PUBLISH_EARLY  the call number is published before the call's
  *                      contents (a relaxed seqlock publication)
+ *   BUG_ALONE_WITHOUT_LOCK  (ALONE) a call alone skips the lock as well: its
+ *                      worker may run while another call's workers have not
+ *                      all returned (SPIN must find it)
  *   BUG_ANNOUNCE_BY_RANK  (SLEEP) the old design: one announcement slot per
  *                      rank, stored unconditionally, taken by the waker with an
  *                      exchange, compare-and-swapped back by the sleeper; with
@@ -129,6 +135,8 @@ byte g_left[MAXCALL];               /* participants past its completion barrier 
 byte g_ran[MAXCALL];                /* bit mask: whose worker ran */
 bit g_declared[2 * MAXCALL];        /* episode declared timed out */
 byte finished;                      /* CPUs done with their own calls */
+byte g_alone;                       /* calls made alone (ALONE), all run */
+byte g_alone_in;                    /* workers of calls alone in progress */
 #ifdef SLEEP
 byte g_asleep[4];                   /* the episode CPU c sleeps in (blocked), 0: awake */
 byte g_watch[4];                    /* dissemination: the flag it sleeps on, + 1 */
@@ -493,6 +501,7 @@ inline take_part(k, m) {
         assert(!g_declared[2 * k]);
         assert((g_ran[k] & (1 << me)) == 0);
         assert(irql == IPI_LEVEL && !intr);
+        assert(g_alone_in == 0);
         g_ran[k] = g_ran[k] | (1 << me);
         g_started[k]++;
         g_done[k]++
@@ -565,22 +574,27 @@ inline lock_wait(d) {
     od
 }
 
-/* The rest of ipi_call_checked, with the lock held at IPI_LEVEL. */
-inline publish_and_take_part(d) {
-    /* Participants under the lock: everyone, or (SUBSETS) this CPU and the
-     * next, or (CHANGING_SETS, N >= 3) everyone but one, or this CPU and
-     * the next: ranks move from call to call. */
-    if
-    :: members[d] = (1 << N) - 1
-#if defined(SUBSETS) || defined(CHANGING_SETS)
-    :: members[d] = (1 << me) | (1 << ((me + 1) % N))
-#endif
-#ifdef CHANGING_SETS
-    :: members[d] = ((1 << N) - 1) & ~(1 << ((me + 1) % N))
-    :: N > 3 -> members[d] = ((1 << N) - 1) & ~(1 << ((me + 2) % N))
-    :: N > 3 -> members[d] = ((1 << N) - 1) & ~(1 << ((me + 3) % N))
-#endif
-    fi;
+/* A call whose only member is its caller: the worker at IPI_LEVEL with
+ * interrupts off, nothing published, no barrier. Its worker is two steps
+ * (start, end) so that another call's workers could run in between; what
+ * the lock buys it is that none does: when it starts, no published call
+ * has some of its workers run and others still to run, and no worker of a
+ * published call runs while it is in progress (take_part asserts that). */
+inline run_alone() {
+    atomic {
+        assert(irql == IPI_LEVEL && !intr);
+        j = 1;
+        do
+        :: j <= seq / 2 -> assert(g_started[j] == 0 || g_started[j] == g_count[j]); j++
+        :: else -> break
+        od;
+        g_alone_in++
+    }
+    atomic { g_alone_in--; g_alone++ }
+}
+
+/* Publishing a call of two or more CPUs, and taking part in it. */
+inline publish_call_and_take_part(d) {
     atomic { s1 = seq; seq = s1 + 1 }
 #ifdef BUG_PUBLISH_EARLY
     seq = s1 + 2;
@@ -607,7 +621,32 @@ inline publish_and_take_part(d) {
         :: else -> break
         od
     }
-    take_part(k, members[d]);
+    take_part(k, members[d])
+}
+
+/* The rest of ipi_call_checked, with the lock held at IPI_LEVEL. */
+inline publish_and_take_part(d) {
+    /* Participants under the lock: everyone, or (SUBSETS) this CPU and the
+     * next, or (CHANGING_SETS, N >= 3) everyone but one, or this CPU and
+     * the next: ranks move from call to call. */
+    if
+    :: members[d] = (1 << N) - 1
+#if defined(SUBSETS) || defined(CHANGING_SETS)
+    :: members[d] = (1 << me) | (1 << ((me + 1) % N))
+#endif
+#ifdef CHANGING_SETS
+    :: members[d] = ((1 << N) - 1) & ~(1 << ((me + 1) % N))
+    :: N > 3 -> members[d] = ((1 << N) - 1) & ~(1 << ((me + 2) % N))
+    :: N > 3 -> members[d] = ((1 << N) - 1) & ~(1 << ((me + 3) % N))
+#endif
+#ifdef ALONE
+    :: members[d] = (1 << me)
+#endif
+    fi;
+    if
+    :: members[d] == (1 << me) -> run_alone()
+    :: else -> publish_call_and_take_part(d)
+    fi;
     serving++;                              /* release_call_lock */
     atomic { irql = old_irql[d]; intr = saved_if[d] }
 }
@@ -650,11 +689,21 @@ inline call_outer() {
     od;
     disable_and_raise(0);
 #else
+#ifdef BUG_ALONE_WITHOUT_LOCK
+    /* The defect: a call alone goes straight to its worker, no ticket. */
+    if
+    :: true -> disable_and_raise(0); run_alone();
+       atomic { irql = old_irql[0]; intr = saved_if[0] }; goto called
+    :: true
+    fi;
+#endif
     disable_and_raise(0);
     take_ticket(0);
     lock_wait(0);
 #endif
-    publish_and_take_part(0)
+    publish_and_take_part(0);
+called:
+    skip
 }
 
 proctype cpu(byte me)

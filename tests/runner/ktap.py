@@ -219,7 +219,10 @@ def allowed_skips(cfg, cmdline):
                      "exceptions.a_try_call_in_an_interrupt_handler_nests_in_the_interrupted_one",
                      "litmus.store_buffering_with_a_fence_never_reads_0_0",
                      "tlb.the_caller_flushes_even_when_outside_the_set",
-                     "tlb.a_shootdown_from_an_ap_reaches_every_cpu"):
+                     "tlb.a_shootdown_from_an_ap_reaches_every_cpu",
+                     "ipi.every_worker_starts_after_all_arrive_and_ends_before_any_returns",
+                     "trace.every_cpu_records_each_phase_and_the_barriers_order_them",
+                     "ipi.the_default_spin_is_an_idle_cpus_wake_up_measured_at_boot"):
             allowed[name] = "one CPU"
     if "inject=bad-madt" in cmdline or "-no-acpi" in cfg.qemu_args:
         for name in ("smp.every_enabled_madt_cpu_is_online", "smp.cpu_slots_match_madt_ids",

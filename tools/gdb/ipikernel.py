@@ -146,8 +146,11 @@ def doing(cpu, state):
     ipi = cpu["ipi"]
     n = state["number"]
     index = int(cpu["index"])
-    if bool(ipi["in_worker"]):
-        return (f"in worker {symbol_at(int(ipi['worker']))} of call #{int(ipi['served'])}"
+    in_worker = int(ipi["in_worker"])  # the call's number, CALL_ALONE (all ones), or 0
+    if in_worker == (1 << 64) - 1:
+        return f"in worker {symbol_at(int(ipi['worker']))} of a call alone (nothing published)"
+    if in_worker != 0:
+        return (f"in worker {symbol_at(int(ipi['worker']))} of call #{in_worker}"
                 f" (from CPU {int(ipi['caller'])})")
     if not state["busy"] or n == 0:
         return "no call under way"

@@ -355,6 +355,7 @@ void smp_probe_interrupt(void)
 }
 
 #define WAKE_SAMPLES 7
+#define WAKE_ANSWER_MS 20 /* twenty times barrier_spin_us=auto's upper bound */
 
 uint64_t smp_wake_round_trip_cycles(void)
 {
@@ -369,7 +370,10 @@ uint64_t smp_wake_round_trip_cycles(void)
      * where the fastest was 4 us later), and a spin too short costs less
      * than one too long when the host is that busy. */
     uint64_t fastest = UINT64_MAX;
-    uint64_t limit = cycles_from_us(PROBE_TIMEOUT_US);
+    /* Past a spin's upper bound many times over, a sample says all it can:
+     * one that does not answer in time counts as that long, and ends the
+     * measurement (boot waits for no lost CPU). */
+    uint64_t limit = cycles_from_ms(WAKE_ANSWER_MS);
     for (size_t k = 0; k < WAKE_SAMPLES; k++) {
         /* A pause first, so that the AP is idle again (halted, in hlt). */
         arch_udelay(100);
@@ -378,8 +382,12 @@ uint64_t smp_wake_round_trip_cycles(void)
         if (!arch_send_ipi_to(ap->index, IPI_PROBE))
             return 0;
         while (__atomic_load_n(&ap->probe.interrupts, __ATOMIC_ACQUIRE) == before) {
-            if (arch_cycles() - start >= limit)
-                return 0; /* smp_probe_all's self-test names a CPU that does not answer */
+            if (arch_cycles() - start >= limit) {
+                kprintf("smp: CPU %u (" ARCH_HW_ID_NAME " %u) did not answer a probe IPI within "
+                        "%u ms; its wake-up is taken to be that long\n",
+                        ap->index, ap->hw_id, WAKE_ANSWER_MS);
+                return arch_cycles() - start;
+            }
             arch_cpu_relax();
         }
         uint64_t took = arch_cycles() - start;

@@ -734,9 +734,9 @@ PARTICIPANT_QEMU_CASES = {
         "the workers did not run together: the worker runs between the arrival barrier and "
         "the completion barrier, on every member.",
     "ipi.refused_inside_a_worker":
-        "a worker's own call was not refused as nested: set me->ipi.in_worker (and the "
-        "worker and caller, which a fault's report names) just before the worker runs, and "
-        "clear it when it returns.",
+        "a worker's own call was not refused as nested: run the worker through "
+        "run_worker(), which sets me->ipi.in_worker (and the worker and caller, which a "
+        "fault's report names) just before it runs, and clears it when it returns.",
     "ipi.calls_complete_when_the_waiters_sleep":
         "with waiters that sleep at the barriers, calls did not complete or a worker ran a "
         "wrong number of times: every wait goes through barrier_wait, which wakes sleepers.",

@@ -195,7 +195,8 @@ int main(int argc, char **argv)
         typed &=
             d->type != OPTION_NUMBER ||
             (d->min <= d->max && (d->default_number == 0 ||
-                                  (d->default_text != NULL && d->default_number == OPTION_AUTO) ||
+                                  (d->default_text != NULL && d->default_number == OPTION_AUTO &&
+                                   d->max < OPTION_AUTO) ||
                                   (d->default_number >= d->min && d->default_number <= d->max)));
     }
     HCHECK("every_option_has_help_and_a_reader", documented, "an option lacks help or used_by");

@@ -96,6 +96,8 @@ static uint32_t online_after(uint32_t from, uint32_t k)
  * which the other CPUs have other ranks. xorshift: no two callers agree. */
 static bool one_caller; /* the boot CPU alone calls, leaving out each other CPU in turn */
 
+_Static_assert(LINGER_EVERY == 4, "choose_set gives each of its 4 kinds of set lingering calls");
+
 static void choose_set(uint32_t self, uint64_t k, uint64_t *random, struct cpu_set *set)
 {
     uint64_t x = *random;

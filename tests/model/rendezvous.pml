@@ -26,7 +26,10 @@
  *                      a CPU's rank moves from call to call
  *   ALONE              callers may also call with only themselves as members: the
  *                      call is not published and has no barrier (ipi.c's
- *                      count == 1 path), but still holds the lock
+ *                      count == 1 path), but still holds the lock; not combined
+ *                      with TIMEOUTS, where a timed-out call's worker may still
+ *                      run when a call alone starts (the kernel reports that
+ *                      call; the model's no-overlap assertion would too)
  *   TIMEOUTS           one barrier deadline may pass, anywhere
  *   SLEEP              spin-then-sleep at the barriers (below)
  *   SLEEPERS=mask      with SLEEP: only these CPUs sleep (a smaller state space)

@@ -124,7 +124,7 @@ KERNEL := $(BUILD)/kernel.elf
 ISO := $(BUILD)/ipikernel.iso
 CMDLINE ?=
 
-.PHONY: all kernel iso usb fuzz fuzz-targets sanitized-kernel soak run bench trace compare debug test test-host test-large mutants model deps clean \
+.PHONY: all kernel iso usb fuzz fuzz-targets sanitized-kernel soak run bench trace compare debug test test-host host-tests test-large mutants model deps clean \
         readme-options lab lab-docs grade toolchain toolchain-check
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)

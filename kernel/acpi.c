@@ -7,7 +7,6 @@
 
 #include "kernel/arch.h"
 #include "kernel/bootinfo.h"
-#include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/inject.h"
 #include "kernel/options.h"
@@ -33,20 +32,6 @@ const uint8_t *acpi_madt_copy(size_t *length)
 {
     *length = madt_copy_length;
     return madt_copy_length != 0 ? madt_copy : NULL;
-}
-
-static uint32_t read32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static uint64_t read64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
 }
 
 /* A valid RSDP: signature, checksum, and for revision 2+ the extended one. */
@@ -174,21 +159,35 @@ static const uint8_t *table_at(uint64_t phys, const char *expect_signature, size
     return t;
 }
 
+/* The root table (XSDT or RSDT) and how many tables it lists; NULL when
+ * there is none that checks out. */
+static const uint8_t *root_table(size_t *length, size_t *entries)
+{
+    if (state.root_phys == 0)
+        return NULL;
+    const uint8_t *root = table_at(state.root_phys, state.use_xsdt ? "XSDT" : "RSDT", length);
+    if (root != NULL)
+        *entries = (*length - sizeof(struct acpi_sdt_header)) / (state.use_xsdt ? 8 : 4);
+    return root;
+}
+
+/* The physical address of the root table's entry i (8 bytes in the XSDT,
+ * 4 in the RSDT: ACPI 6.5 §5.2.7, §5.2.8). */
+static uint64_t root_entry(const uint8_t *root, size_t i)
+{
+    const uint8_t *e = root + sizeof(struct acpi_sdt_header);
+    return state.use_xsdt ? acpi_read64(e + 8 * i) : acpi_read32(e + 4 * i);
+}
+
 uint64_t acpi_find_table(const char signature[4], size_t *length)
 {
-    size_t root_length;
-    if (state.root_phys == 0)
-        return 0;
-    const uint8_t *root = table_at(state.root_phys, state.use_xsdt ? "XSDT" : "RSDT", &root_length);
+    size_t root_length, count;
+    const uint8_t *root = root_table(&root_length, &count);
     if (root == NULL)
         return 0;
-    size_t entry_size = state.use_xsdt ? 8 : 4;
-    const size_t header_size = sizeof(struct acpi_sdt_header);
-    size_t count = (root_length - header_size) / entry_size;
     for (size_t i = 0; i < count; i++) {
-        const uint8_t *e = root + header_size + i * entry_size;
-        uint64_t phys = state.use_xsdt ? read64(e) : read32(e);
-        const uint8_t *h = arch_phys_to_virt(phys, header_size);
+        uint64_t phys = root_entry(root, i);
+        const uint8_t *h = arch_phys_to_virt(phys, sizeof(struct acpi_sdt_header));
         if (h == NULL || memcmp(h, signature, 4) != 0)
             continue;
         if (table_at(phys, signature, length) != NULL)
@@ -299,8 +298,15 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
     }
     read_platform_tables();
     state.madt_phys = acpi_find_table("APIC", &state.madt_length);
-    if (state.madt_phys == 0 || state.madt_length > MADT_COPY_MAX) {
-        kprintf("acpi: no usable MADT (\"APIC\" table); running on the boot CPU alone\n");
+    if (state.madt_phys == 0) {
+        kprintf("acpi: no usable MADT (\"APIC\" table) in the root table; running on the "
+                "boot CPU alone\n");
+        return false;
+    }
+    if (state.madt_length > MADT_COPY_MAX) {
+        kprintf("acpi: the MADT (\"APIC\" table) is %llu bytes, more than the %u this kernel "
+                "copies; running on the boot CPU alone\n",
+                (unsigned long long)state.madt_length, (unsigned)MADT_COPY_MAX);
         return false;
     }
     memcpy(madt_copy, arch_phys_to_virt(state.madt_phys, state.madt_length), state.madt_length);
@@ -330,10 +336,12 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
     return true;
 }
 
-static void dump_bytes(const char *label, const uint8_t *bytes, size_t length)
+/* Lines of "acpi: <what> <offset> <hex bytes>", which
+ * tools/capture_acpi.py reads back into tables. */
+static void dump_bytes(const char *what, const uint8_t *bytes, size_t length)
 {
     for (size_t off = 0; off < length; off += DUMP_BYTES_PER_LINE) {
-        kprintf("acpi: table %s %04zx ", label, off);
+        kprintf("acpi: %s %04zx ", what, off);
         for (size_t i = off; i < off + DUMP_BYTES_PER_LINE && i < length; i++)
             kprintf("%02x", bytes[i]);
         kprintf("\n");
@@ -343,36 +351,21 @@ static void dump_bytes(const char *label, const uint8_t *bytes, size_t length)
 void acpi_dump_tables(const struct boot_info *bi)
 {
     if (bi->rsdp_length != 0)
-        dump_bytes("RSDP", bi->rsdp, bi->rsdp_length);
-    size_t root_length;
-    const uint8_t *root =
-        state.root_phys != 0
-            ? table_at(state.root_phys, state.use_xsdt ? "XSDT" : "RSDT", &root_length)
-            : NULL;
+        dump_bytes("table RSDP", bi->rsdp, bi->rsdp_length);
+    size_t root_length, count;
+    const uint8_t *root = root_table(&root_length, &count);
     if (root == NULL)
         return;
-    dump_bytes(state.use_xsdt ? "XSDT" : "RSDT", root, root_length);
-    size_t entry_size = state.use_xsdt ? 8 : 4;
-    const size_t header_size = sizeof(struct acpi_sdt_header);
-    for (size_t i = 0; i < (root_length - header_size) / entry_size; i++) {
-        const uint8_t *e = root + header_size + i * entry_size;
-        uint64_t phys = state.use_xsdt ? read64(e) : read32(e);
+    dump_bytes(state.use_xsdt ? "table XSDT" : "table RSDT", root, root_length);
+    for (size_t i = 0; i < count; i++) {
         size_t length;
-        const uint8_t *t = table_at(phys, NULL, &length);
-        char signature[5] = {0};
+        const uint8_t *t = table_at(root_entry(root, i), NULL, &length);
+        char what[] = "table ????";
         if (t != NULL) {
-            memcpy(signature, t, 4);
-            dump_bytes(signature, t, length);
+            memcpy(what + 6, t, 4);
+            dump_bytes(what, t, length);
         }
     }
 }
 
-void acpi_dump_madt(void)
-{
-    for (size_t off = 0; off < madt_copy_length; off += DUMP_BYTES_PER_LINE) {
-        kprintf("acpi: madt %04zx ", off);
-        for (size_t i = off; i < off + DUMP_BYTES_PER_LINE && i < madt_copy_length; i++)
-            kprintf("%02x", madt_copy[i]);
-        kprintf("\n");
-    }
-}
+void acpi_dump_madt(void) { dump_bytes("madt", madt_copy, madt_copy_length); }

@@ -35,15 +35,6 @@
 #define DMAR_FLAG_INTR_REMAP (1u << 0)
 #define DMAR_FLAG_X2APIC_OPT_OUT (1u << 1)
 
-static uint32_t read16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
-
-static uint32_t read32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
 static struct acpi_address read_gas(const uint8_t *p)
 {
     struct acpi_address a = {p[0], p[1], 0};
@@ -60,13 +51,13 @@ bool acpi_fadt_parse(const uint8_t *t, size_t length, struct acpi_fadt_info *out
     /* The caller checked the header's length against the memory it mapped;
      * a buffer longer than the table (the host tests, the fuzzers) still
      * holds nothing of the FADT beyond it. */
-    uint32_t own_length = read32(t + FADT_LENGTH);
+    uint32_t own_length = acpi_read32(t + FADT_LENGTH);
     if (own_length < FADT_FLAGS + 4)
         return false;
     if (own_length < length)
         length = own_length;
-    uint32_t flags = read32(t + FADT_FLAGS);
-    uint32_t port = read32(t + FADT_PM_TMR_BLK);
+    uint32_t flags = acpi_read32(t + FADT_FLAGS);
+    uint32_t port = acpi_read32(t + FADT_PM_TMR_BLK);
     out->hardware_reduced = (flags & FADT_FLAG_HW_REDUCED_ACPI) != 0;
     /* A hardware-reduced machine has no PM timer, whatever the field says. */
     if (!out->hardware_reduced && port != 0 && port <= 0xFFFF) {
@@ -83,7 +74,7 @@ bool acpi_fadt_parse(const uint8_t *t, size_t length, struct acpi_fadt_info *out
      * default stands: it is there. */
     if (out->version.major >= FADT_8042_FLAG_MAJOR) {
         out->boot_arch_present = true;
-        out->has_8042 = (read16(t + FADT_IAPC_BOOT_ARCH) & IAPC_BOOT_ARCH_8042) != 0;
+        out->has_8042 = (acpi_read16(t + FADT_IAPC_BOOT_ARCH) & IAPC_BOOT_ARCH_8042) != 0;
     }
     if (length >= FADT_RESET_VALUE + 1 && (flags & FADT_FLAG_RESET_REG_SUP)) {
         out->reset_register = read_gas(t + FADT_RESET_REG);

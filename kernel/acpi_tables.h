@@ -129,4 +129,22 @@ static inline uint8_t acpi_checksum(const void *data, size_t length)
     return sum;
 }
 
+/* Fields at byte offsets: ACPI is little-endian, as x86 is, and a table's
+ * fields need not be aligned (the XSDT's 64-bit entries sit at offsets
+ * 36, 44, ...), so each is read by bytes. */
+static inline uint32_t acpi_read16(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static inline uint32_t acpi_read32(const uint8_t *p)
+{
+    return acpi_read16(p) | acpi_read16(p + 2) << 16;
+}
+
+static inline uint64_t acpi_read64(const uint8_t *p)
+{
+    return (uint64_t)acpi_read32(p) | (uint64_t)acpi_read32(p + 4) << 32;
+}
+
 #endif

@@ -35,6 +35,7 @@
 enum barrier_kind { BARRIER_CENTRAL, BARRIER_DISSEMINATION };
 
 #define BARRIER_DISSEMINATION_ROUNDS 10 /* 2^10 = 1024 >= MAX_CPUS */
+_Static_assert((1u << BARRIER_DISSEMINATION_ROUNDS) >= MAX_CPUS, "a round per doubling");
 
 struct barrier_word {
     uint64_t value;

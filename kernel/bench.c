@@ -172,8 +172,6 @@ void bench_report(const char *name, uint32_t cpus, uint64_t *v, size_t n)
     record(name, cpus, n, v, n);
 }
 
-uint64_t bench_clock_cost(void) { return clock_cost; }
-
 static void read_clock(void *arg)
 {
     (void)arg;

@@ -51,9 +51,6 @@ uint64_t bench_measure(const char *name, uint32_t cpus, void (*op)(void *), void
  * (sorts them in place). */
 void bench_report(const char *name, uint32_t cpus, uint64_t *samples, size_t n);
 
-/* What one read of the cycle counter costs (p50), measured first. */
-uint64_t bench_clock_cost(void);
-
 void bench_run_all(void);
 
 #endif

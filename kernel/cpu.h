@@ -10,12 +10,12 @@
 
 #include "kernel/arch.h"
 #include "kernel/atomic.h"
+#include "kernel/cpu_limits.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define MAX_CPUS 512
 #define CACHE_LINE ARCH_CACHE_LINE_SIZE
 #define KERNEL_STACK_SIZE 16384
 

@@ -178,7 +178,19 @@ void inject_before_check_in(uint32_t cpu_index)
         arch_udelay(3 * boot_options.ap_timeout_ms * 1000);
 }
 
-/* Workers that go wrong on one CPU, the last one (argument: its index). */
+/* The CPU that injections pick to go wrong: the last one online, other than
+ * the caller (the last slot of the table may never have come online, with
+ * maxcpus= or a CPU that did not answer). The caller's index if none. */
+static uint32_t victim_cpu(void)
+{
+    uint32_t me = arch_this_cpu()->index;
+    for (size_t i = smp_cpu_count(); i-- > 0;)
+        if (i != me && cpu_online(smp_cpu((uint32_t)i)))
+            return (uint32_t)i;
+    return me;
+}
+
+/* Workers that go wrong on one CPU, the victim (argument: its index). */
 static uintptr_t inject_stuck_worker(uintptr_t victim)
 {
     if (arch_this_cpu()->index == victim) {
@@ -330,7 +342,7 @@ void inject_after_smp(void)
             kprintf("inject: %s needs %zu CPUs\n", call_faults[i].name, call_faults[i].cpus);
             return;
         }
-        uint32_t victim = (uint32_t)smp_cpu_count() - 1;
+        uint32_t victim = victim_cpu();
         if (strcmp(call_faults[i].name, "lost-ipi") == 0)
             ipi_test_lose_next_ipi_to(victim); /* decided here, so the send path tests nothing */
         if (strcmp(call_faults[i].name, "worker-fault-in-try-call") == 0 &&
@@ -348,7 +360,7 @@ void inject_after_smp(void)
         if (smp_online_count() < 2)
             kprintf("inject: panic-during-calls needs 2 CPUs\n");
         else
-            call_until_stopped((uint32_t)smp_cpu_count() - 1);
+            call_until_stopped(victim_cpu());
         return;
     }
     if (inject_requested("irql-misuse")) {
@@ -358,7 +370,7 @@ void inject_after_smp(void)
     }
     bool printing = inject_requested("stuck-cpu-printing");
     if (inject_requested("stuck-cpu") || printing) {
-        struct cpu *victim = smp_cpu(smp_cpu_count() - 1);
+        struct cpu *victim = smp_cpu(victim_cpu());
         kprintf("inject: calling the rendezvous; CPU %u will not come\n", victim->index);
         if (smp_online_count() < 2 ||
             !smp_post_work(victim, printing ? inject_stuck_printing_spin : inject_stuck_spin,

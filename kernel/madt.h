@@ -8,13 +8,13 @@
 #define KERNEL_MADT_H
 
 #include "kernel/acpi_platform.h"
+#include "kernel/cpu_limits.h"
 #include "kernel/warnings.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define MADT_MAX_CPUS 1024
 #define MADT_MAX_IOAPICS 16
 #define MADT_MAX_OVERRIDES 24
 #define MADT_MAX_NMIS 16

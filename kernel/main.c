@@ -40,15 +40,15 @@ void kmain(uint32_t magic, uint32_t info_phys);
 
 static void read_boot_info(uint32_t magic, uint32_t info_phys)
 {
-    const void *info = arch_phys_to_virt(info_phys, sizeof(uint64_t));
+    /* Each parser is given only what is mapped of what it may read. */
     if (magic == MB2_BOOTLOADER_MAGIC) {
         /* The total size is not known yet: bound it by what is mapped. */
         size_t available = MB2_INFO_MAX_SIZE;
         while (available > 0 && arch_phys_to_virt(info_phys, available) == NULL)
             available /= 2;
-        mb2_parse(info, available, &boot_info);
+        mb2_parse(arch_phys_to_virt(info_phys, available), available, &boot_info);
     } else {
-        mb1_parse(info, arch_phys_to_virt, &boot_info);
+        mb1_parse(arch_phys_to_virt(info_phys, MB1_INFO_SIZE), arch_phys_to_virt, &boot_info);
     }
 }
 
@@ -128,7 +128,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     step("starting the application processors (INIT, SIPI, SIPI)");
     if (madt_ok && apic_ok)
         inject_before_smp(&madt);
-    smp_init(&madt, madt_ok && apic_ok, &start);
+    smp_init(&boot_info, &madt, madt_ok && apic_ok, &start);
     step("the rendezvous: barriers, timeouts, delivery, idle mode");
     /* The idle mode first: barrier_spin_us=auto measures the wake-up of an
      * idle CPU as it will idle. */

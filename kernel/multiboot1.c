@@ -7,7 +7,6 @@
  * and the memory map; the caller's map() makes them readable.
  */
 #include "kernel/multiboot1.h"
-#include "kernel/multiboot2.h"
 
 #include "lib/string.h"
 

@@ -19,8 +19,9 @@
 /* Turns a physical address range into a readable pointer, or NULL. */
 typedef const void *mb_map_fn(uint64_t phys, size_t length);
 
-/* Copies what the kernel uses from the information at info into *bi. It
- * holds physical addresses, which map() makes readable. Returns 0, or -1
+/* Copies what the kernel uses from the information at info (readable for
+ * MB1_INFO_SIZE bytes, or NULL) into *bi. It holds physical addresses,
+ * which map() makes readable. Returns 0, or -1
  * when the information is unusable as a whole (problems with one part are
  * warnings in bi, and the rest is used). */
 int mb1_parse(const void *info, mb_map_fn *map, struct boot_info *bi);

@@ -7,6 +7,7 @@
  */
 #include "kernel/options.h"
 
+#include "kernel/cpu_limits.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
@@ -94,13 +95,13 @@ const struct option_def option_table[] = {
            "what the TSC frequency is measured with; `auto` takes CPUID leaf 0x15 where it names "
            "the crystal, else measures against the PIT, then the HPET (ACPI HPET table), then the "
            "ACPI PM timer, and only then trusts CPUID leaf 0x16's nominal frequency"),
-    NUMBER(maxcpus, "<n>", 0, 1, 1024, "kernel/smp.c",
+    NUMBER(maxcpus, "<n>", 0, 1, MAX_CPUS, "kernel/smp.c",
            "use at most n CPUs, the boot CPU included (as Linux's `maxcpus=`): the others the "
            "firmware lists are reported and left halted"),
     FLAG(verbose, "kernel/main.c",
          "print each boot step as it starts (`boot: step ...`), and one line counting the MADT "
          "entries the kernel does not use (`acpi: MADT entries not used: ...`)"),
-    CHOICE(end, "auto|halt|reboot", "auto", "kernel/main.c",
+    CHOICE(end, "auto|halt|reboot", "auto", "kernel/finish.c",
            "what happens after the self-tests or benchmarks: `auto` ends QEMU with the result "
            "(through its exit device) and on a real PC shows the summary and halts; `halt` always "
            "halts; `reboot` shows the summary, waits `reboot_delay_s`, then resets the machine "
@@ -109,9 +110,9 @@ const struct option_def option_table[] = {
            "how `end=reboot` resets the machine: `auto` tries the ACPI FADT reset register, port "
            "0xCF9, the keyboard controller and a triple fault in turn (as Linux's `reboot=` "
            "does); a name tries that way first"),
-    NUMBER(reboot_delay_s, "<s>", 10, 0, 3600, "kernel/main.c",
+    NUMBER(reboot_delay_s, "<s>", 10, 0, 3600, "kernel/finish.c",
            "with `end=reboot`: how long the summary stays on screen before the reset"),
-    FLAG(firmware_x2apic, "arch/x86_64/arch.c",
+    FLAG(firmware_x2apic, "kernel/main.c",
          "test: switch the local APIC to x2APIC mode at the very start of kmain, before the "
          "APIC driver looks, as the firmware of many new PCs does"),
     CHOICE(barrier, "auto|central|dissemination", "auto", "kernel/ipi.c",
@@ -140,7 +141,7 @@ const struct option_def option_table[] = {
     NUMBER(stress_ms, "<ms>", 5000, 1, 3600000, "tests/kernel/test_ipi.c",
            "time budget of each rendezvous stress self-test: it stops there and prints the count "
            "reached, so `make run CPUS=8 CMDLINE=test` ends in well under a minute"),
-    NUMBER(expect_cpus, "<n>", 0, 1, 1024, "tests/kernel/",
+    NUMBER(expect_cpus, "<n>", 0, 1, MADT_MAX_CPUS, "tests/kernel/",
            "the CPUs the machine really has (the test runner passes what QEMU made): the "
            "self-tests hold the kernel's own count against it"),
     FLAG(expect_no_acpi, "tests/kernel/test_smp.c",

@@ -178,7 +178,8 @@ void smp_print_table(size_t max_rows)
         kprintf("  ... %zu more, all online\n", cpu_count - shown);
 }
 
-void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start_options *plan)
+void smp_init(const struct boot_info *bi, const struct madt_info *madt, bool madt_ok,
+              const struct cpu_start_options *plan)
 {
     collect_cpus(madt, madt_ok);
     arch_cpu_setup_boot(&cpus[0]);
@@ -187,7 +188,7 @@ void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start
     smp_started = true;
     start_delays = plan->parallel ? "parallel" : plan->fast ? "fast" : "serial";
 
-    if (cpu_count > 1 && arch_cpus_start_prepare(kernel_boot_info())) {
+    if (cpu_count > 1 && arch_cpus_start_prepare(bi)) {
         uint64_t start = arch_cycles();
         if (plan->parallel) {
             /* All at once: the manual's delays are paid once for all. */

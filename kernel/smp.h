@@ -2,8 +2,9 @@
  * smp.h - finding and starting the processors.
  *
  * smp_init() reads the MADT, gives each enabled CPU a struct cpu and a
- * stack, and starts the APs one at a time with the INIT-SIPI-SIPI sequence
- * of the Intel SDM (vol. 3A §9.4.4). An AP that does not check in within
+ * stack (from the boot information's memory map), and starts the APs with
+ * the INIT-SIPI-SIPI sequence of the Intel SDM (vol. 3A §9.4.4), all at
+ * once or one at a time as plan says. An AP that does not check in within
  * the bound is reported and left out; the boot goes on without it.
  * It then prints, once, the machine-readable line
  *   smp: online=<n> possible=<p> apic=<xapic|x2apic> ids=<a,b,...>
@@ -12,6 +13,7 @@
 #ifndef KERNEL_SMP_H
 #define KERNEL_SMP_H
 
+#include "kernel/bootinfo.h"
 #include "kernel/cpu.h"
 #include "kernel/madt.h"
 
@@ -19,7 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void smp_init(const struct madt_info *madt, bool madt_ok, const struct cpu_start_options *plan);
+void smp_init(const struct boot_info *bi, const struct madt_info *madt, bool madt_ok,
+              const struct cpu_start_options *plan);
 
 /* The MADT as kmain parsed it (self-tests compare the CPUs with it). */
 const struct madt_info *kernel_madt(void);

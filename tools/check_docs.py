@@ -19,8 +19,12 @@ annotated logs and sessions marked ```text):
     one of its headings;
   - annotated boot logs: every `boot: step: <what>` line (chapter 1 has one)
     is a step that kmain announces (kernel/main.c), word for word.
+Besides, one case for kernel/options.c's table, which the README copies:
+every option's "used by" file (with its header; or a file of the folder
+named) reads the option's field or names the option (`name=`, "name",
+"option name").
 
-Prints KTAP: one case per Markdown file.
+Prints KTAP: one case per Markdown file, and the options table's.
 """
 import glob
 import os
@@ -205,6 +209,39 @@ def check_file(rel, facts):
     return problems
 
 
+OPTION_ROW_RE = re.compile(
+    r"^\s*(?:TEXT|FLAG|CHOICE|NUMBER_OR_AUTO|NUMBER)\((\w+),.*?\"((?:kernel|arch|lib|tests)/[^\"]*)\"",
+    re.M | re.S)
+
+
+def without_comments(code):
+    return re.sub(r"//[^\n]*", " ", re.sub(r"/\*.*?\*/", " ", code, flags=re.S))
+
+
+def check_options_used_by():
+    """Problems with the options table's "used by" column: a file named that
+    neither reads the option nor names it."""
+    with open(os.path.join(ROOT, "kernel", "options.c")) as f:
+        rows = OPTION_ROW_RE.findall(f.read())
+    problems = []
+    for name, used_by in rows:
+        if used_by.endswith("/"):
+            files = sorted(glob.glob(os.path.join(ROOT, used_by, "*.[ch]")))
+        else:
+            stem = os.path.join(ROOT, os.path.splitext(used_by)[0])
+            files = [os.path.join(ROOT, used_by)] + [stem + ".h"]
+        files = [f for f in files if os.path.isfile(f)]
+        if not files:
+            problems.append(f"{name}: no file {used_by}")
+            continue
+        text = "".join(open(f, errors="replace").read() for f in files)
+        reads = re.search(r"(->|\.)%s\b" % name, without_comments(text))
+        names = re.search(r"\b%s=|\"%s\"|\boption %s\b" % (name, name, name), text)
+        if not (reads or names):
+            problems.append(f"{name}: {used_by} neither reads nor names it")
+    return problems
+
+
 def main():
     facts = Facts()
     docs = ["README.md"] + sorted(f for f in facts.files
@@ -213,6 +250,9 @@ def main():
     for rel in docs:
         problems = check_file(rel, facts)
         results.append((f"docs.{rel}", not problems, "; ".join(sorted(set(problems)))))
+    problems = check_options_used_by()
+    results.append(("docs.options_used_by_names_a_file_that_reads_the_option", not problems,
+                     "; ".join(problems)))
     return ktap_out.print_report(results)
 
 

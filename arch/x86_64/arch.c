@@ -126,6 +126,7 @@ noreturn void arch_halt_forever(void)
 
 void arch_cpu_relax(void) { cpu_pause(); }
 void arch_full_fence(void) { mfence(); }
+/* How an idle CPU waits (idle=hlt|mwait|poll, which kernel/main.c decodes). */
 static enum idle_mode idle_mode = IDLE_HLT;
 
 bool arch_idle_set_mode(enum idle_mode mode)
@@ -200,19 +201,13 @@ void arch_kernel_phys_range(uint64_t *lo, uint64_t *hi)
     *hi = (uint64_t)(uintptr_t)__bss_phys_end;
 }
 
-/* System control port B latches the legacy NMI sources: bit 7 for a
- * memory parity error or SERR# on the bus, bit 6 for an I/O channel check
- * (the PC/AT's NMI status and control register, ICH/PCH datasheets). */
-#define PORT_SYSTEM_CONTROL_B 0x61
-#define NMI_SOURCE_SERR (1u << 7)
-#define NMI_SOURCE_IOCHK (1u << 6)
-
+/* System control port B latches the legacy NMI sources (platform.h). */
 const char *arch_nmi_reason(void)
 {
     uint8_t status = inb(PORT_SYSTEM_CONTROL_B);
-    if (status & NMI_SOURCE_SERR)
+    if (status & SCB_NMI_SERR)
         return "memory parity or PCI SERR# (port 0x61 bit 7)";
-    if (status & NMI_SOURCE_IOCHK)
+    if (status & SCB_NMI_IOCHK)
         return "I/O channel check (port 0x61 bit 6)";
     return "nothing latched in port 0x61 (a watchdog, another CPU, or a button)";
 }
@@ -249,7 +244,7 @@ static void acpi_reset_write(const struct acpi_fadt_info *f)
         volatile uint8_t *p = r->address < IDENTITY_MAP_LIMIT ? phys_to_virt(r->address)
                                                               : paging_map_device(r->address, 1);
         if (p != NULL)
-            *p = f->reset_value;
+            mmio_write8(p, f->reset_value);
         break;
     }
     case ACPI_SPACE_PCI_CONFIG: {
@@ -294,6 +289,7 @@ static bool reset_through_keyboard_controller(void)
     return true;
 }
 
+/* first: the method reset=acpi|cf9|keyboard tries before the others. */
 noreturn void arch_machine_reset(const struct acpi_fadt_info *fadt, const char *first)
 {
     irq_disable();

@@ -13,6 +13,7 @@
 
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/bootinfo.h"
 #include "lib/font5x7.h"
 #include "lib/string.h"
@@ -43,11 +44,11 @@ static void put_pixel(uint32_t x, uint32_t y, uint32_t value)
 {
     volatile uint8_t *p = pixels + (uint64_t)y * pitch + (uint64_t)x * bytes_per_pixel;
     if (bytes_per_pixel == 4) {
-        *(volatile uint32_t *)p = value;
+        mmio_write32(p, value);
     } else { /* 24 bpp: three bytes, little-endian */
-        p[0] = (uint8_t)value;
-        p[1] = (uint8_t)(value >> 8);
-        p[2] = (uint8_t)(value >> 16);
+        mmio_write8(p, (uint8_t)value);
+        mmio_write8(p + 1, (uint8_t)(value >> 8));
+        mmio_write8(p + 2, (uint8_t)(value >> 16));
     }
 }
 

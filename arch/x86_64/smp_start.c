@@ -7,9 +7,13 @@
  * only if the AP has not checked in yet, a variant of its own (an AP acts
  * on one SIPI per INIT, so the unconditional one is harmless, but it costs
  * an IPI). ap_start=fast waits 0 and 10 us instead, as Linux does on
- * CPUs that do not need the delays. APs are started one at a time: the
- * trampoline has one arguments block, and a CPU that checks in before the
- * next is started cannot be confused with it.
+ * CPUs that do not need the delays. Two ways to start them:
+ * arch_cpus_start_parallel (ap_start=parallel, the default) sends INIT to
+ * every AP, waits once, then a SIPI to each; each AP finds its own stack
+ * from the APIC ID its local APIC reports, as in Linux's parallel start
+ * since 6.5. ap_start=serial and fast start one AP at a time, through the
+ * trampoline's one arguments block, so that a CPU that checks in before
+ * the next is started cannot be confused with it.
  *
  * tests/host/test_ap_start.c runs this file against a fake local APIC that
  * decodes each ICR write, so the sequence is checked where QEMU cannot.

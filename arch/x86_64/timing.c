@@ -12,6 +12,7 @@
 
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/platform.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 #include "kernel/arch_test.h"
@@ -25,10 +26,6 @@
 #define PIT_CMD_CHANNEL2 (2u << 6)
 #define PIT_CMD_ACCESS_LOHI (3u << 4)
 #define PIT_CMD_MODE0 (0u << 1) /* interrupt on terminal count: OUT goes high at 0 */
-#define PORT_SYSTEM_CONTROL_B 0x61
-#define SCB_GATE2 (1u << 0)
-#define SCB_SPEAKER (1u << 1)
-#define SCB_OUT2 (1u << 5)
 
 #define ACPI_PM_TIMER_HZ 3579545u /* ACPI §4.8.3.3 */
 
@@ -129,7 +126,7 @@ static uint64_t pm_timer_measure(const struct timer *timer)
 
 static uint64_t hpet_read(const struct timer *timer, uint32_t reg)
 {
-    return *(volatile uint64_t *)(timer->hpet + reg);
+    return mmio_read64(timer->hpet + reg);
 }
 
 /* The low 32 bits of the main counter are enough for a 10 ms span (a
@@ -137,12 +134,12 @@ static uint64_t hpet_read(const struct timer *timer, uint32_t reg)
  * 32-bit read is atomic on a counter of either size. */
 static uint64_t hpet_measure(const struct timer *timer)
 {
-    volatile uint32_t *counter = (volatile uint32_t *)(timer->hpet + HPET_MAIN_COUNTER);
-    uint32_t start_ticks = *counter;
+    volatile uint8_t *counter = timer->hpet + HPET_MAIN_COUNTER;
+    uint32_t start_ticks = mmio_read32(counter);
     uint64_t start = rdtsc();
     for (uint32_t polls = 0; polls < POLL_BOUND && rdtsc() - start < CALIBRATE_MAX_CYCLES;
          polls++) {
-        if ((uint32_t)(*counter - start_ticks) >= timer->hpet_ticks)
+        if (mmio_read32(counter) - start_ticks >= timer->hpet_ticks)
             return rdtsc() - start;
     }
     return 0;
@@ -169,7 +166,7 @@ static bool hpet_prepare(uint64_t base, struct timer *timer)
     timer->hpet_ticks = CALIBRATE_MS * FEMTOSECONDS_PER_MS / period_fs;
     uint64_t config = hpet_read(timer, HPET_GENERAL_CONFIG);
     if (!(config & HPET_CONFIG_ENABLE))
-        *(volatile uint64_t *)(timer->hpet + HPET_GENERAL_CONFIG) = config | HPET_CONFIG_ENABLE;
+        mmio_write64(timer->hpet + HPET_GENERAL_CONFIG, config | HPET_CONFIG_ENABLE);
     return true;
 }
 

@@ -23,6 +23,7 @@
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 #include "kernel/arch_test.h"
+#include "kernel/atomic.h"
 #include "kernel/console.h"
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
@@ -31,7 +32,7 @@
 extern char arch_try_resume[];
 
 static trap_handler *handlers[IDT_VECTORS];
-static volatile uint64_t breakpoints_taken;
+static uint64_t breakpoints_taken; /* any CPU may take one: atomic updates */
 
 static const char *const exception_names[EXCEPTION_VECTORS] = {
     [VECTOR_DIVIDE_ERROR] = "#DE divide error",
@@ -157,7 +158,7 @@ static void dispatch(struct trap_frame *f, const struct arch_cpu_words *w)
 {
     if (f->vector == VECTOR_BREAKPOINT) {
         /* int3 is a trap: RIP already points past it, so returning resumes. */
-        breakpoints_taken++;
+        atomic_add_relaxed(&breakpoints_taken, 1);
         return;
     }
     if (f->vector == VECTOR_NMI && kernel_nmi(f->rip, f->rbp))
@@ -216,5 +217,5 @@ void trap_dispatch(struct trap_frame *f)
     w->trap_depth--;
 }
 
-uint64_t arch_breakpoint_count(void) { return breakpoints_taken; }
+uint64_t arch_breakpoint_count(void) { return atomic_load_relaxed(&breakpoints_taken); }
 void arch_breakpoint(void) { __asm__ volatile("int3" ::: "memory"); }

@@ -108,6 +108,19 @@ static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void invlpg(uintptr_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 
+/* Device registers and memory-mapped framebuffers: every volatile access
+ * to them goes through these, so that a reader finds each in one place. */
+static inline uint8_t mmio_read8(volatile void *addr) { return *(volatile uint8_t *)addr; }
+static inline void mmio_write8(volatile void *addr, uint8_t value)
+{
+    *(volatile uint8_t *)addr = value;
+}
+static inline uint64_t mmio_read64(volatile void *addr) { return *(volatile uint64_t *)addr; }
+
+static inline void mmio_write64(volatile void *addr, uint64_t value)
+{
+    *(volatile uint64_t *)addr = value;
+}
 static inline uint32_t mmio_read32(volatile void *addr) { return *(volatile uint32_t *)addr; }
 
 static inline void mmio_write32(volatile void *addr, uint32_t value)

@@ -215,9 +215,33 @@ static void rsdp_scan_limits(void)
            s->rsdp_source, (unsigned long long)s->rsdp_phys);
 }
 
+/* A MADT larger than the kernel copies is named for its size, not called
+ * absent; one the root table does not list is called absent. */
+static void madt_too_large_or_missing(void)
+{
+    machine(MEM_ACPI_RECLAIMABLE);
+    put_rsdp(RSDP_AT, "MAPPED");
+    uint32_t big = 40 * 1024; /* past the 32 KiB copy, inside the region */
+    uint8_t *m = fake_memory + MADT_AT;
+    sdt_header(m, "APIC", big);
+    sdt_finish(m, big);
+    bool ok = acpi_init(&bi, &madt);
+    HCHECK("acpi.a_madt_too_large_to_copy_is_named_by_its_size",
+           !ok && logged("is 40960 bytes, more than the 32768") && !logged("no usable MADT"),
+           "ok %d; log: %s", ok, log_text);
+
+    machine(MEM_ACPI_RECLAIMABLE);
+    put_rsdp(RSDP_AT, "MAPPED");
+    memcpy(fake_memory + MADT_AT, "FACS", 4); /* the root table's one entry is not an MADT */
+    ok = acpi_init(&bi, &madt);
+    HCHECK("acpi.a_missing_madt_is_called_absent", !ok && logged("no usable MADT"),
+           "ok %d; log: %s", ok, log_text);
+}
+
 int main(void)
 {
     rsdp_in_the_memory_map();
     rsdp_scan_limits();
+    madt_too_large_or_missing();
     return htest_finish();
 }

@@ -236,7 +236,6 @@ bool inject_requested(const char *what)
     return false;
 }
 void inject_before_check_in(uint32_t cpu_index) { (void)cpu_index; }
-const struct boot_info *kernel_boot_info(void) { return NULL; }
 bool ipi_nmi(uintptr_t pc, uintptr_t fp)
 {
     (void)pc;
@@ -318,7 +317,7 @@ static void machine(const char *cmdline, const enum ap_behaviour *behaviour, siz
     options_parse(&boot_cmdline, &options, &problems);
     struct cpu_start_options plan = {strcmp(options.ap_start, "fast") == 0, options.ap_timeout_ms,
                                      strcmp(options.ap_start, "parallel") == 0};
-    smp_init(&madt, true, &plan);
+    smp_init(NULL, &madt, true, &plan);
 }
 
 /* The events for one APIC ID, with the delays that came between them. */

@@ -524,6 +524,7 @@ static atomic_int spinner = -1; /* a CPU that may not sleep, for a while */
 static bool host_can_sleep(void) { return (int)this_cpu->index != atomic_load(&spinner); }
 
 static atomic_bool asleep[HOST_CPUS]; /* inside host_sleep: what the held-waker test waits for */
+static atomic_int sleeps_ended;       /* host_sleep returns, all CPUs */
 
 static bool host_sleep(uint64_t max_cycles)
 {
@@ -549,6 +550,7 @@ static bool host_sleep(uint64_t max_cycles)
         sched_yield();
     }
     atomic_store(&asleep[this_cpu->index], false);
+    atomic_fetch_add(&sleeps_ended, 1);
     return bound;
 }
 
@@ -568,15 +570,30 @@ static void host_wake(uint32_t id)
 static const struct barrier_sleep_ops host_sleep_ops = {0, host_self_id, host_can_sleep, host_sleep,
                                                         host_wake};
 
-/* The last rank arrives only once every other rank is asleep (or after a
- * bound): every episode then needs each wake-up path, whatever the host's
- * scheduler does. */
-static void wait_until_the_others_sleep(void)
+/* The last rank arrives only once every other rank is asleep in this
+ * episode (or after a bound): every episode then needs each wake-up path,
+ * whatever the host's scheduler does. Asleep means inside host_sleep with
+ * no wake pending and announced for episode e: a count of announcements
+ * would not do, since a CPU woken in the previous episode may not have
+ * taken its own back yet, and the release would then come before some
+ * CPU's announcement, which only the look after it can see. The others
+ * were all asleep at once when no sleep ended during the looks. */
+static bool asleep_in(uint32_t id, uint64_t e)
+{
+    return atomic_load(&asleep[id]) && !atomic_load(&wake_flag[id]) &&
+           __atomic_load_n(&test_barrier.sleeper[id].episode, __ATOMIC_SEQ_CST) == e;
+}
+
+static void wait_until_the_others_sleep(uint64_t e)
 {
     if (atomic_load(&stage_missed))
         return; /* they never slept before: a barrier whose waiters do not sleep */
     for (int waited = 0; waited < 100000; waited++) {
-        if (__atomic_load_n(&test_barrier.sleepers.value, __ATOMIC_ACQUIRE) >= cpu_count - 1)
+        int ended = atomic_load(&sleeps_ended);
+        bool all = true;
+        for (uint32_t id = 0; id + 1 < cpu_count && all; id++)
+            all = asleep_in(id, e);
+        if (all && atomic_load(&sleeps_ended) == ended)
             return;
         usleep(SLEEP_LATE_US / 10);
     }
@@ -588,7 +605,7 @@ static void *sleeping_barrier_thread(void *arg)
     uint32_t rank = (uint32_t)(uintptr_t)arg;
     for (uint64_t e = 1; e <= SLEEP_EPISODES && atomic_load(&lost_wakeups) == 0; e++) {
         if (rank == cpu_count - 1)
-            wait_until_the_others_sleep();
+            wait_until_the_others_sleep(e);
         atomic_store(&progress[rank], e);
         if (barrier_wait(&test_barrier, e, NULL, rank, (uint32_t)cpu_count, 2 * SLEEP_BOUND_NS) !=
             BARRIER_RELEASED) {

@@ -115,7 +115,7 @@ NO_INSTRUMENT := kernel/ubsan.c kernel/stack_protector.c
 NASMFLAGS = -f elf64 -I. -I$(GEN)/ -Werror
 LDFLAGS = -L $(GEN) -T linker.ld -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-warnings
 
-KERNEL_C_SRCS := $(wildcard kernel/*.c arch/x86_64/*.c lib/*.c tests/kernel/*.c tests/kernel/x86_64/*.c)
+KERNEL_C_SRCS := $(wildcard kernel/*.c arch/x86_64/*.c platform/pc/*.c lib/*.c tests/kernel/*.c tests/kernel/x86_64/*.c)
 KERNEL_ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm tests/kernel/x86_64/*.asm)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_C_SRCS)) \
                $(patsubst %.asm,$(BUILD)/%.o,$(KERNEL_ASM_SRCS))

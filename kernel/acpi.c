@@ -311,7 +311,7 @@ bool acpi_init(const struct boot_info *bi, struct madt_info *madt)
     }
     memcpy(madt_copy, arch_phys_to_virt(state.madt_phys, state.madt_length), state.madt_length);
     madt_copy_length = state.madt_length;
-    if (inject_requested("bad-madt"))
+    if (inject_requested(INJECT_BAD_MADT))
         madt_copy[offsetof(struct acpi_madt, flags)] ^= 0x5A; /* now the checksum fails */
 
     bool ok = madt_parse(madt_copy, madt_copy_length, state.fadt.version, madt);

@@ -136,10 +136,6 @@ void arch_udelay(uint64_t microseconds); /* busy-waits, with pause */
  * interrupts, one CPU. */
 bool arch_apic_init(const char *requested, uint64_t controller_address, bool firmware_opts_out);
 
-/* Test support: puts the interrupt controller in its extended mode (x86:
- * x2APIC) before arch_apic_init, as the firmware of many new PCs does;
- * false (nothing changed) where the CPU has no such mode. */
-bool arch_test_firmware_enables_extended_apic(void);
 const char *arch_apic_mode_name(void); /* "xapic", "x2apic", or "none" */
 bool arch_apic_present(void);          /* false: no IPIs, no timer interrupts */
 

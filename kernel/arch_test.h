@@ -66,6 +66,16 @@ uint32_t arch_hw_id_max(void);
  * hardware does not allow it (x2APIC mode). For inject=renumbered-boot-cpu. */
 bool arch_test_set_hw_id(uint32_t id);
 
+/* Puts the interrupt controller in its extended mode (x86: x2APIC) before
+ * arch_apic_init, as the firmware of many new PCs does; false (nothing
+ * changed) where the CPU has no such mode. For firmware_x2apic. */
+bool arch_test_firmware_enables_extended_apic(void);
+
+/* Makes arch_cpus_start_prepare find no free memory where a starting CPU
+ * can begin (x86: below 1 MiB), as on a machine whose firmware used it
+ * all. For inject=no-low-memory. */
+void arch_test_withhold_low_memory(void);
+
 /* Sends this CPU an NMI through its interrupt controller, before any CPU
  * table exists (inject=early-nmi); false if it could not be sent. */
 bool arch_test_nmi_to_self(void);

@@ -59,56 +59,100 @@ __attribute__((noinline)) unsigned inject_smash_stack(void)
  * SANITIZE=1 must stop here and name this file and line. */
 __attribute__((noinline)) int inject_signed_overflow(volatile int big) { return big + big; }
 
-bool inject_requested(const char *what)
+static const char *const kind_names[] = {[INJECT_NONE] = "",
+#define INJECT_KIND_NAME(kind, name) [kind] = name,
+                                         INJECT_KINDS(INJECT_KIND_NAME)
+#undef INJECT_KIND_NAME
+};
+#define KIND_COUNT (sizeof(kind_names) / sizeof(kind_names[0]))
+
+const char *inject_name(enum inject_kind kind)
 {
-    return boot_options.inject != NULL && strcmp(boot_options.inject, what) == 0;
+    return (size_t)kind < KIND_COUNT ? kind_names[kind] : "";
 }
 
-void inject_fault(const char *what)
+/* What inject= asks for: looked up each time, since the steps that ask
+ * come before and after the console, from any CPU. */
+static enum inject_kind requested_kind(void)
 {
-    /* These act later: a self-test fails; the MADT is corrupted after it is
-     * read; the MADT gains a CPU that does not exist. */
-    if (strcmp(what, "test-fail") == 0 || strcmp(what, "bad-madt") == 0 ||
-        strcmp(what, "phantom-cpu") == 0 || strcmp(what, "stuck-cpu") == 0 ||
-        strcmp(what, "stuck-cpu-printing") == 0 || strcmp(what, "irql-misuse") == 0 ||
-        strcmp(what, "no-low-memory") == 0 || strcmp(what, "late-ap") == 0 ||
-        strcmp(what, "stuck-in-worker") == 0 || strcmp(what, "worker-page-fault") == 0 ||
-        strcmp(what, "worker-invalid-opcode") == 0 || strcmp(what, "panic-in-worker") == 0 ||
-        strcmp(what, "lost-ipi") == 0 || strcmp(what, "worker-fault-in-try-call") == 0 ||
-        strcmp(what, "panic-racing-timeout") == 0 || strcmp(what, "panic-during-calls") == 0 ||
-        strcmp(what, "worker-fault-on-every-cpu") == 0 ||
-        strcmp(what, "renumbered-boot-cpu") == 0 || strcmp(what, "early-nmi") == 0)
+    const char *value = boot_options.inject;
+    for (size_t kind = 1; value != NULL && kind < KIND_COUNT; kind++)
+        if (strcmp(value, kind_names[kind]) == 0)
+            return (enum inject_kind)kind;
+    return INJECT_NONE;
+}
+
+bool inject_requested(enum inject_kind kind)
+{
+    return kind != INJECT_NONE && requested_kind() == kind;
+}
+
+/* Whether kind acts where the boot comes to what it breaks, rather than
+ * at once. Every kind is listed: a new one does not build until it is. */
+static bool acts_later(enum inject_kind kind)
+{
+    switch (kind) {
+    case INJECT_NONE:
+    case INJECT_TEST_FAIL:
+    case INJECT_BAD_MADT:
+    case INJECT_PHANTOM_CPU:
+    case INJECT_STUCK_CPU:
+    case INJECT_STUCK_CPU_PRINTING:
+    case INJECT_IRQL_MISUSE:
+    case INJECT_NO_LOW_MEMORY:
+    case INJECT_LATE_AP:
+    case INJECT_STUCK_IN_WORKER:
+    case INJECT_WORKER_PAGE_FAULT:
+    case INJECT_WORKER_INVALID_OPCODE:
+    case INJECT_PANIC_IN_WORKER:
+    case INJECT_LOST_IPI:
+    case INJECT_WORKER_FAULT_IN_TRY_CALL:
+    case INJECT_PANIC_RACING_TIMEOUT:
+    case INJECT_PANIC_DURING_CALLS:
+    case INJECT_WORKER_FAULT_ON_EVERY_CPU:
+    case INJECT_RENUMBERED_BOOT_CPU:
+    case INJECT_EARLY_NMI: return true;
+    case INJECT_PANIC:
+    case INJECT_STACK_OVERFLOW:
+    case INJECT_STACK_SMASH:
+    case INJECT_UNDEFINED_BEHAVIOUR:
+    case INJECT_FAULT_IN_KPRINTF:
+    case INJECT_TRIPLE_FAULT:
+    case INJECT_HANG: return false;
+    }
+    return true;
+}
+
+void inject_now(void)
+{
+    enum inject_kind requested = requested_kind();
+    if (acts_later(requested))
         return;
-    kprintf("inject: %s\n", what);
-    if (strcmp(what, "panic") == 0)
+    kprintf("inject: %s\n", inject_name(requested));
+    if (requested == INJECT_PANIC)
         panic("injected panic (inject=panic)");
-    if (strcmp(what, "stack-overflow") == 0)
+    if (requested == INJECT_STACK_OVERFLOW)
         inject_recurse(0, ~0u);
-    if (strcmp(what, "stack-smash") == 0)
+    if (requested == INJECT_STACK_SMASH)
         inject_smash_stack();
-    if (strcmp(what, "undefined-behaviour") == 0) {
+    if (requested == INJECT_UNDEFINED_BEHAVIOUR) {
         int sum = inject_signed_overflow(0x7FFFFFFF);
         kprintf("inject: the signed overflow gave %d (this kernel has no SANITIZE=1 checks)\n",
                 sum);
-        return;
     }
-    if (strcmp(what, "fault-in-kprintf") == 0) {
+    if (requested == INJECT_FAULT_IN_KPRINTF) {
         /* A %s argument that points nowhere: the fault comes inside
          * kprintf, with the console lock held, as a wrong argument's
          * would. The report must not wait for that lock. */
         kprintf("inject: printing from an unmapped page: %s\n",
                 (const char *)arch_boot_stack_guard());
-        return;
     }
-    if (strcmp(what, "triple-fault") == 0)
+    if (requested == INJECT_TRIPLE_FAULT)
         arch_triple_fault();
-    if (strcmp(what, "hang") == 0) {
+    if (requested == INJECT_HANG) {
         kprintf("inject: halting forever with interrupts off\n");
         arch_halt_forever();
     }
-    /* Not reached from the command line: options_parse lets only the
-     * names of its table through. */
-    kprintf("warning: inject=%s is not a failure this kernel knows\n", what);
 }
 
 /* Spins with interrupts off and never answers an IPI: the NMI report of
@@ -141,9 +185,15 @@ static uintptr_t inject_noop_worker(uintptr_t argument) { return argument; }
 
 #define EARLY_NMI_WAIT_US 100000
 
+bool inject_firmware_extended_apic(void) { return arch_test_firmware_enables_extended_apic(); }
+
 void inject_before_smp(struct madt_info *madt)
 {
-    if (inject_requested("early-nmi")) {
+    if (inject_requested(INJECT_NO_LOW_MEMORY)) {
+        arch_test_withhold_low_memory();
+        return;
+    }
+    if (inject_requested(INJECT_EARLY_NMI)) {
         /* A watchdog's or a button's NMI, before the CPUs are counted: it
          * must be said and survived, not taken for a fatal exception. */
         kprintf("inject: sending the boot CPU an NMI before the CPUs are started\n");
@@ -153,7 +203,7 @@ void inject_before_smp(struct madt_info *madt)
         kprintf("inject: the boot goes on after the NMI\n");
         return;
     }
-    if (!inject_requested("renumbered-boot-cpu"))
+    if (!inject_requested(INJECT_RENUMBERED_BOOT_CPU))
         return;
     uint32_t old_id = arch_cpu_hw_id(), new_id = 0;
     for (size_t i = 0; i < madt->cpu_count; i++) /* one no CPU has */
@@ -174,7 +224,7 @@ void inject_before_smp(struct madt_info *madt)
 void inject_before_check_in(uint32_t cpu_index)
 {
     /* Three times the deadline: the boot CPU has given up on it long before. */
-    if (cpu_index == 1 && inject_requested("late-ap"))
+    if (cpu_index == 1 && inject_requested(INJECT_LATE_AP))
         arch_udelay(3 * boot_options.ap_timeout_ms * 1000);
 }
 
@@ -218,7 +268,7 @@ static uintptr_t inject_invalid_opcode_worker(uintptr_t victim)
 static uintptr_t inject_panic_worker(uintptr_t victim)
 {
     if (arch_this_cpu()->index == victim)
-        panic("injected panic in a rendezvous worker (inject=%s)", boot_options.inject);
+        panic("injected panic in a rendezvous worker (inject=%s)", inject_name(requested_kind()));
     return 0;
 }
 
@@ -269,18 +319,18 @@ static bool put_in_a_try_call(uint32_t victim)
 /* The injections that go wrong inside a call: which worker, how many
  * CPUs they need. */
 static const struct {
-    const char *name;
+    enum inject_kind kind;
     ipi_broadcast_worker *worker;
     size_t cpus;
 } call_faults[] = {
-    {"stuck-in-worker", inject_stuck_worker, 2},
-    {"worker-page-fault", inject_page_fault_worker, 2},
-    {"worker-invalid-opcode", inject_invalid_opcode_worker, 2},
-    {"panic-in-worker", inject_panic_worker, 2},
-    {"worker-fault-in-try-call", inject_page_fault_worker, 2},
-    {"lost-ipi", inject_noop_worker, 3},
-    {"panic-racing-timeout", inject_panic_worker, 3},
-    {"worker-fault-on-every-cpu", inject_fault_everywhere_worker, 2},
+    {INJECT_STUCK_IN_WORKER, inject_stuck_worker, 2},
+    {INJECT_WORKER_PAGE_FAULT, inject_page_fault_worker, 2},
+    {INJECT_WORKER_INVALID_OPCODE, inject_invalid_opcode_worker, 2},
+    {INJECT_PANIC_IN_WORKER, inject_panic_worker, 2},
+    {INJECT_WORKER_FAULT_IN_TRY_CALL, inject_page_fault_worker, 2},
+    {INJECT_LOST_IPI, inject_noop_worker, 3},
+    {INJECT_PANIC_RACING_TIMEOUT, inject_panic_worker, 3},
+    {INJECT_WORKER_FAULT_ON_EVERY_CPU, inject_fault_everywhere_worker, 2},
 };
 
 /* inject=panic-racing-timeout: the victim's panic holds its report back
@@ -291,7 +341,8 @@ static const struct {
 #define HOLD_EXTRA_MS 2000
 void inject_hold_the_stop(void)
 {
-    if (!inject_requested("panic-racing-timeout") && !inject_requested("panic-during-calls"))
+    if (!inject_requested(INJECT_PANIC_RACING_TIMEOUT) &&
+        !inject_requested(INJECT_PANIC_DURING_CALLS))
         return;
     kprintf("inject: holding the stop until another CPU comes to stop the kernel\n");
     uint64_t deadline = arch_cycles() + cycles_from_ms(2 * ipi_timeout_ms() + HOLD_EXTRA_MS);
@@ -336,40 +387,40 @@ static void call_until_stopped(uint32_t victim)
 void inject_after_smp(void)
 {
     for (size_t i = 0; i < sizeof(call_faults) / sizeof(call_faults[0]); i++) {
-        if (!inject_requested(call_faults[i].name))
+        enum inject_kind kind = call_faults[i].kind;
+        if (!inject_requested(kind))
             continue;
         if (smp_online_count() < call_faults[i].cpus) {
-            kprintf("inject: %s needs %zu CPUs\n", call_faults[i].name, call_faults[i].cpus);
+            kprintf("inject: %s needs %zu CPUs\n", inject_name(kind), call_faults[i].cpus);
             return;
         }
         uint32_t victim = victim_cpu();
-        if (strcmp(call_faults[i].name, "lost-ipi") == 0)
+        if (kind == INJECT_LOST_IPI)
             ipi_test_lose_next_ipi_to(victim); /* decided here, so the send path tests nothing */
-        if (strcmp(call_faults[i].name, "worker-fault-in-try-call") == 0 &&
-            !put_in_a_try_call(victim)) {
+        if (kind == INJECT_WORKER_FAULT_IN_TRY_CALL && !put_in_a_try_call(victim)) {
             kprintf("inject: CPU %u did not get into arch_try_call\n", victim);
             return;
         }
-        kprintf("inject: %s on CPU %u, in a call from CPU %u\n", call_faults[i].name, victim,
+        kprintf("inject: %s on CPU %u, in a call from CPU %u\n", inject_name(kind), victim,
                 arch_this_cpu()->index);
         ipi_generic_call(call_faults[i].worker, victim);
-        kprintf("inject: the call returned; %s did not stop the kernel\n", call_faults[i].name);
+        kprintf("inject: the call returned; %s did not stop the kernel\n", inject_name(kind));
         return;
     }
-    if (inject_requested("panic-during-calls")) {
+    if (inject_requested(INJECT_PANIC_DURING_CALLS)) {
         if (smp_online_count() < 2)
             kprintf("inject: panic-during-calls needs 2 CPUs\n");
         else
             call_until_stopped(victim_cpu());
         return;
     }
-    if (inject_requested("irql-misuse")) {
+    if (inject_requested(INJECT_IRQL_MISUSE)) {
         kprintf("inject: raising to DISPATCH_LEVEL, then \"raising\" to PASSIVE_LEVEL\n");
         irql_raise(DISPATCH_LEVEL);
         irql_raise(PASSIVE_LEVEL);
     }
-    bool printing = inject_requested("stuck-cpu-printing");
-    if (inject_requested("stuck-cpu") || printing) {
+    bool printing = inject_requested(INJECT_STUCK_CPU_PRINTING);
+    if (inject_requested(INJECT_STUCK_CPU) || printing) {
         struct cpu *victim = smp_cpu(victim_cpu());
         kprintf("inject: calling the rendezvous; CPU %u will not come\n", victim->index);
         if (smp_online_count() < 2 ||

@@ -93,7 +93,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     const struct options *o = &boot_options;
     /* Before anything looks at the APIC: stands in for a firmware that
      * leaves it in x2APIC mode. */
-    bool firmware_x2apic = o->firmware_x2apic && arch_test_firmware_enables_extended_apic();
+    bool firmware_x2apic = o->firmware_x2apic && inject_firmware_extended_apic();
     if (o->test != NULL)
         ktest_mode_enter();        /* from here a crash ends the VM at once */
     arch_console_init(&boot_info); /* serial port, VGA text screen */
@@ -141,8 +141,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     ipi_set_delivery_each(strcmp(o->ipi_delivery, "each") == 0);
     inject_after_smp();
 
-    if (o->inject != NULL)
-        inject_fault(o->inject);
+    inject_now();
 
     if (ktest_mode_active()) {
         step("self-tests");

@@ -8,6 +8,7 @@
 #include "kernel/options.h"
 
 #include "kernel/cpu_limits.h"
+#include "kernel/inject.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
@@ -48,13 +49,7 @@ const struct option_def option_table[] = {
     FLAG(bench, "kernel/bench.c",
          "run the benchmarks; each figure prints `bench: name=<name> cpus=<n> iters=<k> min= p50= "
          "p90= p99= max= tsc_mhz=` (cycles) and its quantiles, then a table"),
-    CHOICE(inject,
-           "test-fail|panic|stack-overflow|triple-fault|hang|bad-madt|phantom-cpu|stuck-cpu|"
-           "stuck-cpu-printing|irql-misuse|no-low-memory|stack-smash|undefined-behaviour|late-ap|"
-           "stuck-in-worker|worker-page-fault|worker-invalid-opcode|panic-in-worker|lost-ipi|"
-           "worker-fault-in-try-call|panic-racing-timeout|panic-during-calls|"
-           "worker-fault-on-every-cpu|fault-in-kprintf|renumbered-boot-cpu|early-nmi",
-           NULL, "kernel/inject.c",
+    CHOICE(inject, INJECT_VALUES, NULL, "kernel/inject.c",
            "fail on purpose, to test the test runner: `bad-madt` corrupts the MADT's copy (the "
            "kernel must run on one CPU), `phantom-cpu` adds a CPU that does not exist (reported "
            "and left out), `stuck-cpu` has one CPU spin with interrupts off while the rendezvous "
@@ -91,7 +86,7 @@ const struct option_def option_table[] = {
            "0 and 10 us, as Linux does on modern CPUs. The boot prints the total start-up time"),
     NUMBER(ap_timeout_ms, "<ms>", 10000, 1, 3600000, "arch/x86_64/smp_start.c",
            "how long to wait for each AP to check in after its second SIPI"),
-    CHOICE(tsc_source, "auto|cpuid|pit|hpet|pm_timer", "auto", "arch/x86_64/timing.c",
+    CHOICE(tsc_source, "auto|cpuid|pit|hpet|pm_timer", "auto", "platform/pc/clock.c",
            "what the TSC frequency is measured with; `auto` takes CPUID leaf 0x15 where it names "
            "the crystal, else measures against the PIT, then the HPET (ACPI HPET table), then the "
            "ACPI PM timer, and only then trusts CPUID leaf 0x16's nominal frequency"),
@@ -106,7 +101,7 @@ const struct option_def option_table[] = {
            "(through its exit device) and on a real PC shows the summary and halts; `halt` always "
            "halts; `reboot` shows the summary, waits `reboot_delay_s`, then resets the machine "
            "(ACPI FADT reset register, then port 0xCF9, then the keyboard controller)"),
-    CHOICE(reset, "auto|acpi|cf9|keyboard", "auto", "arch/x86_64/arch.c",
+    CHOICE(reset, "auto|acpi|cf9|keyboard", "auto", "platform/pc/power.c",
            "how `end=reboot` resets the machine: `auto` tries the ACPI FADT reset register, port "
            "0xCF9, the keyboard controller and a triple fault in turn (as Linux's `reboot=` "
            "does); a name tries that way first"),

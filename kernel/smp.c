@@ -95,7 +95,7 @@ static void collect_cpus(const struct madt_info *madt, bool madt_ok)
         possible_count++;
         listed_count++;
     }
-    if (inject_requested("phantom-cpu") && cpu_count < MAX_CPUS) {
+    if (inject_requested(INJECT_PHANTOM_CPU) && cpu_count < MAX_CPUS) {
         /* A CPU the firmware lists but that never answers. */
         uint32_t max_id = 0;
         for (size_t i = 0; i < cpu_count; i++)

@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import ktap_out  # noqa: E402
 from tree_files import tree_files  # noqa: E402
 
-TOP = ("boot", "arch", "kernel", "lib", "tests", "tools", "docs", ".ci")
+TOP = ("boot", "arch", "platform", "kernel", "lib", "tests", "tools", "docs", ".ci")
 SOURCE_EXT = (".c", ".h", ".asm", ".inc", ".py", ".pml", ".sh", ".gdb", ".ld")
 # Words of the form name=value that belong to QEMU, GRUB, gdb or the shell,
 # not to the kernel.
@@ -210,7 +210,7 @@ def check_file(rel, facts):
 
 
 OPTION_ROW_RE = re.compile(
-    r"^\s*(?:TEXT|FLAG|CHOICE|NUMBER_OR_AUTO|NUMBER)\((\w+),.*?\"((?:kernel|arch|lib|tests)/[^\"]*)\"",
+    r"^\s*(?:TEXT|FLAG|CHOICE|NUMBER_OR_AUTO|NUMBER)\((\w+),.*?\"((?:kernel|arch|platform|lib|tests)/[^\"]*)\"",
     re.M | re.S)
 
 

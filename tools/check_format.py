@@ -11,7 +11,7 @@ import sys
 import ktap_out  # tools/, beside this script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FOLDERS = ("arch", "boot", "kernel", "lib", "tests")
+FOLDERS = ("arch", "platform", "boot", "kernel", "lib", "tests")
 
 
 def sources():

@@ -2,15 +2,18 @@
 """The layering rule of the code base, checked (prints KTAP):
 
 - kernel/ and lib/ reach the machine only through kernel/arch.h: no inline
-  assembly, no port I/O, no MSR or MMIO access, no header from arch/ (but
-  kernel/arch.h's one include of the architecture's params.h);
+  assembly, no port I/O, no MSR or MMIO access, no header from arch/ or
+  platform/ (but kernel/arch.h's one include of the architecture's params.h);
 - the portable self-tests (tests/kernel/, but not tests/kernel/<arch>/) follow
   the same rule;
 - kernel/ speaks of CPUs by index and hardware number: no APIC IDs, start-up
   IPIs, trampolines or interrupt command registers (the MADT's parser and kernel/acpi_tables.h,
   which read them out of the firmware's table, excepted);
 - kernel/arch_test.h, the self-tests' hooks, is included only by tests/,
-  kernel/inject.c and the architecture that implements it.
+  kernel/inject.c and the architecture that implements it, and kernel/arch.h
+  declares none of them (no arch_test_ name);
+- arch/ and platform/ ask for no injection: kernel/inject.c calls their
+  test hooks, never the other way round.
 
 Comments and strings are left out before looking, so prose may name these.
 """
@@ -26,11 +29,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # arch/x86_64/x86.h for ports, MSRs, control registers and MMIO.
 MACHINE = re.compile(r"\b(__asm__|__asm|asm)\b|\b(inb|inw|inl|outb|outw|outl|rdmsr|wrmsr|"
                      r"read_cr\d|write_cr\d|mmio_read\d+|mmio_write\d+)\s*\(")
-ARCH_INCLUDE = re.compile(r'^\s*#\s*include\s*"(arch/[^"]*)"', re.M)
+ARCH_INCLUDE = re.compile(r'^\s*#\s*include\s*"((?:arch|platform)/[^"]*)"', re.M)
 ARCH_PARAMS = re.compile(r"^arch/[a-z0-9_]+/params\.h$")
 X86_WORDS = re.compile(r"\b\w*(apic_id|sipi|trampoline|icr_|lapic_|x2apic_id)\w*", re.I)
 TEST_HOOKS_INCLUDE = re.compile(r'^\s*#\s*include\s*"kernel/arch_test\.h"', re.M)
-TEST_HOOK_USERS = ("tests/", "kernel/inject.c", "kernel/arch_test.h", "arch/")
+TEST_HOOK_USERS = ("tests/", "kernel/inject.c", "kernel/arch_test.h", "arch/", "platform/")
 COMMENTS_AND_STRINGS = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"', re.S)
 
 RULES = [
@@ -84,10 +87,32 @@ def test_hooks_outside_tests(path):
         return [f"{path}: includes kernel/arch_test.h"] if TEST_HOOKS_INCLUDE.search(f.read()) else []
 
 
+TEST_HOOK_NAME = re.compile(r"\barch_test_\w+")
+INJECTION_NAME = re.compile(r"\binject_\w+|\bINJECT_\w+")
+
+
+def code_matches(path, pattern):
+    with open(os.path.join(ROOT, path)) as f:
+        code = code_of(f.read())
+    return [f"{path}:{n}: {m.group(0)}" for n, line in enumerate(code.splitlines(), 1)
+            for m in [pattern.search(line)] if m]
+
+
+def test_hooks_in_arch_h(path):
+    return code_matches(path, TEST_HOOK_NAME) if path == "kernel/arch.h" else []
+
+
+def injections_in_arch(path):
+    return code_matches(path, INJECTION_NAME)
+
+
 CHECKS = [(name, tops, skip, problems_in) for name, tops, skip in RULES] + [
     ("layering.kernel_names_no_apic_id_sipi_or_trampoline", ["kernel"], (), x86_words_in),
-    ("layering.test_hooks_only_in_tests_and_fault_injection", ["kernel", "lib", "arch", "tests"],
-     (), test_hooks_outside_tests),
+    ("layering.test_hooks_only_in_tests_and_fault_injection",
+     ["kernel", "lib", "arch", "platform", "tests"], (), test_hooks_outside_tests),
+    ("layering.arch_h_declares_no_test_hooks", ["kernel"], (), test_hooks_in_arch_h),
+    ("layering.arch_and_platform_ask_for_no_injection", ["arch", "platform"], (),
+     injections_in_arch),
 ]
 
 

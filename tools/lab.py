@@ -69,7 +69,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 from lab_grade import ResultCache, failed_cases, grade_lab, print_grade, score  # noqa: E402
 from lab_parts import LAB_BY_NAME, LABS, OPEN_ALIASES  # noqa: E402
 from tree_files import tree_files  # noqa: E402
-MARKED_DIRS = ("kernel", "arch", "boot", "lib")
+MARKED_DIRS = ("kernel", "arch", "platform", "boot", "lib")
 LAB_FILE = ".lab"           # in a student tree: the lab it was made for
 MISTAKES_DIR = os.path.join("tests", "labs")
 RUNS = 5                    # gradings of each tree in check: all must agree

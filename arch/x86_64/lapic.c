@@ -16,11 +16,11 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/priority.h"
-#include "arch/x86_64/timing.h"
 #include "arch/x86_64/vectors.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/console.h"
 #include "lib/string.h"
+#include "platform/pc/clock.h"
 
 #define ICR_IDLE_SPINS 1000000 /* bound on waiting for delivery status */
 #define CALIBRATE_US 10000     /* 10 ms of LAPIC timer counting */

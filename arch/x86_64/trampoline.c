@@ -16,7 +16,6 @@
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
-#include "kernel/inject.h"
 #include "kernel/smp.h"
 #include "lib/string.h"
 
@@ -62,10 +61,13 @@ bool trampoline_prepare_cpu(struct cpu *cpu)
 
 /* ---- the trampoline ---- */
 
+static bool low_memory_withheld;
+void arch_test_withhold_low_memory(void) { low_memory_withheld = true; }
+
 bool arch_cpus_start_prepare(const struct boot_info *bi)
 {
     size_t size = (size_t)(ap_trampoline_end - ap_trampoline_start);
-    trampoline_phys = size <= PAGE_SIZE && !inject_requested("no-low-memory")
+    trampoline_phys = size <= PAGE_SIZE && !low_memory_withheld
                           ? bootinfo_highest_free_page_below(bi, LOW_MEMORY_LIMIT)
                           : 0;
     if (trampoline_phys == 0) {

@@ -57,8 +57,8 @@ int kprintf_colour(enum console_colour colour, const char *fmt, ...)
 
 void console_print_warnings(const struct warning_log *log) { (void)log; }
 
-bool inject_requested(const char *what)
+bool inject_requested(enum inject_kind kind)
 {
-    (void)what;
+    (void)kind;
     return false;
 }

@@ -56,9 +56,9 @@ void console_print_warnings(const struct warning_log *log) { (void)log; }
 /* The kernel's options as parsed at boot: all off (acpi.c reads verbose). */
 struct options boot_options;
 
-bool inject_requested(const char *what)
+bool inject_requested(enum inject_kind kind)
 {
-    (void)what;
+    (void)kind;
     return false;
 }
 

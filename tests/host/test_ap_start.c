@@ -230,9 +230,9 @@ void arch_interrupts_enable(void) {}
 void arch_interrupts_disable(void) {}
 bool arch_interrupts_save_disable(void) { return false; }
 void arch_interrupts_restore(bool enabled) { (void)enabled; }
-bool inject_requested(const char *what)
+bool inject_requested(enum inject_kind kind)
 {
-    (void)what;
+    (void)kind;
     return false;
 }
 void inject_before_check_in(uint32_t cpu_index) { (void)cpu_index; }

@@ -18,10 +18,10 @@
  */
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/priority.h"
-#include "arch/x86_64/timing.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "platform/pc/clock.h"
 
 #include "tests/host/htest.h"
 

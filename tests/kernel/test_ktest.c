@@ -1,8 +1,8 @@
 /*
  * test_ktest.c - the self-test framework checks itself.
  */
+#include "kernel/inject.h"
 #include "kernel/ktest.h"
-#include "kernel/options.h"
 #include "lib/string.h"
 
 /* Fails only when asked (inject=test-fail): the runner must then report the
@@ -12,7 +12,7 @@
  * result's '#': the runner's cross-check with it would then disagree. */
 KTEST(ktest, injected_failure)
 {
-    if (boot_options.inject == NULL || strcmp(boot_options.inject, "test-fail") != 0)
+    if (!inject_requested(INJECT_TEST_FAIL))
         KTEST_SKIP(t, "only fails with inject=test-fail");
     struct {
         int count;

@@ -328,7 +328,7 @@ NEGATIVE = [
            must_match=(r"^not ok \d+ ktest\.injected_failure$",
                        r"^# tests/kernel/test_ktest\.c:\d+: todo\.count: expected 0x1, got 0x2$")),
     Config("inject-panic", cmdline="test inject=panic", expect="crash",
-           must_contain=("PANIC: injected panic", "backtrace:", "inject_fault+")),
+           must_contain=("PANIC: injected panic", "backtrace:", "inject_now+")),
     Config("inject-stack-overflow", cmdline="test inject=stack-overflow", expect="crash",
            must_contain=("EXCEPTION: #DF double fault", "kernel stack overflow",
                          "inject_recurse+")),

@@ -7,11 +7,9 @@
  * linker script) and constants.json (tests/run.py, tools/).
  */
 #include "arch/x86_64/descriptors.h"
-#include "arch/x86_64/fb_console.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
-#include "arch/x86_64/platform.h"
 #include "arch/x86_64/trampoline.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
@@ -20,6 +18,8 @@
 #include "kernel/multiboot1.h"
 #include "kernel/multiboot2.h"
 #include "lib/font5x7.h"
+#include "platform/pc/fb_console.h"
+#include "platform/pc/platform.h"
 
 #include <stddef.h>
 

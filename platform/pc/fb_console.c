@@ -9,7 +9,7 @@
  * (the boot page tables reach only the low 4 GiB): fb_console_map_high
  * draws it all once paging is up.
  */
-#include "arch/x86_64/fb_console.h"
+#include "platform/pc/fb_console.h"
 
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"

@@ -2,8 +2,8 @@
  * bios_data.h - what the legacy BIOS data area tells the kernel, read once
  * while page 0 is still mapped.
  */
-#ifndef ARCH_X86_64_BIOS_DATA_H
-#define ARCH_X86_64_BIOS_DATA_H
+#ifndef PLATFORM_PC_BIOS_DATA_H
+#define PLATFORM_PC_BIOS_DATA_H
 
 /* Reads the BIOS data area; call before paging_init unmaps page 0. */
 void bios_data_read(void);

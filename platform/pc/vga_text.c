@@ -3,7 +3,7 @@
  * and an attribute byte (IBM VGA technical reference, "text modes").
  * The screen scrolls up when the last row is full.
  */
-#include "arch/x86_64/vga_text.h"
+#include "platform/pc/vga_text.h"
 
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/x86.h"

@@ -1,8 +1,8 @@
 /*
  * vga_text.h - the 80x25 VGA text screen as a console (legacy BIOS boots).
  */
-#ifndef ARCH_X86_64_VGA_TEXT_H
-#define ARCH_X86_64_VGA_TEXT_H
+#ifndef PLATFORM_PC_VGA_TEXT_H
+#define PLATFORM_PC_VGA_TEXT_H
 
 #include "kernel/console.h"
 

@@ -2,7 +2,7 @@
  * bios_data.c - the extended BIOS data area's address, from the BIOS data
  * area, for the ACPI RSDP search (ACPI 6.5 §5.2.5.1).
  */
-#include "arch/x86_64/bios_data.h"
+#include "platform/pc/bios_data.h"
 
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"

@@ -3,8 +3,8 @@
  * with boot/entry.asm's 32-bit failure path and the test runner (through
  * the generated constants).
  */
-#ifndef ARCH_X86_64_PLATFORM_H
-#define ARCH_X86_64_PLATFORM_H
+#ifndef PLATFORM_PC_PLATFORM_H
+#define PLATFORM_PC_PLATFORM_H
 
 #define COM1_PORT 0x3F8        /* the first 16550 UART */
 #define VGA_TEXT_PHYS 0xB8000u /* the VGA text buffer, 80x25 cells of 2 bytes */

@@ -1,8 +1,8 @@
 /*
  * pic.h - the legacy 8259A interrupt controllers, which the kernel does not use.
  */
-#ifndef ARCH_X86_64_PIC_H
-#define ARCH_X86_64_PIC_H
+#ifndef PLATFORM_PC_PIC_H
+#define PLATFORM_PC_PIC_H
 
 /* Vectors the PICs are moved to: even a masked PIC can raise a spurious
  * IRQ 7 or 15, and it must not land on an exception vector. */

@@ -5,10 +5,10 @@
  * empty transmitter, so the port is first checked in loopback mode: what is
  * sent must come back. Without that check the console would hang such a PC.
  */
-#include "arch/x86_64/serial.h"
+#include "platform/pc/serial.h"
 
-#include "arch/x86_64/platform.h"
 #include "arch/x86_64/x86.h"
+#include "platform/pc/platform.h"
 
 #include <stdint.h>
 

@@ -1,8 +1,8 @@
 /*
- * timing.h - the TSC as the kernel's clock, and what calibrated it.
+ * clock.h - the TSC as the kernel's clock, and what calibrated it.
  */
-#ifndef ARCH_X86_64_TIMING_H
-#define ARCH_X86_64_TIMING_H
+#ifndef PLATFORM_PC_CLOCK_H
+#define PLATFORM_PC_CLOCK_H
 
 #include "kernel/arch.h"
 

@@ -2,8 +2,8 @@
  * fb_console.h - text on a graphical (linear RGB) framebuffer, the screen a
  * UEFI boot leaves the kernel.
  */
-#ifndef ARCH_X86_64_FB_CONSOLE_H
-#define ARCH_X86_64_FB_CONSOLE_H
+#ifndef PLATFORM_PC_FB_CONSOLE_H
+#define PLATFORM_PC_FB_CONSOLE_H
 
 #include "kernel/console.h"
 

@@ -5,7 +5,7 @@
  * same vectors as CPU exceptions: the first timer tick after "sti" would look
  * like a double fault. Interrupts will come through the local APIC instead.
  */
-#include "arch/x86_64/pic.h"
+#include "platform/pc/pic.h"
 
 #include "arch/x86_64/x86.h"
 

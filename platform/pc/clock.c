@@ -1,5 +1,5 @@
 /*
- * timing.c - TSC frequency discovery and calibration.
+ * clock.c - TSC frequency discovery and calibration.
  *
  * The PIT, the HPET and the ACPI PM timer tick at known rates; counting TSC
  * cycles across a known number of their ticks gives the TSC rate. New PCs
@@ -8,16 +8,16 @@
  * each measurement is bounded in port reads and in TSC cycles, so a missing
  * timer costs a moment, not a hang.
  */
-#include "arch/x86_64/timing.h"
+#include "platform/pc/clock.h"
 
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
-#include "arch/x86_64/platform.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 #include "kernel/arch_test.h"
 #include "kernel/console.h"
 #include "lib/string.h"
+#include "platform/pc/platform.h"
 
 /* The 8254 PIT (Intel 82C54 data sheet; ports as on every PC). */
 #define PIT_HZ 1193182u

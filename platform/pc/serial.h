@@ -1,8 +1,8 @@
 /*
  * serial.h - the 16550 UART on COM1 as a console.
  */
-#ifndef ARCH_X86_64_SERIAL_H
-#define ARCH_X86_64_SERIAL_H
+#ifndef PLATFORM_PC_SERIAL_H
+#define PLATFORM_PC_SERIAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

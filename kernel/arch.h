@@ -153,13 +153,15 @@ struct cpu *arch_this_cpu(void);
  * code copied below 1 MiB). False, after saying why: start none. */
 bool arch_cpus_start_prepare(const struct boot_info *bi);
 
-/* How arch_cpu_start paces itself: the manual's delays, or the shorter
- * ones modern CPUs accept (fast); and how long it waits for a CPU to check
- * in before it gives up on it. */
+/* How the other CPUs are started (ap_start=): one at a time with the
+ * manual's delays (SERIAL), one at a time with the shorter ones modern
+ * CPUs accept (FAST), or all at once with the manual's delays paid once
+ * (PARALLEL: arch_cpus_start_parallel); and how long each gets to check
+ * in before it is given up on. */
+enum cpu_start_mode { CPU_START_PARALLEL, CPU_START_SERIAL, CPU_START_FAST };
 struct cpu_start_options {
-    bool fast;
+    enum cpu_start_mode mode;
     uint64_t timeout_ms;
-    bool parallel; /* for the kernel: all at once (arch_cpus_start_parallel) */
 };
 
 /* Starts cpu (hw_id from the MADT), which runs smp_ap_entry(cpu) and there
@@ -169,14 +171,14 @@ struct cpu_start_options {
 uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options);
 
 /* Starts cpus[0..count) all at once, with the manual's delays paid once
- * for all (options->fast: the short ones). Each ends in a state as above
+ * for all. Each ends in a state as above
  * (set in cpu->state); an online one's cpu->start_cycles says how long it
  * took from the first INIT. cpus must be consecutive struct cpus. */
 void arch_cpus_start_parallel(struct cpu *cpus, size_t count,
                               const struct cpu_start_options *options);
 
 /* The delays arch_cpu_start uses, in words, for the boot log. */
-const char *arch_cpu_start_delays(bool fast);
+const char *arch_cpu_start_delays(enum cpu_start_mode mode);
 
 void arch_interrupts_enable(void);
 void arch_interrupts_disable(void);

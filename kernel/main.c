@@ -123,8 +123,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     struct clock_sources clocks = {acpi->fadt.pm_timer_port, acpi->fadt.pm_timer_32bit,
                                    acpi->hpet.base};
     arch_timing_init(o->tsc_source, &clocks);
-    struct cpu_start_options start = {strcmp(o->ap_start, "fast") == 0, o->ap_timeout_ms,
-                                      strcmp(o->ap_start, "parallel") == 0};
+    struct cpu_start_options start = {smp_start_mode_named(o->ap_start), o->ap_timeout_ms};
     step("starting the application processors (INIT, SIPI, SIPI)");
     if (madt_ok && apic_ok)
         inject_before_smp(&madt);

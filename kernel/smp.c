@@ -30,8 +30,8 @@ static size_t possible_count;
 static size_t listed_count; /* enabled CPUs the firmware lists, kept or not */
 static uint64_t bringup_us;
 static uint64_t bringup_cycles;
-static const char *start_delays = "none";
-static bool smp_started; /* GS and the CPU table are set up */
+static const char *start_delays = "none"; /* how the APs were started, for the summary */
+static bool smp_started;                  /* GS and the CPU table are set up */
 
 size_t smp_cpu_count(void) { return cpu_count; }
 size_t smp_online_count(void) { return online_count; }
@@ -106,6 +106,22 @@ static void collect_cpus(const struct madt_info *madt, bool madt_ok)
         possible_count++;
         listed_count++;
     }
+}
+
+static const char *const start_mode_names[] = {
+    [CPU_START_PARALLEL] = "parallel",
+    [CPU_START_SERIAL] = "serial",
+    [CPU_START_FAST] = "fast",
+};
+
+const char *smp_start_mode_name(enum cpu_start_mode mode) { return start_mode_names[mode]; }
+
+enum cpu_start_mode smp_start_mode_named(const char *ap_start)
+{
+    for (size_t m = 0; m < sizeof(start_mode_names) / sizeof(start_mode_names[0]); m++)
+        if (strcmp(ap_start, start_mode_names[m]) == 0)
+            return (enum cpu_start_mode)m;
+    return CPU_START_PARALLEL;
 }
 
 static void start_ap(struct cpu *cpu, const struct cpu_start_options *options)
@@ -186,11 +202,11 @@ void smp_init(const struct boot_info *bi, const struct madt_info *madt, bool mad
     cpu_set_state(&cpus[0], CPU_ONLINE);
     online_count = 1;
     smp_started = true;
-    start_delays = plan->parallel ? "parallel" : plan->fast ? "fast" : "serial";
+    start_delays = smp_start_mode_name(plan->mode);
 
     if (cpu_count > 1 && arch_cpus_start_prepare(bi)) {
         uint64_t start = arch_cycles();
-        if (plan->parallel) {
+        if (plan->mode == CPU_START_PARALLEL) {
             /* All at once: the manual's delays are paid once for all. */
             arch_cpus_start_parallel(&cpus[1], cpu_count - 1, plan);
             for (size_t i = 1; i < cpu_count; i++)
@@ -203,7 +219,8 @@ void smp_init(const struct boot_info *bi, const struct madt_info *madt, bool mad
         bringup_us = us_from_cycles(bringup_cycles);
         kprintf("smp: started %zu of %zu APs in %llu us (ap_start=%s: %s%s)\n", online_count - 1,
                 cpu_count - 1, (unsigned long long)bringup_us, start_delays,
-                arch_cpu_start_delays(plan->fast), plan->parallel ? ", once for all" : "");
+                arch_cpu_start_delays(plan->mode),
+                plan->mode == CPU_START_PARALLEL ? ", once for all" : "");
     }
     print_summary();
 }
@@ -226,12 +243,12 @@ void smp_ap_entry(struct cpu *cpu)
      * enables them only as it halts (sti; hlt), so an interrupt that posts
      * work cannot slip in between the check and the halt. */
     for (;;) {
-        uint64_t posted = __atomic_load_n(&cpu->work.posted, __ATOMIC_ACQUIRE);
+        uint64_t posted = atomic_load_acquire(&cpu->work.posted);
         if (posted != atomic_load_relaxed(&cpu->work.done)) { /* only this CPU writes it */
             arch_interrupts_enable();
             cpu->work.fn(cpu->work.arg);
             arch_interrupts_disable();
-            __atomic_store_n(&cpu->work.done, posted, __ATOMIC_RELEASE);
+            atomic_store_release(&cpu->work.done, posted);
             continue;
         }
         arch_idle(&cpu->work.posted);
@@ -243,12 +260,11 @@ static bool wait_work_done(struct cpu *cpu, uint64_t timeout_ms);
 bool smp_post_work(struct cpu *cpu, void (*fn)(void *), void *arg)
 {
     uint64_t posted = atomic_load_relaxed(&cpu->work.posted); /* only the poster writes it */
-    if (cpu->index == 0 || !cpu_online(cpu) ||
-        __atomic_load_n(&cpu->work.done, __ATOMIC_ACQUIRE) != posted)
+    if (cpu->index == 0 || !cpu_online(cpu) || atomic_load_acquire(&cpu->work.done) != posted)
         return false;
     cpu->work.fn = fn;
     cpu->work.arg = arg;
-    __atomic_store_n(&cpu->work.posted, posted + 1, __ATOMIC_RELEASE);
+    atomic_store_release(&cpu->work.posted, posted + 1);
     return arch_send_ipi_to(cpu->index, IPI_PROBE); /* wakes it from hlt */
 }
 
@@ -263,33 +279,29 @@ bool smp_wait_work(struct cpu *cpu, uint64_t timeout_ms)
     return done;
 }
 
+static bool work_done(const void *cpu_arg)
+{
+    const struct cpu *cpu = cpu_arg;
+    return atomic_load_acquire(&cpu->work.done) == atomic_load_relaxed(&cpu->work.posted);
+}
+
 static bool wait_work_done(struct cpu *cpu, uint64_t timeout_ms)
 {
-    uint64_t start = arch_cycles();
-    uint64_t limit = cycles_from_ms(timeout_ms);
-    while (__atomic_load_n(&cpu->work.done, __ATOMIC_ACQUIRE) !=
-           atomic_load_relaxed(&cpu->work.posted)) {
-        if (arch_cycles() - start > limit) {
-            kprintf("smp: CPU %u has not finished its posted work after %llu ms\n", cpu->index,
-                    (unsigned long long)timeout_ms);
-            return false;
-        }
-        arch_cpu_relax();
-    }
-    return true;
+    if (wait_until(work_done, cpu, arch_cycles() + cycles_from_ms(timeout_ms)))
+        return true;
+    kprintf("smp: CPU %u has not finished its posted work after %llu ms\n", cpu->index,
+            (unsigned long long)timeout_ms);
+    return false;
 }
 
 static void (*timer_hook)(void);
 
-void smp_set_timer_hook(void (*hook)(void))
-{
-    __atomic_store_n(&timer_hook, hook, __ATOMIC_RELEASE);
-}
+void smp_set_timer_hook(void (*hook)(void)) { atomic_store_release(&timer_hook, hook); }
 
 void kernel_timer_interrupt(void)
 {
     atomic_add_relaxed(&arch_this_cpu()->timer_ticks, 1);
-    void (*hook)(void) = __atomic_load_n(&timer_hook, __ATOMIC_ACQUIRE);
+    void (*hook)(void) = atomic_load_acquire(&timer_hook);
     if (hook != NULL)
         hook();
 }
@@ -311,6 +323,12 @@ bool kernel_nmi(uintptr_t pc, uintptr_t fp)
 
 int smp_this_cpu_index(void) { return smp_started ? (int)arch_this_cpu()->index : -1; }
 
+static bool took_the_stop(const void *cpu_arg)
+{
+    const struct cpu *c = cpu_arg;
+    return atomic_load_acquire(&c->ipi.nmi_ack) == NMI_STOP;
+}
+
 void smp_stop_other_cpus(void)
 {
     if (!smp_started)
@@ -324,7 +342,7 @@ void smp_stop_other_cpus(void)
             continue;
         /* The answer is this request's: the ack names the request it answers,
          * so a late answer to the timeout report's NMI_REPORT is not it. */
-        __atomic_store_n(&c->ipi.nmi_ack, NMI_NONE, __ATOMIC_RELEASE);
+        atomic_store_release(&c->ipi.nmi_ack, NMI_NONE);
         atomic_store_release(&c->ipi.nmi_request, NMI_STOP);
         arch_send_ipi_to((uint32_t)i, IPI_NMI);
     }
@@ -336,10 +354,7 @@ void smp_stop_other_cpus(void)
         if (!cpu_online(c) || c->hw_id == self ||
             atomic_load_acquire(&c->ipi.nmi_request) != NMI_STOP)
             continue;
-        while (__atomic_load_n(&c->ipi.nmi_ack, __ATOMIC_ACQUIRE) != NMI_STOP &&
-               (int64_t)(arch_cycles() - deadline) < 0)
-            arch_cpu_relax();
-        if (__atomic_load_n(&c->ipi.nmi_ack, __ATOMIC_ACQUIRE) != NMI_STOP)
+        if (!wait_until(took_the_stop, c, deadline))
             kprintf("smp: CPU %zu (" ARCH_HW_ID_NAME " %u) did not take the stop NMI\n", i,
                     c->hw_id);
     }
@@ -352,11 +367,23 @@ void smp_probe_interrupt(void)
     cpu->probe.hw_id = arch_cpu_hw_id();
     cpu->probe.gs_block = cpu;
     cpu->probe.stack_pointer = marker;
-    __atomic_fetch_add(&cpu->probe.interrupts, 1, __ATOMIC_RELEASE);
+    atomic_add_release(&cpu->probe.interrupts, 1);
 }
 
 #define WAKE_SAMPLES 7
 #define WAKE_ANSWER_MS 20 /* twenty times barrier_spin_us=auto's upper bound */
+
+/* A probe IPI sent to cpu when its count of them stood at before. */
+struct probe_wait {
+    const struct cpu *cpu;
+    uint64_t before;
+};
+
+static bool probe_answered(const void *arg)
+{
+    const struct probe_wait *wait = arg;
+    return atomic_load_acquire(&wait->cpu->probe.interrupts) != wait->before;
+}
 
 uint64_t smp_wake_round_trip_cycles(void)
 {
@@ -378,20 +405,18 @@ uint64_t smp_wake_round_trip_cycles(void)
     for (size_t k = 0; k < WAKE_SAMPLES; k++) {
         /* A pause first, so that the AP is idle again (halted, in hlt). */
         arch_udelay(100);
-        uint64_t before = __atomic_load_n(&ap->probe.interrupts, __ATOMIC_ACQUIRE);
+        struct probe_wait wait = {ap, atomic_load_acquire(&ap->probe.interrupts)};
         uint64_t start = arch_cycles();
         if (!arch_send_ipi_to(ap->index, IPI_PROBE))
             return 0;
-        while (__atomic_load_n(&ap->probe.interrupts, __ATOMIC_ACQUIRE) == before) {
-            if (arch_cycles() - start >= limit) {
-                kprintf("smp: CPU %u (" ARCH_HW_ID_NAME " %u) did not answer a probe IPI within "
-                        "%u ms; its wake-up is taken to be that long\n",
-                        ap->index, ap->hw_id, WAKE_ANSWER_MS);
-                return arch_cycles() - start;
-            }
-            arch_cpu_relax();
-        }
+        bool answered = wait_until(probe_answered, &wait, start + limit);
         uint64_t took = arch_cycles() - start;
+        if (!answered) {
+            kprintf("smp: CPU %u (" ARCH_HW_ID_NAME " %u) did not answer a probe IPI within "
+                    "%u ms; its wake-up is taken to be that long\n",
+                    ap->index, ap->hw_id, WAKE_ANSWER_MS);
+            return took;
+        }
         fastest = took < fastest ? took : fastest;
     }
     return fastest;
@@ -405,15 +430,11 @@ size_t smp_probe_all(void)
         struct cpu *c = &cpus[i];
         if (!cpu_online(c))
             continue;
-        uint64_t before = __atomic_load_n(&c->probe.interrupts, __ATOMIC_ACQUIRE);
+        struct probe_wait wait = {c, atomic_load_acquire(&c->probe.interrupts)};
         bool answered = false;
         if (arch_send_ipi_to((uint32_t)i, IPI_PROBE)) {
             arch_interrupts_enable(); /* the boot CPU probes itself too */
-            uint64_t start = arch_cycles();
-            while (
-                !(answered = __atomic_load_n(&c->probe.interrupts, __ATOMIC_ACQUIRE) != before) &&
-                arch_cycles() - start < limit)
-                arch_cpu_relax();
+            answered = wait_until(probe_answered, &wait, arch_cycles() + limit);
             arch_interrupts_disable();
         }
         if (!answered) {

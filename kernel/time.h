@@ -7,6 +7,7 @@
 
 #include "kernel/arch.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define US_PER_MS 1000u
@@ -34,6 +35,21 @@ static inline uint64_t us_from_cycles(uint64_t cycles)
 static inline bool cycles_past(uint64_t deadline)
 {
     return (int64_t)(arch_cycles() - deadline) >= 0;
+}
+
+/* The one shape of a bounded wait: spins (arch_cpu_relax, which lets an
+ * overcommitted host run the CPU waited for) until done(arg) says so, or
+ * until the cycle counter reaches deadline. Returns done's answer, asked
+ * once more at the deadline, so that what happened at the last moment
+ * counts. The caller says what it waited for when the answer is no. */
+static inline bool wait_until(bool (*done)(const void *arg), const void *arg, uint64_t deadline)
+{
+    while (!done(arg)) {
+        if (cycles_past(deadline))
+            return done(arg);
+        arch_cpu_relax();
+    }
+    return true;
 }
 
 #endif

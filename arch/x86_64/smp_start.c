@@ -30,10 +30,35 @@
 #define FAST_INIT_DELAY_US 0
 #define FAST_SIPI_DELAY_US 10
 
-const char *arch_cpu_start_delays(bool fast)
+const char *arch_cpu_start_delays(enum cpu_start_mode mode)
 {
-    return fast ? "0 us after INIT, 10 us after each SIPI"
-                : "10000 us after INIT, 200 us after each SIPI";
+    return mode == CPU_START_FAST ? "0 us after INIT, 10 us after each SIPI"
+                                  : "10000 us after INIT, 200 us after each SIPI";
+}
+
+static uint64_t init_delay_us(enum cpu_start_mode mode)
+{
+    return mode == CPU_START_FAST ? FAST_INIT_DELAY_US : SDM_INIT_DELAY_US;
+}
+
+static uint64_t sipi_delay_us(enum cpu_start_mode mode)
+{
+    return mode == CPU_START_FAST ? FAST_SIPI_DELAY_US : SDM_SIPI_DELAY_US;
+}
+
+/* Readies cpu to be started: CPU_STARTING, or why it cannot be, said. */
+static uint32_t prepare(struct cpu *cpu)
+{
+    if (cpu->hw_id > lapic_max_addressable_id()) {
+        kprintf("warning: smp: APIC ID %u cannot be addressed in %s mode; CPU %u left out\n",
+                cpu->hw_id, lapic_mode_name(), cpu->index);
+        return CPU_UNADDRESSABLE;
+    }
+    if (!trampoline_prepare_cpu(cpu)) {
+        kprintf("warning: smp: no memory for CPU %u's stacks; left out\n", cpu->index);
+        return CPU_NO_MEMORY;
+    }
+    return CPU_STARTING;
 }
 
 static bool send_init(uint32_t apic_id)
@@ -74,34 +99,41 @@ static void report_strays(struct cpu *cpus, size_t count)
 }
 
 /* LAB(init-sipi-sipi-open) begin: waiting for an AP's check-in, with a bound */
+static bool checked_in(const void *cpu) { return cpu_online(cpu); }
+
 /* True once cpu has checked in (smp_ap_entry), within microseconds. */
 static bool wait_for_checkin(struct cpu *cpu, uint64_t microseconds)
 {
-    uint64_t start = arch_cycles();
-    uint64_t limit = cycles_from_us(microseconds);
-    while (!cpu_online(cpu)) {
-        if (arch_cycles() - start >= limit)
-            return false;
-        arch_cpu_relax();
-    }
-    return true;
+    return wait_until(checked_in, cpu, arch_cycles() + cycles_from_us(microseconds));
 }
 /* LAB(init-sipi-sipi-open) stub
 LAB(init-sipi-sipi-open) end */
 
+/* Gives up on cpu: false if it checked in first. Its state decides, before
+ * the INIT, which lands when it lands (x2APIC has no delivery status to
+ * wait for). INIT puts it back into wait-for-SIPI, so a CPU that was only
+ * slow cannot wake later on the next CPU's stack; its own check-in, should
+ * it get that far, fails. */
+static bool leave_out(struct cpu *cpu, bool sent, uint64_t timeout_ms)
+{
+    if (!cpu_give_up(cpu))
+        return false;
+    send_init(cpu->hw_id);
+    kprintf("warning: smp: CPU %u (APIC ID %u) %s; left out\n", cpu->index, cpu->hw_id,
+            sent ? "did not check in" : "was not sent its start-up IPIs (APIC busy)");
+    if (sent)
+        kprintf("  (waited %llu ms after the second SIPI; ap_timeout_ms= changes this)\n",
+                (unsigned long long)timeout_ms);
+    return true;
+}
+
 uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options)
 {
-    uint64_t init_us = options->fast ? FAST_INIT_DELAY_US : SDM_INIT_DELAY_US;
-    uint64_t sipi_us = options->fast ? FAST_SIPI_DELAY_US : SDM_SIPI_DELAY_US;
-    if (cpu->hw_id > lapic_max_addressable_id()) {
-        kprintf("warning: smp: APIC ID %u cannot be addressed in %s mode; CPU %u left out\n",
-                cpu->hw_id, lapic_mode_name(), cpu->index);
-        return CPU_UNADDRESSABLE;
-    }
-    if (!trampoline_prepare_cpu(cpu)) {
-        kprintf("warning: smp: no memory for CPU %u's stacks; left out\n", cpu->index);
-        return CPU_NO_MEMORY;
-    }
+    uint64_t init_us = init_delay_us(options->mode);
+    uint64_t sipi_us = sipi_delay_us(options->mode);
+    uint32_t state = prepare(cpu);
+    if (state != CPU_STARTING)
+        return state;
     cpu_set_state(cpu, CPU_STARTING);
     trampoline_target(cpu);
 
@@ -126,40 +158,13 @@ uint32_t arch_cpu_start(struct cpu *cpu, const struct cpu_start_options *options
     (void)init_us;
     (void)sipi_us;
     LAB(init-sipi-sipi-open) end */
-    /* Give up on it, unless it checks in at this very moment: the state
-     * decides, before the INIT, which lands when it lands (x2APIC has no
-     * delivery status to wait for). INIT puts it back into wait-for-SIPI,
-     * so a CPU that was only slow cannot wake later on the next CPU's
-     * stack; its own check-in, should it get that far, fails. */
-    if (!cpu_give_up(cpu)) {
-        report_strays(cpu, 1);
-        return CPU_ONLINE;
-    }
-    send_init(cpu->hw_id);
+    /* Give up on it, unless it checks in at this very moment. */
+    bool left_out = leave_out(cpu, sent, options->timeout_ms);
     report_strays(cpu, 1);
-    kprintf("warning: smp: CPU %u (APIC ID %u) %s; left out\n", cpu->index, cpu->hw_id,
-            sent ? "did not check in" : "was not sent its start-up IPIs (APIC busy)");
-    if (sent)
-        kprintf("  (waited %llu ms after the second SIPI; ap_timeout_ms= changes this)\n",
-                (unsigned long long)options->timeout_ms);
-    return CPU_NO_RESPONSE;
+    return left_out ? CPU_NO_RESPONSE : CPU_ONLINE;
 }
 
 /* ---- all at once ---- */
-
-/* Gives up on cpu, as arch_cpu_start does: false if it checked in first. */
-static bool leave_out(struct cpu *cpu, bool sent, uint64_t timeout_ms)
-{
-    if (!cpu_give_up(cpu))
-        return false;
-    send_init(cpu->hw_id);
-    kprintf("warning: smp: CPU %u (APIC ID %u) %s; left out\n", cpu->index, cpu->hw_id,
-            sent ? "did not check in" : "was not sent its start-up IPIs (APIC busy)");
-    if (sent)
-        kprintf("  (waited %llu ms after the second SIPI; ap_timeout_ms= changes this)\n",
-                (unsigned long long)timeout_ms);
-    return true;
-}
 
 /* Marks the APs that have checked in since the last look; returns how many
  * of those being started are not online yet. */
@@ -179,29 +184,34 @@ static size_t note_check_ins(struct cpu *cpus, size_t count, const bool *startin
     return waiting;
 }
 
+/* The APs being started all at once, for wait_until. */
+struct start_group {
+    struct cpu *cpus;
+    size_t count;
+    const bool *starting;
+    uint64_t t0;
+};
+
+static bool all_checked_in(const void *arg)
+{
+    const struct start_group *g = arg;
+    return note_check_ins(g->cpus, g->count, g->starting, g->t0) == 0;
+}
+
 void arch_cpus_start_parallel(struct cpu *cpus, size_t count,
                               const struct cpu_start_options *options)
 {
     static bool starting[MAX_CPUS], sent[MAX_CPUS];
-    uint64_t init_us = options->fast ? FAST_INIT_DELAY_US : SDM_INIT_DELAY_US;
-    uint64_t sipi_us = options->fast ? FAST_SIPI_DELAY_US : SDM_SIPI_DELAY_US;
+    uint64_t init_us = init_delay_us(options->mode);
+    uint64_t sipi_us = sipi_delay_us(options->mode);
     size_t to_start = 0;
     for (size_t i = 0; i < count; i++) {
-        struct cpu *cpu = &cpus[i];
-        starting[i] = sent[i] = false;
-        if (cpu->hw_id > lapic_max_addressable_id()) {
-            kprintf("warning: smp: APIC ID %u cannot be addressed in %s mode; CPU %u left out\n",
-                    cpu->hw_id, lapic_mode_name(), cpu->index);
-            cpu_set_state(cpu, CPU_UNADDRESSABLE);
-        } else if (!trampoline_prepare_cpu(cpu)) {
-            kprintf("warning: smp: no memory for CPU %u's stacks; left out\n", cpu->index);
-            cpu_set_state(cpu, CPU_NO_MEMORY);
-        } else {
-            cpu->start_cycles = 0;
-            cpu_set_state(cpu, CPU_STARTING);
-            starting[i] = true;
-            to_start++;
-        }
+        uint32_t state = prepare(&cpus[i]);
+        cpus[i].start_cycles = 0;
+        cpu_set_state(&cpus[i], state);
+        starting[i] = state == CPU_STARTING;
+        sent[i] = false;
+        to_start += starting[i];
     }
     if (to_start == 0)
         return;
@@ -224,10 +234,9 @@ void arch_cpus_start_parallel(struct cpu *cpus, size_t count,
 
     /* One bound for all: each AP gets at least ap_timeout_ms after the
      * second SIPI, as when they start one at a time. */
-    uint64_t deadline =
-        arch_cycles() + cycles_from_us(sipi_us) + cycles_from_ms(options->timeout_ms);
-    while (note_check_ins(cpus, count, starting, t0) != 0 && !cycles_past(deadline))
-        arch_cpu_relax();
+    struct start_group group = {cpus, count, starting, t0};
+    (void)wait_until(all_checked_in, &group,
+                     arch_cycles() + cycles_from_us(sipi_us) + cycles_from_ms(options->timeout_ms));
     for (size_t i = 0; i < count; i++)
         if (starting[i] && !cpu_online(&cpus[i]) &&
             !leave_out(&cpus[i], sent[i], options->timeout_ms))

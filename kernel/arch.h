@@ -41,12 +41,12 @@ noreturn void arch_halt_forever(void);
 
 /* Resets the machine: through the ACPI reset register where the FADT
  * names one (fadt may be NULL), else the platform's own ways (x86: port
- * 0xCF9, then the keyboard controller, then a triple fault); first names
- * the way to try before the others ("auto": that order; "acpi", "cf9",
- * "keyboard"). Says which it tries, so a machine that ignores one is seen
- * to. */
+ * 0xCF9, then the keyboard controller, then a triple fault); first is the
+ * way to try before the others (RESET_AUTO: that order). Says which it
+ * tries, so a machine that ignores one is seen to. */
+enum reset_way { RESET_AUTO, RESET_ACPI, RESET_CF9, RESET_KEYBOARD };
 struct acpi_fadt_info;
-noreturn void arch_machine_reset(const struct acpi_fadt_info *fadt, const char *first);
+noreturn void arch_machine_reset(const struct acpi_fadt_info *fadt, enum reset_way first);
 void arch_cpu_relax(void); /* body of every spin-wait loop */
 
 /* A full fence: every load and store before it is globally visible
@@ -117,9 +117,10 @@ struct clock_sources {
     uint64_t hpet_base; /* the HPET's registers (physical), 0 if none */
 };
 
-/* Calibrates the cycle counter (source: "auto", or the one to use:
- * "cpuid", "pit", "hpet", "pm_timer") and the local APIC timer. */
-void arch_timing_init(const char *source, const struct clock_sources *clocks);
+/* Calibrates the cycle counter against source (CLOCK_AUTO: the best one
+ * there is) and the local APIC timer. */
+enum clock_source { CLOCK_AUTO, CLOCK_CPUID, CLOCK_PIT, CLOCK_HPET, CLOCK_PM_TIMER };
+void arch_timing_init(enum clock_source source, const struct clock_sources *clocks);
 uint64_t arch_cycles_per_second(void);
 /* What calibrated it, in words ("PIT channel 2", "HPET", "ACPI PM timer",
  * "CPUID leaf 0x15", ...). */
@@ -129,12 +130,15 @@ void arch_udelay(uint64_t microseconds); /* busy-waits, with pause */
 /* ---- Processors ---- */
 
 /* Chooses and enables the boot CPU's interrupt controller (x86: the local
- * APIC; requested: "auto", "xapic", "x2apic"); controller_address comes
- * from the MADT (0: unknown); firmware_opts_out: the firmware asks the OS
- * to keep the controller in its older mode (ACPI DMAR). Returns false,
- * after saying why, when there is none usable: no IPIs, no timer
- * interrupts, one CPU. */
-bool arch_apic_init(const char *requested, uint64_t controller_address, bool firmware_opts_out);
+ * APIC, in the mode requested: its older one, its extended one, or AUTO:
+ * the best the CPU and firmware allow); controller_address comes from the
+ * MADT (0: unknown); firmware_opts_out: the firmware asks the OS to keep
+ * the controller in its older mode (ACPI DMAR). Returns false, after
+ * saying why, when there is none usable: no IPIs, no timer interrupts,
+ * one CPU. */
+enum apic_request { APIC_REQUEST_AUTO, APIC_REQUEST_XAPIC, APIC_REQUEST_X2APIC };
+bool arch_apic_init(enum apic_request requested, uint64_t controller_address,
+                    bool firmware_opts_out);
 
 const char *arch_apic_mode_name(void); /* "xapic", "x2apic", or "none" */
 bool arch_apic_present(void);          /* false: no IPIs, no timer interrupts */

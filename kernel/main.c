@@ -123,7 +123,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     struct clock_sources clocks = {acpi->fadt.pm_timer_port, acpi->fadt.pm_timer_32bit,
                                    acpi->hpet.base};
     arch_timing_init(o->tsc_source, &clocks);
-    struct cpu_start_options start = {smp_start_mode_named(o->ap_start), o->ap_timeout_ms};
+    struct cpu_start_options start = {o->ap_start, o->ap_timeout_ms};
     step("starting the application processors (INIT, SIPI, SIPI)");
     if (madt_ok && apic_ok)
         inject_before_smp(&madt);
@@ -131,11 +131,9 @@ void kmain(uint32_t magic, uint32_t info_phys)
     step("the rendezvous: barriers, timeouts, delivery, idle mode");
     /* The idle mode first: barrier_spin_us=auto measures the wake-up of an
      * idle CPU as it will idle. */
-    enum idle_mode idle = strcmp(o->idle, "poll") == 0    ? IDLE_POLL
-                          : strcmp(o->idle, "mwait") == 0 ? IDLE_MWAIT
-                                                          : IDLE_HLT;
+    enum idle_mode idle = o->idle;
     if (!arch_idle_set_mode(idle))
-        kprintf("warning: idle=%s: this CPU cannot (no MONITOR/MWAIT); idling in hlt\n", o->idle);
+        kprintf("warning: idle=mwait: this CPU cannot (no MONITOR/MWAIT); idling in hlt\n");
     ipi_init(o->barrier, o->ipi_timeout_ms, o->barrier_spin_us);
     ipi_set_delivery_each(strcmp(o->ipi_delivery, "each") == 0);
     inject_after_smp();

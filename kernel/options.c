@@ -25,6 +25,10 @@
     {                                                                                              \
 #name, OPTION_CHOICE, values, fallback, 0, 0, 0, FIELD(name), used_by, help                \
     }
+#define ENUM(name, values, fallback, used_by, help)                                                \
+    {                                                                                              \
+#name, OPTION_ENUM, values, fallback, 0, 0, 0, FIELD(name), used_by, help                  \
+    }
 #define NUMBER(name, form, fallback, min, max, used_by, help)                                      \
     {                                                                                              \
 #name, OPTION_NUMBER, form, NULL, fallback, min, max, FIELD(name), used_by, help           \
@@ -35,6 +39,13 @@
     {                                                                                              \
 #name, OPTION_NUMBER, form, "auto", OPTION_AUTO, min, max, FIELD(name), used_by, help      \
     }
+
+/* An ENUM option's field holds its value's place as an unsigned. */
+_Static_assert(sizeof(enum apic_request) == sizeof(unsigned), "apic");
+_Static_assert(sizeof(enum cpu_start_mode) == sizeof(unsigned), "ap_start");
+_Static_assert(sizeof(enum clock_source) == sizeof(unsigned), "tsc_source");
+_Static_assert(sizeof(enum reset_way) == sizeof(unsigned), "reset");
+_Static_assert(sizeof(enum idle_mode) == sizeof(unsigned), "idle");
 
 struct options boot_options;
 
@@ -72,24 +83,24 @@ const struct option_def option_table[] = {
            "that its CPUID does not report, `early-nmi` sends the boot CPU an NMI before the "
            "CPUs are started (it must be reported and survived) "
            "(docs/testing.md, the fault matrix)"),
-    CHOICE(apic, "auto|xapic|x2apic", "auto", "arch/x86_64/lapic.c",
-           "local APIC mode; `auto` takes x2APIC when the CPU has it. `x2apic` on a CPU without "
-           "it falls back to xAPIC with a message; `xapic` when the firmware already enabled "
-           "x2APIC stays in x2APIC (leaving it would need the APIC disabled)"),
-    CHOICE(ap_start, "parallel|serial|fast", "parallel", "arch/x86_64/smp_start.c",
-           "how the APs are started: `parallel` sends INIT to all, waits 10 ms once, then a SIPI "
-           "to each (and a second SIPI only to those not yet up, where the SDM's example and "
-           "Linux send it to all); as in Linux's parallel start since 6.5, each AP finds its own "
-           "stack from the APIC ID its local APIC reports. `serial` starts one at a "
-           "time with the Intel "
-           "SDM's delays (10 ms after INIT, 200 us after each SIPI); `fast` one at a time with "
-           "0 and 10 us, as Linux does on modern CPUs. The boot prints the total start-up time"),
+    ENUM(apic, "auto|xapic|x2apic", "auto", "arch/x86_64/apic_mode.c",
+         "local APIC mode; `auto` takes x2APIC when the CPU has it. `x2apic` on a CPU without "
+         "it falls back to xAPIC with a message; `xapic` when the firmware already enabled "
+         "x2APIC stays in x2APIC (leaving it would need the APIC disabled)"),
+    ENUM(ap_start, "parallel|serial|fast", "parallel", "arch/x86_64/smp_start.c",
+         "how the APs are started: `parallel` sends INIT to all, waits 10 ms once, then a SIPI "
+         "to each (and a second SIPI only to those not yet up, where the SDM's example and "
+         "Linux send it to all); as in Linux's parallel start since 6.5, each AP finds its own "
+         "stack from the APIC ID its local APIC reports. `serial` starts one at a "
+         "time with the Intel "
+         "SDM's delays (10 ms after INIT, 200 us after each SIPI); `fast` one at a time with "
+         "0 and 10 us, as Linux does on modern CPUs. The boot prints the total start-up time"),
     NUMBER(ap_timeout_ms, "<ms>", 10000, 1, 3600000, "arch/x86_64/smp_start.c",
            "how long to wait for each AP to check in after its second SIPI"),
-    CHOICE(tsc_source, "auto|cpuid|pit|hpet|pm_timer", "auto", "platform/pc/clock.c",
-           "what the TSC frequency is measured with; `auto` takes CPUID leaf 0x15 where it names "
-           "the crystal, else measures against the PIT, then the HPET (ACPI HPET table), then the "
-           "ACPI PM timer, and only then trusts CPUID leaf 0x16's nominal frequency"),
+    ENUM(tsc_source, "auto|cpuid|pit|hpet|pm_timer", "auto", "platform/pc/clock.c",
+         "what the TSC frequency is measured with; `auto` takes CPUID leaf 0x15 where it names "
+         "the crystal, else measures against the PIT, then the HPET (ACPI HPET table), then the "
+         "ACPI PM timer, and only then trusts CPUID leaf 0x16's nominal frequency"),
     NUMBER(maxcpus, "<n>", 0, 1, MAX_CPUS, "kernel/smp.c",
            "use at most n CPUs, the boot CPU included (as Linux's `maxcpus=`): the others the "
            "firmware lists are reported and left halted"),
@@ -101,10 +112,10 @@ const struct option_def option_table[] = {
            "(through its exit device) and on a real PC shows the summary and halts; `halt` always "
            "halts; `reboot` shows the summary, waits `reboot_delay_s`, then resets the machine "
            "(ACPI FADT reset register, then port 0xCF9, then the keyboard controller)"),
-    CHOICE(reset, "auto|acpi|cf9|keyboard", "auto", "platform/pc/power.c",
-           "how `end=reboot` resets the machine: `auto` tries the ACPI FADT reset register, port "
-           "0xCF9, the keyboard controller and a triple fault in turn (as Linux's `reboot=` "
-           "does); a name tries that way first"),
+    ENUM(reset, "auto|acpi|cf9|keyboard", "auto", "platform/pc/power.c",
+         "how `end=reboot` resets the machine: `auto` tries the ACPI FADT reset register, port "
+         "0xCF9, the keyboard controller and a triple fault in turn (as Linux's `reboot=` "
+         "does); a name tries that way first"),
     NUMBER(reboot_delay_s, "<s>", 10, 0, 3600, "kernel/finish.c",
            "with `end=reboot`: how long the summary stays on screen before the reset"),
     FLAG(firmware_x2apic, "kernel/main.c",
@@ -121,10 +132,10 @@ const struct option_def option_table[] = {
            "how a call reaches the other CPUs: `auto` sends one all-excluding-self IPI when "
            "every CPU the firmware listed is online and taking part, else one IPI per CPU; "
            "`each` always one per CPU"),
-    CHOICE(idle, "hlt|mwait|poll", "hlt", "arch/x86_64/arch.c",
-           "how an idle CPU waits for work: halted until an interrupt, in monitor/mwait on its "
-           "work word (falls back to `hlt` with a warning where the CPU has no MONITOR), or "
-           "polling with interrupts on (no wake-up latency, a busy host core)"),
+    ENUM(idle, "hlt|mwait|poll", "hlt", "arch/x86_64/arch.c",
+         "how an idle CPU waits for work: halted until an interrupt, in monitor/mwait on its "
+         "work word (falls back to `hlt` with a warning where the CPU has no MONITOR), or "
+         "polling with interrupts on (no wake-up latency, a busy host core)"),
     NUMBER_OR_AUTO(barrier_spin_us, "<us>|auto", 0, 3600000000ull, "kernel/ipi.c",
                    "how long a CPU spins at a rendezvous barrier before it halts until woken "
                    "(giving a host with fewer cores than CPUs its core back); 0: spin only; "
@@ -166,7 +177,7 @@ const struct option_def option_table[] = {
 };
 const size_t option_count = sizeof(option_table) / sizeof(option_table[0]);
 
-static const struct option_def *find(const char *name)
+const struct option_def *option_find(const char *name)
 {
     for (size_t i = 0; i < option_count; i++)
         if (strcmp(option_table[i].name, name) == 0)
@@ -174,18 +185,32 @@ static const struct option_def *find(const char *name)
     return NULL;
 }
 
-/* True when value is one of values ("a|b|c"). */
-static bool is_choice(const char *values, const char *value)
+void option_value_name(const char *option, unsigned index, char *out, size_t size)
+{
+    const struct option_def *d = option_find(option);
+    const char *v = d != NULL ? d->values : "";
+    for (unsigned i = 0; i < index && v != NULL; i++)
+        v = strchr(v, '|') != NULL ? strchr(v, '|') + 1 : NULL;
+    size_t n = v != NULL ? (strchr(v, '|') != NULL ? (size_t)(strchr(v, '|') - v) : strlen(v)) : 0;
+    if (n == 0 || size == 0) {
+        fmt_snprintf(out, size, "?");
+        return;
+    }
+    fmt_snprintf(out, size, "%.*s", (int)n, v);
+}
+
+int option_value_index(const char *values, const char *value)
 {
     size_t length = strlen(value);
-    for (const char *v = values; *v != '\0';) {
+    int index = 0;
+    for (const char *v = values; *v != '\0'; index++) {
         const char *end = strchr(v, '|');
         size_t n = end != NULL ? (size_t)(end - v) : strlen(v);
         if (n == length && strncmp(v, value, n) == 0)
-            return true;
+            return index;
         v += end != NULL ? n + 1 : n;
     }
-    return false;
+    return -1;
 }
 
 static void set_default(const struct option_def *d, struct options *out)
@@ -195,6 +220,9 @@ static void set_default(const struct option_def *d, struct options *out)
     case OPTION_FLAG: *(bool *)field = false; break;
     case OPTION_TEXT:
     case OPTION_CHOICE: *(const char **)field = d->default_text; break;
+    case OPTION_ENUM:
+        *(unsigned *)field = (unsigned)option_value_index(d->values, d->default_text);
+        break;
     case OPTION_NUMBER: *(uint64_t *)field = d->default_number; break;
     }
 }
@@ -212,7 +240,13 @@ static void set(const struct option_def *d, const struct cmdline_arg *a, const s
         return;
     case OPTION_TEXT: *(const char **)field = a->value != NULL ? a->value : ""; return;
     case OPTION_CHOICE:
-        if (a->value != NULL && is_choice(d->values, a->value)) {
+    case OPTION_ENUM: {
+        int index = a->value != NULL ? option_value_index(d->values, a->value) : -1;
+        if (index >= 0 && d->type == OPTION_ENUM) {
+            *(unsigned *)field = (unsigned)index;
+            return;
+        }
+        if (index >= 0) {
             *(const char **)field = a->value;
             return;
         }
@@ -221,6 +255,7 @@ static void set(const struct option_def *d, const struct cmdline_arg *a, const s
                     d->default_text != NULL ? "using " : "ignored",
                     d->default_text != NULL ? d->default_text : "");
         return;
+    }
     case OPTION_NUMBER: {
         uint64_t v;
         bool takes_auto = d->default_text != NULL;
@@ -253,7 +288,7 @@ void options_parse(const struct cmdline *cl, struct options *out, struct warning
         set_default(&option_table[i], out);
     for (size_t i = 0; i < cl->count; i++) {
         const struct cmdline_arg *a = &cl->args[i];
-        const struct option_def *d = find(a->name);
+        const struct option_def *d = option_find(a->name);
         if (d == NULL) {
             char known[WARNING_LENGTH - 48];
             size_t used = 0;

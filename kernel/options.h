@@ -8,6 +8,7 @@
 #ifndef KERNEL_OPTIONS_H
 #define KERNEL_OPTIONS_H
 
+#include "kernel/arch.h"
 #include "kernel/cmdline.h"
 #include "kernel/warnings.h"
 
@@ -20,6 +21,9 @@ enum option_type {
     OPTION_TEXT,   /* "name=text" (or bare "name": ""); NULL when absent. Text and
                     * choices point into the parsed struct cmdline. */
     OPTION_CHOICE, /* "name=one of values"; the default (may be NULL) when absent */
+    OPTION_ENUM,   /* "name=one of values", kept as the value's place in values
+                    * (0 for the first), which is its enum's value: an unsigned
+                    * field of an enum type, the default's place when absent */
     OPTION_NUMBER, /* "name=<decimal in [min, max]>" (cmdline_u64's rule); where
                     * default_text is "auto", also "name=auto": OPTION_AUTO */
 };
@@ -44,21 +48,21 @@ struct options {
     const char *test_skip;
     bool bench;
     const char *inject;
-    const char *apic;
-    const char *ap_start;
+    enum apic_request apic;
+    enum cpu_start_mode ap_start;
     uint64_t ap_timeout_ms;
-    const char *tsc_source;
+    enum clock_source tsc_source;
     uint64_t maxcpus; /* 0: no limit */
     bool verbose;
     const char *end;
     uint64_t reboot_delay_s;
-    const char *reset;
+    enum reset_way reset;
     bool firmware_x2apic;
     const char *barrier;
     uint64_t ipi_timeout_ms;
     uint64_t barrier_spin_us;
     const char *ipi_delivery;
-    const char *idle;
+    enum idle_mode idle;
     uint64_t stress_calls;
     uint64_t stress_ms;
     uint64_t expect_cpus; /* 0: not given */
@@ -70,6 +74,17 @@ struct options {
     bool acpi_dump;
     bool trace;
 };
+
+/* The place of value in values ("a|b|c": a is 0), or -1 when it is not
+ * one of them. An ENUM option's value is its place. */
+int option_value_index(const char *values, const char *value);
+
+/* Copies the name of an ENUM option's value (its place: index) into out,
+ * "?" if it has no such value. */
+void option_value_name(const char *option, unsigned index, char *out, size_t size);
+
+/* The option named name, or NULL. */
+const struct option_def *option_find(const char *name);
 
 extern const struct option_def option_table[];
 extern const size_t option_count;

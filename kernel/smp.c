@@ -30,8 +30,8 @@ static size_t possible_count;
 static size_t listed_count; /* enabled CPUs the firmware lists, kept or not */
 static uint64_t bringup_us;
 static uint64_t bringup_cycles;
-static const char *start_delays = "none"; /* how the APs were started, for the summary */
-static bool smp_started;                  /* GS and the CPU table are set up */
+static char start_delays[16] = "none"; /* ap_start='s value, for the summary */
+static bool smp_started;               /* GS and the CPU table are set up */
 
 size_t smp_cpu_count(void) { return cpu_count; }
 size_t smp_online_count(void) { return online_count; }
@@ -106,22 +106,6 @@ static void collect_cpus(const struct madt_info *madt, bool madt_ok)
         possible_count++;
         listed_count++;
     }
-}
-
-static const char *const start_mode_names[] = {
-    [CPU_START_PARALLEL] = "parallel",
-    [CPU_START_SERIAL] = "serial",
-    [CPU_START_FAST] = "fast",
-};
-
-const char *smp_start_mode_name(enum cpu_start_mode mode) { return start_mode_names[mode]; }
-
-enum cpu_start_mode smp_start_mode_named(const char *ap_start)
-{
-    for (size_t m = 0; m < sizeof(start_mode_names) / sizeof(start_mode_names[0]); m++)
-        if (strcmp(ap_start, start_mode_names[m]) == 0)
-            return (enum cpu_start_mode)m;
-    return CPU_START_PARALLEL;
 }
 
 static void start_ap(struct cpu *cpu, const struct cpu_start_options *options)
@@ -202,7 +186,7 @@ void smp_init(const struct boot_info *bi, const struct madt_info *madt, bool mad
     cpu_set_state(&cpus[0], CPU_ONLINE);
     online_count = 1;
     smp_started = true;
-    start_delays = smp_start_mode_name(plan->mode);
+    option_value_name("ap_start", plan->mode, start_delays, sizeof(start_delays));
 
     if (cpu_count > 1 && arch_cpus_start_prepare(bi)) {
         uint64_t start = arch_cycles();

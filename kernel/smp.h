@@ -21,11 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ap_start='s value as a mode (options_parse lets only its three through;
- * anything else is the default, parallel), and the mode's name. */
-enum cpu_start_mode smp_start_mode_named(const char *ap_start);
-const char *smp_start_mode_name(enum cpu_start_mode mode);
-
 void smp_init(const struct boot_info *bi, const struct madt_info *madt, bool madt_ok,
               const struct cpu_start_options *plan);
 

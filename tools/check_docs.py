@@ -71,7 +71,7 @@ class Facts:
                 except OSError:
                     pass
         with open(os.path.join(ROOT, "kernel", "options.c")) as f:
-            self.options = set(re.findall(r"^\s*(?:TEXT|FLAG|CHOICE|NUMBER_OR_AUTO|NUMBER)\((\w+),",
+            self.options = set(re.findall(r"^\s*(?:TEXT|FLAG|CHOICE|ENUM|NUMBER_OR_AUTO|NUMBER)\((\w+),",
                                           f.read(), re.M))
         with open(os.path.join(ROOT, "Makefile")) as f:
             makefile = f.read()
@@ -210,7 +210,7 @@ def check_file(rel, facts):
 
 
 OPTION_ROW_RE = re.compile(
-    r"^\s*(?:TEXT|FLAG|CHOICE|NUMBER_OR_AUTO|NUMBER)\((\w+),.*?\"((?:kernel|arch|platform|lib|tests)/[^\"]*)\"",
+    r"^\s*(?:TEXT|FLAG|CHOICE|ENUM|NUMBER_OR_AUTO|NUMBER)\((\w+),.*?\"((?:kernel|arch|platform|lib|tests)/[^\"]*)\"",
     re.M | re.S)
 
 

@@ -145,7 +145,7 @@ def multiboot1_seed():
 
 def option_names():
     with open(os.path.join(ROOT, "kernel", "options.c")) as f:
-        return re.findall(r"^\s+(?:TEXT|FLAG|CHOICE|NUMBER_OR_AUTO|NUMBER)\((\w+),", f.read(), re.M)
+        return re.findall(r"^\s+(?:TEXT|FLAG|CHOICE|ENUM|NUMBER_OR_AUTO|NUMBER)\((\w+),", f.read(), re.M)
 
 
 def make_seeds(out):

@@ -19,8 +19,8 @@
 enum apic_mode apic_mode_choose(const struct apic_mode_facts *f, const char **why)
 {
     *why = NULL;
-    bool want_x2apic = strcmp(f->requested, "x2apic") == 0;
-    bool want_xapic = strcmp(f->requested, "xapic") == 0;
+    bool want_x2apic = f->requested == APIC_REQUEST_X2APIC;
+    bool want_xapic = f->requested == APIC_REQUEST_XAPIC;
     if (f->firmware_enabled) {
         if (want_xapic)
             *why = "apic=xapic, but the firmware already enabled x2APIC mode, which cannot be "

@@ -101,7 +101,8 @@ static void timer_interrupt(struct trap_frame *frame)
     lapic_eoi();
 }
 
-bool arch_apic_init(const char *requested, uint64_t controller_address, bool firmware_opts_out)
+bool arch_apic_init(enum apic_request requested, uint64_t controller_address,
+                    bool firmware_opts_out)
 {
     trap_set_handler(VECTOR_IPI_CALL, call_interrupt);
     trap_set_handler(VECTOR_TIMER, timer_interrupt);

@@ -239,17 +239,12 @@ static void setup_registers(void)
     lapic_eoi(); /* in case the firmware left one in service */
 }
 
-bool lapic_init_bsp(const char *requested, uint64_t mmio_base, bool firmware_opts_out)
+bool lapic_init_bsp(enum apic_request requested, uint64_t mmio_base, bool firmware_opts_out)
 {
     struct cpuid_regs r = cpuid(CPUID_LEAF_FEATURES, 0);
     if (!(r.edx & CPUID_1_EDX_APIC)) {
         kprintf("apic: this CPU has no local APIC\n");
         return false;
-    }
-    if (strcmp(requested, "auto") != 0 && strcmp(requested, "x2apic") != 0 &&
-        strcmp(requested, "xapic") != 0) {
-        kprintf("warning: unknown apic=%s (known: auto xapic x2apic); using auto\n", requested);
-        requested = "auto";
     }
     bool firmware_x2apic = (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_X2APIC_ENABLE) != 0;
     struct apic_mode_facts facts = {requested, (r.ecx & CPUID_1_ECX_X2APIC) != 0, firmware_x2apic,

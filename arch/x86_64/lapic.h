@@ -9,6 +9,8 @@
 #ifndef ARCH_X86_64_LAPIC_H
 #define ARCH_X86_64_LAPIC_H
 
+#include "kernel/arch.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -59,7 +61,7 @@
  * MADT's address (0: take it from IA32_APIC_BASE); firmware_opts_out is the
  * DMAR table's x2APIC opt-out flag. Returns false, after printing why, when the CPU has
  * no usable local APIC. */
-bool lapic_init_bsp(const char *requested, uint64_t mmio_base, bool firmware_opts_out);
+bool lapic_init_bsp(enum apic_request requested, uint64_t mmio_base, bool firmware_opts_out);
 
 /* Enables an AP's local APIC in the mode the boot CPU chose. */
 void lapic_init_ap(void);

@@ -197,41 +197,32 @@ static uint64_t pit_adapter(const struct timer *timer)
     return pit_measure();
 }
 
-/* One source: tried when `only` is "auto" or names it; says why it did not
- * work when it was the one asked for. */
-static bool wanted(const char *only, const char *name) { return strcmp(only, name) == 0; }
-
-void tsc_init(const char *only, const struct clock_sources *clocks)
+/* only: tsc_source=, CLOCK_AUTO or the one source to try. Each source is
+ * tried when any is, or it is the one; it says why it did not work. */
+void tsc_init(enum clock_source only, const struct clock_sources *clocks)
 {
-    bool any = strcmp(only, "auto") == 0;
-    if (!any && !wanted(only, "cpuid") && !wanted(only, "pit") && !wanted(only, "hpet") &&
-        !wanted(only, "pm_timer")) {
-        kprintf("warning: unknown tsc_source=%s (known: auto cpuid pit hpet pm_timer); "
-                "using auto\n",
-                only);
-        any = true;
-    }
+    bool any = only == CLOCK_AUTO;
     if (cpuid(CPUID_LEAF_EXT_MAX, 0).eax >= CPUID_LEAF_POWER)
         invariant = (cpuid(CPUID_LEAF_POWER, 0).edx & CPUID_80000007_EDX_INVARIANT_TSC) != 0;
     /* Leaf 0x15 with the crystal's frequency is exact; leaf 0x16 is only
      * the nominal base frequency, so a measurement is preferred to it. */
-    if (any || wanted(only, "cpuid"))
+    if (any || only == CLOCK_CPUID)
         hz = from_cpuid(true);
     struct timer timer = {0};
-    if (hz == 0 && (any || wanted(only, "pit"))) {
+    if (hz == 0 && (any || only == CLOCK_PIT)) {
         if ((hz = calibrate(pit_adapter, &timer)) != 0)
             source = "PIT channel 2";
         else
             kprintf("timing: no PIT (channel 2 does not count)\n");
     }
-    if (hz == 0 && (any || wanted(only, "hpet"))) {
+    if (hz == 0 && (any || only == CLOCK_HPET)) {
         if (clocks->hpet_base == 0)
             kprintf("timing: no HPET (the ACPI tables list none)\n");
         else if (hpet_prepare(clocks->hpet_base, &timer) &&
                  (hz = calibrate(hpet_measure, &timer)) != 0)
             source = "HPET";
     }
-    if (hz == 0 && (any || wanted(only, "pm_timer"))) {
+    if (hz == 0 && (any || only == CLOCK_PM_TIMER)) {
         timer.port = clocks->pm_timer_port;
         timer.wide = clocks->pm_timer_32bit;
         if (timer.port == 0)
@@ -239,7 +230,7 @@ void tsc_init(const char *only, const struct clock_sources *clocks)
         else if ((hz = calibrate(pm_timer_measure, &timer)) != 0)
             source = "ACPI PM timer";
     }
-    if (hz == 0 && (any || wanted(only, "cpuid")))
+    if (hz == 0 && (any || only == CLOCK_CPUID))
         hz = from_cpuid(false);
     if (hz == 0) {
         hz = 1000000000ull; /* a guess: delays may be off, but they stay bounded */
@@ -263,7 +254,7 @@ void tsc_udelay(uint64_t us)
 
 /* ---- kernel/arch.h's time functions ---- */
 
-void arch_timing_init(const char *source, const struct clock_sources *clocks)
+void arch_timing_init(enum clock_source source, const struct clock_sources *clocks)
 {
     tsc_init(source, clocks);
     if (lapic_active()) {

@@ -100,15 +100,12 @@ static bool reset_through_keyboard_controller(void)
     return true;
 }
 
-/* first: the method reset=acpi|cf9|keyboard tries before the others. */
-noreturn void arch_machine_reset(const struct acpi_fadt_info *fadt, const char *first)
+/* first: the way reset=acpi|cf9|keyboard tries before the others (auto:
+ * the ACPI register, then port 0xCF9, then the keyboard controller). */
+noreturn void arch_machine_reset(const struct acpi_fadt_info *fadt, enum reset_way first)
 {
     irq_disable();
-    static const char *const names[] = {"acpi", "cf9", "keyboard"};
-    size_t start = 0;
-    for (size_t i = 0; i < 3; i++)
-        if (strcmp(first, names[i]) == 0)
-            start = i;
+    size_t start = first == RESET_CF9 ? 1 : first == RESET_KEYBOARD ? 2 : 0;
     for (size_t n = 0; n < 3; n++) {
         size_t way = (start + n) % 3;
         bool tried = way == 0   ? reset_through_acpi(fadt)

@@ -315,7 +315,7 @@ static void machine(const char *cmdline, const enum ap_behaviour *behaviour, siz
     static struct warning_log problems;
     cmdline_parse(&boot_cmdline, cmdline);
     options_parse(&boot_cmdline, &options, &problems);
-    struct cpu_start_options plan = {smp_start_mode_named(options.ap_start), options.ap_timeout_ms};
+    struct cpu_start_options plan = {options.ap_start, options.ap_timeout_ms};
     smp_init(NULL, &madt, true, &plan);
 }
 

@@ -37,6 +37,7 @@ static void print_form(FILE *out, const struct option_def *d)
     case OPTION_TEXT: fprintf(out, "`%s`, `%s=%s`", d->name, d->name, d->values); break;
     case OPTION_NUMBER:
     case OPTION_CHOICE:
+    case OPTION_ENUM:
         fprintf(out, "`%s=", d->name);
         for (const char *c = d->values; *c != '\0'; c++)
             fputs(*c == '|' ? "\\|" : (char[]){*c, '\0'}, out);
@@ -51,6 +52,7 @@ static void print_default(FILE *out, const struct option_def *d)
     case OPTION_FLAG: fputs("off", out); break;
     case OPTION_TEXT: fputs("absent", out); break;
     case OPTION_CHOICE:
+    case OPTION_ENUM:
         fprintf(out, d->default_text != NULL ? "`%s`" : "absent",
                 d->default_text != NULL ? d->default_text : "");
         break;
@@ -125,7 +127,7 @@ int main(int argc, char **argv)
 
     parse("");
     HCHECK("defaults",
-           o.test == NULL && !o.bench && strcmp(o.apic, "auto") == 0 &&
+           o.test == NULL && !o.bench && o.apic == APIC_REQUEST_AUTO &&
                strcmp(o.barrier, "auto") == 0 && o.ipi_timeout_ms == 10000 &&
                o.barrier_spin_us == OPTION_AUTO && o.stress_calls == 100000 && o.inject == NULL &&
                o.expect_cpus == 0 && problems.count == 0,
@@ -133,7 +135,7 @@ int main(int argc, char **argv)
 
     parse("test bench apic=x2apic ipi_timeout_ms=300 barrier=dissemination inject=hang");
     HCHECK("values_taken",
-           o.test != NULL && o.test[0] == '\0' && o.bench && strcmp(o.apic, "x2apic") == 0 &&
+           o.test != NULL && o.test[0] == '\0' && o.bench && o.apic == APIC_REQUEST_X2APIC &&
                o.ipi_timeout_ms == 300 && strcmp(o.barrier, "dissemination") == 0 &&
                strcmp(o.inject, "hang") == 0 && problems.count == 0,
            "problems %zu: %s", problems.count, problems.text[0]);
@@ -170,10 +172,63 @@ int main(int argc, char **argv)
 
     parse("apic=x3apic inject=nope barrier");
     HCHECK("bad_choices_keep_their_defaults",
-           strcmp(o.apic, "auto") == 0 && o.inject == NULL && strcmp(o.barrier, "auto") == 0 &&
+           o.apic == APIC_REQUEST_AUTO && o.inject == NULL && strcmp(o.barrier, "auto") == 0 &&
                problems.count == 3 &&
                strstr(problems.text[0], "apic=x3apic is not one of auto|xapic|x2apic") != NULL,
            "problems %zu: %s", problems.count, problems.text[0]);
+
+    /* An ENUM option keeps its value's place in the values list, which must
+     * be the enumerator's value: the values and the enum are checked
+     * against each other here, each enumerator by name. */
+    static const struct {
+        const char *option, *value;
+        unsigned want;
+    } enums[] = {
+        {"apic", "auto", APIC_REQUEST_AUTO},
+        {"apic", "xapic", APIC_REQUEST_XAPIC},
+        {"apic", "x2apic", APIC_REQUEST_X2APIC},
+        {"ap_start", "parallel", CPU_START_PARALLEL},
+        {"ap_start", "serial", CPU_START_SERIAL},
+        {"ap_start", "fast", CPU_START_FAST},
+        {"tsc_source", "auto", CLOCK_AUTO},
+        {"tsc_source", "cpuid", CLOCK_CPUID},
+        {"tsc_source", "pit", CLOCK_PIT},
+        {"tsc_source", "hpet", CLOCK_HPET},
+        {"tsc_source", "pm_timer", CLOCK_PM_TIMER},
+        {"reset", "auto", RESET_AUTO},
+        {"reset", "acpi", RESET_ACPI},
+        {"reset", "cf9", RESET_CF9},
+        {"reset", "keyboard", RESET_KEYBOARD},
+        {"idle", "hlt", IDLE_HLT},
+        {"idle", "mwait", IDLE_MWAIT},
+        {"idle", "poll", IDLE_POLL},
+    };
+    size_t enum_options = 0, listed = sizeof(enums) / sizeof(enums[0]);
+    for (size_t i = 0; i < option_count; i++)
+        if (option_table[i].type == OPTION_ENUM)
+            for (int k = 0; k < 32; k++) {
+                char name[32];
+                option_value_name(option_table[i].name, (unsigned)k, name, sizeof(name));
+                enum_options += strcmp(name, "?") != 0;
+            }
+    for (size_t i = 0; i < listed; i++) {
+        const struct option_def *d = option_find(enums[i].option);
+        char line[64], name[32];
+        snprintf(line, sizeof(line), "%s=%s", enums[i].option, enums[i].value);
+        parse(line);
+        unsigned got = d != NULL ? *(const unsigned *)((const char *)&o + d->offset) : ~0u;
+        option_value_name(enums[i].option, enums[i].want, name, sizeof(name));
+        char case_name[96];
+        snprintf(case_name, sizeof(case_name), "enum_value_%s_%s_is_its_enumerator",
+                 enums[i].option, enums[i].value);
+        HCHECK(case_name,
+               d != NULL && d->type == OPTION_ENUM && got == enums[i].want &&
+                   strcmp(name, enums[i].value) == 0 && problems.count == 0,
+               "%s: kept %u, want %u; the enumerator's name is \"%s\"", line, got, enums[i].want,
+               name);
+    }
+    HCHECK("every_enum_value_is_checked", enum_options == listed,
+           "%zu values of ENUM options, %zu checked here", enum_options, listed);
 
     parse("bench=yes");
     HCHECK("flag_with_a_value_is_reported", o.bench && problems.count == 1, "problems %zu",

@@ -167,15 +167,27 @@ static void apic_mode(void)
         enum apic_mode want;
         bool explained;
     } cases[] = {
-        {"auto_takes_x2apic", {"auto", true, false, false}, APIC_MODE_X2APIC, false},
-        {"auto_without_x2apic", {"auto", false, false, false}, APIC_MODE_XAPIC, false},
-        {"xapic_asked", {"xapic", true, false, false}, APIC_MODE_XAPIC, false},
-        {"x2apic_missing", {"x2apic", false, false, false}, APIC_MODE_XAPIC, true},
-        {"firmware_enabled_wins_over_xapic", {"xapic", true, true, false}, APIC_MODE_X2APIC, true},
-        {"firmware_enabled_auto", {"auto", true, true, false}, APIC_MODE_X2APIC, false},
-        {"firmware_enabled_wins_over_opt_out", {"auto", true, true, true}, APIC_MODE_X2APIC, false},
-        {"opt_out_keeps_auto_in_xapic", {"auto", true, false, true}, APIC_MODE_XAPIC, true},
-        {"x2apic_overrides_opt_out", {"x2apic", true, false, true}, APIC_MODE_X2APIC, true},
+        {"auto_takes_x2apic", {APIC_REQUEST_AUTO, true, false, false}, APIC_MODE_X2APIC, false},
+        {"auto_without_x2apic", {APIC_REQUEST_AUTO, false, false, false}, APIC_MODE_XAPIC, false},
+        {"xapic_asked", {APIC_REQUEST_XAPIC, true, false, false}, APIC_MODE_XAPIC, false},
+        {"x2apic_missing", {APIC_REQUEST_X2APIC, false, false, false}, APIC_MODE_XAPIC, true},
+        {"firmware_enabled_wins_over_xapic",
+         {APIC_REQUEST_XAPIC, true, true, false},
+         APIC_MODE_X2APIC,
+         true},
+        {"firmware_enabled_auto", {APIC_REQUEST_AUTO, true, true, false}, APIC_MODE_X2APIC, false},
+        {"firmware_enabled_wins_over_opt_out",
+         {APIC_REQUEST_AUTO, true, true, true},
+         APIC_MODE_X2APIC,
+         false},
+        {"opt_out_keeps_auto_in_xapic",
+         {APIC_REQUEST_AUTO, true, false, true},
+         APIC_MODE_XAPIC,
+         true},
+        {"x2apic_overrides_opt_out",
+         {APIC_REQUEST_X2APIC, true, false, true},
+         APIC_MODE_X2APIC,
+         true},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *why;

@@ -104,7 +104,8 @@ int kprintf(const char *fmt, ...)
 static bool start_in(const char *mode)
 {
     apic_base_msr = XAPIC_BASE | APIC_BASE_ENABLE | APIC_BASE_BSP;
-    bool ok = lapic_init_bsp(mode, XAPIC_BASE, false);
+    bool ok = lapic_init_bsp(strcmp(mode, "x2apic") == 0 ? APIC_REQUEST_X2APIC : APIC_REQUEST_XAPIC,
+                             XAPIC_BASE, false);
     event_count = 0;
     return ok && strcmp(lapic_mode_name(), mode) == 0;
 }

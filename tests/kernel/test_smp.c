@@ -136,7 +136,9 @@ KTEST(smp, ap_stacks_have_guard_pages)
 KTEST(apic, mode_follows_the_command_line)
 {
     KTEST_NEEDS_APIC(t);
-    const char *want = boot_options.apic;
+    const char *want = boot_options.apic == APIC_REQUEST_XAPIC    ? "xapic"
+                       : boot_options.apic == APIC_REQUEST_X2APIC ? "x2apic"
+                                                                  : "auto";
     const char *mode = arch_apic_mode_name();
     EXPECT_TRUE(t, strcmp(mode, "xapic") == 0 || strcmp(mode, "x2apic") == 0);
     /* A firmware that enabled x2APIC (firmware_x2apic stands in for one)
@@ -170,13 +172,13 @@ KTEST(timing, tsc_frequency_is_plausible)
 
 KTEST(timing, source_follows_the_command_line)
 {
-    const char *want = boot_options.tsc_source;
+    enum clock_source want = boot_options.tsc_source;
     const char *got = arch_cycles_source();
-    if (strcmp(want, "pit") == 0)
+    if (want == CLOCK_PIT)
         EXPECT_STREQ(t, "PIT channel 2", got);
-    else if (strcmp(want, "pm_timer") == 0)
+    else if (want == CLOCK_PM_TIMER)
         EXPECT_STREQ(t, "ACPI PM timer", got);
-    else if (strcmp(want, "hpet") == 0)
+    else if (want == CLOCK_HPET)
         EXPECT_STREQ(t, "HPET", got);
     /* What the runner knows the machine has; without it, a guess is wrong. */
     const char *expected = boot_options.expect_clock;

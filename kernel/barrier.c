@@ -36,17 +36,6 @@ LAB(barrier-open) end */
 
 _Static_assert((1u << BARRIER_DISSEMINATION_ROUNDS) >= MAX_CPUS, "enough rounds for every CPU");
 
-bool barrier_kind_parse(const char *name, enum barrier_kind *kind)
-{
-    if (strcmp(name, "central") == 0)
-        *kind = BARRIER_CENTRAL;
-    else if (strcmp(name, "dissemination") == 0)
-        *kind = BARRIER_DISSEMINATION;
-    else
-        return false;
-    return true;
-}
-
 /* A central crossing moves the counter's line through every arrival one
  * after another, then the release to every waiter: about 2n hand-offs on
  * the critical path. A dissemination crossing takes ceil(log2 n) rounds of

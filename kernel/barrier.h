@@ -108,9 +108,6 @@ enum barrier_result {
                           signals did not come within twice the bound */
 };
 
-/* Parses "central" or "dissemination"; false if neither. */
-bool barrier_kind_parse(const char *name, enum barrier_kind *kind);
-
 /* The kind for a rendezvous of up to cpus CPUs (barrier=auto): central up
  * to BARRIER_CENTRAL_UP_TO CPUs, dissemination beyond (barrier.c says why). */
 #define BARRIER_CENTRAL_UP_TO 4

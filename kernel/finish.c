@@ -21,13 +21,13 @@
 static noreturn void end_machine(uint32_t vm_exit_code)
 {
     const struct options *o = &boot_options;
-    if (strcmp(o->end, "reboot") == 0) {
+    if (o->end == END_REBOOT) {
         kprintf("end: rebooting in %llu s (end=reboot)\n", (unsigned long long)o->reboot_delay_s);
         for (uint64_t left = o->reboot_delay_s; left > 0; left -= SECONDS_PER_STEP)
             arch_udelay(SECONDS_PER_STEP * 1000000ull);
         arch_machine_reset(&acpi_state()->fadt, o->reset);
     }
-    if (strcmp(o->end, "auto") == 0)
+    if (o->end == END_AUTO)
         arch_vm_exit(vm_exit_code); /* returns on a real PC */
     kprintf("end: halted; the results above stay on the screen. Switch off or reset.\n");
     arch_halt_forever();

@@ -8,6 +8,10 @@
 #include <stdbool.h>
 #include <stdnoreturn.h>
 
+/* What end= asks for once a run is over: QEMU's exit (halting on a real
+ * PC), halting, or a reset after reboot_delay_s. */
+enum end_action { END_AUTO, END_HALT, END_REBOOT };
+
 struct ktest_result;
 
 /* The summary page: the result in colour, the failed tests by name, the

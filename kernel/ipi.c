@@ -132,14 +132,13 @@ static uint64_t spin_us_measured(uint64_t *round_trip_us)
     return *round_trip_us > SPIN_AUTO_MAX_US ? SPIN_AUTO_MAX_US : *round_trip_us;
 }
 
-void ipi_init(const char *barrier, uint64_t call_timeout_ms, uint64_t spin_us)
+void ipi_init(enum ipi_barrier barrier, uint64_t call_timeout_ms, uint64_t spin_us)
 {
     /* auto: by the CPUs online now (all that can take part in a call). */
-    uint32_t cpus = (uint32_t)smp_online_count();
-    enum barrier_kind kind = barrier_kind_for(cpus);
-    bool automatic = strcmp(barrier, "auto") == 0;
-    if (!automatic && !barrier_kind_parse(barrier, &kind))
-        kprintf("warning: ipi: unknown barrier %s; using %s\n", barrier, barrier_kind_name(kind));
+    bool automatic = barrier == IPI_BARRIER_AUTO;
+    enum barrier_kind kind = automatic ? barrier_kind_for((uint32_t)smp_online_count())
+                             : barrier == IPI_BARRIER_CENTRAL ? BARRIER_CENTRAL
+                                                              : BARRIER_DISSEMINATION;
     timeout_ms = call_timeout_ms != 0 ? call_timeout_ms : DEFAULT_TIMEOUT_MS;
     timeout_cycles = cycles_from_ms(timeout_ms);
     /* Before any CPU can call: the state starts over. */

@@ -50,12 +50,16 @@ enum ipi_status {
 enum ipi_status ipi_call_checked(const struct cpu_set *targets, ipi_broadcast_worker *worker,
                                  uintptr_t argument, uintptr_t *result);
 
-/* Sets the rendezvous up before any CPU calls: the barrier ("central" or
- * "dissemination"), the bound on every wait, and how long a CPU spins at a
- * barrier before it halts until woken, 0 for never (options barrier=,
- * ipi_timeout_ms= and barrier_spin_us=, which kmain passes; OPTION_AUTO: as
- * long as waking an idle CPU takes, measured now). */
-void ipi_init(const char *barrier, uint64_t timeout_ms, uint64_t spin_us);
+/* The barrier asked for (option barrier=): AUTO chooses by the number of
+ * CPUs (barrier_kind_for). */
+enum ipi_barrier { IPI_BARRIER_AUTO, IPI_BARRIER_CENTRAL, IPI_BARRIER_DISSEMINATION };
+
+/* Sets the rendezvous up before any CPU calls: the barrier, the bound on
+ * every wait, and how long a CPU spins at a barrier before it halts until
+ * woken, 0 for never (options barrier=, ipi_timeout_ms= and
+ * barrier_spin_us=, which kmain passes; OPTION_AUTO: as long as waking an
+ * idle CPU takes, measured now). */
+void ipi_init(enum ipi_barrier barrier, uint64_t timeout_ms, uint64_t spin_us);
 
 enum barrier_kind ipi_barrier_kind(void);
 uint64_t ipi_timeout_ms(void);
@@ -71,6 +75,7 @@ void ipi_test_set_caller_delay_us(uint64_t microseconds);
 /* ipi_delivery=each: one IPI per CPU even where the all-excluding-self
  * shorthand would do (kmain sets it from the option; the benchmark
  * compares the two). Call while no call is under way. */
+enum ipi_delivery { IPI_DELIVERY_AUTO, IPI_DELIVERY_EACH };
 void ipi_set_delivery_each(bool each);
 
 /* Fault injection (inject=lost-ipi): the next call that would send cpu

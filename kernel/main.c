@@ -135,7 +135,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
     if (!arch_idle_set_mode(idle))
         kprintf("warning: idle=mwait: this CPU cannot (no MONITOR/MWAIT); idling in hlt\n");
     ipi_init(o->barrier, o->ipi_timeout_ms, o->barrier_spin_us);
-    ipi_set_delivery_each(strcmp(o->ipi_delivery, "each") == 0);
+    ipi_set_delivery_each(o->ipi_delivery == IPI_DELIVERY_EACH);
     inject_after_smp();
 
     inject_now();

@@ -46,6 +46,9 @@ _Static_assert(sizeof(enum cpu_start_mode) == sizeof(unsigned), "ap_start");
 _Static_assert(sizeof(enum clock_source) == sizeof(unsigned), "tsc_source");
 _Static_assert(sizeof(enum reset_way) == sizeof(unsigned), "reset");
 _Static_assert(sizeof(enum idle_mode) == sizeof(unsigned), "idle");
+_Static_assert(sizeof(enum end_action) == sizeof(unsigned), "end");
+_Static_assert(sizeof(enum ipi_barrier) == sizeof(unsigned), "barrier");
+_Static_assert(sizeof(enum ipi_delivery) == sizeof(unsigned), "ipi_delivery");
 
 struct options boot_options;
 
@@ -107,11 +110,11 @@ const struct option_def option_table[] = {
     FLAG(verbose, "kernel/main.c",
          "print each boot step as it starts (`boot: step ...`), and one line counting the MADT "
          "entries the kernel does not use (`acpi: MADT entries not used: ...`)"),
-    CHOICE(end, "auto|halt|reboot", "auto", "kernel/finish.c",
-           "what happens after the self-tests or benchmarks: `auto` ends QEMU with the result "
-           "(through its exit device) and on a real PC shows the summary and halts; `halt` always "
-           "halts; `reboot` shows the summary, waits `reboot_delay_s`, then resets the machine "
-           "(ACPI FADT reset register, then port 0xCF9, then the keyboard controller)"),
+    ENUM(end, "auto|halt|reboot", "auto", "kernel/finish.c",
+         "what happens after the self-tests or benchmarks: `auto` ends QEMU with the result "
+         "(through its exit device) and on a real PC shows the summary and halts; `halt` always "
+         "halts; `reboot` shows the summary, waits `reboot_delay_s`, then resets the machine "
+         "(ACPI FADT reset register, then port 0xCF9, then the keyboard controller)"),
     ENUM(reset, "auto|acpi|cf9|keyboard", "auto", "platform/pc/power.c",
          "how `end=reboot` resets the machine: `auto` tries the ACPI FADT reset register, port "
          "0xCF9, the keyboard controller and a triple fault in turn (as Linux's `reboot=` "
@@ -121,17 +124,17 @@ const struct option_def option_table[] = {
     FLAG(firmware_x2apic, "kernel/main.c",
          "test: switch the local APIC to x2APIC mode at the very start of kmain, before the "
          "APIC driver looks, as the firmware of many new PCs does"),
-    CHOICE(barrier, "auto|central|dissemination", "auto", "kernel/ipi.c",
-           "the rendezvous' spin barrier: a central counter, or the dissemination barrier "
-           "(log2 n rounds, no shared counter); `auto` picks central up to 4 online CPUs and "
-           "dissemination beyond (docs/performance.md has the measurements)"),
+    ENUM(barrier, "auto|central|dissemination", "auto", "kernel/ipi.c",
+         "the rendezvous' spin barrier: a central counter, or the dissemination barrier "
+         "(log2 n rounds, no shared counter); `auto` picks central up to 4 online CPUs and "
+         "dissemination beyond (docs/performance.md has the measurements)"),
     NUMBER(ipi_timeout_ms, "<ms>", 10000, 1, 3600000, "kernel/ipi.c",
            "bound on every rendezvous wait; past it the missing CPUs are reported and the kernel "
            "stops"),
-    CHOICE(ipi_delivery, "auto|each", "auto", "kernel/ipi.c",
-           "how a call reaches the other CPUs: `auto` sends one all-excluding-self IPI when "
-           "every CPU the firmware listed is online and taking part, else one IPI per CPU; "
-           "`each` always one per CPU"),
+    ENUM(ipi_delivery, "auto|each", "auto", "kernel/ipi.c",
+         "how a call reaches the other CPUs: `auto` sends one all-excluding-self IPI when "
+         "every CPU the firmware listed is online and taking part, else one IPI per CPU; "
+         "`each` always one per CPU"),
     ENUM(idle, "hlt|mwait|poll", "hlt", "arch/x86_64/arch.c",
          "how an idle CPU waits for work: halted until an interrupt, in monitor/mwait on its "
          "work word (falls back to `hlt` with a warning where the CPU has no MONITOR), or "

@@ -10,6 +10,8 @@
 
 #include "kernel/arch.h"
 #include "kernel/cmdline.h"
+#include "kernel/finish.h"
+#include "kernel/ipi.h"
 #include "kernel/warnings.h"
 
 #include <stdbool.h>
@@ -54,14 +56,14 @@ struct options {
     enum clock_source tsc_source;
     uint64_t maxcpus; /* 0: no limit */
     bool verbose;
-    const char *end;
+    enum end_action end;
     uint64_t reboot_delay_s;
     enum reset_way reset;
     bool firmware_x2apic;
-    const char *barrier;
+    enum ipi_barrier barrier;
     uint64_t ipi_timeout_ms;
     uint64_t barrier_spin_us;
-    const char *ipi_delivery;
+    enum ipi_delivery ipi_delivery;
     enum idle_mode idle;
     uint64_t stress_calls;
     uint64_t stress_ms;

@@ -128,7 +128,7 @@ int main(int argc, char **argv)
     parse("");
     HCHECK("defaults",
            o.test == NULL && !o.bench && o.apic == APIC_REQUEST_AUTO &&
-               strcmp(o.barrier, "auto") == 0 && o.ipi_timeout_ms == 10000 &&
+               o.barrier == IPI_BARRIER_AUTO && o.ipi_timeout_ms == 10000 &&
                o.barrier_spin_us == OPTION_AUTO && o.stress_calls == 100000 && o.inject == NULL &&
                o.expect_cpus == 0 && problems.count == 0,
            "problems %zu", problems.count);
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
     parse("test bench apic=x2apic ipi_timeout_ms=300 barrier=dissemination inject=hang");
     HCHECK("values_taken",
            o.test != NULL && o.test[0] == '\0' && o.bench && o.apic == APIC_REQUEST_X2APIC &&
-               o.ipi_timeout_ms == 300 && strcmp(o.barrier, "dissemination") == 0 &&
+               o.ipi_timeout_ms == 300 && o.barrier == IPI_BARRIER_DISSEMINATION &&
                strcmp(o.inject, "hang") == 0 && problems.count == 0,
            "problems %zu: %s", problems.count, problems.text[0]);
 
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 
     parse("apic=x3apic inject=nope barrier");
     HCHECK("bad_choices_keep_their_defaults",
-           o.apic == APIC_REQUEST_AUTO && o.inject == NULL && strcmp(o.barrier, "auto") == 0 &&
+           o.apic == APIC_REQUEST_AUTO && o.inject == NULL && o.barrier == IPI_BARRIER_AUTO &&
                problems.count == 3 &&
                strstr(problems.text[0], "apic=x3apic is not one of auto|xapic|x2apic") != NULL,
            "problems %zu: %s", problems.count, problems.text[0]);
@@ -202,6 +202,14 @@ int main(int argc, char **argv)
         {"idle", "hlt", IDLE_HLT},
         {"idle", "mwait", IDLE_MWAIT},
         {"idle", "poll", IDLE_POLL},
+        {"end", "auto", END_AUTO},
+        {"end", "halt", END_HALT},
+        {"end", "reboot", END_REBOOT},
+        {"barrier", "auto", IPI_BARRIER_AUTO},
+        {"barrier", "central", IPI_BARRIER_CENTRAL},
+        {"barrier", "dissemination", IPI_BARRIER_DISSEMINATION},
+        {"ipi_delivery", "auto", IPI_DELIVERY_AUTO},
+        {"ipi_delivery", "each", IPI_DELIVERY_EACH},
     };
     size_t enum_options = 0, listed = sizeof(enums) / sizeof(enums[0]);
     for (size_t i = 0; i < option_count; i++)
@@ -235,8 +243,8 @@ int main(int argc, char **argv)
            problems.count);
 
     parse("barrier=central barrier=dissemination");
-    HCHECK("last_occurrence_wins", strcmp(o.barrier, "dissemination") == 0 && problems.count == 0,
-           "got %s", o.barrier);
+    HCHECK("last_occurrence_wins", o.barrier == IPI_BARRIER_DISSEMINATION && problems.count == 0,
+           "got %u", (unsigned)o.barrier);
 
     parse("a b c d e f g h i j k");
     HCHECK("problems_counted_past_the_kept_ones", problems.count == 11, "count %zu",

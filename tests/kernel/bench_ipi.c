@@ -350,7 +350,7 @@ KBENCH(generic_call_empty)
         return;
     /* One IPI per CPU where the shorthand would do (with ipi_delivery=each
      * the line above is per CPU already). */
-    if (every_listed_cpu_online() && strcmp(boot_options.ipi_delivery, "auto") == 0) {
+    if (every_listed_cpu_online() && boot_options.ipi_delivery == IPI_DELIVERY_AUTO) {
         ipi_set_delivery_each(true);
         fmt_snprintf(name, sizeof(name), "generic_call_empty_%s_idle_each", barrier);
         measure(name, online, call_set, &members);

@@ -98,24 +98,28 @@ ifneq ($(COMPILER_IS_CLANG),yes)
   KERNEL_CFLAGS += -fno-tree-loop-distribute-patterns
 endif
 # Every build: a canary below each return address of a function with an
-# array or an address-taken local (kernel/stack_protector.c), kept in a
+# array or an address-taken local (kernel/diag/stack_protector.c), kept in a
 # global, as the kernel has no thread-local storage for the usual %fs:40.
 STACK_PROTECTOR := -fstack-protector-strong -mstack-protector-guard=global
 # make SANITIZE=1: undefined-behaviour checks in all kernel C, reported by
-# kernel/ubsan.c (file, line, kind) as a panic. Alignment checks are left
+# kernel/diag/ubsan.c (file, line, kind) as a panic. Alignment checks are left
 # out: the kernel reads packed firmware tables through memcpy, and x86
 # does not fault on misaligned data.
 ifeq ($(SANITIZE),1)
   SANITIZE_FLAGS := -fsanitize=undefined -fno-sanitize=alignment -fno-sanitize-recover=all
 endif
 # The runtimes themselves are built without what they implement.
-NO_INSTRUMENT := kernel/ubsan.c kernel/stack_protector.c
+NO_INSTRUMENT := kernel/diag/ubsan.c kernel/diag/stack_protector.c
 # No NASM DWARF: gdb 13 warns "pc ... in address map, but not in symtab" on
 # every frame that returns into assembly. Use "x/8i $$pc" to read it instead.
 NASMFLAGS = -f elf64 -I. -I$(GEN)/ -Werror
 LDFLAGS = -L $(GEN) -T linker.ld -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-warnings
 
-KERNEL_C_SRCS := $(wildcard kernel/*.c arch/x86_64/*.c platform/pc/*.c lib/*.c tests/kernel/*.c tests/kernel/x86_64/*.c)
+# Sources are found by folder: kernel/ and each of its folders (the book's
+# chapters: boot/, firmware/, smp/, diag/), so a new .c file builds without
+# an edit here.
+KERNEL_C_SRCS := $(wildcard kernel/*.c kernel/*/*.c arch/x86_64/*.c platform/pc/*.c lib/*.c \
+    tests/kernel/*.c tests/kernel/x86_64/*.c)
 KERNEL_ASM_SRCS := $(wildcard boot/*.asm arch/x86_64/*.asm tests/kernel/x86_64/*.asm)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_C_SRCS)) \
                $(patsubst %.asm,$(BUILD)/%.o,$(KERNEL_ASM_SRCS))
@@ -372,40 +376,42 @@ $(HOST_BUILD)/tests/host/%.o: tests/host/%.c Makefile
 	$(say) "  HOSTCC  $<"
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
 
-HOST_LIB_OBJS := $(HOST_BUILD)/lib/format.o $(HOST_BUILD)/lib/string.o $(HOST_BUILD)/kernel/warnings.o
+# The folders that are pure C (no instruction, register or device of the
+# machine) build on the host whole, into one archive that every host test
+# links: the linker takes from it only the objects a test needs, so a new
+# file in these folders needs no edit here. kernel/warnings.c, the parsers'
+# warning log, is the one file outside them that they use.
+HOST_AR ?= $(if $(call have,ar),ar,llvm-ar)
+PURE_C_SRCS := $(wildcard lib/*.c kernel/boot/*.c kernel/firmware/*.c) kernel/warnings.c
+HOST_PURE := $(HOST_BUILD)/libpure.a
+$(HOST_PURE): $(patsubst %.c,$(HOST_BUILD)/%.o,$(PURE_C_SRCS))
+	$(say) "  AR      $@"
+	$(Q)rm -f $@ && $(HOST_AR) rcs $@ $^
 HOST_TESTS := $(HOST_BUILD)/test_format $(HOST_BUILD)/test_string \
               $(HOST_BUILD)/test_multiboot $(HOST_BUILD)/test_cmdline $(HOST_BUILD)/test_madt \
               $(HOST_BUILD)/test_ap_start $(HOST_BUILD)/test_options $(HOST_BUILD)/test_platform \
               $(HOST_BUILD)/test_stop $(HOST_BUILD)/test_acpi
 
-$(HOST_BUILD)/test_format: $(HOST_BUILD)/tests/host/test_format.o $(HOST_LIB_OBJS)
-$(HOST_BUILD)/test_string: $(HOST_BUILD)/tests/host/test_string.o $(HOST_LIB_OBJS)
-$(HOST_BUILD)/test_multiboot: $(HOST_BUILD)/tests/host/test_multiboot.o \
-    $(HOST_BUILD)/kernel/multiboot2.o $(HOST_BUILD)/kernel/multiboot1.o \
-    $(HOST_BUILD)/kernel/bootinfo.o $(HOST_LIB_OBJS)
-$(HOST_BUILD)/test_cmdline: $(HOST_BUILD)/tests/host/test_cmdline.o \
-    $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
-$(HOST_BUILD)/test_options: $(HOST_BUILD)/tests/host/test_options.o \
-    $(HOST_BUILD)/kernel/options.o $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
+$(HOST_BUILD)/test_format: $(HOST_BUILD)/tests/host/test_format.o $(HOST_PURE)
+$(HOST_BUILD)/test_string: $(HOST_BUILD)/tests/host/test_string.o $(HOST_PURE)
+$(HOST_BUILD)/test_multiboot: $(HOST_BUILD)/tests/host/test_multiboot.o $(HOST_PURE)
+$(HOST_BUILD)/test_cmdline: $(HOST_BUILD)/tests/host/test_cmdline.o $(HOST_PURE)
+$(HOST_BUILD)/test_options: $(HOST_BUILD)/tests/host/test_options.o $(HOST_PURE)
 $(HOST_BUILD)/tests/host/test_options.o: HOST_CFLAGS += -DREADME_PATH='"$(CURDIR)/README.md"'
 $(HOST_BUILD)/test_platform: $(HOST_BUILD)/tests/host/test_platform.o \
-    $(HOST_BUILD)/kernel/acpi_platform.o $(HOST_BUILD)/arch/x86_64/apic_mode.o $(HOST_LIB_OBJS)
-# The RSDP search and the root table walk (kernel/acpi.c) on a fake
+    $(HOST_BUILD)/arch/x86_64/apic_mode.o $(HOST_PURE)
+# The RSDP search and the root table walk (kernel/firmware/acpi.c) on a fake
 # physical memory; the test stands in for the console and the machine.
-$(HOST_BUILD)/test_acpi: $(HOST_BUILD)/tests/host/test_acpi.o $(HOST_BUILD)/kernel/acpi.o \
-    $(HOST_BUILD)/kernel/madt.o $(HOST_BUILD)/kernel/acpi_platform.o \
-    $(HOST_BUILD)/kernel/bootinfo.o $(HOST_LIB_OBJS)
-$(HOST_BUILD)/test_madt: $(HOST_BUILD)/tests/host/test_madt.o \
-    $(HOST_BUILD)/kernel/madt.o $(HOST_LIB_OBJS)
+$(HOST_BUILD)/test_acpi: $(HOST_BUILD)/tests/host/test_acpi.o $(HOST_PURE)
+$(HOST_BUILD)/test_madt: $(HOST_BUILD)/tests/host/test_madt.o $(HOST_PURE)
 # The one owner of ending the machine (kernel/stop.c), one thread per CPU.
 $(HOST_BUILD)/test_stop: $(HOST_BUILD)/tests/host/test_stop.o $(HOST_BUILD)/kernel/stop.o \
-    $(HOST_LIB_OBJS)
+    $(HOST_PURE)
 $(HOST_BUILD)/test_stop: HOST_CFLAGS += -pthread
-# The AP start-up sequence (kernel/smp.c, arch/x86_64/smp_start.c) against a
+# The AP start-up sequence (kernel/smp/smp.c, arch/x86_64/smp_start.c) against a
 # fake local APIC.
 $(HOST_BUILD)/test_ap_start: $(HOST_BUILD)/tests/host/test_ap_start.o \
-    $(HOST_BUILD)/kernel/smp.o $(HOST_BUILD)/arch/x86_64/smp_start.o \
-    $(HOST_BUILD)/kernel/options.o $(HOST_BUILD)/kernel/cmdline.o $(HOST_LIB_OBJS)
+    $(HOST_BUILD)/kernel/smp/smp.o $(HOST_BUILD)/arch/x86_64/smp_start.o $(HOST_PURE)
 # The x2APIC's ICR and EOI writes (arch/x86_64/lapic.c) against a fake MSR
 # and MMIO interface that records them and the fences between them: lapic.c
 # and the test are built with tests/host/fake_x86 first on the quote search
@@ -421,26 +427,30 @@ $(FAKE_X86_BUILD)/tests/host/%.o: tests/host/%.c Makefile
 	$(say) "  HOSTCC  $< (fake x86)"
 	$(Q)$(HOSTCC) $(FAKE_X86_CFLAGS) -c $< -o $@
 $(HOST_BUILD)/test_x2apic: $(FAKE_X86_BUILD)/tests/host/test_x2apic.o \
-    $(FAKE_X86_BUILD)/arch/x86_64/lapic.o $(HOST_BUILD)/arch/x86_64/apic_mode.o $(HOST_LIB_OBJS)
+    $(FAKE_X86_BUILD)/arch/x86_64/lapic.o $(HOST_BUILD)/arch/x86_64/apic_mode.o $(HOST_PURE)
 HOST_TESTS += $(HOST_BUILD)/test_x2apic
-# The IRQL and the lazy task priority (kernel/irql.c, arch/x86_64/priority.c)
+# The IRQL and the lazy task priority (kernel/smp/irql.c, arch/x86_64/priority.c)
 # against a fake CPU and local APIC that deliver interrupts by CR8, RFLAGS.IF
 # and the vectors in service, and count the CR8 writes.
 $(HOST_BUILD)/test_irql: $(FAKE_X86_BUILD)/tests/host/test_irql.o \
-    $(FAKE_X86_BUILD)/arch/x86_64/priority.o $(HOST_BUILD)/kernel/irql.o
+    $(FAKE_X86_BUILD)/arch/x86_64/priority.o $(HOST_BUILD)/kernel/smp/irql.o
 HOST_TESTS += $(HOST_BUILD)/test_irql
-# The TLB shoot-down (kernel/tlb.c) against a fake rendezvous and TLB that
+# The TLB shoot-down (kernel/smp/tlb.c) against a fake rendezvous and TLB that
 # record which CPU flushed which page.
-$(HOST_BUILD)/test_tlb: $(HOST_BUILD)/tests/host/test_tlb.o $(HOST_BUILD)/kernel/tlb.o
+$(HOST_BUILD)/test_tlb: $(HOST_BUILD)/tests/host/test_tlb.o $(HOST_BUILD)/kernel/smp/tlb.o
 HOST_TESTS += $(HOST_BUILD)/test_tlb
 $(HOST_BUILD)/tests/host/test_madt.o: HOST_CFLAGS += -DMADT_DATA_DIR='"$(CURDIR)/tests/host/data/madt"'
 # The barriers and the rendezvous state machine, with one thread per CPU,
 # under ThreadSanitizer (which cannot be combined with AddressSanitizer).
 TSAN_CFLAGS := $(filter-out -fsanitize=address%,$(HOST_CFLAGS)) -fsanitize=thread -pthread
 TSAN_BUILD := $(HOST_BUILD)/tsan
-TSAN_SRCS := kernel/barrier.c kernel/ipi.c kernel/irql.c kernel/spinlock.c kernel/cmdline.c \
-             kernel/options.c kernel/warnings.c kernel/trace.c \
-             lib/format.c lib/string.c
+# The same archive's way for the threaded test: the pure folders, the SMP
+# core and the trace buffer, of which the test links what it uses.
+TSAN_SRCS := $(PURE_C_SRCS) $(wildcard kernel/smp/*.c) kernel/diag/trace.c
+TSAN_PARTS := $(TSAN_BUILD)/libparts.a
+$(TSAN_PARTS): $(patsubst %.c,$(TSAN_BUILD)/%.o,$(TSAN_SRCS))
+	$(say) "  AR      $@"
+	$(Q)rm -f $@ && $(HOST_AR) rcs $@ $^
 $(TSAN_BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(say) "  TSANCC  $<"
@@ -449,8 +459,7 @@ $(TSAN_BUILD)/tests/host/%.o: tests/host/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(say) "  TSANCC  $<"
 	$(Q)$(HOSTCC) $(TSAN_CFLAGS) -c $< -o $@
-$(HOST_BUILD)/test_rendezvous: $(TSAN_BUILD)/tests/host/test_rendezvous.o \
-    $(patsubst %.c,$(TSAN_BUILD)/%.o,$(TSAN_SRCS))
+$(HOST_BUILD)/test_rendezvous: $(TSAN_BUILD)/tests/host/test_rendezvous.o $(TSAN_PARTS)
 	$(say) "  HOSTLD  $@"
 	$(Q)$(HOSTCC) $(TSAN_CFLAGS) -o $@ $^
 HOST_TESTS += $(HOST_BUILD)/test_rendezvous
@@ -469,9 +478,7 @@ FUZZ_BUILD := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. -Wall -Wextra -Werror -fno-omit-frame-pointer \
     -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -D_DEFAULT_SOURCE -MMD -MP
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_COMMON := tests/fuzz/stubs.c lib/format.c lib/string.c kernel/warnings.c kernel/bootinfo.c \
-    kernel/multiboot2.c kernel/multiboot1.c kernel/acpi.c kernel/madt.c kernel/acpi_platform.c \
-    kernel/cmdline.c kernel/options.c
+FUZZ_COMMON := tests/fuzz/stubs.c $(PURE_C_SRCS)
 FUZZ_COMMON_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FUZZ_COMMON))
 # The formatter and the string functions are what the parsers use, not
 # what is fuzzed: no coverage feedback from them (ten times the speed for
@@ -503,10 +510,10 @@ soak: deps all
 	$(PYTHON) tools/soak.py --build $(BUILD) --minutes $(SOAK_MINUTES) --cpus "$(SOAK_CPUS)" \
 	  --barriers "$(SOAK_BARRIERS)" --options "$(SOAK_OPTIONS)" --sets "$(SOAK_SETS)"
 
-# README.md's option table, regenerated from kernel/options.c (make test
+# README.md's option table, regenerated from kernel/boot/options.c (make test
 # checks that it is current).
 readme-options: $(HOST_BUILD)/test_options
-	$(Q)$(PYTHON) -c 'import re,subprocess,sys; t=subprocess.run(["$<","--markdown"],check=True,capture_output=True,text=True).stdout; r=open("README.md").read(); b="<!-- options: begin (generated from kernel/options.c by make readme-options) -->\n"; e="<!-- options: end -->"; i=r.index(b)+len(b); j=r.index(e); open("README.md","w").write(r[:i]+t+r[j:])'
+	$(Q)$(PYTHON) -c 'import re,subprocess,sys; t=subprocess.run(["$<","--markdown"],check=True,capture_output=True,text=True).stdout; r=open("README.md").read(); b="<!-- options: begin (generated from kernel/boot/options.c by make readme-options) -->\n"; e="<!-- options: end -->"; i=r.index(b)+len(b); j=r.index(e); open("README.md","w").write(r[:i]+t+r[j:])'
 
 host-tests: $(HOST_TESTS) $(COUNT_PLUGIN)
 

@@ -302,7 +302,7 @@ extern kmain
 extern __stack_chk_guard
 higher_half_entry:
     mov rsp, boot_stack_top
-    ; The stack protector's guard (kernel/stack_protector.c) from the TSC,
+    ; The stack protector's guard (kernel/diag/stack_protector.c) from the TSC,
     ; before the first C function saves a copy of it.
     rdtsc
     shl rdx, 32

@@ -5,7 +5,7 @@
  * CPUs (struct cpu, by index), CPU sets and IPI kinds. arch/x86_64/
  * implements them, and only it knows about APIC IDs, delivery modes,
  * start-up delays, trampolines, registers or ports. What exists only for
- * self-tests and fault injection is in kernel/arch_test.h.
+ * self-tests and fault injection is in kernel/diag/arch_test.h.
  */
 #ifndef KERNEL_ARCH_H
 #define KERNEL_ARCH_H
@@ -101,7 +101,7 @@ void arch_kernel_phys_range(uint64_t *lo, uint64_t *hi);
  * page or not, and any cached upper-level entries that could lead to it
  * (x86: INVLPG, SDM vol. 3A §4.10.4.1). This CPU's only: a change to a page
  * table reaches another CPU's TLB only when that CPU flushes too (§4.10.5),
- * which kernel/tlb.h's shoot-down arranges. */
+ * which kernel/smp/tlb.h's shoot-down arranges. */
 void arch_tlb_flush_page(uintptr_t va);
 
 /* Where a legacy BIOS keeps its extended data area (from the BIOS data area,
@@ -193,7 +193,7 @@ void arch_interrupts_restore(bool enabled);
 /* ---- Interrupt priority and inter-processor interrupts ---- */
 
 /* The task priority (x86: CR8), 0-15: interrupts whose vector >> 4 is not
- * above it are held back. kernel/irql.h builds the IRQL model on it. */
+ * above it are held back. kernel/smp/irql.h builds the IRQL model on it. */
 unsigned arch_task_priority(void);
 void arch_set_task_priority(unsigned priority);
 

@@ -13,7 +13,7 @@
 #include "kernel/warnings.h"
 
 #include "kernel/arch.h"
-#include "kernel/spinlock.h"
+#include "kernel/smp/spinlock.h"
 #include "lib/format.h"
 #include "lib/string.h"
 

@@ -6,13 +6,13 @@
  */
 #include "kernel/finish.h"
 
-#include "kernel/acpi.h"
 #include "kernel/arch.h"
+#include "kernel/boot/options.h"
 #include "kernel/console.h"
-#include "kernel/ipi.h"
-#include "kernel/ktest.h"
-#include "kernel/options.h"
-#include "kernel/smp.h"
+#include "kernel/diag/ktest.h"
+#include "kernel/firmware/acpi.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/smp.h"
 #include "lib/string.h"
 
 #define SECONDS_PER_STEP 1

@@ -4,7 +4,7 @@
 #include "kernel/page_alloc.h"
 
 #include "kernel/arch.h"
-#include "kernel/bootinfo.h"
+#include "kernel/boot/bootinfo.h"
 #include "lib/string.h"
 
 #define LOW_MEMORY_END 0x100000ull /* below 1 MiB: trampoline, BIOS */

@@ -9,7 +9,7 @@
 
 #include "kernel/arch.h"
 #include "kernel/console.h"
-#include "kernel/smp.h"
+#include "kernel/smp/smp.h"
 #include "kernel/stop.h"
 
 #include <stdarg.h>

@@ -15,11 +15,11 @@
 
 #include "kernel/arch.h"
 #include "kernel/console.h"
-#include "kernel/cpu.h"
-#include "kernel/inject.h"
-#include "kernel/ipi.h"
-#include "kernel/ktest.h"
-#include "kernel/smp.h"
+#include "kernel/diag/inject.h"
+#include "kernel/diag/ktest.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/smp.h"
 #include "kernel/time.h"
 #include "lib/format.h"
 

@@ -278,9 +278,9 @@ def bench_config(accel, apic, cpus, barrier, idle, options="", plugin=()):
 
 
 def central_up_to():
-    """barrier=auto's rule, from its one definition (kernel/barrier.h)."""
+    """barrier=auto's rule, from its one definition (kernel/smp/barrier.h)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(os.path.join(root, "kernel", "barrier.h")) as f:
+    with open(os.path.join(root, "kernel", "smp", "barrier.h")) as f:
         return int(re.search(r"^#define BARRIER_CENTRAL_UP_TO (\d+)", f.read(), re.M).group(1))
 
 

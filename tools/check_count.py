@@ -137,7 +137,7 @@ def main():
           f"waits named: {sorted(named)}")
 
     # An idle participant executes nothing but the interrupt and one turn
-    # of its idle loop (kernel/smp.c: look for posted work, halt again).
+    # of its idle loop (kernel/smp/smp.c: look for posted work, halt again).
     probe_fig = first.get(("ipi_roundtrip_idle", 2))
     other = [c for c in probe_fig or [] if c["role"] == "other"]
     check("participant_counted_from_the_interrupt_to_its_return",

@@ -4,7 +4,7 @@ self-test and link that README.md and docs/ name must exist.
 
 What is checked, in each Markdown file (code blocks included, except the
 annotated logs and sessions marked ```text):
-  - paths under the tree's top folders (`kernel/ipi.c`, tools/gdb/, globs
+  - paths under the tree's top folders (`kernel/smp/ipi.c`, tools/gdb/, globs
     like tests/fuzz/fuzz_*.c): the file or folder exists (build/ is made
     by the build, and is not checked);
   - `name()` in code spans: a function, macro or label of that name is
@@ -12,19 +12,23 @@ annotated logs and sessions marked ```text):
   - `make target`: a target of the Makefile; `VAR=value` after make: a
     variable the Makefile or its tools read;
   - kernel options: in a code span, `word=value` (or `word`) where word is
-    lower case is an option of kernel/options.c, unless the span is a
+    lower case is an option of kernel/boot/options.c, unless the span is a
     QEMU or GRUB argument (listed below);
   - self-test names `suite.name`: declared by KTEST() or a host test;
   - relative links [text](path#anchor): the file exists, and the anchor is
     one of its headings;
   - annotated boot logs: every `boot: step: <what>` line (chapter 1 has one)
     is a step that kmain announces (kernel/main.c), word for word.
-Besides, one case for kernel/options.c's table, which the README copies:
+Besides, one case for the book's chapter table (docs/book/README.md): each
+chapter names the folders its code lives in, each file it names lies directly
+in one of them, and every folder of kernel/ is some chapter's; and one case
+for kernel/boot/options.c's table, which the README copies:
 every option's "used by" file (with its header; or a file of the folder
 named) reads the option's field or names the option (`name=`, "name",
 "option name").
 
-Prints KTAP: one case per Markdown file, and the options table's.
+Prints KTAP: one case per Markdown file, the chapter table's and the options
+table's.
 """
 import glob
 import os
@@ -70,7 +74,7 @@ class Facts:
                         self.source += fh.read() + "\n"
                 except OSError:
                     pass
-        with open(os.path.join(ROOT, "kernel", "options.c")) as f:
+        with open(os.path.join(ROOT, "kernel", "boot", "options.c")) as f:
             self.options = set(re.findall(r"^\s*(?:TEXT|FLAG|CHOICE|ENUM|NUMBER_OR_AUTO|NUMBER)\((\w+),",
                                           f.read(), re.M))
         with open(os.path.join(ROOT, "Makefile")) as f:
@@ -221,7 +225,7 @@ def without_comments(code):
 def check_options_used_by():
     """Problems with the options table's "used by" column: a file named that
     neither reads the option nor names it."""
-    with open(os.path.join(ROOT, "kernel", "options.c")) as f:
+    with open(os.path.join(ROOT, "kernel", "boot", "options.c")) as f:
         rows = OPTION_ROW_RE.findall(f.read())
     problems = []
     for name, used_by in rows:
@@ -242,6 +246,41 @@ def check_options_used_by():
     return problems
 
 
+BOOK_README = "docs/book/README.md"
+
+
+def check_book_folders(facts):
+    """Problems with the book's chapter table: a chapter without folders, a
+    folder that does not exist, a file outside its chapter's folders (files
+    at the top, like the Makefile, excepted), or a folder of kernel/ that no
+    chapter names, which a student could not find from the book."""
+    with open(os.path.join(ROOT, BOOK_README)) as f:
+        lines = [line for line in f if line.startswith("|")]
+    header = [c.strip() for c in lines[0].strip().strip("|").split("|")]
+    if "folders" not in header or "the code" not in header:
+        return [f"{BOOK_README}: the chapter table has no folders or code column"]
+    folders_at, code_at = header.index("folders"), header.index("the code")
+    problems, named = [], set()
+    for line in lines[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        chapter = cells[0]
+        folders = [f.rstrip("/") for f in re.findall(r"`([^`]+)`", cells[folders_at])]
+        if not folders:
+            problems.append(f"chapter {chapter}: no folder")
+        for folder in folders:
+            if folder not in facts.dirs:
+                problems.append(f"chapter {chapter}: no folder {folder}/")
+        named.update(folders)
+        for path in re.findall(r"`([^`]+)`", cells[code_at]):
+            where = os.path.dirname(path)
+            if where and where not in folders:
+                problems.append(f"chapter {chapter}: {path} is not in its folders")
+    for folder in sorted(d for d in facts.dirs if d == "kernel" or d.startswith("kernel/")):
+        if folder not in named:
+            problems.append(f"{folder}/ is no chapter's folder")
+    return problems
+
+
 def main():
     facts = Facts()
     docs = ["README.md"] + sorted(f for f in facts.files
@@ -250,6 +289,9 @@ def main():
     for rel in docs:
         problems = check_file(rel, facts)
         results.append((f"docs.{rel}", not problems, "; ".join(sorted(set(problems)))))
+    problems = check_book_folders(facts)
+    results.append(("docs.book_chapters_name_the_folders_of_their_code", not problems,
+                    "; ".join(problems)))
     problems = check_options_used_by()
     results.append(("docs.options_used_by_names_a_file_that_reads_the_option", not problems,
                      "; ".join(problems)))

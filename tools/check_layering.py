@@ -7,12 +7,12 @@
 - the portable self-tests (tests/kernel/, but not tests/kernel/<arch>/) follow
   the same rule;
 - kernel/ speaks of CPUs by index and hardware number: no APIC IDs, start-up
-  IPIs, trampolines or interrupt command registers (the MADT's parser and kernel/acpi_tables.h,
+  IPIs, trampolines or interrupt command registers (the MADT's parser and kernel/firmware/acpi_tables.h,
   which read them out of the firmware's table, excepted);
-- kernel/arch_test.h, the self-tests' hooks, is included only by tests/,
-  kernel/inject.c and the architecture that implements it, and kernel/arch.h
+- kernel/diag/arch_test.h, the self-tests' hooks, is included only by tests/,
+  kernel/diag/inject.c and the architecture that implements it, and kernel/arch.h
   declares none of them (no arch_test_ name);
-- arch/ and platform/ ask for no injection: kernel/inject.c calls their
+- arch/ and platform/ ask for no injection: kernel/diag/inject.c calls their
   test hooks, never the other way round.
 
 Comments and strings are left out before looking, so prose may name these.
@@ -32,8 +32,8 @@ MACHINE = re.compile(r"\b(__asm__|__asm|asm)\b|\b(inb|inw|inl|outb|outw|outl|rdm
 ARCH_INCLUDE = re.compile(r'^\s*#\s*include\s*"((?:arch|platform)/[^"]*)"', re.M)
 ARCH_PARAMS = re.compile(r"^arch/[a-z0-9_]+/params\.h$")
 X86_WORDS = re.compile(r"\b\w*(apic_id|sipi|trampoline|icr_|lapic_|x2apic_id)\w*", re.I)
-TEST_HOOKS_INCLUDE = re.compile(r'^\s*#\s*include\s*"kernel/arch_test\.h"', re.M)
-TEST_HOOK_USERS = ("tests/", "kernel/inject.c", "kernel/arch_test.h", "arch/", "platform/")
+TEST_HOOKS_INCLUDE = re.compile(r'^\s*#\s*include\s*"kernel/diag/arch_test\.h"', re.M)
+TEST_HOOK_USERS = ("tests/", "kernel/diag/inject.c", "kernel/diag/arch_test.h", "arch/", "platform/")
 COMMENTS_AND_STRINGS = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"', re.S)
 
 RULES = [
@@ -72,7 +72,7 @@ def problems_in(path):
 
 
 def x86_words_in(path):
-    if path in ("kernel/madt.c", "kernel/madt.h", "kernel/acpi_tables.h"):
+    if path in ("kernel/firmware/madt.c", "kernel/firmware/madt.h", "kernel/firmware/acpi_tables.h"):
         return []
     with open(os.path.join(ROOT, path)) as f:
         code = code_of(f.read())
@@ -84,7 +84,7 @@ def test_hooks_outside_tests(path):
     if path.startswith(TEST_HOOK_USERS) or path in TEST_HOOK_USERS:
         return []
     with open(os.path.join(ROOT, path)) as f:
-        return [f"{path}: includes kernel/arch_test.h"] if TEST_HOOKS_INCLUDE.search(f.read()) else []
+        return [f"{path}: includes kernel/diag/arch_test.h"] if TEST_HOOKS_INCLUDE.search(f.read()) else []
 
 
 TEST_HOOK_NAME = re.compile(r"\barch_test_\w+")

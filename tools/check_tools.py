@@ -6,7 +6,7 @@ tools/bench.py, tools/trace.py and tools/compare.py are what turn the
 kernel's bench: and trace: lines, and the compare: lines of Linux's init
 (tools/linux_init/membarrier_init.c), into the CSV files, the tables and the
 pictures that docs/book/09-measuring.md quotes. These checks feed them lines
-in the documented forms (kernel/bench.h, kernel/trace.h, the init's header
+in the documented forms (kernel/diag/bench.h, kernel/diag/trace.h, the init's header
 comment), written out here rather than taken from the code under test, and
 look at what comes out: the parsed fields, the refused options, the ratios,
 and plots that are well-formed SVG with one curve per series. make
@@ -69,7 +69,7 @@ class FakeSymbols:
 
 
 def check_count_pairing():
-    """The kernel's count lines (kernel/bench.h) and the plugin's (its
+    """The kernel's count lines (kernel/diag/bench.h) and the plugin's (its
     header comment), written out here: per call, the harness off the
     caller, spin apart, waits named; and a plugin that counted fewer
     figures than the kernel ran is refused, not paired wrongly."""
@@ -295,7 +295,7 @@ def main():
           [("barrier=auto idle", 8), ("barrier=central busy", 4), ("barrier=central idle", 2),
            ("barrier=central idle", 4), ("barrier=central idle", 8)] and
           "2.00x" in out.getvalue(), out.getvalue())
-    # kernel/barrier.h's rule, written out here: auto is central up to 4 CPUs.
+    # kernel/smp/barrier.h's rule, written out here: auto is central up to 4 CPUs.
     check("tools.bench_sweeps_auto_where_it_differs_from_central",
           bench.parse_args(["build", "--barrier", "auto"]).barrier == "auto" and
           bench.default_barriers([1, 2, 4]) == ["central", "dissemination"] and

@@ -144,7 +144,7 @@ def multiboot1_seed():
 
 
 def option_names():
-    with open(os.path.join(ROOT, "kernel", "options.c")) as f:
+    with open(os.path.join(ROOT, "kernel", "boot", "options.c")) as f:
         return re.findall(r"^\s+(?:TEXT|FLAG|CHOICE|ENUM|NUMBER_OR_AUTO|NUMBER)\((\w+),", f.read(), re.M)
 
 

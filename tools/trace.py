@@ -2,7 +2,7 @@
 """make trace: the rendezvous' timeline, as pictures.
 
 Boots the kernel with "trace" the way the test runner boots it (its QEMU
-command, tests/runner/qemu.py), reads the trace: lines (kernel/trace.h) and
+command, tests/runner/qemu.py), reads the trace: lines (kernel/diag/trace.h) and
 writes BUILD_DIR/trace/trace.json (Chrome trace-event format: open it in
 https://ui.perfetto.dev or chrome://tracing, one track per CPU) and
 BUILD_DIR/trace/trace.svg (one swim lane per CPU, a bar per phase).

@@ -11,9 +11,9 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
 #include "kernel/console.h"
-#include "kernel/ksyms.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/diag/ksyms.h"
 
 #define BACKTRACE_MAX_DEPTH 32
 

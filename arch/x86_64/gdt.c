@@ -11,7 +11,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
+#include "kernel/diag/arch_test.h"
 #include "kernel/page_alloc.h"
 #include "lib/string.h"
 

@@ -9,10 +9,10 @@
 #include "arch/x86_64/vectors.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
-#include "kernel/atomic.h"
 #include "kernel/console.h"
-#include "kernel/smp.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/smp/atomic.h"
+#include "kernel/smp/smp.h"
 #include "kernel/time.h"
 
 static uint64_t spurious_count;

@@ -6,10 +6,10 @@
 #include "arch/x86_64/vectors.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
 #include "kernel/console.h"
-#include "kernel/cpu.h"
-#include "kernel/smp.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/smp.h"
 
 /* The ICR's low half for each kind, without a shorthand (SDM vol. 3A
  * §11.6.1). Fixed interrupts land at their vector's priority class:

@@ -15,10 +15,10 @@
 #include "arch/x86_64/paging.h"
 
 #include "arch/x86_64/x86.h"
-#include "kernel/arch_test.h"
-#include "kernel/cpu.h"
+#include "kernel/diag/arch_test.h"
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
+#include "kernel/smp/cpu.h"
 
 #include <stddef.h>
 

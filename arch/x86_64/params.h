@@ -11,7 +11,7 @@
 #define ARCH_CACHE_LINE_SIZE 64
 
 /* The smallest page (SDM vol. 3A §4.5): the unit a TLB shoot-down
- * (kernel/tlb.h) counts in. */
+ * (kernel/smp/tlb.h) counts in. */
 #define ARCH_PAGE_SIZE 4096
 
 /* What x86 calls a CPU's hardware number, for messages. */
@@ -19,7 +19,7 @@
 
 struct try_frame; /* arch/x86_64/trap.h */
 
-/* The words x86-64 keeps in each struct cpu (kernel/cpu.h), one GS-relative
+/* The words x86-64 keeps in each struct cpu (kernel/smp/cpu.h), one GS-relative
  * load away. The task priority is programmed lazily (arch/x86_64/
  * interrupts.c): `priority` is the level in effect, `programmed` what CR8
  * holds, and the two are equal whenever interrupts are enabled. The

@@ -1,6 +1,6 @@
 /*
  * priority.c - kernel/arch.h's interrupt flag and task priority: the IRQL
- * of kernel/irql.h on CR8, programmed lazily (priority.h says why).
+ * of kernel/smp/irql.h on CR8, programmed lazily (priority.h says why).
  *
  * The two live in one file because one rule ties them: whenever RFLAGS.IF
  * is set, CR8 holds the level in effect. Every way to set IF here brings

@@ -1,7 +1,7 @@
 /*
  * priority.h - the task priority (CR8), programmed lazily.
  *
- * The IRQL (kernel/irql.h) is the class of the local APIC's task priority,
+ * The IRQL (kernel/smp/irql.h) is the class of the local APIC's task priority,
  * written through CR8 (CR8[3:0] = TPR[7:4]), but writing CR8 is not free:
  * a hypervisor without APIC virtualisation takes a VM exit for it. While
  * interrupts are off no maskable interrupt is delivered, whatever CR8 says,
@@ -20,7 +20,7 @@
 #define ARCH_X86_64_PRIORITY_H
 
 #include "kernel/arch.h"
-#include "kernel/cpu.h"
+#include "kernel/smp/cpu.h"
 
 static inline struct arch_cpu_words *cpu_words(void) { return &arch_this_cpu()->arch_words; }
 

@@ -22,7 +22,7 @@
 #include "arch/x86_64/trampoline.h"
 #include "kernel/arch.h"
 #include "kernel/console.h"
-#include "kernel/cpu.h"
+#include "kernel/smp/cpu.h"
 #include "kernel/time.h"
 
 #define SDM_INIT_DELAY_US 10000

@@ -1,5 +1,5 @@
 /*
- * test_hooks.c - kernel/arch_test.h's machine access for the self-tests:
+ * test_hooks.c - kernel/diag/arch_test.h's machine access for the self-tests:
  * a per-CPU scratch register and a page whose mapping can be changed.
  */
 #include "arch/x86_64/lapic.h"
@@ -7,7 +7,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/priority.h"
 #include "arch/x86_64/x86.h"
-#include "kernel/arch_test.h"
+#include "kernel/diag/arch_test.h"
 
 void arch_scratch_msr_write(uint64_t value) { wrmsr(MSR_KERNEL_GS_BASE, value); }
 uint64_t arch_scratch_msr_read(void) { return rdmsr(MSR_KERNEL_GS_BASE); }

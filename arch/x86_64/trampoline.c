@@ -13,10 +13,10 @@
 #include "arch/x86_64/vectors.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
-#include "kernel/bootinfo.h"
+#include "kernel/boot/bootinfo.h"
 #include "kernel/console.h"
-#include "kernel/cpu.h"
-#include "kernel/smp.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/smp.h"
 #include "lib/string.h"
 
 #define LOW_MEMORY_LIMIT 0x100000ull /* a SIPI vector names a page below 1 MiB */

@@ -22,11 +22,11 @@
 
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
-#include "kernel/atomic.h"
 #include "kernel/console.h"
-#include "kernel/ksyms.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/diag/ksyms.h"
 #include "kernel/panic.h"
+#include "kernel/smp/atomic.h"
 #include "kernel/stop.h"
 
 extern char arch_try_resume[];
@@ -196,7 +196,7 @@ static void dispatch(struct trap_frame *f, const struct arch_cpu_words *w)
     }
     if (handlers[f->vector] != NULL) {
         /* A handler runs at the IRQL its vector's priority class stands for
-         * (kernel/irql.h), so irql_current() tells it where it is. */
+         * (kernel/smp/irql.h), so irql_current() tells it where it is. */
         unsigned interrupted = priority_enter_handler((unsigned)f->vector);
         handlers[f->vector](f);
         priority_leave_handler(interrupted);

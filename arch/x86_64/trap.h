@@ -29,7 +29,7 @@ _Static_assert(sizeof(struct trap_frame) == 22 * 8, "isr.asm frame size");
 #define PF_ERR_WRITE (1u << 1)
 #define PF_ERR_FETCH (1u << 4)
 
-struct arch_fault; /* kernel/arch_test.h */
+struct arch_fault; /* kernel/diag/arch_test.h */
 
 /*
  * One arch_try_call in progress, built on the caller's stack by isr.asm

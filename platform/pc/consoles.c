@@ -7,7 +7,7 @@
 
 #include "arch/x86_64/paging.h"
 #include "kernel/arch.h"
-#include "kernel/bootinfo.h"
+#include "kernel/boot/bootinfo.h"
 #include "kernel/console.h"
 #include "platform/pc/fb_console.h"
 #include "platform/pc/platform.h"

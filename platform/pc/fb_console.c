@@ -14,7 +14,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/x86.h"
-#include "kernel/bootinfo.h"
+#include "kernel/boot/bootinfo.h"
 #include "lib/font5x7.h"
 #include "lib/string.h"
 

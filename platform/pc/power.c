@@ -5,10 +5,10 @@
  */
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/x86.h"
-#include "kernel/acpi_platform.h"
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
 #include "kernel/console.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/firmware/acpi_platform.h"
 #include "lib/string.h"
 #include "platform/pc/clock.h"
 #include "platform/pc/platform.h"

@@ -1,9 +1,9 @@
-/* The ACPI walk (kernel/acpi.c): the RSDP and its checksums, the RSDT or
+/* The ACPI walk (kernel/firmware/acpi.c): the RSDP and its checksums, the RSDT or
  * XSDT, and every table it finds (MADT, FADT, HPET, DMAR). The input is
  * physical memory; the loader's RSDP copy is its first 36 bytes, so the
  * fuzzer controls the root table's address and, through it, the walk. */
-#include "kernel/acpi.h"
-#include "kernel/bootinfo.h"
+#include "kernel/boot/bootinfo.h"
+#include "kernel/firmware/acpi.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <string.h>

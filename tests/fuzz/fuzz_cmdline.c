@@ -1,7 +1,7 @@
-/* The command line (kernel/cmdline.c) and the options table
- * (kernel/options.c): every word, value, number and range. */
-#include "kernel/cmdline.h"
-#include "kernel/options.h"
+/* The command line (kernel/boot/cmdline.c) and the options table
+ * (kernel/boot/options.c): every word, value, number and range. */
+#include "kernel/boot/cmdline.h"
+#include "kernel/boot/options.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <stdlib.h>

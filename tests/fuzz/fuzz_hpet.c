@@ -1,5 +1,5 @@
-/* The HPET table parser (kernel/acpi_platform.c) on a table's bytes. */
-#include "kernel/acpi_platform.h"
+/* The HPET table parser (kernel/firmware/acpi_platform.c) on a table's bytes. */
+#include "kernel/firmware/acpi_platform.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,5 +1,5 @@
-/* The MADT parser (kernel/madt.c) on a table's bytes. */
-#include "kernel/madt.h"
+/* The MADT parser (kernel/firmware/madt.c) on a table's bytes. */
+#include "kernel/firmware/madt.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,8 +1,8 @@
-/* The multiboot 1 information (kernel/multiboot1.c): the input is physical
+/* The multiboot 1 information (kernel/boot/multiboot1.c): the input is physical
  * memory, the information block at its start, and every address in it
  * (command line, memory map, loader name) points into that memory. */
-#include "kernel/bootinfo.h"
-#include "kernel/multiboot1.h"
+#include "kernel/boot/bootinfo.h"
+#include "kernel/boot/multiboot1.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
-/* The multiboot2 tag list (kernel/multiboot2.c), as GRUB would hand it over. */
-#include "kernel/bootinfo.h"
-#include "kernel/multiboot2.h"
+/* The multiboot2 tag list (kernel/boot/multiboot2.c), as GRUB would hand it over. */
+#include "kernel/boot/bootinfo.h"
+#include "kernel/boot/multiboot2.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -7,7 +7,7 @@
 
 #include "kernel/arch.h"
 #include "kernel/console.h"
-#include "kernel/inject.h"
+#include "kernel/diag/inject.h"
 
 #include <stdarg.h>
 

@@ -1,5 +1,5 @@
 /*
- * test_acpi.c - where kernel/acpi.c finds the RSDP, on a fake physical
+ * test_acpi.c - where kernel/firmware/acpi.c finds the RSDP, on a fake physical
  * memory: the BIOS areas (EBDA, 0xE0000-0xFFFFF), and the regions the
  * loader's memory map calls ACPI reclaimable or ACPI NVS.
  *
@@ -9,13 +9,13 @@
  * its map reports as type 3 or 4 (ACPI 6.5 §5.2.5.2: on UEFI the RSDP is
  * found through the EFI system table, which multiboot 1 does not pass on).
  */
-#include "kernel/acpi.h"
-#include "kernel/acpi_tables.h"
 #include "kernel/arch.h"
-#include "kernel/bootinfo.h"
+#include "kernel/boot/bootinfo.h"
+#include "kernel/boot/options.h"
 #include "kernel/console.h"
-#include "kernel/inject.h"
-#include "kernel/options.h"
+#include "kernel/diag/inject.h"
+#include "kernel/firmware/acpi.h"
+#include "kernel/firmware/acpi_tables.h"
 
 #include "tests/host/htest.h"
 

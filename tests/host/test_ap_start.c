@@ -1,5 +1,5 @@
 /*
- * test_ap_start.c - kernel/smp.c and arch/x86_64/smp_start.c start the APs
+ * test_ap_start.c - kernel/smp/smp.c and arch/x86_64/smp_start.c start the APs
  * against a fake local APIC that decodes every ICR write (delivery mode,
  * destination, SIPI vector) and records it and every delay, with fake APs that
  * behave as the Intel SDM says real ones may (vol. 3A §9.4.4, "MP
@@ -14,16 +14,16 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/trampoline.h"
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
-#include "kernel/bootinfo.h"
-#include "kernel/cmdline.h"
+#include "kernel/boot/bootinfo.h"
+#include "kernel/boot/cmdline.h"
+#include "kernel/boot/options.h"
 #include "kernel/console.h"
-#include "kernel/cpu.h"
-#include "kernel/inject.h"
-#include "kernel/ipi.h"
-#include "kernel/madt.h"
-#include "kernel/options.h"
-#include "kernel/smp.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/diag/inject.h"
+#include "kernel/firmware/madt.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/smp.h"
 #include "kernel/stop.h"
 
 #include "tests/host/htest.h"

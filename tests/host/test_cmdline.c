@@ -1,7 +1,7 @@
 /*
- * test_cmdline.c - kernel/cmdline.c on the host.
+ * test_cmdline.c - kernel/boot/cmdline.c on the host.
  */
-#include "kernel/cmdline.h"
+#include "kernel/boot/cmdline.h"
 
 #include "tests/host/htest.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_irql.c - the IRQL (kernel/irql.c) and the lazy task priority
+ * test_irql.c - the IRQL (kernel/smp/irql.c) and the lazy task priority
  * (arch/x86_64/priority.c), checked on the host against a fake CPU and
  * local APIC that deliver interrupts by the rules of the hardware.
  *
@@ -26,8 +26,8 @@
 #include "arch/x86_64/priority.h"
 #include "arch/x86_64/vectors.h"
 #include "arch/x86_64/x86.h"
-#include "kernel/cpu.h"
-#include "kernel/irql.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/irql.h"
 
 #include "tests/host/htest.h"
 

@@ -1,9 +1,9 @@
 /*
- * test_madt.c - kernel/madt.c on hand-built tables and on MADTs captured from
+ * test_madt.c - kernel/firmware/madt.c on hand-built tables and on MADTs captured from
  * QEMU boots (tests/host/data/madt/, made by tools/capture_madt.py).
  */
-#include "kernel/acpi_tables.h"
-#include "kernel/madt.h"
+#include "kernel/firmware/acpi_tables.h"
+#include "kernel/firmware/madt.h"
 
 #include "tests/host/htest.h"
 

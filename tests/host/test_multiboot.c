@@ -4,8 +4,8 @@
  * random corruptions (run under AddressSanitizer, an out-of-bounds read is a
  * failure even when the result looks right).
  */
-#include "kernel/multiboot1.h"
-#include "kernel/multiboot2.h"
+#include "kernel/boot/multiboot1.h"
+#include "kernel/boot/multiboot2.h"
 
 #include "tests/host/htest.h"
 

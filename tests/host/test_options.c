@@ -1,10 +1,10 @@
 /*
- * test_options.c - kernel/options.c on the host: the one parser of the
+ * test_options.c - kernel/boot/options.c on the host: the one parser of the
  * command line's options, and README.md's option table, which must be
  * what this table says (`test_options --markdown` prints it; `make
  * readme-options` puts it into README.md).
  */
-#include "kernel/options.h"
+#include "kernel/boot/options.h"
 
 #include "tests/host/htest.h"
 
@@ -83,7 +83,7 @@ static void print_table(FILE *out)
 }
 
 #define BEGIN_MARK                                                                                 \
-    "<!-- options: begin (generated from kernel/options.c by make readme-options) -->\n"
+    "<!-- options: begin (generated from kernel/boot/options.c by make readme-options) -->\n"
 #define END_MARK "<!-- options: end -->\n"
 
 /* README.md's table as it is, and as the table says it should be. */
@@ -111,7 +111,7 @@ static bool readme_matches(char *why, size_t why_len)
     fclose(m);
     if ((size_t)(end - begin) != strlen(want) || strncmp(begin, want, strlen(want)) != 0) {
         snprintf(why, why_len,
-                 "README.md's option table differs from kernel/options.c's: "
+                 "README.md's option table differs from kernel/boot/options.c's: "
                  "run make readme-options");
         return false;
     }

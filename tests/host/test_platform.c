@@ -1,10 +1,10 @@
 /*
- * test_platform.c - the FADT, HPET and DMAR parsers (kernel/acpi_platform.c)
+ * test_platform.c - the FADT, HPET and DMAR parsers (kernel/firmware/acpi_platform.c)
  * on hand-built tables laid out from the specifications, and the choice of
  * APIC mode (arch/x86_64/apic_mode.c) in every combination that matters.
  */
 #include "arch/x86_64/apic_mode.h"
-#include "kernel/acpi_platform.h"
+#include "kernel/firmware/acpi_platform.h"
 
 #include "tests/host/htest.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_rendezvous.c - kernel/barrier.c and kernel/ipi.c on the host, one
+ * test_rendezvous.c - kernel/smp/barrier.c and kernel/smp/ipi.c on the host, one
  * pthread per "CPU", under ThreadSanitizer.
  *
  * The kernel sources are compiled unchanged; this file supplies the arch_*
@@ -18,15 +18,15 @@
  */
 #define _GNU_SOURCE /* pthread_tryjoin_np */
 #include "kernel/arch.h"
-#include "kernel/barrier.h"
-#include "kernel/cmdline.h"
+#include "kernel/boot/cmdline.h"
+#include "kernel/boot/options.h"
 #include "kernel/console.h"
-#include "kernel/cpu.h"
-#include "kernel/ipi.h"
-#include "kernel/irql.h"
-#include "kernel/ksyms.h"
-#include "kernel/options.h"
-#include "kernel/smp.h"
+#include "kernel/diag/ksyms.h"
+#include "kernel/smp/barrier.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/irql.h"
+#include "kernel/smp/smp.h"
 #include "kernel/stop.h"
 
 #include "tests/host/htest.h"

@@ -1,9 +1,9 @@
 /*
- * test_tlb.c - kernel/tlb.c's shoot-down, on the host, against a fake
+ * test_tlb.c - kernel/smp/tlb.c's shoot-down, on the host, against a fake
  * rendezvous and a fake TLB that record what each CPU was made to do.
  *
  * The QEMU self-tests (tests/kernel/test_tlb.c) see a shoot-down whole,
- * on real (emulated) TLBs; here each promise of kernel/tlb.h is checked
+ * on real (emulated) TLBs; here each promise of kernel/smp/tlb.h is checked
  * alone, the same way every run: which CPUs ran the worker, which pages
  * each flushed and how often, how many rendezvous a shoot-down took, and
  * that the caller flushed too, whether or not it was in the set. The fake
@@ -13,9 +13,9 @@
  * caller.
  */
 #include "kernel/arch.h"
-#include "kernel/cpu.h"
-#include "kernel/ipi.h"
-#include "kernel/tlb.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/tlb.h"
 
 #include "tests/host/htest.h"
 

@@ -20,7 +20,7 @@
 #include "arch/x86_64/priority.h"
 #include "arch/x86_64/x86.h"
 #include "kernel/console.h"
-#include "kernel/cpu.h"
+#include "kernel/smp/cpu.h"
 #include "platform/pc/clock.h"
 
 #include "tests/host/htest.h"

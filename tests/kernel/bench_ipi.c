@@ -27,14 +27,14 @@
  * Every wait has a deadline: a CPU that does not answer ends the figure
  * with a message, never the benchmark run.
  */
-#include "kernel/atomic.h"
-#include "kernel/barrier.h"
-#include "kernel/bench.h"
+#include "kernel/boot/options.h"
 #include "kernel/console.h"
-#include "kernel/cpu.h"
-#include "kernel/ipi.h"
-#include "kernel/options.h"
-#include "kernel/smp.h"
+#include "kernel/diag/bench.h"
+#include "kernel/smp/atomic.h"
+#include "kernel/smp/barrier.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/smp.h"
 #include "kernel/time.h"
 #include "lib/format.h"
 #include "lib/string.h"

@@ -7,9 +7,9 @@
  *   ap_start_all   starting every AP, from the first INIT until the last
  *                  checked in (or timed out)
  */
-#include "kernel/bench.h"
-#include "kernel/cpu.h"
-#include "kernel/smp.h"
+#include "kernel/diag/bench.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/smp.h"
 
 KBENCH(ap_start)
 {

@@ -5,9 +5,9 @@
 #ifndef TESTS_KERNEL_HELPERS_H
 #define TESTS_KERNEL_HELPERS_H
 
-#include "kernel/cpu.h"
-#include "kernel/ipi.h"
-#include "kernel/smp.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/smp.h"
 
 #include <stdint.h>
 

@@ -2,9 +2,9 @@
  * test_backtrace.c - the embedded symbol table and frame-pointer backtraces.
  */
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
-#include "kernel/ksyms.h"
-#include "kernel/ktest.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/diag/ksyms.h"
+#include "kernel/diag/ktest.h"
 #include "lib/string.h"
 
 KTEST(backtrace, symbol_lookup_finds_function_and_offset)

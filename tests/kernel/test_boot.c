@@ -1,10 +1,10 @@
 /*
  * test_boot.c - what the kernel learnt from its boot loader and command line.
  */
-#include "kernel/bootinfo.h"
-#include "kernel/cmdline.h"
-#include "kernel/ktest.h"
-#include "kernel/options.h"
+#include "kernel/boot/bootinfo.h"
+#include "kernel/boot/cmdline.h"
+#include "kernel/boot/options.h"
+#include "kernel/diag/ktest.h"
 #include "lib/string.h"
 
 extern char __text_start[], __kernel_end[];

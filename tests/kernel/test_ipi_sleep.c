@@ -16,12 +16,12 @@
  * a wake-up that never came (ipi_lost_wakeups).
  */
 #include "kernel/arch.h"
+#include "kernel/boot/options.h"
 #include "kernel/console.h"
-#include "kernel/ipi.h"
-#include "kernel/irql.h"
-#include "kernel/ktest.h"
-#include "kernel/options.h"
-#include "kernel/smp.h"
+#include "kernel/diag/ktest.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/irql.h"
+#include "kernel/smp/smp.h"
 #include "kernel/time.h"
 #include "lib/string.h"
 

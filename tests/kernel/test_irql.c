@@ -3,10 +3,10 @@
  * interrupts back.
  */
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
-#include "kernel/irql.h"
-#include "kernel/ktest.h"
-#include "kernel/smp.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/diag/ktest.h"
+#include "kernel/smp/irql.h"
+#include "kernel/smp/smp.h"
 #include "kernel/time.h"
 
 KTEST(irql, raise_and_lower_round_trip)

@@ -1,8 +1,8 @@
 /*
  * test_ktest.c - the self-test framework checks itself.
  */
-#include "kernel/inject.h"
-#include "kernel/ktest.h"
+#include "kernel/diag/inject.h"
+#include "kernel/diag/ktest.h"
 #include "lib/string.h"
 
 /* Fails only when asked (inject=test-fail): the runner must then report the

@@ -2,7 +2,7 @@
  * test_lib.c - lib/ inside the kernel: the formatter and string functions,
  * built with the kernel's flags (the host tests cover them case by case).
  */
-#include "kernel/ktest.h"
+#include "kernel/diag/ktest.h"
 #include "lib/format.h"
 #include "lib/string.h"
 

@@ -9,7 +9,7 @@
  * interleaving of the four instructions gives it. A full fence between the
  * store and the load (MFENCE, or a locked instruction, §9.2.3.9) forbids
  * it. docs/book/07a-memory-ordering.md explains why the barrier's sleep
- * and wake-up (kernel/barrier.c) has this very shape.
+ * and wake-up (kernel/smp/barrier.c) has this very shape.
  *
  * Each round starts the two sides at the same cycle-counter value, and
  * each store writes the round's own number, so no word is ever reset and
@@ -21,10 +21,10 @@
  */
 #include "kernel/arch.h"
 #include "kernel/console.h"
-#include "kernel/cpu.h"
-#include "kernel/ipi.h"
-#include "kernel/ktest.h"
-#include "kernel/smp.h"
+#include "kernel/diag/ktest.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/smp.h"
 #include "kernel/time.h"
 #include "lib/string.h"
 

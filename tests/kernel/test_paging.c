@@ -2,8 +2,8 @@
  * test_paging.c - the page tables paging.c builds protect what they should.
  */
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
-#include "kernel/ktest.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/diag/ktest.h"
 
 extern char __data_start[];
 

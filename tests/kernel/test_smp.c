@@ -3,15 +3,15 @@
  * each takes a probe interrupt and records, on its own stack, its APIC ID
  * (from CPUID) and the per-CPU block GS points to.
  */
-#include "kernel/acpi.h"
-#include "kernel/acpi_tables.h"
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
+#include "kernel/boot/options.h"
 #include "kernel/console.h"
-#include "kernel/ipi.h"
-#include "kernel/ktest.h"
-#include "kernel/options.h"
-#include "kernel/smp.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/diag/ktest.h"
+#include "kernel/firmware/acpi.h"
+#include "kernel/firmware/acpi_tables.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/smp.h"
 #include "kernel/time.h"
 #include "lib/string.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_tlb.c - the TLB shoot-down (kernel/tlb.h) keeps its promises.
+ * test_tlb.c - the TLB shoot-down (kernel/smp/tlb.h) keeps its promises.
  *
  * A stale TLB entry is what a missing shoot-down leaves, but no test can
  * count on seeing one: a CPU may drop an entry whenever it likes (SDM vol.
@@ -12,13 +12,13 @@
  * still visible before the shoot-down is printed, not judged.
  */
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
 #include "kernel/console.h"
-#include "kernel/ipi.h"
-#include "kernel/ktest.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/diag/ktest.h"
 #include "kernel/page_alloc.h"
-#include "kernel/smp.h"
-#include "kernel/tlb.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/smp.h"
+#include "kernel/smp/tlb.h"
 #include "tests/kernel/helpers.h"
 
 /* Pages whose translations the tests flush: any mapped pages will do, as

@@ -1,5 +1,5 @@
 /*
- * test_trace.c - the rendezvous timeline (kernel/trace.c): every CPU of a
+ * test_trace.c - the rendezvous timeline (kernel/diag/trace.c): every CPU of a
  * call records each phase, in order, and the cycle counter shows the
  * barriers doing their job: no CPU was released before the last one
  * arrived, and none completed before the last worker ended. The times
@@ -7,11 +7,11 @@
  * from the barrier's bookkeeping.
  */
 #include "kernel/arch.h"
-#include "kernel/cpu.h"
-#include "kernel/ipi.h"
-#include "kernel/ktest.h"
-#include "kernel/smp.h"
-#include "kernel/trace.h"
+#include "kernel/diag/ktest.h"
+#include "kernel/diag/trace.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/smp.h"
 
 static uintptr_t empty_worker(uintptr_t argument) { return argument; }
 

@@ -1,5 +1,5 @@
 /*
- * rendezvous.pml - the protocol of kernel/ipi.c and kernel/barrier.c in
+ * rendezvous.pml - the protocol of kernel/smp/ipi.c and kernel/smp/barrier.c in
  * Promela, for the SPIN model checker (tools/check_model.sh runs it).
  *
  * Each CPU is a process. A spin-wait of the C code is a guard that blocks

@@ -102,7 +102,7 @@ MATRIX = [
            cmdline="test=ipi.stress_back_to_back_calls stress_calls=100000"),
     Config("q35-kernel-tcg-smp1"),
     # Every self-test on a kernel built with undefined-behaviour checks
-    # (make SANITIZE=1, kernel/ubsan.c): any UB in the code they run stops it.
+    # (make SANITIZE=1, kernel/diag/ubsan.c): any UB in the code they run stops it.
     Config("q35-kernel-tcg-smp4-sanitized", smp="4", sanitized=True),
     Config("q35-kernel-tcg-smp2", smp="2"),
     Config("q35-kernel-tcg-smp4", smp="4"),
@@ -340,7 +340,7 @@ NEGATIVE = [
     Config("inject-undefined-behaviour-sanitized", cmdline="test inject=undefined-behaviour",
            sanitized=True, expect="crash", timeout=60,
            must_contain=("PANIC: undefined behaviour: signed addition overflow",
-                         "at kernel/inject.c:")),
+                         "at kernel/diag/inject.c:")),
     Config("inject-hang", cmdline="test inject=hang", expect="hang", timeout=10),
     # A broken MADT: a clear message, and the kernel goes on with one CPU.
     # A CPU that never answers the rendezvous: reported by number, with
@@ -425,7 +425,7 @@ NEGATIVE = [
     Config("inject-panic-in-worker", smp="4", cmdline="test inject=panic-in-worker",
            expect="crash",
            must_match_block=(r"^PANIC: injected panic in a rendezvous worker.*\n"
-                             r"  on CPU 3 at kernel/inject\.c:\d+\n  backtrace:\n"
+                             r"  on CPU 3 at kernel/diag/inject\.c:\d+\n  backtrace:\n"
                              r"(    #\d+ .*\n)+"
                              r"ipi: CPU 3 stopped inside the worker of call #1 .*\n"
                              r"kernel stopped\.$",),
@@ -445,7 +445,7 @@ NEGATIVE = [
            cmdline="test inject=panic-racing-timeout ipi_timeout_ms=200", expect="crash",
            timeout=60,
            must_match_block=(r"^PANIC: injected panic in a rendezvous worker.*\n"
-                             r"  on CPU 3 at kernel/inject\.c:\d+\n  backtrace:\n"
+                             r"  on CPU 3 at kernel/diag/inject\.c:\d+\n  backtrace:\n"
                              r"(    #\d+ .*\n)+"
                              r"inject: holding the stop until another CPU comes to stop the kernel\n"
                              r"ipi: CPU 3 stopped inside the worker of call #1 .*\n"

@@ -8,9 +8,9 @@ Loaded by `make debug` (tools/debug.gdb), or by hand:
     info rendezvous    the current call: number, caller, worker, members,
                        and who has arrived at each of its two barriers
 
-Everything is read from the kernel's own data (kernel/cpu.h, kernel/ipi.c)
+Everything is read from the kernel's own data (kernel/smp/cpu.h, kernel/smp/ipi.c)
 through its debug information; the names of enums come from there too, and
-the IRQL names from kernel/irql.h. The CPU a gdb thread is (QEMU gives one
+the IRQL names from kernel/smp/irql.h. The CPU a gdb thread is (QEMU gives one
 thread per CPU) is found by its GS base, which holds its struct cpu
 (arch_this_cpu()). Nothing here writes to the target or calls its code.
 """
@@ -20,12 +20,12 @@ import re
 import gdb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-IRQL_HEADER = os.path.join(HERE, "..", "..", "kernel", "irql.h")
+IRQL_HEADER = os.path.join(HERE, "..", "..", "kernel", "smp", "irql.h")
 FRAMES_SHOWN = 4   # functions of each CPU's call chain, innermost first
 
 
 def irql_names():
-    """{level: name} from the #defines of kernel/irql.h, the one source."""
+    """{level: name} from the #defines of kernel/smp/irql.h, the one source."""
     names = {}
     try:
         with open(IRQL_HEADER) as f:
@@ -70,8 +70,8 @@ def symbol_at(address):
 
 
 def cpu_table():
-    cpus = static("cpus", "kernel/smp.c")
-    return [cpus[i] for i in range(int(static("cpu_count", "kernel/smp.c")))]
+    cpus = static("cpus", "kernel/smp/smp.c")
+    return [cpus[i] for i in range(int(static("cpu_count", "kernel/smp/smp.c")))]
 
 
 def set_members(cpu_set, count):
@@ -80,10 +80,10 @@ def set_members(cpu_set, count):
 
 
 def call_state():
-    """The rendezvous as kernel/ipi.c keeps it."""
-    current = static("current", "kernel/ipi.c")
-    lock = static("call_lock", "kernel/ipi.c")
-    barrier = static("rendezvous_barrier", "kernel/ipi.c")
+    """The rendezvous as kernel/smp/ipi.c keeps it."""
+    current = static("current", "kernel/smp/ipi.c")
+    lock = static("call_lock", "kernel/smp/ipi.c")
+    barrier = static("rendezvous_barrier", "kernel/smp/ipi.c")
     seq = int(current["seq"])
     call = current["call"]
     return {
@@ -154,7 +154,7 @@ def doing(cpu, state):
                 f" (from CPU {int(ipi['caller'])})")
     if not state["busy"] or n == 0:
         return "no call under way"
-    if index not in set_members(state["call"]["members"], int(static("cpu_count", "kernel/smp.c"))):
+    if index not in set_members(state["call"]["members"], int(static("cpu_count", "kernel/smp/smp.c"))):
         return f"not a member of call #{n}"
     if int(ipi["served"]) < n:
         return f"has not arrived at call #{n}"
@@ -220,7 +220,7 @@ class InfoRendezvous(gdb.Command):
         n = state["number"]
         kind = enum_name(state["barrier"]["kind"], "enum barrier_kind")
         print(f"barrier: {kind.removeprefix('BARRIER_').lower()}, "
-              f"timeout {int(static('timeout_ms', 'kernel/ipi.c'))} ms")
+              f"timeout {int(static('timeout_ms', 'kernel/smp/ipi.c'))} ms")
         if n == 0:
             print("no call made yet")
             return

@@ -19,7 +19,7 @@
  *       to each, and the wait for all of them
  *
  * This process runs on CPU 0. Each figure is printed in the form of the
- * kernel's bench: lines (kernel/bench.h), cycles of this CPU's TSC per call:
+ * kernel's bench: lines (kernel/diag/bench.h), cycles of this CPU's TSC per call:
  *   compare: name=<name> cpus=<n> iters=<k> min=<c> p50=<c> p90=<c> p99=<c> max=<c> tsc_mhz=<f>
  * followed by what the calls cost in interrupts, from the function-call
  * interrupts (the CAL row of /proc/interrupts) all CPUs took meanwhile,
@@ -49,7 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The same rules as kernel/bench.c, so that both sides batch alike. */
+/* The same rules as kernel/diag/bench.c, so that both sides batch alike. */
 #define MAX_ITERATIONS 10000
 #define MIN_ITERATIONS 50
 #define FIGURE_BUDGET_NS 1500000000ull
@@ -172,7 +172,7 @@ static int compare_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The p-th percentile (nearest rank) of n sorted samples, as kernel/bench.c. */
+/* The p-th percentile (nearest rank) of n sorted samples, as kernel/diag/bench.c. */
 static uint64_t percentile(const uint64_t *v, size_t n, unsigned p)
 {
     size_t rank = (n * p + 99) / 100;
@@ -247,7 +247,7 @@ static void call_once(void)
     calls_made++;
 }
 
-/* Times the call as kernel/bench.c's bench_measure() times an op: a warm-up
+/* Times the call as kernel/diag/bench.c's bench_measure() times an op: a warm-up
  * of a tenth, then batches sized so that the clock is under a tenth of a
  * sample, the percentiles over batch means. */
 static void measure(const char *name, int cpus)

@@ -13,10 +13,10 @@
 #include "arch/x86_64/trampoline.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
-#include "kernel/cpu.h"
-#include "kernel/ktest.h"
-#include "kernel/multiboot1.h"
-#include "kernel/multiboot2.h"
+#include "kernel/boot/multiboot1.h"
+#include "kernel/boot/multiboot2.h"
+#include "kernel/diag/ktest.h"
+#include "kernel/smp/cpu.h"
 #include "lib/font5x7.h"
 #include "platform/pc/fb_console.h"
 #include "platform/pc/platform.h"
@@ -89,7 +89,7 @@ void export_constants(void)
     /* The record arch_try_call keeps on its stack (trap.h). */
     EXPORT(TRY_FRAME_SIZE, sizeof(struct try_frame));
 
-    /* What a starting AP reads of its struct cpu (kernel/cpu.h). */
+    /* What a starting AP reads of its struct cpu (kernel/smp/cpu.h). */
     EXPORT(CPU_SIZE, sizeof(struct cpu));
     EXPORT(CPU_HW_ID, offsetof(struct cpu, hw_id));
     EXPORT(CPU_STATE, offsetof(struct cpu, state));

@@ -4,7 +4,7 @@
  * so tools/check_count.py can check the counter of make bench ACCEL=icount
  * (and, on one CPU, QEMU's -icount clock) against them.
  */
-#include "kernel/bench.h"
+#include "kernel/diag/bench.h"
 
 void count_known_nothing(void *arg);
 void count_known_path(void *arg);

@@ -4,8 +4,8 @@
  * deliver it to a guest; #UD works everywhere.)
  */
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
-#include "kernel/bench.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/diag/bench.h"
 
 static void raise_invalid_opcode(void *arg)
 {

@@ -7,9 +7,9 @@
  */
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
-#include "kernel/arch_test.h"
-#include "kernel/bootinfo.h"
-#include "kernel/ktest.h"
+#include "kernel/boot/bootinfo.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/diag/ktest.h"
 
 #define FOUR_GIB (4ull << 30)
 #define TWO_MIB (2ull << 20)

@@ -7,11 +7,11 @@
  */
 #include "arch/x86_64/vectors.h"
 #include "kernel/arch.h"
-#include "kernel/arch_test.h"
-#include "kernel/cpu.h"
-#include "kernel/ipi.h"
-#include "kernel/ktest.h"
-#include "kernel/smp.h"
+#include "kernel/diag/arch_test.h"
+#include "kernel/diag/ktest.h"
+#include "kernel/smp/cpu.h"
+#include "kernel/smp/ipi.h"
+#include "kernel/smp/smp.h"
 
 #define RESULT_BASE 0x5900u
 #define NMI_WAIT_MS 1000

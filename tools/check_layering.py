@@ -7,13 +7,16 @@
 - the portable self-tests (tests/kernel/, but not tests/kernel/<arch>/) follow
   the same rule;
 - kernel/ speaks of CPUs by index and hardware number: no APIC IDs, start-up
-  IPIs, trampolines or interrupt command registers (the MADT's parser and kernel/firmware/acpi_tables.h,
-  which read them out of the firmware's table, excepted);
+  IPIs, trampolines or interrupt command registers (the MADT's parser and
+  kernel/firmware/acpi_tables.h, which read them out of the firmware's
+  table, excepted);
 - kernel/diag/arch_test.h, the self-tests' hooks, is included only by tests/,
   kernel/diag/inject.c and the architecture that implements it, and kernel/arch.h
   declares none of them (no arch_test_ name);
 - arch/ and platform/ ask for no injection: kernel/diag/inject.c calls their
-  test hooks, never the other way round.
+  test hooks, never the other way round;
+- no cast to a pointer to volatile outside arch/x86_64/x86.h: device memory
+  goes through its accessors, and a deliberate load is an atomic one.
 
 Comments and strings are left out before looking, so prose may name these.
 """
@@ -106,6 +109,18 @@ def injections_in_arch(path):
     return code_matches(path, INJECTION_NAME)
 
 
+# A cast to a pointer to volatile: device memory goes through x86.h's
+# accessors, so that each access is a named, sized instruction, and a load
+# made on purpose (a fault, a look through the TLB) is an atomic load. The
+# fake x86.h of the host tests stands in for the real one.
+VOLATILE_CAST = re.compile(r"\(\s*(const\s+)?volatile\b[^()]*\*\s*\)")
+ACCESSOR_HEADERS = ("arch/x86_64/x86.h", "tests/host/fake_x86/arch/x86_64/x86.h")
+
+
+def volatile_casts(path):
+    return [] if path in ACCESSOR_HEADERS else code_matches(path, VOLATILE_CAST)
+
+
 CHECKS = [(name, tops, skip, problems_in) for name, tops, skip in RULES] + [
     ("layering.kernel_names_no_apic_id_sipi_or_trampoline", ["kernel"], (), x86_words_in),
     ("layering.test_hooks_only_in_tests_and_fault_injection",
@@ -113,6 +128,8 @@ CHECKS = [(name, tops, skip, problems_in) for name, tops, skip in RULES] + [
     ("layering.arch_h_declares_no_test_hooks", ["kernel"], (), test_hooks_in_arch_h),
     ("layering.arch_and_platform_ask_for_no_injection", ["arch", "platform"], (),
      injections_in_arch),
+    ("layering.no_volatile_cast_outside_the_accessor_header",
+     ["kernel", "lib", "arch", "platform", "tests"], (), volatile_casts),
 ]
 
 

@@ -138,7 +138,7 @@ volatile void *paging_map_device(uint64_t phys, uint64_t bytes)
     for (uint64_t pa = first; pa < end; pa += LARGE_PAGE_SIZE)
         map_large_page(va + (pa - first), pa, PTE_PRESENT | PTE_WRITE | PTE_PCD | nx_bit);
     device_window_next += end - first;
-    return (volatile void *)(va + (phys - first));
+    return (void *)(va + (phys - first));
 }
 
 uintptr_t paging_map_stack(size_t bytes)

@@ -77,7 +77,7 @@ bool arch_cpus_start_prepare(const struct boot_info *bi)
     }
     uint8_t *page = phys_to_virt(trampoline_phys);
     memcpy(page, ap_trampoline_start, size);
-    args = (volatile struct trampoline_args *)(page + (ap_trampoline_args - ap_trampoline_start));
+    args = (struct trampoline_args *)(page + (ap_trampoline_args - ap_trampoline_start));
 
     /* The trampoline's own GDT: null, 32-bit code, data, 64-bit code
      * (SDM vol. 3A §3.4.5). */

@@ -2,6 +2,7 @@
  * inject.c - deliberate failures for testing the failure paths.
  */
 #include "kernel/diag/inject.h"
+#include "kernel/smp/atomic.h"
 
 #include "kernel/arch.h"
 #include "kernel/boot/options.h"
@@ -254,7 +255,7 @@ static uintptr_t inject_stuck_worker(uintptr_t victim)
 static uintptr_t inject_page_fault_worker(uintptr_t victim)
 {
     if (arch_this_cpu()->index == victim)
-        return *(volatile uintptr_t *)arch_boot_stack_guard(); /* never mapped */
+        return atomic_load_relaxed((const uintptr_t *)arch_boot_stack_guard()); /* never mapped */
     return 0;
 }
 
@@ -275,7 +276,7 @@ static uintptr_t inject_panic_worker(uintptr_t victim)
 static uintptr_t inject_fault_everywhere_worker(uintptr_t unused)
 {
     (void)unused;
-    return *(volatile uintptr_t *)arch_boot_stack_guard(); /* the usual buggy worker */
+    return atomic_load_relaxed((const uintptr_t *)arch_boot_stack_guard()); /* a buggy worker */
 }
 
 /* inject=worker-fault-in-try-call: the victim is inside arch_try_call,

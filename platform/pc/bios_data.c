@@ -17,7 +17,7 @@ void bios_data_read(void)
 {
     uintptr_t addr = BDA_EBDA_SEGMENT;
     __asm__("" : "+r"(addr)); /* a computed address, not a NULL dereference */
-    uint64_t base = (uint64_t)mmio_read16((volatile void *)addr) << 4;
+    uint64_t base = (uint64_t)mmio_read16((void *)addr) << 4;
     ebda_base = (base >= EBDA_MIN && base < EBDA_MAX) ? base : 0;
 }
 

@@ -9,6 +9,7 @@
 #include "kernel/diag/arch_test.h"
 #include "kernel/diag/ktest.h"
 #include "kernel/page_alloc.h"
+#include "kernel/smp/atomic.h"
 #include "kernel/smp/ipi.h"
 #include "kernel/smp/irql.h"
 #include "kernel/smp/smp.h"
@@ -620,14 +621,14 @@ KTEST(ipi, use_write_an_msr_on_every_cpu)
 
 static uintptr_t read_window(uintptr_t va)
 {
-    rec[me()].value = *(volatile uint64_t *)va;
+    rec[me()].value = atomic_load_relaxed((const uint64_t *)va);
     return 0;
 }
 
 static uintptr_t flush_and_read_window(uintptr_t va)
 {
     arch_tlb_flush_page(va);
-    rec[me()].value = *(volatile uint64_t *)va;
+    rec[me()].value = atomic_load_relaxed((const uint64_t *)va);
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "kernel/diag/arch_test.h"
 #include "kernel/diag/ktest.h"
 #include "kernel/page_alloc.h"
+#include "kernel/smp/atomic.h"
 #include "kernel/smp/ipi.h"
 #include "kernel/smp/smp.h"
 #include "kernel/smp/tlb.h"
@@ -139,7 +140,7 @@ static uint64_t seen[MAX_CPUS];
 
 static uintptr_t read_page(uintptr_t va)
 {
-    seen[arch_this_cpu()->index] = *(volatile uint64_t *)va;
+    seen[arch_this_cpu()->index] = atomic_load_relaxed((const uint64_t *)va);
     return 0;
 }
 

@@ -48,7 +48,7 @@ KTEST(paging, the_device_window_reaches_memory_above_4_gib)
     for (size_t p = 0; p < PAGES; p++) {
         uintptr_t window = arch_test_window_map(phys + p * PAGE_SIZE);
         arch_tlb_flush_page(window);
-        const volatile uint32_t *seen = (const volatile uint32_t *)window;
+        const volatile uint32_t *seen = (const uint32_t *)window;
         size_t wrong = 0;
         for (size_t i = 0; i < per_page; i++)
             wrong += seen[i] != 0xC0DE0000u + (uint32_t)(p * per_page + i);

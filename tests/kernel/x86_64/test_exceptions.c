@@ -7,6 +7,7 @@
  * interrupt handler interrupted another.
  */
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 #include "kernel/diag/arch_test.h"
 #include "kernel/diag/inject.h"
@@ -58,8 +59,8 @@ KTEST(exceptions, divide_error_is_caught)
 
 /* These fault on purpose: a sanitized build (make SANITIZE=1) must let the
  * hardware see the access instead of reporting it first. */
-KTEST_NO_SANITIZE static void read_address(void *addr) { (void)*(volatile uint8_t *)addr; }
-KTEST_NO_SANITIZE static void write_address(void *addr) { *(volatile uint8_t *)addr = 0xC3; }
+KTEST_NO_SANITIZE static void read_address(void *addr) { (void)mmio_read8(addr); }
+KTEST_NO_SANITIZE static void write_address(void *addr) { mmio_write8(addr, 0xC3); }
 
 KTEST(exceptions, null_dereference_is_a_page_fault)
 {

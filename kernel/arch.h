@@ -140,7 +140,7 @@ enum apic_request { APIC_REQUEST_AUTO, APIC_REQUEST_XAPIC, APIC_REQUEST_X2APIC }
 bool arch_apic_init(enum apic_request requested, uint64_t controller_address,
                     bool firmware_opts_out);
 
-const char *arch_apic_mode_name(void); /* "xapic", "x2apic", or "none" */
+const char *arch_apic_mode_name(void); /* the mode in force, as the smp: line says it */
 bool arch_apic_present(void);          /* false: no IPIs, no timer interrupts */
 
 /* The running CPU's hardware number (x86: its APIC ID, from CPUID), as the

@@ -5,8 +5,8 @@
  * GRUB puts the multiboot2 information as low as 0x5000), so kmain copies
  * everything it needs into one struct boot_info before anything else.
  */
-#ifndef KERNEL_BOOTINFO_H
-#define KERNEL_BOOTINFO_H
+#ifndef KERNEL_BOOT_BOOTINFO_H
+#define KERNEL_BOOT_BOOTINFO_H
 
 #include "kernel/warnings.h"
 

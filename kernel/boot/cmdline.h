@@ -3,8 +3,8 @@
  * separated by spaces. This splits them; kernel/boot/options.h knows which
  * options there are and what their values mean.
  */
-#ifndef KERNEL_CMDLINE_H
-#define KERNEL_CMDLINE_H
+#ifndef KERNEL_BOOT_CMDLINE_H
+#define KERNEL_BOOT_CMDLINE_H
 
 #include <stdbool.h>
 #include <stddef.h>

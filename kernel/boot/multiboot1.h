@@ -3,8 +3,8 @@
  * §3.3), which QEMU's -kernel, GRUB's multiboot command and ISOLINUX's
  * mboot.c32 hand over; multiboot2.h has GRUB's multiboot2.
  */
-#ifndef KERNEL_MULTIBOOT1_H
-#define KERNEL_MULTIBOOT1_H
+#ifndef KERNEL_BOOT_MULTIBOOT1_H
+#define KERNEL_BOOT_MULTIBOOT1_H
 
 #include "kernel/boot/bootinfo.h"
 

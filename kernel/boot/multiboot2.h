@@ -2,8 +2,8 @@
  * multiboot2.h - the parts of the Multiboot2 boot information the kernel reads
  * (Multiboot2 specification, version 2.0, §3.6 "Boot information format").
  */
-#ifndef KERNEL_MULTIBOOT2_H
-#define KERNEL_MULTIBOOT2_H
+#ifndef KERNEL_BOOT_MULTIBOOT2_H
+#define KERNEL_BOOT_MULTIBOOT2_H
 
 #include "kernel/boot/bootinfo.h"
 

@@ -5,8 +5,8 @@
  * is generated from the same table (make readme-options) and checked
  * against it in make test.
  */
-#ifndef KERNEL_OPTIONS_H
-#define KERNEL_OPTIONS_H
+#ifndef KERNEL_BOOT_OPTIONS_H
+#define KERNEL_BOOT_OPTIONS_H
 
 #include "kernel/arch.h"
 #include "kernel/boot/cmdline.h"

@@ -3,8 +3,8 @@
  * injection only. tests/ and kernel/diag/inject.c include it; the rest of
  * kernel/ must not (tools/check_layering.py holds it to that).
  */
-#ifndef KERNEL_ARCH_TEST_H
-#define KERNEL_ARCH_TEST_H
+#ifndef KERNEL_DIAG_ARCH_TEST_H
+#define KERNEL_DIAG_ARCH_TEST_H
 
 #include "kernel/arch.h"
 

@@ -13,8 +13,8 @@
  *   bench: count name=<name> cpus=<n> calls=<k>
  * and, after all of them, a table for people, then "bench: done".
  */
-#ifndef KERNEL_BENCH_H
-#define KERNEL_BENCH_H
+#ifndef KERNEL_DIAG_BENCH_H
+#define KERNEL_DIAG_BENCH_H
 
 #include <stddef.h>
 #include <stdint.h>

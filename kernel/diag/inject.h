@@ -3,8 +3,8 @@
  * the test runner's handling of failing, crashing and hanging kernels is
  * itself tested.
  */
-#ifndef KERNEL_INJECT_H
-#define KERNEL_INJECT_H
+#ifndef KERNEL_DIAG_INJECT_H
+#define KERNEL_DIAG_INJECT_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * symbols of the first (tools/gen_ksyms.py) in the .ksyms section. The
  * section comes after all code, so no function moves between the links.
  */
-#ifndef KERNEL_KSYMS_H
-#define KERNEL_KSYMS_H
+#ifndef KERNEL_DIAG_KSYMS_H
+#define KERNEL_DIAG_KSYMS_H
 
 #include <stdbool.h>
 #include <stddef.h>

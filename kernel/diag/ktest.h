@@ -25,8 +25,8 @@
  *       EXPECT_EQ(t, 3, strlen("abc"));
  *   }
  */
-#ifndef KERNEL_KTEST_H
-#define KERNEL_KTEST_H
+#ifndef KERNEL_DIAG_KTEST_H
+#define KERNEL_DIAG_KTEST_H
 
 #include "kernel/arch.h"
 

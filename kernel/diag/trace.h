@@ -7,8 +7,8 @@
  * turns into a Chrome trace-event file and an SVG swim-lane picture:
  *   trace: cpu=<i> call=<n> event=<name> tsc=<cycles>
  */
-#ifndef KERNEL_TRACE_H
-#define KERNEL_TRACE_H
+#ifndef KERNEL_DIAG_TRACE_H
+#define KERNEL_DIAG_TRACE_H
 
 #include "kernel/smp/cpu.h"
 

@@ -8,8 +8,8 @@
  * is preferred over the RSDT. A table that fails a check is reported and not used: the kernel then
  * runs on the boot CPU alone.
  */
-#ifndef KERNEL_ACPI_H
-#define KERNEL_ACPI_H
+#ifndef KERNEL_FIRMWARE_ACPI_H
+#define KERNEL_FIRMWARE_ACPI_H
 
 #include "kernel/firmware/acpi_platform.h"
 #include "kernel/firmware/madt.h"

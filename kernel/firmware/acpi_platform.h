@@ -4,8 +4,8 @@
  * the firmware's x2APIC opt-out. Pure parsers of table bytes (no hardware
  * access), so the host tests and fuzzers can run them on any blob.
  */
-#ifndef KERNEL_ACPI_PLATFORM_H
-#define KERNEL_ACPI_PLATFORM_H
+#ifndef KERNEL_FIRMWARE_ACPI_PLATFORM_H
+#define KERNEL_FIRMWARE_ACPI_PLATFORM_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,8 +5,8 @@
  * one out with memcpy, from bytes whose length they have checked, rather
  * than cast a pointer into a table.
  */
-#ifndef KERNEL_ACPI_TABLES_H
-#define KERNEL_ACPI_TABLES_H
+#ifndef KERNEL_FIRMWARE_ACPI_TABLES_H
+#define KERNEL_FIRMWARE_ACPI_TABLES_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * copy and its length, checks the checksum and every entry's length, and
  * reports problems as warnings rather than failing the boot.
  */
-#ifndef KERNEL_MADT_H
-#define KERNEL_MADT_H
+#ifndef KERNEL_FIRMWARE_MADT_H
+#define KERNEL_FIRMWARE_MADT_H
 
 #include "kernel/firmware/acpi_platform.h"
 #include "kernel/smp/cpu_limits.h"

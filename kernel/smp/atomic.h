@@ -11,8 +11,8 @@
  * not help, as it orders nothing between CPUs. The rendezvous (ipi.c,
  * barrier.c) states its orderings with the same builtins, spelled out.
  */
-#ifndef KERNEL_ATOMIC_H
-#define KERNEL_ATOMIC_H
+#ifndef KERNEL_SMP_ATOMIC_H
+#define KERNEL_SMP_ATOMIC_H
 
 #define atomic_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define atomic_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)

@@ -24,8 +24,8 @@
  * timeout never lets some participants go on and stops the others.
  * Every spin uses arch_cpu_relax() and has one deadline.
  */
-#ifndef KERNEL_BARRIER_H
-#define KERNEL_BARRIER_H
+#ifndef KERNEL_SMP_BARRIER_H
+#define KERNEL_SMP_BARRIER_H
 
 #include "kernel/smp/cpu.h"
 

@@ -5,8 +5,8 @@
  * (arch_this_cpu() in kernel/arch.h), cache-line aligned so that one CPU's writes to its
  * own block never slow down another's.
  */
-#ifndef KERNEL_CPU_H
-#define KERNEL_CPU_H
+#ifndef KERNEL_SMP_CPU_H
+#define KERNEL_SMP_CPU_H
 
 #include "kernel/arch.h"
 #include "kernel/smp/atomic.h"

@@ -3,8 +3,8 @@
  * the firmware: the one source of both (cpu.h's per-CPU table, madt.h's
  * list, options.c's bounds on maxcpus= and expect_cpus=).
  */
-#ifndef KERNEL_CPU_LIMITS_H
-#define KERNEL_CPU_LIMITS_H
+#ifndef KERNEL_SMP_CPU_LIMITS_H
+#define KERNEL_SMP_CPU_LIMITS_H
 
 /* CPUs the kernel starts and runs calls on (its per-CPU table). */
 #define MAX_CPUS 512

@@ -21,8 +21,8 @@
  * are on, by looking for it when they are off), so calls from many CPUs at
  * once never deadlock.
  */
-#ifndef KERNEL_IPI_H
-#define KERNEL_IPI_H
+#ifndef KERNEL_SMP_IPI_H
+#define KERNEL_SMP_IPI_H
 
 #include "kernel/smp/barrier.h"
 #include "kernel/smp/cpu.h"

@@ -11,8 +11,8 @@
  * Raising to a lower level, or lowering to a higher one, is a bug: the
  * kernel stops with a message naming both levels.
  */
-#ifndef KERNEL_IRQL_H
-#define KERNEL_IRQL_H
+#ifndef KERNEL_SMP_IRQL_H
+#define KERNEL_SMP_IRQL_H
 
 #include <stdint.h>
 

@@ -10,8 +10,8 @@
  *   smp: online=<n> possible=<p> apic=<xapic|x2apic> ids=<a,b,...>
  * followed by a table of every CPU.
  */
-#ifndef KERNEL_SMP_H
-#define KERNEL_SMP_H
+#ifndef KERNEL_SMP_SMP_H
+#define KERNEL_SMP_SMP_H
 
 #include "kernel/boot/bootinfo.h"
 #include "kernel/firmware/madt.h"

@@ -5,8 +5,8 @@
  * holder releases it) with arch_cpu_relax(), and only then try the atomic
  * exchange. The holder must not sleep or wait for other CPUs.
  */
-#ifndef KERNEL_SPINLOCK_H
-#define KERNEL_SPINLOCK_H
+#ifndef KERNEL_SMP_SPINLOCK_H
+#define KERNEL_SMP_SPINLOCK_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -15,8 +15,8 @@
  * from a worker). Change the entries first, then shoot down: a CPU that
  * flushed before the change could load the old entry again.
  */
-#ifndef KERNEL_TLB_H
-#define KERNEL_TLB_H
+#ifndef KERNEL_SMP_TLB_H
+#define KERNEL_SMP_TLB_H
 
 #include "kernel/smp/cpu.h"
 

@@ -188,31 +188,41 @@ const struct option_def *option_find(const char *name)
     return NULL;
 }
 
+/* Steps through a values list, "a|b|c": the value at *cursor and its
+ * length, with *cursor moved past it and its bar; false at the end. */
+static bool next_value(const char **cursor, const char **value, size_t *length)
+{
+    const char *v = *cursor;
+    if (*v == '\0')
+        return false;
+    const char *bar = strchr(v, '|');
+    *value = v;
+    *length = bar != NULL ? (size_t)(bar - v) : strlen(v);
+    *cursor = bar != NULL ? bar + 1 : v + *length;
+    return true;
+}
+
 void option_value_name(const char *option, unsigned index, char *out, size_t size)
 {
     const struct option_def *d = option_find(option);
-    const char *v = d != NULL ? d->values : "";
-    for (unsigned i = 0; i < index && v != NULL; i++)
-        v = strchr(v, '|') != NULL ? strchr(v, '|') + 1 : NULL;
-    size_t n = v != NULL ? (strchr(v, '|') != NULL ? (size_t)(strchr(v, '|') - v) : strlen(v)) : 0;
-    if (n == 0 || size == 0) {
-        fmt_snprintf(out, size, "?");
-        return;
+    const char *cursor = d != NULL && d->values != NULL ? d->values : "", *value;
+    size_t length;
+    for (unsigned i = 0; next_value(&cursor, &value, &length); i++) {
+        if (i == index && length > 0) {
+            fmt_snprintf(out, size, "%.*s", (int)length, value);
+            return;
+        }
     }
-    fmt_snprintf(out, size, "%.*s", (int)n, v);
+    fmt_snprintf(out, size, "?");
 }
 
 int option_value_index(const char *values, const char *value)
 {
-    size_t length = strlen(value);
-    int index = 0;
-    for (const char *v = values; *v != '\0'; index++) {
-        const char *end = strchr(v, '|');
-        size_t n = end != NULL ? (size_t)(end - v) : strlen(v);
-        if (n == length && strncmp(v, value, n) == 0)
+    const char *cursor = values, *v;
+    size_t length, wanted = strlen(value);
+    for (int index = 0; next_value(&cursor, &v, &length); index++)
+        if (length == wanted && strncmp(v, value, length) == 0)
             return index;
-        v += end != NULL ? n + 1 : n;
-    }
     return -1;
 }
 

@@ -7,12 +7,12 @@
  * interrupt handler interrupted another.
  */
 #include "arch/x86_64/trap.h"
-#include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 #include "kernel/diag/arch_test.h"
 #include "kernel/diag/inject.h"
 #include "kernel/diag/ksyms.h"
 #include "kernel/diag/ktest.h"
+#include "kernel/smp/atomic.h"
 #include "kernel/smp/cpu.h"
 #include "kernel/smp/ipi.h"
 #include "kernel/smp/smp.h"
@@ -59,8 +59,14 @@ KTEST(exceptions, divide_error_is_caught)
 
 /* These fault on purpose: a sanitized build (make SANITIZE=1) must let the
  * hardware see the access instead of reporting it first. */
-KTEST_NO_SANITIZE static void read_address(void *addr) { (void)mmio_read8(addr); }
-KTEST_NO_SANITIZE static void write_address(void *addr) { mmio_write8(addr, 0xC3); }
+KTEST_NO_SANITIZE static void read_address(void *addr)
+{
+    (void)atomic_load_relaxed((const uint8_t *)addr);
+}
+KTEST_NO_SANITIZE static void write_address(void *addr)
+{
+    atomic_store_relaxed((uint8_t *)addr, 0xC3);
+}
 
 KTEST(exceptions, null_dereference_is_a_page_fault)
 {

@@ -2,7 +2,7 @@
 """make bench: the benchmarks, for each configuration of a sweep.
 
 Boots the kernel with "bench" the way the test runner boots it (its QEMU
-command, tests/runner/qemu.py) once per CPU count, barrier and APIC mode,
+command, tools/common/qemu.py) once per CPU count, barrier and APIC mode,
 prints the kernel's bench: lines after a line naming the configuration, and
 collects them into BUILD_DIR/bench/results.csv (percentiles) and
 quantiles.csv (the distribution, every 5 %), a table, and two SVG plots:
@@ -36,11 +36,9 @@ import subprocess
 import sys
 from xml.sax.saxutils import escape
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "tests"))
-from runner import constants  # noqa: E402
-from runner.matrix import Config  # noqa: E402
-from runner.qemu import boot, describe_status, kvm_unusable_reason  # noqa: E402
+from common import ROOT, constants
+from common.config import Config
+from common.qemu import boot, describe_status, kvm_unusable_reason
 
 BENCH_TIMEOUT = 300  # seconds for a boot, plus BENCH_TIMEOUT_PER_CPU for each CPU
 BENCH_TIMEOUT_PER_CPU = 20
@@ -279,8 +277,7 @@ def bench_config(accel, apic, cpus, barrier, idle, options="", plugin=()):
 
 def central_up_to():
     """barrier=auto's rule, from its one definition (kernel/barrier.h)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(os.path.join(root, "kernel", "barrier.h")) as f:
+    with open(os.path.join(ROOT, "kernel", "barrier.h")) as f:
         return int(re.search(r"^#define BARRIER_CENTRAL_UP_TO (\d+)", f.read(), re.M).group(1))
 
 

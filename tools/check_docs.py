@@ -31,10 +31,8 @@ import os
 import re
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import ktap_out  # noqa: E402
-from tree_files import tree_files  # noqa: E402
+from common import ROOT, ktap_out
+from common.tree_files import tree_files
 
 TOP = ("boot", "arch", "platform", "kernel", "lib", "tests", "tools", "docs", ".ci")
 SOURCE_EXT = (".c", ".h", ".asm", ".inc", ".py", ".pml", ".sh", ".gdb", ".ld")

@@ -21,12 +21,10 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import bench  # noqa: E402
-import compare  # noqa: E402
-import ktap_out  # noqa: E402
-import trace as trace_tool  # noqa: E402
+import bench
+import compare
+import trace as trace_tool  # tools/trace.py, first on sys.path: not the standard trace
+from common import ktap_out
 
 SVG = "{http://www.w3.org/2000/svg}"
 BENCH_LINE = ("bench: name=generic_call_empty_central_idle cpus=2 iters=10000 min=11515 "

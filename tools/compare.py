@@ -2,7 +2,7 @@
 """make compare: this kernel's empty rendezvous call against Linux's membarrier.
 
 Each round boots two machines in the same QEMU configuration (the test
-runner's command, tests/runner/qemu.py; the same machine, memory, CPU count
+runner's command, tools/common/qemu.py; the same machine, memory, CPU count
 and accelerator): this kernel with "bench" (tools/bench.py's bench_config), and
 Linux from Debian's kernel package with a small static init of ours
 (tools/linux_init/membarrier_init.c) as its whole user space, which times
@@ -45,11 +45,9 @@ import sys
 import tarfile
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-import bench  # noqa: E402  (tools/, beside this script)
-from runner import constants  # noqa: E402
-from runner.qemu import boot, describe_status, kvm_unusable_reason  # noqa: E402
+import bench
+from common import constants
+from common.qemu import boot, describe_status, kvm_unusable_reason
 
 # Linux's boot and the init's two figures take 5 to 20 s under TCG on a loaded
 # 2-core host; the init's own watchdog (240 s from its start) ends a run that

@@ -2,7 +2,7 @@
 """make trace: the rendezvous' timeline, as pictures.
 
 Boots the kernel with "trace" the way the test runner boots it (its QEMU
-command, tests/runner/qemu.py), reads the trace: lines (kernel/trace.h) and
+command, tools/common/qemu.py), reads the trace: lines (kernel/trace.h) and
 writes BUILD_DIR/trace/trace.json (Chrome trace-event format: open it in
 https://ui.perfetto.dev or chrome://tracing, one track per CPU) and
 BUILD_DIR/trace/trace.svg (one swim lane per CPU, a bar per phase).
@@ -20,11 +20,9 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "tests"))
-from runner import constants  # noqa: E402
-from runner.matrix import Config  # noqa: E402
-from runner.qemu import boot, describe_status, kvm_unusable_reason  # noqa: E402
+from common import constants
+from common.config import Config
+from common.qemu import boot, describe_status, kvm_unusable_reason
 
 LINE = re.compile(r"^trace: cpu=(\d+) call=(\d+) event=(\w+) tsc=(\d+)$", re.M)
 # The spans drawn: from one event to the next on the same CPU, named by

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The docs cannot go stale: every file, function, option, make target,
-self-test and link that README.md and docs/ name must exist.
+self-test and link that README.md, tools/README.md and docs/ name must exist.
 
 What is checked, in each Markdown file (code blocks included, except the
 annotated logs and sessions marked ```text):
@@ -242,8 +242,8 @@ def check_options_used_by():
 
 def main():
     facts = Facts()
-    docs = ["README.md"] + sorted(f for f in facts.files
-                                  if f.startswith("docs/") and f.endswith(".md"))
+    docs = ["README.md", "tools/README.md"] + sorted(f for f in facts.files
+                                                     if f.startswith("docs/") and f.endswith(".md"))
     results = []
     for rel in docs:
         problems = check_file(rel, facts)

@@ -16,10 +16,12 @@ which must count it as the runner does. A configuration that cannot run here
 is skipped with its reason. The last line is "N passed, N failed"; the exit
 status is non-zero on any failure.
 
-The pieces are in tests/runner/: matrix.py (the configurations), qemu.py
-(booting one), ktap.py (reading and checking results), tap_check.py (the
-same counts from TAP::Parser), screen.py (the framebuffer check),
-constants.py (facts read from the build).
+The pieces are in tests/runner/: matrix.py (the configurations),
+selftests.py (a boot's results against the self-tests the sources declare),
+tap_check.py (the same counts from TAP::Parser), screen.py (the framebuffer
+check); and in tools/common/, shared with the tools: qemu.py (booting a
+configuration), ktap.py (reading results), constants.py (facts read from
+the build).
 """
 import argparse
 import concurrent.futures
@@ -31,18 +33,17 @@ import subprocess
 import sys
 import time
 
-from runner import ROOT
-from runner import constants
+import runner  # noqa: F401  (first: it puts tools/ on sys.path, for common and usb_write)
+from common import ROOT, constants
+from common.config import boot_protocol, expected_firmware, expected_loader
+from common.ktap import Outcome, count_ktap, parse_ktap, tail
+from common.qemu import (QEMU, boot, describe_status, effective_cmdline, image_build_command,
+                         image_key, skip_reason)
 from runner.matrix import BENCH, LARGE, MATRIX, NEGATIVE
-from runner.ktap import Outcome, check_test_set, count_ktap, parse_ktap, tail
-from runner.matrix import boot_protocol, expected_firmware, expected_loader
-from runner.qemu import (QEMU, boot, describe_status, effective_cmdline, image_build_command,
-                          image_key, skip_reason)
 from runner.screen import check_screen
+from runner.selftests import check_test_set
 from runner.tap_check import disagreement
-
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import usb_write  # noqa: E402
+import usb_write  # tools/usb_write.py
 
 STICK_BYTES = 64 << 20
 

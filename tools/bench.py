@@ -2,13 +2,14 @@
 """make bench: the benchmarks, for each configuration of a sweep.
 
 Boots the kernel with "bench" the way the test runner boots it (its QEMU
-command, tests/runner/qemu.py) once per CPU count, barrier and APIC mode,
+command, tools/common/qemu.py) once per CPU count, barrier and APIC mode,
 prints the kernel's bench: lines after a line naming the configuration, and
 collects them into BUILD_DIR/bench/results.csv (percentiles) and
-quantiles.csv (the distribution, every 5 %), a table, and two SVG plots:
-p50 against CPU count for each figure (p50_by_cpus.svg) and the distribution
-of one figure, generic_call_empty with every CPU taking part, for each
-configuration (distribution.svg).
+quantiles.csv (the distribution, every 5 %), a table, and SVG plots drawn
+by matplotlib (tools/common/plot.py): p50 against CPU count for each figure
+(p50_by_cpus.svg), the call on every CPU against CPU count (growth.svg) and
+the distribution of one figure, generic_call_empty with every CPU taking
+part, for each configuration (distribution.svg).
 
 Usage: bench.py BUILD_DIR [--cpus "1 2 4"] [--accel kvm|tcg] [--apic x2apic|xapic]
                           [--barrier central|dissemination] [--options "kernel options"]
@@ -34,13 +35,10 @@ import os
 import re
 import subprocess
 import sys
-from xml.sax.saxutils import escape
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "tests"))
-from runner import constants  # noqa: E402
-from runner.matrix import Config  # noqa: E402
-from runner.qemu import boot, describe_status, kvm_unusable_reason  # noqa: E402
+from common import ROOT, constants, plot
+from common.config import Config
+from common.qemu import boot, describe_status, kvm_unusable_reason
 
 BENCH_TIMEOUT = 300  # seconds for a boot, plus BENCH_TIMEOUT_PER_CPU for each CPU
 BENCH_TIMEOUT_PER_CPU = 20
@@ -64,60 +62,29 @@ QUANTILE_FIELDS = ["accel", "apic", "idle", "vcpus", "barrier", "name", "cpus"] 
 DISTRIBUTION_FIGURE = "generic_call_empty_{barrier}_idle"
 
 
-COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-           "#7f7f7f", "#17becf", "#bcbd22"]
-
-
-def svg_start(w, h):
-    """The first lines of a w x h picture on white."""
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-            f'font-family="sans-serif" font-size="12">',
-            f'<rect width="{w}" height="{h}" fill="white"/>']
-
-
 def write_svg(path, rows):
     """p50 (log scale) against CPU count, one line per figure (its name
-    carries the barrier) and, where several were run, idle mode."""
+    carries the barrier) and, where several were run, idle mode. The CPU
+    counts are equally spaced: for a sweep of powers of two, log2 n."""
     series = {}
     several_idle = len({r["idle"] for r in rows}) > 1
     for r in rows:
         key = r["name"] + (f" [idle={r['idle']}]" if several_idle else "")
         series.setdefault(key, {})[int(r["cpus"])] = int(r["p50"])
-    points = [v for s in series.values() for v in s.values() if v > 0]
-    if not points:
+    if not any(v > 0 for s in series.values() for v in s.values()):
         return
-    w, h, left, bottom, top, right = 760, 420, 70, 40, 20, 230
     xs = sorted({c for s in series.values() for c in s})
-    lo, hi = math.log10(min(points)), math.log10(max(points)) + 1e-9
-    lo, hi = math.floor(lo), math.ceil(hi)
-    def x(c):
-        i = xs.index(c)
-        return left + (w - left - right) * (i / max(1, len(xs) - 1))
-    def y(v):
-        return h - bottom - (h - bottom - top) * ((math.log10(v) - lo) / max(1e-9, hi - lo))
-    out = svg_start(w, h)
-    for e in range(lo, hi + 1):
-        yy = y(10 ** e)
-        out.append(f'<line x1="{left}" y1="{yy:.1f}" x2="{w - right}" y2="{yy:.1f}" '
-                   f'stroke="#ddd"/><text x="{left - 6}" y="{yy + 4:.1f}" '
-                   f'text-anchor="end">1e{e}</text>')
-    for c in xs:
-        out.append(f'<text x="{x(c):.1f}" y="{h - bottom + 16}" text-anchor="middle">{c}</text>')
-    out.append(f'<text x="{(left + w - right) / 2}" y="{h - 6}" text-anchor="middle">'
-               f'CPUs taking part</text>')
-    out.append(f'<text x="14" y="{top + (h - top - bottom) / 2}" text-anchor="middle" '
-               f'transform="rotate(-90 14 {top + (h - top - bottom) / 2})">p50 cycles</text>')
-    for i, (key, s) in enumerate(sorted(series.items())):
-        colour = COLOURS[i % len(COLOURS)]
-        pts = " ".join(f"{x(c):.1f},{y(v):.1f}" for c, v in sorted(s.items()) if v > 0)
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        for c, v in sorted(s.items()):
-            if v > 0:
-                out.append(f'<circle cx="{x(c):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}"/>')
-        out.append(f'<text x="{w - right + 10}" y="{top + 16 * i + 10}" fill="{colour}">{key}</text>')
-    out.append("</svg>")
-    with open(path, "w") as f:
-        f.write("\n".join(out) + "\n")
+    fig, ax = plot.figure(10, 5)
+    for key, s in sorted(series.items()):
+        pts = [(xs.index(c), v) for c, v in sorted(s.items()) if v > 0]
+        plot.curve(ax, [x for x, _ in pts], [v for _, v in pts], key, marker="o")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(xs)), [str(c) for c in xs])
+    ax.set_xlabel("CPUs taking part")
+    ax.set_ylabel("p50 cycles per call")
+    ax.grid(True, which="major", color="#ddd")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
+    plot.save(fig, path)
 
 
 def write_distribution_svg(path, qrows):
@@ -130,36 +97,19 @@ def write_distribution_svg(path, qrows):
             continue
         key = f"{r['accel']} {r['apic']} {r['idle']} {r['barrier']}, {r['vcpus']} CPUs"
         curves[key] = [int(r[f"q{p}"]) for p in range(0, 101, 5)]
-    values = [v for c in curves.values() for v in c if v > 0]
-    if not values:
+    if not any(v > 0 for c in curves.values() for v in c):
         return
-    w, h, left, bottom, top, right = 760, 420, 60, 40, 20, 260
-    lo, hi = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)) + 1e-9)
-    def x(v):
-        return left + (w - left - right) * ((math.log10(max(v, 1)) - lo) / max(1e-9, hi - lo))
-    def y(p):
-        return h - bottom - (h - bottom - top) * p / 100
-    out = svg_start(w, h)
-    for e in range(lo, hi + 1):
-        xx = x(10 ** e)
-        out.append(f'<line x1="{xx:.1f}" y1="{top}" x2="{xx:.1f}" y2="{h - bottom}" '
-                   f'stroke="#ddd"/><text x="{xx:.1f}" y="{h - bottom + 16}" '
-                   f'text-anchor="middle">1e{e}</text>')
-    for p in (0, 50, 90, 100):
-        out.append(f'<text x="{left - 6}" y="{y(p) + 4:.1f}" text-anchor="end">{p} %</text>')
-    label = escape(f'cycles per call ({DISTRIBUTION_FIGURE.format(barrier="<barrier>")}, '
-                   f'every CPU)')
-    out.append(f'<text x="{(left + w - right) / 2}" y="{h - 6}" text-anchor="middle">'
-               f'{label}</text>')
-    for i, (key, qs) in enumerate(sorted(curves.items())):
-        colour = COLOURS[i % len(COLOURS)]
-        pts = " ".join(f"{x(v):.1f},{y(p):.1f}" for p, v in zip(range(0, 101, 5), qs))
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        out.append(f'<text x="{w - right + 10}" y="{top + 16 * i + 10}" fill="{colour}">'
-                   f'{escape(key)}</text>')
-    out.append("</svg>")
-    with open(path, "w") as f:
-        f.write("\n".join(out) + "\n")
+    fig, ax = plot.figure(10, 5)
+    for key, qs in sorted(curves.items()):
+        plot.curve(ax, [max(v, 1) for v in qs], list(range(0, 101, 5)), key)
+    ax.set_xscale("log")
+    ax.set_yticks([0, 50, 90, 100], ["0 %", "50 %", "90 %", "100 %"])
+    ax.set_xlabel(f'cycles per call ({DISTRIBUTION_FIGURE.format(barrier="<barrier>")}, '
+                  f'every CPU)')
+    ax.set_ylabel("share of calls at most this long")
+    ax.grid(True, which="major", color="#ddd")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
+    plot.save(fig, path)
 
 
 class Symbols:
@@ -279,8 +229,7 @@ def bench_config(accel, apic, cpus, barrier, idle, options="", plugin=()):
 
 def central_up_to():
     """barrier=auto's rule, from its one definition (kernel/smp/barrier.h)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(os.path.join(root, "kernel", "smp", "barrier.h")) as f:
+    with open(os.path.join(ROOT, "kernel", "smp", "barrier.h")) as f:
         return int(re.search(r"^#define BARRIER_CENTRAL_UP_TO (\d+)", f.read(), re.M).group(1))
 
 
@@ -369,6 +318,10 @@ def parse_args(argv):
 
 def main():
     args = parse_args(sys.argv[1:])
+    no_plots = plot.missing()
+    if no_plots:  # before the boots, not after minutes of them
+        print(f"bench: {no_plots}")
+        return 2
     build = args.build
     constants.load_constants(build)
     kernel = os.path.join(build, "kernel.elf")

@@ -16,7 +16,8 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import ROOT
+
 LINE = re.compile(r"^acpi: table (\S{4}) ([0-9a-f]{4}) ([0-9a-f]+)\r?$", re.M)
 
 

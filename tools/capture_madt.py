@@ -15,9 +15,7 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import qmp  # noqa: E402
+from common import ROOT, qmp
 
 
 def main():

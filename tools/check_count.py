@@ -22,13 +22,9 @@ import re
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-import bench  # noqa: E402
-import ktap_out  # noqa: E402
-from runner import constants  # noqa: E402
-from runner.qemu import boot  # noqa: E402
+import bench
+from common import ROOT, constants, ktap_out
+from common.qemu import boot
 
 KNOWN = os.path.join(ROOT, "tests", "kernel", "x86_64", "count_known.asm")
 # count_known_wait's loop: PAUSE, DEC, JNZ; count_known_path calls it

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The docs cannot go stale: every file, function, option, make target,
-self-test and link that README.md and docs/ name must exist.
+self-test and link that README.md, tools/README.md and docs/ name must exist.
 
 What is checked, in each Markdown file (code blocks included, except the
 annotated logs and sessions marked ```text):
@@ -35,10 +35,8 @@ import os
 import re
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import ktap_out  # noqa: E402
-from tree_files import tree_files  # noqa: E402
+from common import ROOT, ktap_out
+from common.tree_files import tree_files
 
 TOP = ("boot", "arch", "platform", "kernel", "lib", "tests", "tools", "docs", ".ci")
 SOURCE_EXT = (".c", ".h", ".asm", ".inc", ".py", ".pml", ".sh", ".gdb", ".ld")
@@ -283,8 +281,8 @@ def check_book_folders(facts):
 
 def main():
     facts = Facts()
-    docs = ["README.md"] + sorted(f for f in facts.files
-                                  if f.startswith("docs/") and f.endswith(".md"))
+    docs = ["README.md", "tools/README.md"] + sorted(f for f in facts.files
+                                                     if f.startswith("docs/") and f.endswith(".md"))
     results = []
     for rel in docs:
         problems = check_file(rel, facts)

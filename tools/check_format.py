@@ -8,9 +8,8 @@ import shutil
 import subprocess
 import sys
 
-import ktap_out  # tools/, beside this script
+from common import ROOT, ktap_out
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOLDERS = ("arch", "platform", "boot", "kernel", "lib", "tests")
 
 

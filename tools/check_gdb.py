@@ -30,9 +30,7 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import ktap_out  # noqa: E402
+from common import ROOT, ktap_out
 
 QEMU = "qemu-system-x86_64"
 BOOT_SECONDS = 240      # TCG with -smp 4 on two host cores, under a loaded make test

@@ -16,7 +16,9 @@
 - arch/ and platform/ ask for no injection: kernel/diag/inject.c calls their
   test hooks, never the other way round;
 - no cast to a pointer to volatile outside arch/x86_64/x86.h: device memory
-  goes through its accessors, and a deliberate load is an atomic one.
+  goes through its accessors, and a deliberate load is an atomic one;
+- tools/ imports nothing from tests/: tests/runner/ imports tools/common/,
+  never the other way round.
 
 Comments and strings are left out before looking, so prose may name these.
 """
@@ -24,9 +26,7 @@ import os
 import re
 import sys
 
-import ktap_out  # tools/, beside this script
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import ROOT, ktap_out
 
 # What only arch/ may use: the compiler's assembly, and the x86 helpers of
 # arch/x86_64/x86.h for ports, MSRs, control registers and MMIO.
@@ -47,13 +47,13 @@ RULES = [
 ]
 
 
-def files(tops, skip):
+def files(tops, skip, suffixes=(".c", ".h")):
     for top in tops:
         for d, dirs, names in os.walk(os.path.join(ROOT, top)):
             rel = os.path.relpath(d, ROOT)
             dirs[:] = [x for x in dirs if os.path.join(rel, x) not in skip]
             for n in sorted(names):
-                if n.endswith((".c", ".h")):
+                if n.endswith(suffixes):
                     yield os.path.join(rel, n)
 
 
@@ -121,6 +121,18 @@ def volatile_casts(path):
     return [] if path in ACCESSOR_HEADERS else code_matches(path, VOLATILE_CAST)
 
 
+# tests/ on sys.path, or its runner package imported: what tools/ did before
+# tools/common/ held the pieces both share.
+TESTS_IMPORT = re.compile(r"^\s*(?:from|import)\s+runner\b|sys\.path\.\w+\(.*[\"']tests[\"']", re.M)
+
+
+def tests_imported_by(path):
+    with open(os.path.join(ROOT, path)) as f:
+        text = f.read()
+    return [f"{path}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0).strip()}"
+            for m in TESTS_IMPORT.finditer(text)]
+
+
 CHECKS = [(name, tops, skip, problems_in) for name, tops, skip in RULES] + [
     ("layering.kernel_names_no_apic_id_sipi_or_trampoline", ["kernel"], (), x86_words_in),
     ("layering.test_hooks_only_in_tests_and_fault_injection",
@@ -130,6 +142,7 @@ CHECKS = [(name, tops, skip, problems_in) for name, tops, skip in RULES] + [
      injections_in_arch),
     ("layering.no_volatile_cast_outside_the_accessor_header",
      ["kernel", "lib", "arch", "platform", "tests"], (), volatile_casts),
+    ("layering.tools_import_nothing_from_tests", ["tools"], (), tests_imported_by),
 ]
 
 
@@ -138,7 +151,8 @@ def main():
     print(f"1..{len(CHECKS)}")
     failed = 0
     for i, (name, tops, skip, check) in enumerate(CHECKS, 1):
-        found = [p for f in files(tops, skip) for p in check(f)]
+        suffixes = (".py",) if check is tests_imported_by else (".c", ".h")
+        found = [p for f in files(tops, skip, suffixes) for p in check(f)]
         if found:
             failed += 1
             print(ktap_out.not_ok(i, name, "; ".join(found[:10])))

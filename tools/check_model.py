@@ -21,9 +21,8 @@ import sys
 import tempfile
 import time
 
-import ktap_out  # tools/, beside this script
+from common import ROOT, ktap_out
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "tests", "model", "rendezvous.pml")
 
 # (name, defines, expected: "verified" or the kind of error SPIN must report,

@@ -21,10 +21,7 @@ import shutil
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-import ktap_out  # noqa: E402
+from common import ROOT, ktap_out
 
 # What a Mac with Xcode's command-line tools and Homebrew's llvm, lld, nasm
 # and qemu has on PATH that the kernel build may use.
@@ -111,9 +108,9 @@ def main():
                     f"missing here: {missing}; on PATH but must not be: {absent}; "
                     f"make said: {(p.stdout + p.stderr).strip()[-600:]}"))
     if built:
-        from runner import constants
-        from runner.matrix import Config
-        from runner.qemu import boot
+        from common import constants
+        from common.config import Config
+        from common.qemu import boot
         constants.load_constants(kernel_build)
         cfg = Config("portable", smp="2")
         status, seconds, serial, cmd, topology = boot(cfg, kernel, None, work)

@@ -9,24 +9,25 @@ pictures that docs/book/09-measuring.md quotes. These checks feed them lines
 in the documented forms (kernel/diag/bench.h, kernel/diag/trace.h, the init's header
 comment), written out here rather than taken from the code under test, and
 look at what comes out: the parsed fields, the refused options, the ratios,
-and plots that are well-formed SVG with one curve per series. make
+and plots (matplotlib's SVG, read back here) with one curve per series,
+its name in the legend and the axes labelled; without matplotlib, the
+plots' cases are skipped with the reason (make deps installs it). make
 compare's initramfs is read back by a reader of the cpio format written
 here, not by the writer's own code.
 """
 import contextlib
 import io
 import os
+import re
 import stat
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import bench  # noqa: E402
-import compare  # noqa: E402
-import ktap_out  # noqa: E402
-import trace as trace_tool  # noqa: E402
+import bench
+import compare
+import trace as trace_tool  # tools/trace.py, first on sys.path: not the standard trace
+from common import ktap_out, plot
 
 SVG = "{http://www.w3.org/2000/svg}"
 BENCH_LINE = ("bench: name=generic_call_empty_central_idle cpus=2 iters=10000 min=11515 "
@@ -41,8 +42,37 @@ def check(name, ok, why=""):
     results.append((name, bool(ok), why))
 
 
-def polylines(path):
-    return ET.parse(path).getroot().findall(f"{SVG}polyline")
+NO_PLOTS = plot.missing()
+
+
+def check_plot(name, draw, path, want):
+    """Draws a chart (draw(path)) and checks it: want(chart) is (ok, why)
+    for what svg_chart(path) read back. Skipped where matplotlib is missing."""
+    if NO_PLOTS:
+        results.append((name, None, NO_PLOTS))
+        return
+    draw(path)
+    ok, why = want(svg_chart(path))
+    check(name, ok, why)
+
+
+def svg_chart(path):
+    """What a chart of tools/common/plot.py shows: {series id: points} (a
+    line's points are the moves of its path; bars or markers alone, their
+    uses), the legend's texts and every text (axis labels, tick labels)."""
+    root = ET.parse(path).getroot()
+    def text(e):
+        return " ".join("".join(e.itertext()).split())
+    series, legend = {}, []
+    for g in root.iter(f"{SVG}g"):
+        gid = g.get("id") or ""
+        if gid.startswith(plot.CURVE):
+            line = g.findall(f"{SVG}path")
+            series[gid] = len(re.findall(r"[ML]", line[0].get("d"))) if line else \
+                len(g.findall(f".//{SVG}use"))
+        elif gid.startswith("legend"):
+            legend += [text(t) for t in g.iter(f"{SVG}text")]
+    return {"series": series, "legend": legend, "texts": [text(t) for t in root.iter(f"{SVG}text")]}
 
 
 def refused(argv):
@@ -202,14 +232,14 @@ def check_compare():
           slice_row["over_1ms"] == "ours_idle linux_busy" and slice_row["host_load"] == 3.5 and
           all(r["over_1ms"] == "" for r in rows), str(slice_row))
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "ratios.svg")
-        compare.write_svg(path, rows)
-        root = ET.parse(path).getroot()
-        check("tools.compare_plots_each_ratio_per_round",
-              len(root.findall(f"{SVG}polyline")) == 2 and
-              len(root.findall(f"{SVG}circle")) == 6 and
-              all(len(p.get("points").split()) == 3 for p in root.findall(f"{SVG}polyline")),
-              "want 2 curves of 3 rounds")
+        check_plot("tools.compare_plots_each_ratio_per_round",
+                   lambda path: compare.write_svg(path, rows), os.path.join(tmp, "ratios.svg"),
+                   lambda c: (sorted(c["series"].values()) == [3, 3] and
+                              {"busy: ours / Linux", "idle (ours) / Linux busy"} <= set(c["legend"])
+                              and any(t.startswith("median ") for t in c["legend"]) and
+                              {"round", "ratio of p50s"} <= set(c["texts"]),
+                              f"want 2 curves of 3 rounds, each and its median in the legend, "
+                              f"the axes labelled: {c}"))
 
     def compare_refuses(argv):
         with contextlib.redirect_stderr(io.StringIO()):
@@ -307,10 +337,16 @@ def main():
                 row("generic_call_empty_central_idle", 1, 2000),
                 row("generic_call_empty_central_idle", 2, 28000),
                 row("generic_call_empty_central_idle", 2, 9000, idle="poll")]
-        path = os.path.join(tmp, "p50.svg")
-        bench.write_svg(path, rows)
-        check("tools.bench_plots_one_curve_per_figure_and_idle_mode",
-              len(polylines(path)) == 3, f"{len(polylines(path))} curves, want 3")
+        check_plot("tools.bench_plots_one_curve_per_figure_and_idle_mode",
+                   lambda path: bench.write_svg(path, rows), os.path.join(tmp, "p50.svg"),
+                   lambda c: (sorted(c["series"].values()) == [1, 2, 2] and
+                              c["legend"] == ["generic_call_empty_central_idle [idle=hlt]",
+                                              "generic_call_empty_central_idle [idle=poll]",
+                                              "tsc_read [idle=hlt]"] and
+                              {"CPUs taking part", "p50 cycles per call", "1", "2"} <=
+                              set(c["texts"]),
+                              f"want 3 curves (2, 2 and 1 points) named in the legend, the axes "
+                              f"labelled: {c}"))
 
         qrows = []
         for idle, base in (("hlt", 20000), ("poll", 8000)):
@@ -320,12 +356,15 @@ def main():
                      "cpus": cpus}
                 r.update({f"q{p}": base + 10 * p for p in range(0, 101, 5)})
                 qrows.append(r)
-        path = os.path.join(tmp, "distribution.svg")
-        bench.write_distribution_svg(path, qrows)
-        curves = polylines(path)
-        check("tools.bench_distribution_is_every_cpu_per_configuration",
-              len(curves) == 2 and all(len(c.get("points").split()) == 21 for c in curves),
-              f"{len(curves)} curves, want 2 of 21 points (cpus=1 rows left out)")
+        check_plot("tools.bench_distribution_is_every_cpu_per_configuration",
+                   lambda path: bench.write_distribution_svg(path, qrows),
+                   os.path.join(tmp, "distribution.svg"),
+                   lambda c: (list(c["series"].values()) == [21, 21] and
+                              c["legend"] == ["tcg xapic hlt central, 2 CPUs",
+                                              "tcg xapic poll central, 2 CPUs"] and
+                              "share of calls at most this long" in c["texts"],
+                              f"want 2 curves of 21 points (cpus=1 rows left out) named in the "
+                              f"legend: {c}"))
 
     events = []
     for cpu, marks in ((0, ["call_start", "ipi_sent", "arrived", "released", "worker_start",
@@ -345,6 +384,15 @@ def main():
           (0, "publish + send IPIs") in names and (0, "unlock") in names and
           (1, "IPI handler: read the call") in names and (1, "leave handler") in names and
           all(b >= a for _c, _n, _name, a, b in items), str(sorted(names)))
+    with tempfile.TemporaryDirectory() as tmp:
+        phases = [n for n in trace_tool.COLOURS if n in {name for _c, _n, name, _a, _b in items}]
+        check_plot("tools.trace_plots_a_lane_per_cpu_and_each_phase_in_the_legend",
+                   lambda path: trace_tool.write_svg(path, items), os.path.join(tmp, "trace.svg"),
+                   lambda c: (len(phases) == 7 and len(c["series"]) == 7 and
+                              c["legend"] == phases and {"CPU 0", "CPU 1"} <= set(c["texts"]) and
+                              "microseconds since the first event" in c["texts"],
+                              f"want the 7 phases as series and in the legend, a lane per CPU: "
+                              f"{c}"))
     medians = trace_tool.phase_medians(events, items, 1000.0)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

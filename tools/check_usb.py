@@ -26,10 +26,8 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import ktap_out  # noqa: E402
-import usb_write  # noqa: E402
+from common import ROOT, ktap_out
+import usb_write
 
 results = []
 FAKE_MAJOR = 4095   # the largest major: no device of this machine has it

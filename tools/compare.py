@@ -2,7 +2,7 @@
 """make compare: this kernel's empty rendezvous call against Linux's membarrier.
 
 Each round boots two machines in the same QEMU configuration (the test
-runner's command, tests/runner/qemu.py; the same machine, memory, CPU count
+runner's command, tools/common/qemu.py; the same machine, memory, CPU count
 and accelerator): this kernel with "bench" (tools/bench.py's bench_config), and
 Linux from Debian's kernel package with a small static init of ours
 (tools/linux_init/membarrier_init.c) as its whole user space, which times
@@ -27,7 +27,7 @@ Linux is the package that Debian's linux-image-amd64 depends on, fetched
 with apt-get download into BUILD_DIR/compare/linux/ (once; later runs reuse
 it) and unpacked with dpkg-deb; --linux names another kernel image instead.
 Writes BUILD_DIR/compare/rounds.csv and ratios.svg (one point per round and
-ratio, a line at each median).
+ratio, a line at each median; drawn by matplotlib, tools/common/plot.py).
 
 Usage: compare.py BUILD_DIR [--rounds 5] [--cpus 2] [--accel tcg|kvm]
                   [--barrier central|dissemination] [--init membarrier_init]
@@ -35,7 +35,6 @@ Usage: compare.py BUILD_DIR [--rounds 5] [--cpus 2] [--accel tcg|kvm]
 import argparse
 import csv
 import dataclasses
-import math
 import os
 import re
 import shutil
@@ -45,11 +44,9 @@ import sys
 import tarfile
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-import bench  # noqa: E402  (tools/, beside this script)
-from runner import constants  # noqa: E402
-from runner.qemu import boot, describe_status, kvm_unusable_reason  # noqa: E402
+import bench
+from common import constants, plot
+from common.qemu import boot, describe_status, kvm_unusable_reason
 
 # Linux's boot and the init's two figures take 5 to 20 s under TCG on a loaded
 # 2-core host; the init's own watchdog (240 s from its start) ends a run that
@@ -377,42 +374,21 @@ def write_svg(path, rows):
     if not rows:
         return
     series = [("ratio_busy", "busy: ours / Linux"), ("ratio_idle", "idle (ours) / Linux busy")]
-    values = [r[k] for r in rows for k, _ in series if r[k] > 0] + [1.0]
-    lo, hi = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
-    hi = max(hi, lo + 1)
-    w, h, left, bottom, top, right = 640, 360, 60, 40, 20, 200
-    rounds = [r["round"] for r in rows]
-    def x(n):
-        return left + (w - left - right) * ((rounds.index(n) + 0.5) / len(rounds))
-    def y(v):
-        return h - bottom - (h - bottom - top) * (math.log10(max(v, 10.0 ** lo)) - lo) / (hi - lo)
-    out = bench.svg_start(w, h)
-    for e in range(lo, hi + 1):
-        out.append(f'<line x1="{left}" y1="{y(10 ** e):.1f}" x2="{w - right}" '
-                   f'y2="{y(10 ** e):.1f}" stroke="{"#444" if e == 0 else "#ddd"}"/>'
-                   f'<text x="{left - 6}" y="{y(10 ** e) + 4:.1f}" text-anchor="end">'
-                   f'{10.0 ** e:g}</text>')
-    for n in rounds:
-        out.append(f'<text x="{x(n):.1f}" y="{h - bottom + 16}" text-anchor="middle">{n}</text>')
-    out.append(f'<text x="{(left + w - right) / 2}" y="{h - 6}" text-anchor="middle">round</text>')
-    out.append(f'<text x="14" y="{top + (h - top - bottom) / 2}" text-anchor="middle" '
-               f'transform="rotate(-90 14 {top + (h - top - bottom) / 2})">ratio of p50s</text>')
     m = medians(rows)
-    for i, (key, label) in enumerate(series):
-        colour = bench.COLOURS[i]
-        pts = " ".join(f"{x(r['round']):.1f},{y(r[key]):.1f}" for r in rows)
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1"/>')
-        for r in rows:
-            out.append(f'<circle cx="{x(r["round"]):.1f}" cy="{y(r[key]):.1f}" r="4" '
-                       f'fill="{colour}"/>')
-        out.append(f'<line x1="{left}" y1="{y(m[key]):.1f}" x2="{w - right}" y2="{y(m[key]):.1f}" '
-                   f'stroke="{colour}" stroke-dasharray="6 4"/>')
-        out.append(f'<text x="{w - right + 10}" y="{top + 32 * i + 10}" fill="{colour}">{label}'
-                   f'</text><text x="{w - right + 10}" y="{top + 32 * i + 24}" '
-                   f'fill="{colour}">median {m[key]:g}</text>')
-    out.append("</svg>")
-    with open(path, "w") as f:
-        f.write("\n".join(out) + "\n")
+    fig, ax = plot.figure(8, 4.5)
+    rounds = [r["round"] for r in rows]
+    for key, label in series:
+        line = plot.curve(ax, rounds, [r[key] for r in rows], label, marker="o")
+        ax.axhline(m[key], color=line.get_color(), linestyle="--", linewidth=1,
+                   label=f"median {m[key]:g}")
+    ax.axhline(1.0, color="#444", linewidth=1, label="1: as fast as Linux")
+    ax.set_yscale("log")
+    ax.set_xticks(rounds, [str(n) for n in rounds])
+    ax.set_xlabel("round")
+    ax.set_ylabel("ratio of p50s")
+    ax.grid(True, which="major", color="#ddd")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
+    plot.save(fig, path)
 
 
 def parse_args(argv):
@@ -442,6 +418,10 @@ def parse_args(argv):
 
 def main():
     args = parse_args(sys.argv[1:])
+    no_plots = plot.missing()
+    if no_plots:  # before the boots, not after minutes of them
+        print(f"compare: {no_plots}")
+        return 2
     build = args.build
     constants.load_constants(build)
     outdir = os.path.join(build, "compare")

@@ -37,6 +37,9 @@ need_cmd clang-format clang-format
 need_cmd gdb gdb     # make test runs the gdb commands against a halted QEMU
 # make test holds its KTAP counts against Perl's TAP::Parser (Debian's perl).
 perl -MTAP::Parser -e 1 >/dev/null 2>&1 || missing="$missing perl"
+# make bench and make trace draw their plots with Debian's matplotlib (for
+# Debian's python3: a python3 of its own, pyenv's, needs PYTHON=/usr/bin/python3).
+need_file /usr/lib/python3/dist-packages/matplotlib/__init__.py python3-matplotlib
 need_file /usr/lib/grub/i386-pc/moddep.lst grub-pc-bin
 need_file '/usr/share/OVMF/OVMF_CODE*.fd' ovmf
 # The test matrix boots the kernel through ISOLINUX and its mboot.c32 too

@@ -27,9 +27,8 @@ import struct
 import subprocess
 import sys
 
-import ktap_out
+from common import ROOT, ktap_out
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ACPI_DIR = os.path.join(ROOT, "tests", "host", "data", "acpi")
 MADT_DIR = os.path.join(ROOT, "tests", "host", "data", "madt")
 CRASH_DIR = os.path.join(ROOT, "tests", "host", "data", "crashes")

@@ -63,12 +63,11 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-from lab_grade import ResultCache, failed_cases, grade_lab, print_grade, score  # noqa: E402
-from lab_parts import LAB_BY_NAME, LABS, OPEN_ALIASES  # noqa: E402
-from tree_files import tree_files  # noqa: E402
+from common import ROOT, ktap_out
+from common.tree_files import tree_files
+from lab_grade import ResultCache, failed_cases, grade_lab, print_grade, score
+from lab_parts import LAB_BY_NAME, LABS, OPEN_ALIASES
+
 MARKED_DIRS = ("kernel", "arch", "platform", "boot", "lib")
 LAB_FILE = ".lab"           # in a student tree: the lab it was made for
 MISTAKES_DIR = os.path.join("tests", "labs")
@@ -335,7 +334,6 @@ def cmd_check(args):
     """make test: for every lab, the reference (this tree) gets full marks
     on every run, the stub loses marks, each kept wrong solution scores what
     it records on every run, and the handout's table is current."""
-    import ktap_out
     if os.path.exists(os.path.join(ROOT, LAB_FILE)):
         print("1..0 # SKIP this is a lab tree: its lab is graded by make grade, and the other "
               "labs' regions are not marked here")
@@ -460,7 +458,6 @@ def cmd_list(args):
 
 
 def main():
-    sys.path.insert(0, os.path.join(ROOT, "tests"))
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)

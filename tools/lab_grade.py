@@ -107,7 +107,7 @@ def run_host(tree, build, program, cases, log):
     runs only those cases (HTEST_ONLY); when it stops before reporting them
     all, the case it was running fails with the reason, and it runs again
     for the rest."""
-    from runner.ktap import case_verdicts
+    from common.ktap import case_verdicts
     path = os.path.join(tree, build, "host", program)
     results, remaining = {}, list(cases)
     os.makedirs(os.path.dirname(log), exist_ok=True)
@@ -156,10 +156,10 @@ def run_host(tree, build, program, cases, log):
 def run_boot(tree, build, spec, log, key, cases):
     """({case: CaseResult}, problem) of one QEMU boot; (None, why) when
     this machine cannot run it."""
-    from runner import constants
-    from runner.ktap import parse_ktap
-    from runner.matrix import Config
-    from runner.qemu import boot, skip_reason
+    from common import constants
+    from common.ktap import parse_ktap
+    from common.config import Config
+    from common.qemu import boot, skip_reason
     constants.load_constants(os.path.join(tree, build))
     cfg = Config(f"lab-{key}", accel=spec["accel"], smp=spec["smp"],
                  apic=spec.get("apic", "xapic"), cmdline=spec["cmdline"],

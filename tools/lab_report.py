@@ -31,7 +31,9 @@ import os
 import re
 import shlex
 
-TOOLS = os.path.dirname(os.path.abspath(__file__))
+from common import ROOT
+
+TOOLS = os.path.join(ROOT, "tools")
 
 REPORT_FILE = "report.ini"      # in a lab tree; the kernel's own tree: tests/labs/LAB/report.ini
 FIELDS = {
@@ -230,7 +232,7 @@ def tool(name):
 
 def rerun_trace(r, tree, build, log):
     """(ok, why): the grader's make trace, in the report's configuration."""
-    from runner.qemu import boot
+    from common.qemu import boot
     trace = tool("trace")
     knobs = parse_make(r.get("trace", "command"), "trace")
     if knobs is None or r.get("trace", "largest") not in CALLER_PHASES:
@@ -267,7 +269,7 @@ def rerun_trace(r, tree, build, log):
 
 def rerun_bench(r, tree, build, log):
     """(ok, why): the grader's make bench, the report's after command."""
-    from runner.qemu import boot, kvm_unusable_reason
+    from common.qemu import boot, kvm_unusable_reason
     bench = tool("bench")
     knobs = parse_make(r.get("measurement", "after_command"), "bench")
     figure, after = r.get("prediction", "figure"), r.number("measurement", "after_p50")
@@ -317,7 +319,7 @@ RERUN_CHECKS = {
 
 def rerun_report(r, cases, tree, build, logs):
     """{case: (ok, why)} of the "rerun" cases named, each one boot."""
-    from runner import constants
+    from common import constants
     constants.load_constants(os.path.join(tree, build))
     os.makedirs(logs, exist_ok=True)
     out = {}

@@ -21,10 +21,8 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-from tree_files import tree_files  # noqa: E402
-import ktap_out  # noqa: E402
+from common import ROOT, ktap_out
+from common.tree_files import tree_files
 
 LIST = os.path.join(ROOT, "tests", "mutants", "mutants.txt")
 HOST_TIMEOUT = 240   # seconds; a host test binary has its own hang watchdog (120 s)
@@ -83,7 +81,7 @@ def parse(path):
 
 
 def copy_tree(dest):
-    """The tree's files (tools/tree_files.py: git's, or everything but build output)."""
+    """The tree's files (tools/common/tree_files.py: git's, or everything but build output)."""
     files = tree_files(ROOT)
     for f in files:
         os.makedirs(os.path.dirname(os.path.join(dest, f)) or dest, exist_ok=True)

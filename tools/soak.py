@@ -31,12 +31,10 @@ import shutil
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-from runner import constants  # noqa: E402
-from runner.ktap import parse_ktap  # noqa: E402
-from runner.matrix import Config  # noqa: E402
-from runner.qemu import boot, describe_status  # noqa: E402
+from common import ROOT, constants
+from common.ktap import parse_ktap
+from common.config import Config
+from common.qemu import boot, describe_status
 
 CALLS = re.compile(r"^# (\d+)(?: of \d+)? (?:back-to-back )?calls", re.M)
 LONGEST = re.compile(r"^# .*longest call (\d+) us", re.M)

@@ -2,10 +2,11 @@
 """make trace: the rendezvous' timeline, as pictures.
 
 Boots the kernel with "trace" the way the test runner boots it (its QEMU
-command, tests/runner/qemu.py), reads the trace: lines (kernel/diag/trace.h) and
+command, tools/common/qemu.py), reads the trace: lines (kernel/diag/trace.h) and
 writes BUILD_DIR/trace/trace.json (Chrome trace-event format: open it in
 https://ui.perfetto.dev or chrome://tracing, one track per CPU) and
-BUILD_DIR/trace/trace.svg (one swim lane per CPU, a bar per phase).
+BUILD_DIR/trace/trace.svg (one swim lane per CPU, a bar per phase, drawn
+by matplotlib: tools/common/plot.py).
 
 It also prints where the cycles went: the median length of each phase, per
 CPU role (the caller, CPU 0, and the others), the caller's whole call, and
@@ -20,11 +21,9 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "tests"))
-from runner import constants  # noqa: E402
-from runner.matrix import Config  # noqa: E402
-from runner.qemu import boot, describe_status, kvm_unusable_reason  # noqa: E402
+from common import constants, plot
+from common.config import Config
+from common.qemu import boot, describe_status, kvm_unusable_reason
 
 LINE = re.compile(r"^trace: cpu=(\d+) call=(\d+) event=(\w+) tsc=(\d+)$", re.M)
 # The spans drawn: from one event to the next on the same CPU, named by
@@ -114,37 +113,38 @@ def write_json(path, items):
 
 
 def write_svg(path, items):
+    """One swim lane per CPU (CPU 0 on top), a bar per phase of each call,
+    coloured by phase, against microseconds since the first event."""
+    from matplotlib.collections import PolyCollection
     cpus = sorted({i[0] for i in items})
     end = max(i[4] for i in items) or 1
-    w, lane, left, top = 1000, 36, 70, 30
-    h = top + lane * len(cpus) + 70
-    x = lambda us: left + (w - left - 20) * us / end  # noqa: E731
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-           f'font-family="sans-serif" font-size="12">', f'<rect width="{w}" height="{h}" fill="white"/>',
-           f'<text x="{left}" y="18">the rendezvous, phase by phase ({end:.1f} us in all)</text>']
-    for row, cpu in enumerate(cpus):
-        y = top + row * lane
-        out.append(f'<text x="8" y="{y + lane / 2 + 4}">CPU {cpu}</text>')
-        out.append(f'<line x1="{left}" y1="{y + lane - 2}" x2="{w - 20}" y2="{y + lane - 2}" stroke="#eee"/>')
-        for c, call, name, start, stop in items:
-            if c == cpu:
-                out.append(f'<rect x="{x(start):.1f}" y="{y + 4}" width="{max(x(stop) - x(start), 0.8):.1f}" '
-                           f'height="{lane - 10}" fill="{COLOURS[name]}"><title>call {call}: {name}, '
-                           f'{stop - start:.2f} us</title></rect>')
-    for i, (name, colour) in enumerate(COLOURS.items()):
-        lx = left + (i % 4) * 220
-        ly = top + lane * len(cpus) + 20 + (i // 4) * 18
-        out.append(f'<rect x="{lx}" y="{ly - 10}" width="12" height="12" fill="{colour}"/>'
-                   f'<text x="{lx + 16}" y="{ly}">{name}</text>')
-    out.append("</svg>")
-    with open(path, "w") as f:
-        f.write("\n".join(out) + "\n")
+    fig, ax = plot.figure(12, 1.2 + 0.5 * len(cpus))
+    lane = {cpu: len(cpus) - 1 - row for row, cpu in enumerate(cpus)}
+    for name, colour in COLOURS.items():
+        # One collection per phase, every CPU's bars in it: one legend entry.
+        bars = [[(start, lane[cpu] - 0.35), (stop, lane[cpu] - 0.35), (stop, lane[cpu] + 0.35),
+                 (start, lane[cpu] + 0.35)]
+                for cpu, _call, phase, start, stop in items if phase == name]
+        if bars:
+            ax.add_collection(PolyCollection(bars, facecolors=colour, edgecolors=colour,
+                                             linewidths=0.3, label=name, gid=plot.series_id(ax)))
+    ax.set_xlim(0, end)
+    ax.set_ylim(-0.6, len(cpus) - 0.4)
+    ax.set_yticks([lane[c] for c in cpus], [f"CPU {c}" for c in cpus])
+    ax.set_xlabel("microseconds since the first event")
+    ax.set_title(f"the rendezvous, phase by phase ({end:.1f} us in all)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    plot.save(fig, path)
 
 
 def main():
     if len(sys.argv) not in (3, 4):
         raise SystemExit(__doc__)
     build, cpus = sys.argv[1], int(sys.argv[2])
+    no_plots = plot.missing()
+    if no_plots:
+        print(f"trace: {no_plots}")
+        return 2
     if len(sys.argv) == 4:
         with open(sys.argv[3], errors="replace") as f:
             serial = f.read()

@@ -1,9 +1,13 @@
-"""The pieces of tests/run.py, one job each: matrix (the configurations),
-qemu (booting one), ktap (reading results), screen (the framebuffer check),
-constants (facts read from the build)."""
+"""The pieces of tests/run.py that only the tests need: matrix (the
+configurations), selftests (a boot's results against the self-tests the
+sources declare), screen (the framebuffer check), tap_check (the counts
+again from TAP::Parser). What tools/ shares with them (booting QEMU, reading
+KTAP, the build's constants, the project root) is tools/common/: tests/
+imports tools/, never the other way round."""
 import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import qmp  # noqa: E402,F401  (tools/qmp.py)
+# tools/ on the path, so that its package imports as "common" here as it does
+# in the scripts of tools/ (where Python puts the script's own folder first).
+sys.path.insert(0, os.path.normpath(os.path.join(os.path.abspath(__file__), "..", "..", "..",
+                                                 "tools")))

@@ -7,10 +7,8 @@ import re
 import shutil
 import time
 
-from runner import ROOT
-from runner import qmp
-from runner import constants
-from runner.qemu import start_qemu
+from common import ROOT, constants, qmp
+from common.qemu import start_qemu
 
 
 FONT_FILE = os.path.join(ROOT, "lib", "font5x7.c")

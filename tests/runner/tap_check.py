@@ -12,7 +12,7 @@ here as a disagreement."""
 import functools
 import subprocess
 
-from runner.ktap import ktap_counts
+from common.ktap import ktap_counts
 
 READER = r"""
 use strict;

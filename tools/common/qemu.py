@@ -6,9 +6,8 @@ import re
 import subprocess
 import time
 
-from runner import qmp
-from runner import constants
-from runner.matrix import (MATRIX_STRESS_CALLS, OVERCOMMIT_STRESS_CALLS, expected_firmware,
+from common import constants, qmp
+from common.config import (MATRIX_STRESS_CALLS, OVERCOMMIT_STRESS_CALLS, expected_firmware,
                            expected_loader)
 
 

@@ -66,7 +66,12 @@ else
   HOSTCC ?= gcc
 endif
 NASM ?= nasm
-PYTHON ?= python3
+# The tools need only the standard library, but make bench, trace and
+# compare draw with Debian's matplotlib (make deps installs it), which a
+# python3 earlier on PATH (pyenv's, a virtual environment's) may not see:
+# the first of python3 and /usr/bin/python3 that finds it runs the tools.
+PYTHON ?= $(shell for p in python3 /usr/bin/python3; do $$p -c 'import importlib.util as u, sys; \
+    sys.exit(u.find_spec("matplotlib") is None)' 2>/dev/null && { echo $$p; exit; }; done; echo python3)
 
 # make SANITIZE=1 builds (and tests) a kernel with undefined-behaviour
 # checks, in a build directory of its own so no object mixes the two.

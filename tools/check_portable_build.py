@@ -70,7 +70,9 @@ def restricted_path(bindir):
         else:
             os.symlink(found, os.path.join(bindir, name))
     for name in OTHERS:
-        found = shutil.which(name)
+        # python3 is the one running this check: a shim earlier on PATH
+        # (pyenv's) would not run without the rest of PATH.
+        found = sys.executable if name == "python3" else shutil.which(name)
         if found is None:
             missing.append(name)
         else:

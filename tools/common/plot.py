@@ -16,8 +16,7 @@ def missing():
         import matplotlib  # noqa: F401
     except ImportError:
         return (f"matplotlib is missing for {sys.executable}: make deps installs Debian's "
-                "python3-matplotlib, for /usr/bin/python3 (where python3 is another Python, "
-                "run make with PYTHON=/usr/bin/python3)")
+                "python3-matplotlib, for /usr/bin/python3, which make then runs the tools with")
     return None
 
 
@@ -39,9 +38,16 @@ def series_id(axes):
     return f"{CURVE}{n + 1}"
 
 
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
 def curve(axes, xs, ys, label, **style):
-    """One series as a line, with its id and its legend label."""
-    return axes.plot(xs, ys, label=label, gid=series_id(axes), **style)[0]
+    """One series as a line, with its id and its legend label. matplotlib's
+    colours repeat after ten series; each round of ten gets a line style of
+    its own, so that the legend still tells every series apart."""
+    gid = series_id(axes)
+    style.setdefault("linestyle", LINE_STYLES[(int(gid[len(CURVE):]) - 1) // 10 % len(LINE_STYLES)])
+    return axes.plot(xs, ys, label=label, gid=gid, **style)[0]
 
 
 def save(fig, path):

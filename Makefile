@@ -164,7 +164,8 @@ $(BUILD)/%.o: %.asm boot/layout.inc $(GEN)/constants.inc Makefile
 # Two links: the first gives the addresses of all functions, the second
 # embeds them as the symbol table for backtraces (.ksyms comes after all
 # code, so no function moves). The check proves it.
-$(BUILD)/kernel.stage1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms_empty.o linker.ld $(GEN)/constants.ld
+$(BUILD)/kernel.stage1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms_empty.o linker.ld $(GEN)/constants.ld \
+    $(BUILD)/sources.stamp
 	$(say) "  LD      $@"
 	$(Q)$(LD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms_empty.o
 
@@ -199,6 +200,13 @@ $(BUILD)/cmdline.stamp: FORCE
 $(ISO): $(KERNEL) tools/mkiso.sh $(BUILD)/cmdline.stamp
 	$(say) "  ISO     $@"
 	$(Q)tools/mkiso.sh $(ISO_MODE) $(KERNEL) $@
+
+# The sources are found by folder, so a file deleted there changes no
+# prerequisite's date: this stamp, rewritten when the list changes, links
+# the kernel again without it.
+$(BUILD)/sources.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(KERNEL_C_SRCS) $(KERNEL_ASM_SRCS)' | cmp -s - $@ || echo '$(KERNEL_C_SRCS) $(KERNEL_ASM_SRCS)' > $@
 
 .PHONY: FORCE
 FORCE:

@@ -19,7 +19,7 @@ if [ "$(uname -s)" = Darwin ]; then
     done
     [ -z "$missing" ] && exit 0
     echo "deps: missing:$missing. Install them with Homebrew, LLVM first on PATH:" >&2
-    echo "  brew install llvm lld nasm qemu xorriso x86_64-elf-grub mtools python3" >&2
+    echo "  brew install llvm lld nasm qemu xorriso x86_64-elf-grub mtools python3 python-matplotlib" >&2
     echo "  export PATH=\"\$(brew --prefix llvm)/bin:\$(brew --prefix lld)/bin:\$PATH\"" >&2
     exit 1
 fi
@@ -37,8 +37,9 @@ need_cmd clang-format clang-format
 need_cmd gdb gdb     # make test runs the gdb commands against a halted QEMU
 # make test holds its KTAP counts against Perl's TAP::Parser (Debian's perl).
 perl -MTAP::Parser -e 1 >/dev/null 2>&1 || missing="$missing perl"
-# make bench and make trace draw their plots with Debian's matplotlib (for
-# Debian's python3: a python3 of its own, pyenv's, needs PYTHON=/usr/bin/python3).
+# make bench, trace and compare draw their plots with Debian's matplotlib
+# (for /usr/bin/python3, which the Makefile then runs the tools with where
+# the python3 first on PATH, pyenv's say, does not see it).
 need_file /usr/lib/python3/dist-packages/matplotlib/__init__.py python3-matplotlib
 need_file /usr/lib/grub/i386-pc/moddep.lst grub-pc-bin
 need_file '/usr/share/OVMF/OVMF_CODE*.fd' ovmf

@@ -387,7 +387,11 @@ NEGATIVE = [
            must_not_contain=("no other CPU came to stop", "already stopping",
                              "did not take the stop NMI")),
     # A worker that faults on every CPU, the usual buggy worker: one
-    # report, the first CPU's, whole; each other CPU in one line.
+    # report, the first CPU's, whole; each other CPU that faulted too, in
+    # one line. With 4 vCPUs on fewer host cores, a vCPU thread can sleep
+    # through the whole report and take the stop NMI before its own fault:
+    # then it has nothing to say, so none of the one-liners is required
+    # (CI at 6138553 saw that once in ten runs).
     Config("inject-worker-fault-on-every-cpu", smp="4",
            cmdline="test inject=worker-fault-on-every-cpu", expect="crash", timeout=60,
            must_match_block=(r"^EXCEPTION: #PF page fault \(vector 14\)\n"
@@ -395,7 +399,7 @@ NEGATIVE = [
                              r"ipi: CPU \d stopped inside the worker of call #1 .*\n"
                              r"(stop: CPU \d had come to stop the kernel too: exception #PF page "
                              r"fault at 0x[0-9a-f]+ <inject_fault_everywhere_worker\+0x[0-9a-f]+>\n)"
-                             r"{1,3}kernel stopped\.$",),
+                             r"{0,3}kernel stopped\.$",),
            must_contain_once=("EXCEPTION:", "kernel stopped.")),
     # A fault inside kprintf, with the console lock held by the faulting
     # CPU: the report takes the panic lock instead of waiting out the

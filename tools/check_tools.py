@@ -59,20 +59,24 @@ def check_plot(name, draw, path, want):
 def svg_chart(path):
     """What a chart of tools/common/plot.py shows: {series id: points} (a
     line's points are the moves of its path; bars or markers alone, their
-    uses), the legend's texts and every text (axis labels, tick labels)."""
+    uses), the legend's texts, {series id: its shapes' titles} and every
+    text (axis labels, tick labels)."""
     root = ET.parse(path).getroot()
     def text(e):
         return " ".join("".join(e.itertext()).split())
-    series, legend = {}, []
+    series, legend, titles = {}, [], {}
     for g in root.iter(f"{SVG}g"):
         gid = g.get("id") or ""
         if gid.startswith(plot.CURVE):
             line = g.findall(f"{SVG}path")
             series[gid] = len(re.findall(r"[ML]", line[0].get("d"))) if line else \
                 len(g.findall(f".//{SVG}use"))
+            titles[gid] = [text(t) for e in g if e.tag != f"{SVG}defs"
+                           for t in e.iter(f"{SVG}title")]
         elif gid.startswith("legend"):
             legend += [text(t) for t in g.iter(f"{SVG}text")]
-    return {"series": series, "legend": legend, "texts": [text(t) for t in root.iter(f"{SVG}text")]}
+    return {"series": series, "legend": legend, "titles": titles,
+            "texts": [text(t) for t in root.iter(f"{SVG}text")]}
 
 
 def refused(argv):
@@ -393,6 +397,18 @@ def main():
                               "microseconds since the first event" in c["texts"],
                               f"want the 7 phases as series and in the legend, a lane per CPU: "
                               f"{c}"))
+        # Each bar's hover title, written out here from the made-up events
+        # above (1000 cycles a step at 1000 MHz: 1 us), in the series of
+        # its phase: a title on another phase's bar, or a bar without one,
+        # fails.
+        want = {name: sorted(f"CPU {cpu}, call 7: {name}, {1000 * (b - a) / 1000:.2f} us"
+                             for cpu, _call, n, a, b in items if n == name) for name in phases}
+        check_plot("tools.trace_gives_each_bar_a_title_in_its_phases_series",
+                   lambda path: trace_tool.write_svg(path, items), os.path.join(tmp, "trace.svg"),
+                   lambda c: ({c["legend"][int(gid[len(plot.CURVE):]) - 1]: sorted(t)
+                               for gid, t in c["titles"].items()} == want and
+                              sum(map(len, want.values())) == len(items),
+                              f"want {want}, got {c['titles']}"))
     medians = trace_tool.phase_medians(events, items, 1000.0)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

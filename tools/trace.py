@@ -6,7 +6,8 @@ command, tools/common/qemu.py), reads the trace: lines (kernel/diag/trace.h) and
 writes BUILD_DIR/trace/trace.json (Chrome trace-event format: open it in
 https://ui.perfetto.dev or chrome://tracing, one track per CPU) and
 BUILD_DIR/trace/trace.svg (one swim lane per CPU, a bar per phase, drawn
-by matplotlib: tools/common/plot.py).
+by matplotlib: tools/common/plot.py; each bar's title, which a browser
+shows under the pointer, names its CPU, call, phase and length).
 
 It also prints where the cycles went: the median length of each phase, per
 CPU role (the caller, CPU 0, and the others), the caller's whole call, and
@@ -120,21 +121,31 @@ def write_svg(path, items):
     end = max(i[4] for i in items) or 1
     fig, ax = plot.figure(12, 1.2 + 0.5 * len(cpus))
     lane = {cpu: len(cpus) - 1 - row for row, cpu in enumerate(cpus)}
+    titles = {}
     for name, colour in COLOURS.items():
         # One collection per phase, every CPU's bars in it: one legend entry.
+        mine = [i for i in items if i[2] == name]
+        if not mine:
+            continue
         bars = [[(start, lane[cpu] - 0.35), (stop, lane[cpu] - 0.35), (stop, lane[cpu] + 0.35),
-                 (start, lane[cpu] + 0.35)]
-                for cpu, _call, phase, start, stop in items if phase == name]
-        if bars:
-            ax.add_collection(PolyCollection(bars, facecolors=colour, edgecolors=colour,
-                                             linewidths=0.3, label=name, gid=plot.series_id(ax)))
+                 (start, lane[cpu] + 0.35)] for cpu, _call, _phase, start, stop in mine]
+        gid = plot.series_id(ax)
+        ax.add_collection(PolyCollection(bars, facecolors=colour, edgecolors=colour,
+                                         linewidths=0.3, label=name, gid=gid))
+        titles[gid] = [bar_title(item) for item in mine]
     ax.set_xlim(0, end)
     ax.set_ylim(-0.6, len(cpus) - 0.4)
     ax.set_yticks([lane[c] for c in cpus], [f"CPU {c}" for c in cpus])
     ax.set_xlabel("microseconds since the first event")
     ax.set_title(f"the rendezvous, phase by phase ({end:.1f} us in all)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
-    plot.save(fig, path)
+    plot.save(fig, path, titles)
+
+
+def bar_title(item):
+    """What a browser shows on a bar: whose, which call, which phase, how long."""
+    cpu, call, name, start, stop = item
+    return f"CPU {cpu}, call {call}: {name}, {stop - start:.2f} us"
 
 
 def main():

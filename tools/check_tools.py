@@ -29,7 +29,7 @@ import compare
 import trace as trace_tool  # tools/trace.py, first on sys.path: not the standard trace
 from common import ktap_out, plot
 
-SVG = "{http://www.w3.org/2000/svg}"
+SVG = plot.SVG
 BENCH_LINE = ("bench: name=generic_call_empty_central_idle cpus=2 iters=10000 min=11515 "
               "p50=28469 p90=34129 p99=58432 max=446562 tsc_mhz=2445.237")
 QUANTILE_LINE = ("bench: quantiles name=generic_call_empty_central_idle cpus=2 q=" +
@@ -398,10 +398,9 @@ def main():
                               f"want the 7 phases as series and in the legend, a lane per CPU: "
                               f"{c}"))
         # Each bar's hover title, written out here from the made-up events
-        # above (1000 cycles a step at 1000 MHz: 1 us), in the series of
-        # its phase: a title on another phase's bar, or a bar without one,
-        # fails.
-        want = {name: sorted(f"CPU {cpu}, call 7: {name}, {1000 * (b - a) / 1000:.2f} us"
+        # above, in the series of its phase: a title on another phase's
+        # bar, or a bar without one, fails.
+        want = {name: sorted(f"CPU {cpu}, call 7: {name}, {b - a:.2f} us"
                              for cpu, _call, n, a, b in items if n == name) for name in phases}
         check_plot("tools.trace_gives_each_bar_a_title_in_its_phases_series",
                    lambda path: trace_tool.write_svg(path, items), os.path.join(tmp, "trace.svg"),

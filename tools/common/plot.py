@@ -81,8 +81,8 @@ def drawn_shapes(group):
 def add_titles(path, titles):
     """Gives each shape of each named series a <title> child. matplotlib
     writes a collection's shapes in the order they were given, one element
-    each (a path, or a use of a shared definition); a count that differs means that has changed, and no title is
-    guessed onto the wrong shape."""
+    each (a path, or a use of a shared definition); a count that differs
+    means that has changed, and no title is guessed onto the wrong shape."""
     # Keep the file's own namespace prefixes (svg as the default, xlink, the
     # metadata's rdf and dc) rather than ElementTree's ns0, ns1, ...
     for _event, (prefix, uri) in ET.iterparse(path, events=("start-ns",)):
